@@ -1,0 +1,111 @@
+# certbatch — build, test, demo, bench, install.
+#
+# Every target that needs the toolchain or a library first runs `deps`, which
+# installs what is missing with apt-get (Debian 12), so a fresh machine needs
+# nothing but make.
+
+PREFIX    ?= /usr/local
+CC        ?= gcc
+CFLAGS    ?= -O2 -g
+CB_CFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+             -Ilib $(shell pkg-config --cflags gmime-3.0 libcurl 2>/dev/null)
+LDLIBS     = -Wl,--as-needed -lcrypto -lcsv -lyaml -lutf8proc \
+             $(shell pkg-config --libs gmime-3.0 libcurl 2>/dev/null) -lm
+
+# SAN=1 builds everything under build/san with AddressSanitizer and UBSan.
+ifeq ($(SAN),1)
+B        = build/san
+CB_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+BINDIR   = $(B)/bin
+else
+B        = build/opt
+BINDIR   = bin
+endif
+
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
+LIB_A    = $(B)/libcertbatch.a
+PROG_SRC = $(wildcard bin/*.c)
+PROGS    = $(patsubst bin/%.c,$(BINDIR)/%,$(PROG_SRC))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNITS    = $(patsubst tests/unit/%.c,$(B)/unit/%.t,$(UNIT_SRC))
+MANS     = $(wildcard man/*.1)
+
+DEPS_STAMP = build/.deps-ok
+DEB_PKGS = gcc make pkg-config openssl libssl-dev libcsv-dev libyaml-dev libutf8proc-dev \
+           libcurl4-openssl-dev libgmime-3.0-dev softhsm2 libengine-pkcs11-openssl opensc \
+           miller parallel python3-aiosmtpd perl man-db hyperfine
+
+.PHONY: all deps check check-opt check-san unit samples demo bench install clean
+.DEFAULT_GOAL := all
+
+all: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory programs
+
+programs: $(PROGS) $(UNITS)
+
+# Installs only what dpkg says is missing; needs root or sudo for that.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	@mkdir -p build && touch $@
+
+$(B)/lib/%.o: lib/%.c lib/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CB_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/%: bin/%.c $(LIB_A) lib/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CB_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(B)/unit/%.t: tests/unit/%.c tests/unit/tap.h $(LIB_A) lib/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CB_CFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+samples/out/.done: samples/make-samples.sh | $(DEPS_STAMP)
+	sh samples/make-samples.sh samples/out
+	@touch $@
+
+samples: samples/out/.done
+
+# The test suite: unit tests and program tests through prove, once optimised
+# and once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+check: all samples
+	@$(MAKE) --no-print-directory check-opt
+	@$(MAKE) --no-print-directory check-san
+
+check-opt: programs
+	CB_BIN=$(CURDIR)/bin prove --exec '' $(UNITS) tests/cli/*.t
+
+check-san:
+	@$(MAKE) --no-print-directory SAN=1 programs
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	CB_BIN=$(CURDIR)/build/san/bin prove --exec '' $(patsubst build/opt/%,build/san/%,$(UNITS)) tests/cli/*.t
+
+demo: all samples
+	@sh samples/demo.sh
+
+bench: all
+	@for b in tests/bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/certbatch
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/certbatch/ 2>/dev/null || true
+
+clean:
+	rm -rf build $(PROGS) samples/out tests/tmp
