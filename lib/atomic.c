@@ -1,0 +1,162 @@
+/* Atomic file writes: see atomic.h. */
+#include "atomic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return -1;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    free(copy);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int cb_atomic_open(cb_atomic *a, const char *path, mode_t mode, cb_err *err)
+{
+    memset(a, 0, sizeof *a);
+    a->path = strdup(path);
+    size_t n = strlen(path) + 64;
+    a->tmp = malloc(n);
+    if (a->path == NULL || a->tmp == NULL) {
+        cb_atomic_abort(a);
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    /* The temporary name is hidden and carries the pid, so two programs
+     * writing the same file never share it. */
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    for (unsigned attempt = 0; attempt < 100; attempt++) {
+        snprintf(a->tmp, n, "%.*s.%s.tmp.%ld.%u", dirlen, path, path + dirlen, (long)getpid(), attempt);
+        int fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd >= 0) {
+            fchmod(fd, mode);   /* the umask must not widen or narrow key files */
+            a->fp = fdopen(fd, "w");
+            if (a->fp == NULL) {
+                close(fd);
+                unlink(a->tmp);
+                break;
+            }
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    cb_err_sys(err, EX_CANTCREAT, "cannot create %s", path);
+    free(a->path);
+    free(a->tmp);
+    a->path = a->tmp = NULL;
+    return -1;
+}
+
+int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err)
+{
+    if (a->fp == NULL)
+        return cb_err_set(err, EX_SOFTWARE, "atomic file not open");
+    int bad = fflush(a->fp) != 0 || ferror(a->fp) || fsync(fileno(a->fp)) != 0;
+    if (fclose(a->fp) != 0)
+        bad = 1;
+    a->fp = NULL;
+    if (bad) {
+        cb_err_sys(err, EX_IOERR, "cannot write %s", a->path);
+        cb_atomic_abort(a);
+        return -1;
+    }
+    if (no_replace) {
+        /* link() fails when the name exists: no window where another file
+         * could be replaced. */
+        if (link(a->tmp, a->path) != 0) {
+            int e = errno;
+            cb_err_sys(err, e == EEXIST ? EX_CANTCREAT : EX_IOERR, "cannot create %s", a->path);
+            cb_atomic_abort(a);
+            errno = e;
+            return -1;
+        }
+        unlink(a->tmp);
+    } else if (rename(a->tmp, a->path) != 0) {
+        cb_err_sys(err, EX_CANTCREAT, "cannot rename to %s", a->path);
+        cb_atomic_abort(a);
+        return -1;
+    }
+    fsync_dir_of(a->path);
+    free(a->path);
+    free(a->tmp);
+    a->path = a->tmp = NULL;
+    return 0;
+}
+
+void cb_atomic_abort(cb_atomic *a)
+{
+    if (a->fp != NULL) {
+        fclose(a->fp);
+        a->fp = NULL;
+    }
+    if (a->tmp != NULL)
+        unlink(a->tmp);
+    free(a->path);
+    free(a->tmp);
+    a->path = a->tmp = NULL;
+}
+
+int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
+                         int no_replace, cb_err *err)
+{
+    cb_atomic a;
+    if (cb_atomic_open(&a, path, mode, err) < 0)
+        return -1;
+    if (len && fwrite(data, 1, len, a.fp) != len) {
+        cb_err_sys(err, EX_IOERR, "cannot write %s", path);
+        cb_atomic_abort(&a);
+        return -1;
+    }
+    return cb_atomic_commit(&a, no_replace, err);
+}
+
+int cb_output_open(cb_output *o, const char *path, mode_t mode, cb_err *err)
+{
+    memset(o, 0, sizeof *o);
+    if (path == NULL || strcmp(path, "-") == 0) {
+        o->fp = stdout;
+        return 0;
+    }
+    if (cb_atomic_open(&o->at, path, mode, err) < 0)
+        return -1;
+    o->fp = o->at.fp;
+    o->is_file = 1;
+    return 0;
+}
+
+int cb_output_close(cb_output *o, cb_err *err)
+{
+    if (o->is_file) {
+        o->fp = NULL;
+        return cb_atomic_commit(&o->at, 0, err);
+    }
+    if (o->fp == NULL)
+        return 0;
+    int bad = fflush(o->fp) != 0 || ferror(o->fp);
+    o->fp = NULL;
+    if (bad)
+        return cb_err_sys(err, EX_IOERR, "cannot write to standard output");
+    return 0;
+}
+
+void cb_output_abort(cb_output *o)
+{
+    if (o->is_file)
+        cb_atomic_abort(&o->at);
+    else if (o->fp)
+        fflush(o->fp);
+    o->fp = NULL;
+}

@@ -1,0 +1,44 @@
+/* Atomic file writes: the contract's "write a temporary file in the same
+ * directory, fsync, rename", so a reader never sees half a file and a crash
+ * leaves either the old file or the new one. */
+#ifndef CB_ATOMIC_H
+#define CB_ATOMIC_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "cb_err.h"
+
+typedef struct cb_atomic {
+    char *path;   /* final name */
+    char *tmp;    /* temporary name in the same directory */
+    FILE *fp;     /* write here */
+} cb_atomic;
+
+/* Creates the temporary file (O_EXCL, with mode, e.g. 0644 or 0600). */
+int cb_atomic_open(cb_atomic *a, const char *path, mode_t mode, cb_err *err);
+/* Flushes, fsyncs, renames over path, fsyncs the directory. With
+ * no_replace, an existing path is left alone and the commit fails with
+ * EX_CANTCREAT (and errno EEXIST): for files that must never be
+ * overwritten (keys, delivered certificates). */
+int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err);
+/* Closes and removes the temporary file; safe after a failed commit. */
+void cb_atomic_abort(cb_atomic *a);
+
+/* Writes a whole buffer to path atomically. */
+int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
+                         int no_replace, cb_err *err);
+
+/* An output that is stdout when path is NULL or "-", else an atomic file. */
+typedef struct cb_output {
+    FILE *fp;
+    cb_atomic at;
+    int is_file;
+} cb_output;
+
+int cb_output_open(cb_output *o, const char *path, mode_t mode, cb_err *err);
+/* Commits the file (or flushes stdout and checks for write errors). */
+int cb_output_close(cb_output *o, cb_err *err);
+void cb_output_abort(cb_output *o);
+
+#endif

@@ -1,0 +1,584 @@
+/* CSV reader and writer over libcsv: see csvio.h.
+ *
+ * libcsv is a push parser. The reader feeds it one line at a time (a line
+ * ending at LF, or at a CR not followed by LF) so that at most one record
+ * completes per call: that is how each record's first line is known. The
+ * bytes of the record being parsed are kept, so that when a record turns out
+ * to be broken (a quote never closed swallows the rest of the file) the
+ * lines after its first one can be parsed again and nothing after the
+ * damage is lost. */
+#include "csvio.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IOBUF (64 * 1024)
+
+/* libcsv's parser state, from its source: a quoted field is open while
+ * pstate is FIELD_BEGUN with quoted set. */
+#define LIBCSV_FIELD_BEGUN 2
+
+struct cb_csv_reader {
+    char *const *files;
+    int nfiles, file_idx;
+    const char *name;
+    FILE *fp;
+    int is_stdin;
+    size_t limit;
+
+    struct csv_parser p;
+    int parser_live;
+
+    char *buf;                /* file read buffer */
+    size_t buf_pos, buf_len;
+    int eof;
+    int skip_line;            /* discarding the rest of an over-long line */
+
+    char *replay;             /* bytes to parse again before the file */
+    size_t replay_pos, replay_len, replay_cap;
+
+    char *raw;                /* bytes of the record being parsed */
+    size_t raw_len, raw_cap;
+
+    long line;                /* line number of the next byte */
+    long rec_start;           /* first line of the record being parsed */
+    int at_record_start;
+    int bom_checked;
+
+    cb_header *header;
+    int *map;                 /* column of this file -> column of the header */
+    size_t map_n;
+    int reading_header;
+    cb_header *file_header;   /* a later file's own header */
+
+    cb_record *rec;           /* where callbacks put fields */
+    size_t col;
+    int rec_done;
+    int bad_utf8;
+    size_t bad_utf8_col;
+    size_t nfields;
+};
+
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* Invalid bytes become '?' so that a rejected record can still be written
+ * as UTF-8; the reason says the original was not UTF-8. */
+static void utf8_scrub(char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (j <= n && j - i <= 4 && !utf8_ok((unsigned char *)s + i, j - i))
+            j++;
+        if (j <= n && j - i <= 4) {
+            i = j;
+        } else {
+            s[i] = '?';
+            i++;
+        }
+    }
+}
+
+static void on_field(void *data, size_t len, void *ctx)
+{
+    cb_csv_reader *r = ctx;
+    size_t k = r->col++;
+    r->nfields++;
+    if (!utf8_ok(data, len) && !r->bad_utf8) {
+        r->bad_utf8 = 1;
+        r->bad_utf8_col = k;
+    }
+    int target;
+    if (r->reading_header)
+        target = (int)k;
+    else if (k < r->map_n)
+        target = r->map[k];
+    else
+        target = (int)(r->header->n + (k - r->map_n));
+    if (target >= 0)
+        cb_record_set(r->rec, target, data ? data : "", data ? len : 0);
+}
+
+static void on_record(int term, void *ctx)
+{
+    (void)term;
+    cb_csv_reader *r = ctx;
+    r->rec_done = 1;
+    r->at_record_start = 1;
+}
+
+static int parser_reset(cb_csv_reader *r)
+{
+    if (r->parser_live)
+        csv_free(&r->p);
+    r->parser_live = 0;
+    if (csv_init(&r->p, 0) != 0)
+        return -1;
+    csv_set_space_func(&r->p, no_space);
+    r->parser_live = 1;
+    r->raw_len = 0;
+    r->at_record_start = 1;
+    r->col = 0;
+    r->nfields = 0;
+    return 0;
+}
+
+static int open_file(cb_csv_reader *r, cb_err *err)
+{
+    const char *path = r->nfiles ? r->files[r->file_idx] : "-";
+    if (strcmp(path, "-") == 0) {
+        r->fp = stdin;
+        r->is_stdin = 1;
+        r->name = "stdin";
+    } else {
+        r->fp = fopen(path, "rb");
+        r->is_stdin = 0;
+        r->name = path;
+        if (r->fp == NULL)
+            return cb_err_sys(err, EX_NOINPUT, "%s", path);
+    }
+    r->buf_pos = r->buf_len = 0;
+    r->eof = 0;
+    r->skip_line = 0;
+    r->line = 1;
+    r->bom_checked = 0;
+    r->replay_len = r->replay_pos = 0;
+    return parser_reset(r) < 0 ? cb_err_set(err, EX_OSERR, "out of memory") : 0;
+}
+
+static void close_file(cb_csv_reader *r)
+{
+    if (r->fp && !r->is_stdin)
+        fclose(r->fp);
+    r->fp = NULL;
+}
+
+static int fill(cb_csv_reader *r, cb_err *err)
+{
+    if (r->eof)
+        return 0;
+    if (r->buf_pos < r->buf_len)
+        return 1;
+    size_t n = fread(r->buf, 1, IOBUF, r->fp);
+    if (n == 0) {
+        if (ferror(r->fp))
+            return cb_err_sys(err, EX_IOERR, "%s: read error", r->name);
+        r->eof = 1;
+        return 0;
+    }
+    r->buf_pos = 0;
+    r->buf_len = n;
+    if (!r->bom_checked) {
+        r->bom_checked = 1;
+        if (n >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
+            r->buf_pos = 3;
+    }
+    return 1;
+}
+
+/* The next chunk: up to and including a line end, or what the buffer holds.
+ * Returns its length (0 at end of input) or -1. */
+static long next_chunk(cb_csv_reader *r, const char **out, int *ends_line, cb_err *err)
+{
+    const char *base;
+    size_t avail;
+    int from_replay = r->replay_pos < r->replay_len;
+    if (from_replay) {
+        base = r->replay + r->replay_pos;
+        avail = r->replay_len - r->replay_pos;
+    } else {
+        int f = fill(r, err);
+        if (f <= 0)
+            return f;
+        base = r->buf + r->buf_pos;
+        avail = r->buf_len - r->buf_pos;
+    }
+    size_t n = avail;
+    *ends_line = 0;
+    const char *nl = memchr(base, '\n', avail);
+    const char *cr = memchr(base, '\r', nl ? (size_t)(nl - base) : avail);
+    /* A CR ends a line unless LF follows; a CR at the buffer's end may be
+     * half of a CRLF, which libcsv handles either way. */
+    if (cr && cr + 1 < base + avail && cr[1] != '\n') {
+        n = (size_t)(cr - base) + 1;
+        *ends_line = 1;
+    } else if (nl) {
+        n = (size_t)(nl - base) + 1;
+        *ends_line = 1;
+    }
+    if (from_replay)
+        r->replay_pos += n;
+    else
+        r->buf_pos += n;
+    *out = base;
+    return (long)n;
+}
+
+static int raw_append(cb_csv_reader *r, const char *s, size_t n)
+{
+    if (r->raw_len + n > r->raw_cap) {
+        size_t cap = r->raw_cap ? r->raw_cap : 4096;
+        while (cap < r->raw_len + n)
+            cap *= 2;
+        char *p = realloc(r->raw, cap);
+        if (p == NULL)
+            return -1;
+        r->raw = p;
+        r->raw_cap = cap;
+    }
+    memcpy(r->raw + r->raw_len, s, n);
+    r->raw_len += n;
+    return 0;
+}
+
+/* Puts the record's bytes after its first line back in front of the input,
+ * to be parsed again from a fresh parser. When the record is still on its
+ * first line, the rest of that line is skipped instead (ends_line says
+ * whether the last chunk read finished the line). */
+static int replay_after_first_line(cb_csv_reader *r, int ends_line)
+{
+    const char *nl = memchr(r->raw, '\n', r->raw_len);
+    if (nl == NULL) {
+        r->skip_line = !ends_line;
+        if (ends_line)
+            r->line++;
+        r->raw_len = 0;
+        return 0;
+    }
+    size_t keep = r->raw_len - (size_t)(nl + 1 - r->raw);
+    size_t left = r->replay_len - r->replay_pos;
+    size_t need = keep + left;
+    char *p = malloc(need ? need : 1);
+    if (p == NULL)
+        return -1;
+    memcpy(p, nl + 1, keep);
+    if (left)
+        memcpy(p + keep, r->replay + r->replay_pos, left);
+    free(r->replay);
+    r->replay = p;
+    r->replay_cap = need;
+    r->replay_len = need;
+    r->replay_pos = 0;
+    r->line = r->rec_start + 1;
+    r->raw_len = 0;
+    return 0;
+}
+
+static int chunk_is_blank(const char *s, size_t n)
+{
+    return (n == 1 && (s[0] == '\n' || s[0] == '\r')) || (n == 2 && s[0] == '\r' && s[1] == '\n');
+}
+
+/* Parses until a record completes into r->rec. Returns CB_CSV_RECORD,
+ * CB_CSV_MALFORMED (unclosed quote or over the limit), CB_CSV_EOF or
+ * CB_CSV_FATAL. */
+static int parse_one(cb_csv_reader *r, cb_err *err)
+{
+    r->rec_done = 0;
+    r->col = 0;
+    r->nfields = 0;
+    r->bad_utf8 = 0;
+    cb_record_clear(r->rec);
+    for (;;) {
+        const char *chunk;
+        int ends_line;
+        long n = next_chunk(r, &chunk, &ends_line, err);
+        if (n < 0)
+            return CB_CSV_FATAL;
+        if (n == 0) {
+            /* End of this file. */
+            if (r->skip_line)
+                r->skip_line = 0;
+            if (r->parser_live && r->p.quoted && r->p.pstate == LIBCSV_FIELD_BEGUN && !r->at_record_start) {
+                cb_err_set(err, EX_DATAERR, "a quoted field opened on this line is never closed");
+                long start = r->rec_start;
+                if (replay_after_first_line(r, 0) < 0 || parser_reset(r) < 0)
+                    return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+                r->skip_line = 0;
+                r->rec->line = start;
+                return CB_CSV_MALFORMED;
+            }
+            csv_fini(&r->p, on_field, on_record, r);
+            if (r->rec_done) {
+                r->rec->line = r->rec_start;
+                r->raw_len = 0;
+                return CB_CSV_RECORD;
+            }
+            return CB_CSV_EOF;
+        }
+        if (r->skip_line) {
+            if (ends_line) {
+                r->skip_line = 0;
+                r->line++;
+            }
+            continue;
+        }
+        if (r->at_record_start) {
+            if (chunk_is_blank(chunk, (size_t)n)) {
+                r->line++;
+                continue;
+            }
+            r->at_record_start = 0;
+            r->rec_start = r->line;
+            r->raw_len = 0;
+        }
+        if (raw_append(r, chunk, (size_t)n) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+        if (r->raw_len > r->limit) {
+            long start = r->rec_start;
+            cb_err_set(err, EX_DATAERR, "record longer than %zu bytes (a quote never closed?)", r->limit);
+            if (replay_after_first_line(r, ends_line) < 0 || parser_reset(r) < 0)
+                return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+            cb_record_clear(r->rec);
+            r->rec->line = start;
+            return CB_CSV_MALFORMED;
+        }
+        if (csv_parse(&r->p, chunk, (size_t)n, on_field, on_record, r) != (size_t)n)
+            return cb_err_set(err, EX_DATAERR, "%s:%ld: %s", r->name, r->line,
+                              csv_strerror(csv_error(&r->p))), CB_CSV_FATAL;
+        if (ends_line)
+            r->line++;
+        if (r->rec_done) {
+            r->rec->line = r->rec_start;
+            r->raw_len = 0;
+            return CB_CSV_RECORD;
+        }
+    }
+}
+
+/* Reads a file's header; for a later file, maps its columns onto the first
+ * header by name. */
+static int read_header(cb_csv_reader *r, cb_err *err)
+{
+    cb_record *hdr = cb_record_new();
+    if (hdr == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    cb_record *saved = r->rec;
+    r->rec = hdr;
+    r->reading_header = 1;
+    int st = parse_one(r, err);
+    r->reading_header = 0;
+    r->rec = saved;
+    if (st == CB_CSV_FATAL) {
+        cb_record_free(hdr);
+        return -1;
+    }
+    if (st != CB_CSV_RECORD || r->bad_utf8) {
+        cb_record_free(hdr);
+        return cb_err_set(err, EX_DATAERR, "%s: %s", r->name,
+                          st == CB_CSV_EOF ? "empty input: no header row" : "the header row cannot be read");
+    }
+    free(r->map);
+    r->map = malloc((hdr->n ? hdr->n : 1) * sizeof *r->map);
+    if (r->map == NULL) {
+        cb_record_free(hdr);
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    r->map_n = hdr->n;
+    int first = r->header == NULL;
+    if (first)
+        r->header = cb_header_new();
+    for (size_t i = 0; i < hdr->n; i++) {
+        const char *name = cb_record_get(hdr, (int)i);
+        int idx;
+        if (first) {
+            if (cb_header_find(r->header, name) >= 0) {
+                cb_record_free(hdr);
+                return cb_err_set(err, EX_DATAERR, "%s:%ld: column '%s' appears twice in the header",
+                                  r->name, r->rec_start, name);
+            }
+            idx = cb_header_add(r->header, name);
+        } else {
+            idx = cb_header_find(r->header, name);
+            if (idx < 0) {
+                cb_err_set(err, EX_DATAERR, "%s: column '%s' is not in the header of %s",
+                           r->name, name, r->files[0]);
+                cb_record_free(hdr);
+                return -1;
+            }
+        }
+        r->map[i] = idx;
+    }
+    cb_record_free(hdr);
+    return 0;
+}
+
+cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, cb_err *err)
+{
+    cb_csv_reader *r = calloc(1, sizeof *r);
+    if (r == NULL || (r->buf = malloc(IOBUF)) == NULL) {
+        free(r);
+        cb_err_set(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    r->files = files;
+    r->nfiles = nfiles;
+    r->limit = limit ? limit : CB_CSV_DEFAULT_LIMIT;
+    if (open_file(r, err) < 0 || read_header(r, err) < 0) {
+        cb_csv_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+void cb_csv_reader_close(cb_csv_reader *r)
+{
+    if (r == NULL)
+        return;
+    close_file(r);
+    if (r->parser_live)
+        csv_free(&r->p);
+    cb_header_free(r->header);
+    free(r->map);
+    free(r->buf);
+    free(r->replay);
+    free(r->raw);
+    free(r);
+}
+
+const cb_header *cb_csv_reader_header(const cb_csv_reader *r)
+{
+    return r->header;
+}
+
+const char *cb_csv_reader_name(const cb_csv_reader *r)
+{
+    return r->name;
+}
+
+int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
+{
+    r->rec = rec;
+    for (;;) {
+        if (r->fp == NULL)
+            return CB_CSV_EOF;
+        int st = parse_one(r, err);
+        if (st == CB_CSV_EOF) {
+            close_file(r);
+            if (r->nfiles == 0 || ++r->file_idx >= r->nfiles)
+                return CB_CSV_EOF;
+            if (open_file(r, err) < 0 || read_header(r, err) < 0)
+                return CB_CSV_FATAL;
+            continue;
+        }
+        if (st != CB_CSV_RECORD)
+            return st;
+        if (r->nfields > r->map_n) {
+            cb_err_set(err, EX_DATAERR, "the record has %zu fields, the header has %zu", r->nfields, r->map_n);
+            return CB_CSV_MALFORMED;
+        }
+        if (r->bad_utf8) {
+            for (size_t i = 0; i < rec->n; i++)
+                utf8_scrub(rec->f[i].s ? rec->f[i].s : (char *)"", rec->f[i].len);
+            const char *col = r->bad_utf8_col < r->header->n ? r->header->names[r->map[r->bad_utf8_col] >= 0 ? r->map[r->bad_utf8_col] : 0] : "?";
+            cb_err_set(err, EX_DATAERR, "column '%s' is not valid UTF-8 text", col);
+            return CB_CSV_MALFORMED;
+        }
+        return CB_CSV_RECORD;
+    }
+}
+
+void cb_csv_writer_init(cb_csv_writer *w, FILE *fp)
+{
+    w->fp = fp;
+}
+
+int cb_csv_write_field(cb_csv_writer *w, const char *s, size_t len, int last)
+{
+    FILE *fp = w->fp;
+    int quote = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == ',' || c == '"' || c == '\n' || c == '\r') {
+            quote = 1;
+            break;
+        }
+    }
+    if (!quote) {
+        if (len && fwrite(s, 1, len, fp) != len)
+            return -1;
+    } else {
+        putc('"', fp);
+        const char *p = s, *end = s + len;
+        while (p < end) {
+            const char *q = memchr(p, '"', (size_t)(end - p));
+            size_t n = q ? (size_t)(q - p + 1) : (size_t)(end - p);
+            if (fwrite(p, 1, n, fp) != n)
+                return -1;
+            if (q)
+                putc('"', fp);
+            p += n;
+        }
+        putc('"', fp);
+    }
+    return putc(last ? '\n' : ',', fp) == EOF ? -1 : 0;
+}
+
+int cb_csv_write_fields(cb_csv_writer *w, const char *const *fields, size_t n)
+{
+    if (n == 1 && fields[0][0] == '\0')   /* a blank line would be skipped on reading */
+        return fputs("\"\"\n", w->fp) == EOF ? -1 : 0;
+    for (size_t i = 0; i < n; i++)
+        if (cb_csv_write_field(w, fields[i], strlen(fields[i]), i + 1 == n) < 0)
+            return -1;
+    return 0;
+}
+
+int cb_csv_write_header(cb_csv_writer *w, const cb_header *h)
+{
+    return cb_csv_write_fields(w, (const char *const *)h->names, h->n);
+}
+
+int cb_csv_write_record(cb_csv_writer *w, const cb_record *rec, size_t ncols)
+{
+    if (ncols == 1 && cb_record_len(rec, 0) == 0)
+        return fputs("\"\"\n", w->fp) == EOF ? -1 : 0;
+    for (size_t i = 0; i < ncols; i++)
+        if (cb_csv_write_field(w, cb_record_get(rec, (int)i), cb_record_len(rec, (int)i), i + 1 == ncols) < 0)
+            return -1;
+    return 0;
+}

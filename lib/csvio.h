@@ -1,0 +1,61 @@
+/* CSV reading and writing for every program (RFC 4180, UTF-8), over libcsv.
+ *
+ * The reader takes one or more files (or stdin), strips a UTF-8 BOM, accepts
+ * CRLF, CR and LF line ends and quoted fields with commas and newlines, and
+ * tells the line where each record starts. A malformed record (a quote never
+ * closed, more fields than the header, bytes that are not UTF-8, a record
+ * over the size limit) comes back as CB_CSV_MALFORMED with its line and a
+ * reason, and reading goes on with the next record: the caller rejects it
+ * and loses nothing else.
+ *
+ * Several input files are read as one stream: each file's header is mapped
+ * by column name onto the first file's header. */
+#ifndef CB_CSVIO_H
+#define CB_CSVIO_H
+
+#include <stdio.h>
+
+#include "cb_err.h"
+#include "record.h"
+
+enum {
+    CB_CSV_FATAL = -1,     /* I/O error or unusable file: stop (err says why) */
+    CB_CSV_EOF = 0,
+    CB_CSV_RECORD = 1,
+    CB_CSV_MALFORMED = 2,  /* a bad record: reject it and call next again */
+};
+
+#define CB_CSV_DEFAULT_LIMIT (1024 * 1024)
+
+typedef struct cb_csv_reader cb_csv_reader;
+
+/* files[0..nfiles) are paths, "-" meaning stdin; nfiles == 0 reads stdin.
+ * Reads the first file's header. A missing file is EX_NOINPUT, an empty or
+ * unreadable header EX_DATAERR. limit bounds a record's size in bytes (0 for
+ * CB_CSV_DEFAULT_LIMIT). */
+cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, cb_err *err);
+void cb_csv_reader_close(cb_csv_reader *r);
+
+/* The header of the stream (the first file's), as written in the file. */
+const cb_header *cb_csv_reader_header(const cb_csv_reader *r);
+/* Name of the file being read ("stdin" for standard input). */
+const char *cb_csv_reader_name(const cb_csv_reader *r);
+
+/* Reads the next record into rec (rec->line is its first line). Returns
+ * CB_CSV_RECORD, CB_CSV_MALFORMED (err->msg says why; rec holds what could be
+ * read), CB_CSV_EOF or CB_CSV_FATAL. */
+int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err);
+
+/* Writer: UTF-8, LF line ends, quotes only where needed. */
+typedef struct cb_csv_writer {
+    FILE *fp;
+} cb_csv_writer;
+
+void cb_csv_writer_init(cb_csv_writer *w, FILE *fp);
+int cb_csv_write_field(cb_csv_writer *w, const char *s, size_t len, int last);
+int cb_csv_write_fields(cb_csv_writer *w, const char *const *fields, size_t n);
+int cb_csv_write_header(cb_csv_writer *w, const cb_header *h);
+/* Writes fields 0..ncols-1 of rec (missing ones empty). */
+int cb_csv_write_record(cb_csv_writer *w, const cb_record *rec, size_t ncols);
+
+#endif

@@ -1,0 +1,36 @@
+/* The rejects channel of the contract: a record a program cannot accept is
+ * written whole, plus reject_line, reject_field and reject_reason, to the
+ * --rejects CSV file (atomically), or, without --rejects, reported as one
+ * diagnostic line `prog: FILE:LINE: reason` on the stream the program gives. */
+#ifndef CB_REJECTS_H
+#define CB_REJECTS_H
+
+#include <stdio.h>
+
+#include "atomic.h"
+#include "cb_err.h"
+#include "csvio.h"
+#include "record.h"
+
+typedef struct cb_rejects {
+    const char *prog;
+    FILE *diag;
+    cb_atomic file;
+    int to_file;
+    int header_written;
+    cb_header *header;       /* columns of the records, without reject_* */
+    cb_csv_writer w;
+    unsigned long count;
+} cb_rejects;
+
+/* path NULL: diagnostics on diag. */
+int cb_rejects_open(cb_rejects *rj, const char *prog, const char *path, FILE *diag, cb_err *err);
+/* The columns of the records that will be rejected (copied). */
+int cb_rejects_set_header(cb_rejects *rj, const cb_header *h);
+/* rec may be NULL (nothing readable); field may be NULL or "". */
+int cb_rejects_add(cb_rejects *rj, const cb_record *rec, const char *input, long line,
+                   const char *field, const char *reason);
+int cb_rejects_close(cb_rejects *rj, cb_err *err);
+void cb_rejects_abort(cb_rejects *rj);
+
+#endif
