@@ -93,18 +93,26 @@ int cb_date_parse(const char *s, cb_date *out)
     return 0;
 }
 
+/* Years outside 0..9999 do not fit the formats; the unsigned remainders
+ * also tell the compiler each number's width, so -Wformat-truncation (on
+ * with -O2 -Wall) sees the buffers are large enough. */
+static unsigned year4(int y)
+{
+    return (unsigned)(y % 10000 + 10000) % 10000u;
+}
+
 void cb_date_format(cb_date day, char *buf)
 {
     int y, m, d;
     cb_date_to_ymd(day, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
+    snprintf(buf, 11, "%04u-%02u-%02u", year4(y), (unsigned)m % 100u, (unsigned)d % 100u);
 }
 
 void cb_date_format_vn(cb_date day, char *buf)
 {
     int y, m, d;
     cb_date_to_ymd(day, &y, &m, &d);
-    snprintf(buf, 11, "%02d/%02d/%04d", d, m, y % 10000);
+    snprintf(buf, 11, "%02u/%02u/%04u", (unsigned)d % 100u, (unsigned)m % 100u, year4(y));
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -130,8 +138,9 @@ void cb_instant_format(int64_t t, char *buf)
     int64_t sec = local - (int64_t)day * 86400;
     int y, m, d;
     cb_date_to_ymd(day, &y, &m, &d);
-    snprintf(buf, 26, "%04d-%02d-%02dT%02d:%02d:%02d+07:00", y % 10000, m, d,
-             (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+    unsigned s = (unsigned)sec % 86400u;
+    snprintf(buf, 26, "%04u-%02u-%02uT%02u:%02u:%02u+07:00", year4(y), (unsigned)m % 100u,
+             (unsigned)d % 100u, s / 3600u, s / 60u % 60u, s % 60u);
 }
 
 int64_t cb_instant_from_utc_tm(const struct tm *tm)
