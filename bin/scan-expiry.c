@@ -1,0 +1,451 @@
+/* scan-expiry: find the certificates that must be renewed.
+ *
+ * Reads certificates (PEM bundles, DER files, directories of them, stdin)
+ * and writes one `cert` record (DESIGN.md) per certificate whose status is
+ * selected: by default those expiring within --days (60, the renewal rule
+ * of Nghị định 130/2018 Điều 63) and those already expired. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomic.h"
+#include "certinfo.h"
+#include "csvio.h"
+#include "date.h"
+#include "pemscan.h"
+#include "rejects.h"
+#include "run.h"
+
+#define DER_MAX (1 << 20)
+
+enum { ST_VALID, ST_EXPIRING, ST_EXPIRED, ST_REVOKED, ST_NOT_YET_VALID, ST_UNTRUSTED, ST_COUNT };
+static const char *const status_names[ST_COUNT] = {
+    "valid", "expiring", "expired", "revoked", "not_yet_valid", "untrusted",
+};
+
+static const char *const columns[] = {
+    "serial", "subject_cn", "subject_o", "subject_ou", "subject_l", "subject_st", "email", "uid",
+    "issuer_cn", "not_before", "not_after", "expiry_date", "days_left", "status", "sha256", "source",
+};
+#define NCOLS (sizeof columns / sizeof columns[0])
+
+typedef struct scan {
+    cb_run run;
+    cb_rejects rejects;
+    cb_csv_writer out;
+    cb_header *header;
+    cb_certinfo_ctx ctx;
+    cb_crlset *crls;
+    X509_STORE *trust;
+    cb_date today;
+    int64_t check_time;
+    int days;
+    int want[ST_COUNT];
+    int exit_code;
+    int write_failed;
+} scan;
+
+static void usage(FILE *fp)
+{
+    fputs("usage: scan-expiry [--days N] [--as-of DATE] [--all | --status LIST]\n"
+          "                   [--crl FILE]... [--ca FILE] [--rejects FILE] [--strict]\n"
+          "                   [-o FILE] [-q] [FILE|DIR]...\n"
+          "       scan-expiry --help | --version\n"
+          "\n"
+          "Reads X.509 certificates (PEM bundles, DER files, directories, stdin) and\n"
+          "writes a CSV `cert` record for each one that needs action.\n"
+          "\n"
+          "  --days N        expiring means 0 <= days_left <= N (default 60)\n"
+          "  --as-of DATE    today, YYYY-MM-DD or DD/MM/YYYY (default: today in UTC+07:00)\n"
+          "  --all           print every certificate\n"
+          "  --status LIST   print these statuses (comma-separated): valid, expiring,\n"
+          "                  expired, revoked, not_yet_valid, untrusted\n"
+          "                  (default: expiring,expired)\n"
+          "  --crl FILE      a CRL (PEM or DER) marking revoked certificates; repeatable\n"
+          "  --ca FILE       trusted and intermediate CA certificates: those that do not\n"
+          "                  chain to them are untrusted\n"
+          "  --rejects FILE  write unreadable certificates there as CSV records\n"
+          "  --strict        exit 65 if any certificate was rejected\n"
+          "  -o FILE         write the records to FILE (atomically) instead of stdout\n"
+          "  -q              no summary line\n",
+          fp);
+}
+
+static int parse_status_list(scan *s, const char *list)
+{
+    memset(s->want, 0, sizeof s->want);
+    char *copy = strdup(list);
+    if (copy == NULL)
+        return -1;
+    int rc = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        for (int i = 0; i < ST_COUNT; i++) {
+            if (strcmp(tok, status_names[i]) == 0) {
+                s->want[i] = 1;
+                found = 1;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "scan-expiry: --status: unknown status '%s'\n", tok);
+            rc = -1;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+static void reject(scan *s, const char *source, const char *input, long line, const char *reason)
+{
+    s->run.in++;
+    s->run.rejected++;
+    cb_record *r = cb_record_new();
+    if (r != NULL)
+        cb_record_set_str(r, (int)NCOLS - 1, source);
+    cb_rejects_add(&s->rejects, r, input, line, NULL, reason);
+    cb_record_free(r);
+}
+
+static void handle_cert(scan *s, const unsigned char *der, size_t len, const char *input,
+                        long line, int index)
+{
+    char source[4200];
+    snprintf(source, sizeof source, "%s#%d", input, index);
+    cb_cert_info ci;
+    cb_err err = {0};
+    if (cb_cert_info_parse(&s->ctx, der, len, &ci, &err) < 0) {
+        char reason[1200];
+        snprintf(reason, sizeof reason, "certificate %d: %s", index, err.msg);
+        reject(s, source, input, line, reason);
+        return;
+    }
+    s->run.in++;
+    cb_run_tick(&s->run);
+
+    cb_date expiry = cb_date_of_instant(ci.not_after);
+    long days_left = (long)expiry - (long)s->today;
+    int st;
+    const char *why;
+    if (cb_crlset_is_revoked(s->crls, ci.serial, der, len))
+        st = ST_REVOKED;
+    else if (s->trust != NULL && !cb_trust_check(s->trust, der, len, s->check_time, &why))
+        st = ST_UNTRUSTED;
+    else if (cb_date_of_instant(ci.not_before) > s->today)
+        st = ST_NOT_YET_VALID;
+    else if (days_left < 0)
+        st = ST_EXPIRED;
+    else if (days_left <= s->days)
+        st = ST_EXPIRING;
+    else
+        st = ST_VALID;
+
+    if (!s->want[st]) {
+        s->run.filtered++;
+        cb_cert_info_clear(&ci);
+        return;
+    }
+    char nb[26], na[26], exp[11], dl[24], sha[65];
+    cb_instant_format(ci.not_before, nb);
+    cb_instant_format(ci.not_after, na);
+    cb_date_format(expiry, exp);
+    snprintf(dl, sizeof dl, "%ld", days_left);
+    for (int i = 0; i < 32; i++)
+        snprintf(sha + 2 * i, 3, "%02X", ci.sha256[i]);
+#define OR_EMPTY(x) ((x) ? (x) : "")
+    const char *f[NCOLS] = {
+        OR_EMPTY(ci.serial), OR_EMPTY(ci.subject_cn), OR_EMPTY(ci.subject_o),
+        OR_EMPTY(ci.subject_ou), OR_EMPTY(ci.subject_l), OR_EMPTY(ci.subject_st),
+        OR_EMPTY(ci.email), OR_EMPTY(ci.uid), OR_EMPTY(ci.issuer_cn), nb, na, exp, dl,
+        status_names[st], sha, source,
+    };
+    if (cb_csv_write_fields(&s->out, f, NCOLS) < 0)
+        s->write_failed = 1;
+    s->run.out++;
+    cb_cert_info_clear(&ci);
+}
+
+static void scan_pem(scan *s, FILE *fp, const char *name)
+{
+    cb_pem_scanner sc;
+    cb_pem_block blk;
+    int index = 0, blocks = 0, rc;
+    cb_pem_scanner_init(&sc, fp);
+    while ((rc = cb_pem_next(&sc, &blk)) > 0) {
+        blocks++;
+        if (!cb_pem_is_cert_label(blk.label)) {
+            /* Never the content: it may be a private key. */
+            cb_warn(&s->run, "%s:%ld: skipping a %s block: not a certificate", name, blk.line,
+                    blk.label);
+            continue;
+        }
+        index++;
+        if (blk.error != NULL) {
+            char source[4200], reason[300];
+            snprintf(source, sizeof source, "%s#%d", name, index);
+            snprintf(reason, sizeof reason, "certificate %d: %s", index, blk.error);
+            reject(s, source, name, blk.line, reason);
+            continue;
+        }
+        handle_cert(s, blk.der, blk.der_len, name, blk.line, index);
+    }
+    if (rc < 0) {
+        cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
+        s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
+    } else if (blocks == 0) {
+        cb_warn(&s->run, "%s: no PEM block found", name);
+    }
+    cb_pem_scanner_free(&sc);
+}
+
+static void scan_der(scan *s, FILE *fp, const char *name)
+{
+    unsigned char *buf = malloc(DER_MAX + 1);
+    if (buf == NULL) {
+        s->exit_code = cb_exit_worst(s->exit_code, EX_OSERR);
+        return;
+    }
+    size_t n = fread(buf, 1, DER_MAX + 1, fp);
+    if (ferror(fp)) {
+        cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
+        s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
+    } else if (n > DER_MAX) {
+        char source[4200];
+        snprintf(source, sizeof source, "%s#1", name);
+        reject(s, source, name, 1, "certificate 1: a DER file larger than 1 MiB is not a certificate");
+    } else {
+        handle_cert(s, buf, n, name, 1, 1);
+    }
+    free(buf);
+}
+
+static void scan_stream(scan *s, FILE *fp, const char *name)
+{
+    int c = getc(fp);
+    if (c == EOF) {
+        if (ferror(fp)) {
+            cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
+            s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
+        } else {
+            cb_warn(&s->run, "%s: empty input", name);
+        }
+        return;
+    }
+    ungetc(c, fp);
+    /* A DER certificate starts with a SEQUENCE tag; PEM is text. */
+    if (c == 0x30)
+        scan_der(s, fp, name);
+    else
+        scan_pem(s, fp, name);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void scan_path(scan *s, const char *path, int top);
+
+static void scan_dir(scan *s, const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        cb_warn(&s->run, "%s: %s", path, strerror(errno));
+        s->exit_code = cb_exit_worst(s->exit_code, EX_NOINPUT);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')   /* ., .. and hidden files (temporary ones) */
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **p = realloc(names, cap * sizeof *p);
+            if (p == NULL)
+                break;
+            names = p;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    /* Sorted, so that a directory scans in the same order on every machine. */
+    qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] == NULL)
+            continue;
+        size_t len = strlen(path) + strlen(names[i]) + 2;
+        char *child = malloc(len);
+        if (child != NULL) {
+            snprintf(child, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+            scan_path(s, child, 0);
+            free(child);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+static void scan_path(scan *s, const char *path, int top)
+{
+    if (strcmp(path, "-") == 0) {
+        scan_stream(s, stdin, "stdin");
+        return;
+    }
+    struct stat st;
+    /* Inside a directory a symbolic link to a directory is not followed:
+     * no loops. */
+    if ((top ? stat(path, &st) : lstat(path, &st)) < 0) {
+        cb_warn(&s->run, "%s: %s", path, strerror(errno));
+        s->exit_code = cb_exit_worst(s->exit_code, EX_NOINPUT);
+        return;
+    }
+    if (!top && S_ISLNK(st.st_mode)) {
+        if (stat(path, &st) < 0 || S_ISDIR(st.st_mode))
+            return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        scan_dir(s, path);
+        return;
+    }
+    if (!S_ISREG(st.st_mode) && !top)
+        return;
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        cb_warn(&s->run, "%s: %s", path, strerror(errno));
+        s->exit_code = cb_exit_worst(s->exit_code, EX_NOINPUT);
+        return;
+    }
+    scan_stream(s, fp, path);
+    fclose(fp);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"days", required_argument, NULL, 'd'},   {"as-of", required_argument, NULL, 'a'},
+        {"all", no_argument, NULL, 'A'},          {"status", required_argument, NULL, 's'},
+        {"crl", required_argument, NULL, 'c'},    {"ca", required_argument, NULL, 'C'},
+        {"rejects", required_argument, NULL, 'r'}, {"strict", no_argument, NULL, 'S'},
+        {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    scan s = {.days = 60};
+    s.want[ST_EXPIRING] = s.want[ST_EXPIRED] = 1;
+    const char *as_of = NULL, *ca = NULL, *rejects = NULL, *output = NULL;
+    char **crls = calloc((size_t)argc + 1, sizeof *crls);
+    int ncrl = 0, strict = 0, quiet = 0, all = 0, status_given = 0, c;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 36500) {
+                fprintf(stderr, "scan-expiry: --days: '%s' is not a number of days\n", optarg);
+                return EX_USAGE;
+            }
+            s.days = (int)v;
+            break;
+        }
+        case 'a': as_of = optarg; break;
+        case 'A': all = 1; break;
+        case 's':
+            status_given = 1;
+            if (parse_status_list(&s, optarg) < 0)
+                return EX_USAGE;
+            break;
+        case 'c': crls[ncrl++] = optarg; break;
+        case 'C': ca = optarg; break;
+        case 'r': rejects = optarg; break;
+        case 'S': strict = 1; break;
+        case 'o': output = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return EX_OK;
+        case 'V': printf("scan-expiry certbatch %s\n", CB_VERSION); return EX_OK;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (all && status_given) {
+        fprintf(stderr, "scan-expiry: --all and --status cannot be used together\n");
+        return EX_USAGE;
+    }
+    if (all)
+        for (int i = 0; i < ST_COUNT; i++)
+            s.want[i] = 1;
+
+    cb_err err = {0};
+    cb_run_start(&s.run, "scan-expiry", stderr, quiet);
+    if (cb_today(as_of, &s.today, &err) < 0) {
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        return err.code;
+    }
+    /* Chains are judged at noon of "today" in Vietnam when --as-of is
+     * given, so the run is reproducible; at the present instant otherwise. */
+    s.check_time = as_of ? cb_date_start_instant(s.today) + 12 * 3600 : (int64_t)time(NULL);
+    if (cb_certinfo_ctx_init(&s.ctx, &err) < 0) {
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        return err.code;
+    }
+    if (ca != NULL && (s.trust = cb_trust_load(ca, &err)) == NULL) {
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        return err.code;
+    }
+    if (ncrl > 0) {
+        s.crls = cb_crlset_new();
+        for (int i = 0; i < ncrl; i++) {
+            if (cb_crlset_load(s.crls, crls[i], s.trust, &err) < 0) {
+                fprintf(stderr, "scan-expiry: %s\n", err.msg);
+                return err.code;
+            }
+        }
+    }
+    free(crls);
+
+    cb_output out;
+    if (cb_output_open(&out, output, 0644, &err) < 0 ||
+        cb_rejects_open(&s.rejects, "scan-expiry", rejects, stderr, &err) < 0) {
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        return err.code;
+    }
+    static char obuf[1 << 16];
+    if (!out.is_file)
+        setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    s.header = cb_header_new();
+    for (size_t i = 0; i < NCOLS; i++)
+        cb_header_add(s.header, columns[i]);
+    cb_rejects_set_header(&s.rejects, s.header);
+    cb_csv_writer_init(&s.out, out.fp);
+    cb_csv_write_header(&s.out, s.header);
+
+    if (optind >= argc)
+        scan_path(&s, "-", 1);
+    for (int i = optind; i < argc; i++)
+        scan_path(&s, argv[i], 1);
+
+    int rc = s.exit_code;
+    if (s.write_failed) {
+        cb_output_abort(&out);
+        fprintf(stderr, "scan-expiry: cannot write the records: %s\n", strerror(errno));
+        rc = cb_exit_worst(rc, EX_IOERR);
+    } else if (cb_output_close(&out, &err) < 0) {
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        rc = cb_exit_worst(rc, err.code);
+    }
+    if (cb_rejects_close(&s.rejects, &err) < 0) {
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        rc = cb_exit_worst(rc, err.code);
+    }
+    if (strict && s.run.rejected > 0)
+        rc = cb_exit_worst(rc, EX_DATAERR);
+    cb_run_summary(&s.run);
+    cb_header_free(s.header);
+    cb_crlset_free(s.crls);
+    X509_STORE_free(s.trust);
+    cb_certinfo_ctx_free(&s.ctx);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/* What scan-expiry needs to know of a certificate, read fast.
+ *
+ * OpenSSL 3.0's d2i_X509 decodes the subject public key into an EVP_PKEY
+ * through the provider machinery, which costs more than everything else
+ * together; a scan only needs names, dates and extensions. So the
+ * certificate is decoded with OpenSSL's own ASN.1 template machinery
+ * against a template that keeps the public key as an opaque value; the full
+ * X509 object is built only when a signature must be checked (--ca) or a
+ * CRL entry matches. */
+#ifndef CB_CERTINFO_H
+#define CB_CERTINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "cb_err.h"
+
+typedef struct cb_cert_info {
+    char *serial;           /* upper-case hex as `openssl x509 -serial` prints */
+    char *subject_cn, *subject_o, *subject_ou, *subject_l, *subject_st;
+    char *email;            /* subject emailAddress, else first SAN rfc822Name */
+    char *uid;              /* subject UID attribute */
+    char *issuer_cn;
+    int64_t not_before, not_after;   /* POSIX instants */
+    unsigned char sha256[32];
+} cb_cert_info;
+
+/* Digest context reused across certificates (fetching SHA-256 once). */
+typedef struct cb_certinfo_ctx {
+    EVP_MD *sha256;
+} cb_certinfo_ctx;
+
+int cb_certinfo_ctx_init(cb_certinfo_ctx *ctx, cb_err *err);
+void cb_certinfo_ctx_free(cb_certinfo_ctx *ctx);
+
+/* Parses a DER certificate. On failure err says why in a sentence. */
+int cb_cert_info_parse(cb_certinfo_ctx *ctx, const unsigned char *der, size_t len,
+                       cb_cert_info *ci, cb_err *err);
+void cb_cert_info_clear(cb_cert_info *ci);
+
+/* Hex of an ASN.1 INTEGER the way `openssl x509 -noout -serial` prints it:
+ * upper case, two digits a byte, "00" for zero, '-' before a negative one.
+ * Returns a malloc'ed string. */
+char *cb_asn1_int_hex(const ASN1_INTEGER *ai);
+
+/* Revocation lists keyed by serial, for a fast "is it revoked?". */
+typedef struct cb_crlset cb_crlset;
+cb_crlset *cb_crlset_new(void);
+void cb_crlset_free(cb_crlset *set);
+/* Loads a CRL in PEM or DER. With trust non-NULL, the CRL's signature must
+ * verify with an issuer certificate found there. */
+int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *err);
+/* 1 when the certificate (DER) is revoked by a loaded CRL of its issuer. */
+int cb_crlset_is_revoked(const cb_crlset *set, const char *serial_hex,
+                         const unsigned char *der, size_t len);
+
+/* A store of trusted and intermediate CA certificates from a bundle file. */
+X509_STORE *cb_trust_load(const char *path, cb_err *err);
+/* 1 when the certificate chains to the store at instant t (its own
+ * validity period is not judged here: scan-expiry reports that itself),
+ * 0 when not; *why gets OpenSSL's reason. */
+int cb_trust_check(X509_STORE *store, const unsigned char *der, size_t len, int64_t t,
+                   const char **why);
+
+#endif
