@@ -221,12 +221,16 @@ static int fill(cb_csv_reader *r, cb_err *err)
 }
 
 /* The next chunk: up to and including a line end, or what the buffer holds.
- * Returns its length (0 at end of input) or -1. */
+ * Returns its length (0 at end of input) or -1. A CR that is the buffer's
+ * last byte is kept for the next chunk, with the next block read behind
+ * it: only the byte after a CR says whether it ends a line by itself or
+ * begins a CRLF, and the line count depends on it. */
 static long next_chunk(cb_csv_reader *r, const char **out, int *ends_line, cb_err *err)
 {
     const char *base;
     size_t avail;
     int from_replay = r->replay_pos < r->replay_len;
+    int cr_is_final = from_replay;   /* replayed text ends at a line end or mid-line, never mid-CRLF */
     if (from_replay) {
         base = r->replay + r->replay_pos;
         avail = r->replay_len - r->replay_pos;
@@ -236,16 +240,31 @@ static long next_chunk(cb_csv_reader *r, const char **out, int *ends_line, cb_er
             return f;
         base = r->buf + r->buf_pos;
         avail = r->buf_len - r->buf_pos;
+        if (avail == 1 && base[0] == '\r') {
+            r->buf[0] = '\r';
+            size_t m = fread(r->buf + 1, 1, IOBUF - 1, r->fp);
+            if (m == 0 && ferror(r->fp))
+                return cb_err_sys(err, EX_IOERR, "%s: read error", r->name);
+            r->buf_pos = 0;
+            r->buf_len = 1 + m;
+            base = r->buf;
+            avail = r->buf_len;
+            cr_is_final = m == 0;
+        }
     }
     size_t n = avail;
     *ends_line = 0;
     const char *nl = memchr(base, '\n', avail);
     const char *cr = memchr(base, '\r', nl ? (size_t)(nl - base) : avail);
-    /* A CR ends a line unless LF follows; a CR at the buffer's end may be
-     * half of a CRLF, which libcsv handles either way. */
     if (cr && cr + 1 < base + avail && cr[1] != '\n') {
         n = (size_t)(cr - base) + 1;
         *ends_line = 1;
+    } else if (cr && cr + 1 == base + avail) {
+        if (cr_is_final) {
+            *ends_line = 1;
+        } else {
+            n = (size_t)(cr - base);   /* > 0: a lone CR was handled above */
+        }
     } else if (nl) {
         n = (size_t)(nl - base) + 1;
         *ends_line = 1;
@@ -279,9 +298,22 @@ static int raw_append(cb_csv_reader *r, const char *s, size_t n)
  * to be parsed again from a fresh parser. When the record is still on its
  * first line, the rest of that line is skipped instead (ends_line says
  * whether the last chunk read finished the line). */
+/* Where the first line of raw ends (just past LF, CRLF or a lone CR), or
+ * NULL. A CR ending raw is a line end: chunks never end between CR and LF. */
+static const char *first_line_end(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            return s + i;
+        if (s[i] == '\r')
+            return i + 1 < n && s[i + 1] == '\n' ? s + i + 1 : s + i;
+    }
+    return NULL;
+}
+
 static int replay_after_first_line(cb_csv_reader *r, int ends_line)
 {
-    const char *nl = memchr(r->raw, '\n', r->raw_len);
+    const char *nl = first_line_end(r->raw, r->raw_len);
     if (nl == NULL) {
         r->skip_line = !ends_line;
         if (ends_line)
@@ -308,9 +340,9 @@ static int replay_after_first_line(cb_csv_reader *r, int ends_line)
     return 0;
 }
 
-static int chunk_is_blank(const char *s, size_t n)
+static int chunk_is_blank(const char *s, size_t n, int ends_line)
 {
-    return (n == 1 && (s[0] == '\n' || s[0] == '\r')) || (n == 2 && s[0] == '\r' && s[1] == '\n');
+    return ends_line && ((n == 1 && (s[0] == '\n' || s[0] == '\r')) || (n == 2 && s[0] == '\r' && s[1] == '\n'));
 }
 
 /* Parses until a record completes into r->rec. Returns CB_CSV_RECORD,
@@ -324,8 +356,8 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
     r->bad_utf8 = 0;
     cb_record_clear(r->rec);
     for (;;) {
-        const char *chunk;
-        int ends_line;
+        const char *chunk = NULL;
+        int ends_line = 0;
         long n = next_chunk(r, &chunk, &ends_line, err);
         if (n < 0)
             return CB_CSV_FATAL;
@@ -358,7 +390,7 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             continue;
         }
         if (r->at_record_start) {
-            if (chunk_is_blank(chunk, (size_t)n)) {
+            if (chunk_is_blank(chunk, (size_t)n, ends_line)) {
                 r->line++;
                 continue;
             }
