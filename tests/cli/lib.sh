@@ -73,9 +73,10 @@ skip() {  # name reason
 }
 
 # csv_col FILE COLUMN: the values of one column (by header name), one per
-# line, for simple CSV (no quoted commas or newlines in the file).
+# line, read with Miller (an independent CSV parser); fields with newlines
+# are not for this.
 csv_col() {
-    awk -F, -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next } { print $c }' "$1"
+    mlr --icsv --onidx --ofs tab cut -f "$2" "$1"
 }
 
 need_samples() {
