@@ -459,9 +459,10 @@ static int read_header(cb_csv_reader *r, cb_err *err)
         int idx;
         if (first) {
             if (cb_header_find(r->header, name) >= 0) {
+                cb_err_set(err, EX_DATAERR, "%s:%ld: column '%s' appears twice in the header",
+                           r->name, r->rec_start, name);
                 cb_record_free(hdr);
-                return cb_err_set(err, EX_DATAERR, "%s:%ld: column '%s' appears twice in the header",
-                                  r->name, r->rec_start, name);
+                return -1;
             }
             idx = cb_header_add(r->header, name);
         } else {
