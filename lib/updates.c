@@ -1,0 +1,1175 @@
+/* Routing the returned update file: see updates.h. The requests are held in
+ * memory (one entry each, with two hash indexes: the public key of the old
+ * certificate and e-mail+name); the certificates stream through one at a
+ * time. */
+#include "updates.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
+#include <utf8proc.h>
+
+#include "atomic.h"
+#include "certinfo.h"
+#include "csvio.h"
+#include "date.h"
+#include "pemscan.h"
+#include "record.h"
+
+/* ---- Reading certificates ---------------------------------------------- */
+
+struct cb_certs_reader {
+    FILE *fp;
+    int own_fp;
+    char *name;
+    int der;                   /* whole input is binary */
+    cb_pem_scanner pem;
+    unsigned char *buf;        /* DER input */
+    size_t len, pos;
+    STACK_OF(X509) *queue;     /* certificates of a PKCS#7 bundle */
+    int qpos;
+    long qline;
+    long index;
+};
+
+static int read_all(FILE *fp, unsigned char **out, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *b = malloc(cap);
+    if (b == NULL)
+        return -1;
+    for (;;) {
+        if (n == cap) {
+            unsigned char *p = realloc(b, cap * 2);
+            if (p == NULL) {
+                free(b);
+                return -1;
+            }
+            b = p;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+/* The certificates of a PKCS#7 SignedData (its certificates field, not its
+ * signers), or NULL when it is not one. */
+static STACK_OF(X509) *p7_certs(const unsigned char *der, size_t len)
+{
+    const unsigned char *p = der;
+    PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
+    if (p7 == NULL)
+        return NULL;
+    STACK_OF(X509) *out = NULL;
+    if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL) {
+        STACK_OF(X509) *certs = p7->d.sign->cert;
+        out = sk_X509_new_null();
+        for (int i = 0; out != NULL && certs != NULL && i < sk_X509_num(certs); i++) {
+            X509 *x = sk_X509_value(certs, i);
+            if (X509_up_ref(x) != 1 || !sk_X509_push(out, x)) {
+                sk_X509_pop_free(out, X509_free);
+                out = NULL;
+            }
+        }
+    }
+    PKCS7_free(p7);
+    return out;
+}
+
+cb_certs_reader *cb_certs_open(const char *path, cb_err *err)
+{
+    cb_certs_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        cb_err_set(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    if (path == NULL || strcmp(path, "-") == 0) {
+        r->fp = stdin;
+        r->name = strdup("stdin");
+    } else {
+        r->fp = fopen(path, "rb");
+        r->own_fp = 1;
+        r->name = strdup(path);
+        if (r->fp == NULL) {
+            cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
+            free(r->name);
+            free(r);
+            return NULL;
+        }
+    }
+    if (r->name == NULL) {
+        cb_err_set(err, EX_OSERR, "out of memory");
+        cb_certs_close(r);
+        return NULL;
+    }
+    /* DER always starts with a SEQUENCE tag; PEM with text. */
+    int c = getc(r->fp);
+    if (c != EOF)
+        ungetc(c, r->fp);
+    if (c == 0x30) {
+        r->der = 1;
+        if (read_all(r->fp, &r->buf, &r->len) < 0) {
+            cb_err_sys(err, EX_IOERR, "cannot read %s", r->name);
+            cb_certs_close(r);
+            return NULL;
+        }
+        r->queue = p7_certs(r->buf, r->len);
+        if (r->queue != NULL)
+            r->pos = r->len;
+    } else {
+        cb_pem_scanner_init(&r->pem, r->fp);
+    }
+    return r;
+}
+
+void cb_certs_close(cb_certs_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->own_fp && r->fp)
+        fclose(r->fp);
+    if (!r->der)
+        cb_pem_scanner_free(&r->pem);
+    free(r->buf);
+    sk_X509_pop_free(r->queue, X509_free);
+    free(r->name);
+    free(r);
+}
+
+const char *cb_certs_name(const cb_certs_reader *r)
+{
+    return r->name;
+}
+
+static int is_p7_label(const char *label)
+{
+    return strcmp(label, "PKCS7") == 0 || strcmp(label, "PKCS #7 SIGNED DATA") == 0 ||
+           strcmp(label, "CMS") == 0;
+}
+
+int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_err *err)
+{
+    *cert = NULL;
+    for (;;) {
+        if (r->queue != NULL && r->qpos < sk_X509_num(r->queue)) {
+            X509 *x = sk_X509_value(r->queue, r->qpos++);
+            X509_up_ref(x);
+            *cert = x;
+            *line = r->qline;
+            *index = ++r->index;
+            return CB_CERTS_CERT;
+        }
+        if (r->der) {
+            if (r->pos >= r->len)
+                return CB_CERTS_EOF;
+            const unsigned char *p = r->buf + r->pos;
+            *line = 0;
+            *index = ++r->index;
+            X509 *x = d2i_X509(NULL, &p, (long)(r->len - r->pos));
+            if (x == NULL) {
+                cb_err_set(err, EX_DATAERR, "the bytes at offset %zu are neither a certificate nor a PKCS#7 bundle",
+                           r->pos);
+                r->pos = r->len;
+                return CB_CERTS_UNREADABLE;
+            }
+            r->pos = (size_t)(p - r->buf);
+            *cert = x;
+            return CB_CERTS_CERT;
+        }
+        cb_pem_block blk;
+        int rc = cb_pem_next(&r->pem, &blk);
+        if (rc < 0) {
+            cb_err_sys(err, EX_IOERR, "cannot read %s", r->name);
+            return CB_CERTS_FATAL;
+        }
+        if (rc == 0)
+            return CB_CERTS_EOF;
+        int cert_block = cb_pem_is_cert_label(blk.label);
+        int p7_block = is_p7_label(blk.label);
+        if (!cert_block && !p7_block && blk.error == NULL)
+            continue;           /* keys, CRLs, requests: not ours to route */
+        *line = blk.line;
+        if (blk.error != NULL) {
+            *index = ++r->index;
+            cb_err_set(err, EX_DATAERR, "%s", blk.error);
+            return CB_CERTS_UNREADABLE;
+        }
+        if (cert_block) {
+            *index = ++r->index;
+            const unsigned char *p = blk.der;
+            X509 *x = d2i_X509(NULL, &p, (long)blk.der_len);
+            if (x == NULL) {
+                cb_err_set(err, EX_DATAERR, "the %s block is not a valid X.509 certificate", blk.label);
+                return CB_CERTS_UNREADABLE;
+            }
+            *cert = x;
+            return CB_CERTS_CERT;
+        }
+        sk_X509_pop_free(r->queue, X509_free);
+        r->queue = p7_certs(blk.der, blk.der_len);
+        r->qpos = 0;
+        r->qline = blk.line;
+        if (r->queue == NULL || sk_X509_num(r->queue) == 0) {
+            *index = ++r->index;
+            cb_err_set(err, EX_DATAERR, "the %s block is not a PKCS#7 bundle of certificates", blk.label);
+            return CB_CERTS_UNREADABLE;
+        }
+    }
+}
+
+/* ---- Serials, names, keys ---------------------------------------------- */
+
+void cb_serial_normalise(const char *in, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    int neg = 0, started = 0;
+    char digits[256];
+    for (const char *p = in; *p && n < sizeof digits - 1; p++) {
+        char c = *p;
+        if (c == '-' && !started && n == 0) {
+            neg = 1;
+            continue;
+        }
+        const char *h = strchr(hex, (c >= 'a' && c <= 'f') ? c - 'a' + 'A' : c);
+        if (c == '\0' || h == NULL)
+            continue;           /* colons, spaces */
+        if (*h == '0' && !started)
+            continue;
+        started = 1;
+        digits[n++] = *h;
+    }
+    digits[n] = '\0';
+    size_t o = 0;
+    if (size == 0)
+        return;
+    if (neg && n && o + 1 < size)
+        out[o++] = '-';
+    if ((n % 2 == 1 || n == 0) && o + 1 < size)
+        out[o++] = '0';
+    if (n == 0 && o + 1 < size)
+        out[o++] = '0';
+    for (size_t i = 0; i < n && o + 1 < size; i++)
+        out[o++] = digits[i];
+    out[o] = '\0';
+}
+
+/* The serial as the manifest and the file names show it, the way
+ * `openssl x509 -serial` prints it (cut to size). */
+static void serial_hex(const X509 *cert, char *buf, size_t size)
+{
+    char *h = cb_asn1_int_hex(X509_get0_serialNumber(cert));
+    snprintf(buf, size, "%s", h ? h : "");
+    free(h);
+}
+
+/* Appends the UTF-8 of cp to out if it fits in max bytes. */
+static int put_cp(char *out, size_t *o, size_t max, utf8proc_int32_t cp)
+{
+    utf8proc_uint8_t tmp[4];
+    utf8proc_ssize_t n = utf8proc_encode_char(cp, tmp);
+    if (n <= 0 || *o + (size_t)n > max)
+        return -1;
+    memcpy(out + *o, tmp, (size_t)n);
+    *o += (size_t)n;
+    return 0;
+}
+
+int cb_update_safe_name(const char *s, size_t max, char *out, size_t out_size)
+{
+    if (out_size == 0)
+        return -1;
+    if (max > out_size - 1)
+        max = out_size - 1;
+    utf8proc_uint8_t *nfc = NULL;
+    utf8proc_ssize_t rc = utf8proc_map((const utf8proc_uint8_t *)s, 0, &nfc,
+                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (rc == UTF8PROC_ERROR_NOMEM)
+        return -1;
+    /* Bytes that are not UTF-8 cannot be kept in a name: only ASCII
+     * letters and digits of such a string are. */
+    const utf8proc_uint8_t *p = rc >= 0 ? nfc : (const utf8proc_uint8_t *)s;
+    size_t o = 0;
+    int sep = 0, full = 0;
+    while (*p && !full) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = rc >= 0 ? utf8proc_iterate(p, -1, &cp) : 1;
+        if (rc < 0)
+            cp = *p < 0x80 ? *p : '?';
+        if (n <= 0) {
+            n = 1;
+            cp = '?';
+        }
+        p += n;
+        utf8proc_category_t cat = utf8proc_category(cp);
+        int keep = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+                   cat == UTF8PROC_CATEGORY_ND ||
+                   (o > 0 && !sep && cat >= UTF8PROC_CATEGORY_MN && cat <= UTF8PROC_CATEGORY_ME);
+        if (!keep) {
+            sep = 1;
+            continue;
+        }
+        if (sep && o > 0) {
+            if (o + 1 >= max) {
+                full = 1;
+                break;
+            }
+            out[o++] = '-';
+        }
+        sep = 0;
+        if (put_cp(out, &o, max, cp) < 0)
+            full = 1;
+    }
+    while (o > 0 && out[o - 1] == '-')
+        o--;
+    out[o] = '\0';
+    free(nfc);
+    if (o == 0)
+        snprintf(out, out_size, "%s", "unnamed");
+    return 0;
+}
+
+char *cb_update_name_key(const char *s)
+{
+    utf8proc_uint8_t *m = NULL;
+    utf8proc_ssize_t rc = utf8proc_map((const utf8proc_uint8_t *)s, 0, &m,
+                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                           UTF8PROC_CASEFOLD | UTF8PROC_LUMP);
+    char *src;
+    if (rc < 0) {
+        if (rc == UTF8PROC_ERROR_NOMEM)
+            return NULL;
+        src = strdup(s);   /* not UTF-8: compared byte for byte */
+    } else {
+        src = (char *)m;
+    }
+    if (src == NULL)
+        return NULL;
+    size_t o = 0;
+    int space = 0;
+    for (const char *p = src; *p; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = o > 0;
+            continue;
+        }
+        if (space)
+            src[o++] = ' ';
+        space = 0;
+        src[o++] = *p;
+    }
+    src[o] = '\0';
+    return src;
+}
+
+static char *email_key(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *k = strdup(s);
+    if (k == NULL)
+        return NULL;
+    size_t n = strlen(k);
+    while (n && (k[n - 1] == ' ' || k[n - 1] == '\t'))
+        k[--n] = '\0';
+    for (char *p = k; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return k;
+}
+
+/* ---- A small string-keyed hash index ----------------------------------- */
+
+typedef struct slot {
+    char *key;
+    size_t val;
+} slot;
+
+typedef struct strmap {
+    slot *s;
+    size_t cap, n;
+} strmap;
+
+static uint64_t hash_str(const char *k)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+    return h;
+}
+
+static slot *map_slot(const strmap *m, const char *key)
+{
+    size_t i = (size_t)hash_str(key) & (m->cap - 1);
+    while (m->s[i].key != NULL && strcmp(m->s[i].key, key) != 0)
+        i = (i + 1) & (m->cap - 1);
+    return &m->s[i];
+}
+
+static int map_get(const strmap *m, const char *key, size_t *val)
+{
+    if (m->cap == 0)
+        return 0;
+    slot *sl = map_slot(m, key);
+    if (sl->key == NULL)
+        return 0;
+    *val = sl->val;
+    return 1;
+}
+
+static int map_grow(strmap *m)
+{
+    strmap g = {calloc(m->cap ? m->cap * 2 : 64, sizeof(slot)), m->cap ? m->cap * 2 : 64, m->n};
+    if (g.s == NULL)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->s[i].key != NULL)
+            *map_slot(&g, m->s[i].key) = m->s[i];
+    free(m->s);
+    *m = g;
+    return 0;
+}
+
+/* Adds key -> val unless key is there; *old gets the value found. Returns 1
+ * added, 0 present, -1 out of memory. */
+static int map_add(strmap *m, const char *key, size_t val, size_t *old)
+{
+    if ((m->n + 1) * 2 > m->cap && map_grow(m) < 0)
+        return -1;
+    slot *sl = map_slot(m, key);
+    if (sl->key != NULL) {
+        if (old)
+            *old = sl->val;
+        return 0;
+    }
+    if ((sl->key = strdup(key)) == NULL)
+        return -1;
+    sl->val = val;
+    m->n++;
+    return 1;
+}
+
+static void map_free(strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->s[i].key);
+    free(m->s);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- The router -------------------------------------------------------- */
+
+#define NONE ((size_t)-1)
+
+typedef struct req {
+    cb_update_request pub;
+    char *name_key;       /* of full_name or org_name */
+    char *email_key;
+    size_t next_key;      /* next request with the same old public key */
+    size_t next_name;     /* next request with the same e-mail and name */
+} req;
+
+struct cb_updates {
+    char *out_dir;
+    cb_update_format fmt;
+    int64_t verify_at;
+    X509_STORE *store;
+    X509_STORE_CTX *ctx;
+    int ca_count;
+    req *reqs;
+    size_t nreq, capreq;
+    strmap by_id;
+    strmap by_key;        /* hex SHA-256 of the old certificate's public key */
+    strmap by_name;       /* e-mail "\n" name key */
+    strmap old_serials;   /* serial -> index in old_keys */
+    char (*old_keys)[65];
+    size_t nold, capold;
+    int indexed;
+};
+
+const char *cb_update_status_name(cb_update_status st)
+{
+    static const char *const names[] = {"delivered", "unchanged", "unmatched", "duplicate",
+                                        "untrusted", "conflict", "unreadable", "missing"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "unknown";
+}
+
+int cb_update_status_is_reject(cb_update_status st)
+{
+    return st != CB_UPD_DELIVERED && st != CB_UPD_UNCHANGED && st != CB_UPD_MISSING;
+}
+
+/* A renewed certificate may begin only when the old one ends: its not-yet-
+ * valid state is no sign of forgery. Expiry and everything else are. */
+static int verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+    if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_NOT_YET_VALID &&
+        X509_STORE_CTX_get_error_depth(ctx) == 0)
+        return 1;
+    return ok;
+}
+
+cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t verify_at,
+                           cb_err *err)
+{
+    cb_updates *u = calloc(1, sizeof *u);
+    if (u == NULL || (u->out_dir = strdup(out_dir)) == NULL || (u->store = X509_STORE_new()) == NULL ||
+        (u->ctx = X509_STORE_CTX_new()) == NULL) {
+        cb_updates_free(u);
+        cb_err_set(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    size_t n = strlen(u->out_dir);
+    while (n > 1 && u->out_dir[n - 1] == '/')
+        u->out_dir[--n] = '\0';
+    u->fmt = fmt;
+    u->verify_at = verify_at;
+    X509_VERIFY_PARAM *param = X509_STORE_get0_param(u->store);
+    X509_VERIFY_PARAM_set_time(param, (time_t)verify_at);
+    /* The operator names the CA to trust: the issuing CA alone is enough. */
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+    X509_STORE_set_verify_cb(u->store, verify_cb);
+    if (mkdir(u->out_dir, 0755) != 0 && errno != EEXIST) {
+        cb_err_sys(err, EX_CANTCREAT, "cannot create %s", u->out_dir);
+        cb_updates_free(u);
+        return NULL;
+    }
+    struct stat st;
+    if (stat(u->out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cb_err_set(err, EX_CANTCREAT, "%s is not a directory", u->out_dir);
+        cb_updates_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+void cb_updates_free(cb_updates *u)
+{
+    if (u == NULL)
+        return;
+    for (size_t i = 0; i < u->nreq; i++) {
+        cb_update_request *p = &u->reqs[i].pub;
+        free(p->request_id);
+        free(p->old_serial);
+        free(p->holder);
+        free(p->email);
+        free(p->agency);
+        free(p->agency_key);
+        free(p->agency_code);
+        free(u->reqs[i].name_key);
+        free(u->reqs[i].email_key);
+    }
+    free(u->reqs);
+    map_free(&u->by_id);
+    map_free(&u->by_key);
+    map_free(&u->by_name);
+    map_free(&u->old_serials);
+    free(u->old_keys);
+    X509_STORE_CTX_free(u->ctx);
+    X509_STORE_free(u->store);
+    free(u->out_dir);
+    free(u);
+}
+
+size_t cb_updates_request_count(const cb_updates *u)
+{
+    return u->nreq;
+}
+
+int cb_updates_load_ca(cb_updates *u, const char *path, cb_err *err)
+{
+    cb_certs_reader *r = cb_certs_open(path, err);
+    if (r == NULL)
+        return -1;
+    X509 *x;
+    long line, index;
+    int rc, added = 0;
+    while ((rc = cb_certs_next(r, &x, &line, &index, err)) != CB_CERTS_EOF) {
+        if (rc == CB_CERTS_FATAL || rc == CB_CERTS_UNREADABLE) {
+            if (rc == CB_CERTS_UNREADABLE)
+                cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, line, err->msg);
+            cb_certs_close(r);
+            return -1;
+        }
+        int ok = X509_STORE_add_cert(u->store, x);
+        X509_free(x);
+        if (!ok) {
+            cb_certs_close(r);
+            return cb_err_set(err, EX_SOFTWARE, "%s: cannot add certificate %ld to the trust store",
+                              path, index);
+        }
+        added++;
+    }
+    cb_certs_close(r);
+    if (added == 0)
+        return cb_err_set(err, EX_DATAERR, "%s: no certificate in the CA file", path);
+    u->ca_count += added;
+    return 0;
+}
+
+static char *dup_field(const cb_record *rec, int col)
+{
+    const char *s = col >= 0 ? cb_record_get(rec, col) : "";
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *d = strdup(s);
+    if (d == NULL)
+        return NULL;
+    size_t n = strlen(d);
+    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\r' || d[n - 1] == '\n'))
+        d[--n] = '\0';
+    return d;
+}
+
+int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_err *err)
+{
+    cb_csv_reader *rd = cb_csv_reader_open(files, nfiles, 0, err);
+    if (rd == NULL)
+        return -1;
+    const cb_header *h = cb_csv_reader_header(rd);
+    int c_id = cb_header_find(h, "request_id"), c_old = cb_header_find(h, "old_serial"),
+        c_full = cb_header_find(h, "full_name"), c_org = cb_header_find(h, "org_name"),
+        c_mail = cb_header_find(h, "email"), c_ag = cb_header_find(h, "agency"),
+        c_agk = cb_header_find(h, "agency_key"), c_agc = cb_header_find(h, "agency_code"),
+        c_st = cb_header_find(h, "subject_type");
+    if (c_id < 0) {
+        cb_err_set(err, EX_DATAERR, "%s: the requests have no request_id column", cb_csv_reader_name(rd));
+        cb_csv_reader_close(rd);
+        return -1;
+    }
+    cb_record *rec = cb_record_new();
+    int rc, ret = 0;
+    while (rec != NULL && (rc = cb_csv_reader_next(rd, rec, err)) != CB_CSV_EOF) {
+        if (rc == CB_CSV_FATAL) {
+            ret = -1;
+            break;
+        }
+        if (rc == CB_CSV_MALFORMED) {
+            ret = cb_err_set(err, EX_DATAERR, "%s:%ld: %s", cb_csv_reader_name(rd), rec->line, err->msg);
+            break;
+        }
+        if (u->nreq == u->capreq) {
+            size_t cap = u->capreq ? u->capreq * 2 : 256;
+            req *p = realloc(u->reqs, cap * sizeof *p);
+            if (p == NULL) {
+                ret = cb_err_set(err, EX_OSERR, "out of memory");
+                break;
+            }
+            u->reqs = p;
+            u->capreq = cap;
+        }
+        req *q = &u->reqs[u->nreq];
+        memset(q, 0, sizeof *q);
+        q->next_key = q->next_name = NONE;
+        cb_update_request *p = &q->pub;
+        p->line = rec->line;
+        /* An organisation's certificate carries the organisation's name. */
+        const char *st = c_st >= 0 ? cb_record_get(rec, c_st) : "";
+        int org = strcmp(st, "organization") == 0 ||
+                  (c_full < 0 || *cb_record_get(rec, c_full) == '\0');
+        p->request_id = dup_field(rec, c_id);
+        char *old = dup_field(rec, c_old);
+        p->holder = dup_field(rec, org ? c_org : c_full);
+        p->email = dup_field(rec, c_mail);
+        p->agency = dup_field(rec, c_ag);
+        p->agency_key = dup_field(rec, c_agk);
+        p->agency_code = dup_field(rec, c_agc);
+        u->nreq++;   /* freed with the others from here on */
+        if (old != NULL && *old) {
+            p->old_serial = malloc(strlen(old) + 3);
+            if (p->old_serial)
+                cb_serial_normalise(old, p->old_serial, strlen(old) + 3);
+        } else {
+            p->old_serial = old, old = NULL;
+        }
+        free(old);
+        if (p->request_id == NULL || p->old_serial == NULL || p->holder == NULL || p->email == NULL ||
+            p->agency == NULL || p->agency_key == NULL || p->agency_code == NULL ||
+            (q->name_key = cb_update_name_key(p->holder)) == NULL ||
+            (q->email_key = email_key(p->email)) == NULL) {
+            ret = cb_err_set(err, EX_OSERR, "out of memory");
+            break;
+        }
+        if (*p->request_id == '\0') {
+            ret = cb_err_set(err, EX_DATAERR, "%s:%ld: request_id: the request has no request_id",
+                             cb_csv_reader_name(rd), rec->line);
+            break;
+        }
+        size_t first;
+        int added = map_add(&u->by_id, p->request_id, u->nreq - 1, &first);
+        if (added < 0) {
+            ret = cb_err_set(err, EX_OSERR, "out of memory");
+            break;
+        }
+        if (added == 0) {
+            ret = cb_err_set(err, EX_DATAERR, "%s:%ld: request_id: %s appears already on line %ld",
+                             cb_csv_reader_name(rd), rec->line, p->request_id, u->reqs[first].pub.line);
+            break;
+        }
+    }
+    if (rec == NULL)
+        ret = cb_err_set(err, EX_OSERR, "out of memory");
+    cb_record_free(rec);
+    cb_csv_reader_close(rd);
+    u->indexed = 0;
+    return ret;
+}
+
+static void key_hex(X509 *cert, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!X509_pubkey_digest(cert, EVP_sha256(), md, &n) || n != 32) {
+        out[0] = '\0';
+        return;
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+static int add_old_cert(cb_updates *u, X509 *x, cb_err *err)
+{
+    char serial[48];
+    serial_hex(x, serial, sizeof serial);
+    if (u->nold == u->capold) {
+        size_t cap = u->capold ? u->capold * 2 : 256;
+        char(*p)[65] = realloc(u->old_keys, cap * sizeof *p);
+        if (p == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        u->old_keys = p;
+        u->capold = cap;
+    }
+    key_hex(x, u->old_keys[u->nold]);
+    int added = map_add(&u->old_serials, serial, u->nold, NULL);
+    if (added < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if (added)
+        u->nold++;
+    u->indexed = 0;
+    return 0;
+}
+
+static int load_old_file(cb_updates *u, const char *path, unsigned long *skipped, cb_err *err)
+{
+    cb_certs_reader *r = cb_certs_open(path, err);
+    if (r == NULL)
+        return -1;
+    X509 *x;
+    long line, index;
+    int rc, ret = 0;
+    while ((rc = cb_certs_next(r, &x, &line, &index, err)) != CB_CERTS_EOF) {
+        if (rc == CB_CERTS_FATAL) {
+            ret = -1;
+            break;
+        }
+        if (rc == CB_CERTS_UNREADABLE) {
+            if (skipped)
+                (*skipped)++;
+            continue;
+        }
+        ret = add_old_cert(u, x, err);
+        X509_free(x);
+        if (ret < 0)
+            break;
+    }
+    cb_certs_close(r);
+    return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cb_updates_load_old_certs(cb_updates *u, const char *path, unsigned long *skipped, cb_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
+    if (!S_ISDIR(st.st_mode))
+        return load_old_file(u, path, skipped, err);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return cb_err_sys(err, EX_NOINPUT, "cannot open %s", path);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int ret = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **p = realloc(names, cap * sizeof *p);
+            if (p == NULL) {
+                ret = cb_err_set(err, EX_OSERR, "out of memory");
+                break;
+            }
+            names = p;
+        }
+        size_t len = strlen(path) + strlen(de->d_name) + 2;
+        if ((names[n] = malloc(len)) == NULL) {
+            ret = cb_err_set(err, EX_OSERR, "out of memory");
+            break;
+        }
+        snprintf(names[n++], len, "%s/%s", path, de->d_name);
+    }
+    closedir(d);
+    /* Sorted, so the first of two copies of a serial is always the same. */
+    if (ret == 0 && n)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        if (ret == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
+            ret = load_old_file(u, names[i], skipped, err);
+        free(names[i]);
+    }
+    free(names);
+    return ret;
+}
+
+/* Links each request to the public key of its old certificate and to its
+ * e-mail and name, keeping input order within a key so the first pending
+ * request is the one answered first. */
+static int build_index(cb_updates *u, cb_err *err)
+{
+    map_free(&u->by_key);
+    map_free(&u->by_name);
+    for (size_t i = 0; i < u->nreq; i++) {
+        req *q = &u->reqs[i];
+        q->next_key = q->next_name = NONE;
+        size_t oi, head;
+        if (*q->pub.old_serial && map_get(&u->old_serials, q->pub.old_serial, &oi) &&
+            u->old_keys[oi][0]) {
+            int a = map_add(&u->by_key, u->old_keys[oi], i, &head);
+            if (a < 0)
+                goto oom;
+            if (a == 0) {
+                while (u->reqs[head].next_key != NONE)
+                    head = u->reqs[head].next_key;
+                u->reqs[head].next_key = i;
+            }
+        }
+        if (*q->email_key && *q->name_key) {
+            size_t len = strlen(q->email_key) + strlen(q->name_key) + 2;
+            char *k = malloc(len);
+            if (k == NULL)
+                goto oom;
+            snprintf(k, len, "%s\n%s", q->email_key, q->name_key);
+            int a = map_add(&u->by_name, k, i, &head);
+            free(k);
+            if (a < 0)
+                goto oom;
+            if (a == 0) {
+                while (u->reqs[head].next_name != NONE)
+                    head = u->reqs[head].next_name;
+                u->reqs[head].next_name = i;
+            }
+        }
+    }
+    u->indexed = 1;
+    return 0;
+oom:
+    return cb_err_set(err, EX_OSERR, "out of memory");
+}
+
+static void subject_text(X509 *cert, int nid, char *out, size_t size)
+{
+    out[0] = '\0';
+    const X509_NAME *name = X509_get_subject_name(cert);
+    int i = X509_NAME_get_index_by_NID(name, nid, -1);
+    if (i < 0)
+        return;
+    unsigned char *utf8 = NULL;
+    int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+    if (n < 0)
+        return;
+    snprintf(out, size, "%.*s", n, (char *)utf8);
+    OPENSSL_free(utf8);
+}
+
+static void cert_email(X509 *cert, char *out, size_t size)
+{
+    subject_text(cert, NID_pkcs9_emailAddress, out, size);
+    if (*out)
+        return;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_EMAIL) {
+            snprintf(out, size, "%.*s", ASN1_STRING_length(g->d.rfc822Name),
+                     (const char *)ASN1_STRING_get0_data(g->d.rfc822Name));
+            break;
+        }
+    }
+    GENERAL_NAMES_free(gens);
+}
+
+/* A pending request on a chain: the first not yet answered whose old
+ * certificate is not this very certificate. *seen is the first one of the
+ * chain, for telling a duplicate from no match. */
+static size_t first_pending(const cb_updates *u, size_t i, int by_key, const char *serial, size_t *seen)
+{
+    for (; i != NONE; i = by_key ? u->reqs[i].next_key : u->reqs[i].next_name) {
+        const req *q = &u->reqs[i];
+        if (strcmp(q->pub.old_serial, serial) == 0)
+            continue;   /* the old certificate sent back is no renewal */
+        if (*seen == NONE)
+            *seen = i;
+        if (!q->pub.answered)
+            return i;
+    }
+    return NONE;
+}
+
+/* 1 when the file at path holds exactly data, 0 when it differs, -1 when it
+ * cannot be read. */
+static int same_content(const char *path, const unsigned char *data, size_t len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return -1;
+    int same = 1;
+    unsigned char buf[8192];
+    size_t off = 0, n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
+        if (off + n > len || memcmp(buf, data + off, n) != 0) {
+            same = 0;
+            break;
+        }
+        off += n;
+    }
+    if (same && off != len)
+        same = 0;
+    int bad = ferror(fp);
+    fclose(fp);
+    return bad ? -1 : same;
+}
+
+enum { W_WRITTEN, W_SAME, W_CONFLICT };
+
+/* Writes data to path unless a file is there: never replaces one. */
+static int write_once(const char *path, const unsigned char *data, size_t len, cb_err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (cb_atomic_write_file(path, data, len, 0644, 1, err) == 0)
+            return W_WRITTEN;
+        if (errno != EEXIST)
+            return -1;
+    }
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return W_CONFLICT;
+    int same = same_content(path, data, len);
+    if (same < 0)
+        return cb_err_sys(err, EX_IOERR, "cannot read %s", path);
+    return same ? W_SAME : W_CONFLICT;
+}
+
+/* DIR/sub, created if missing; it must be a real directory, not a link
+ * someone left there. */
+static int ensure_dir(const char *path, cb_err *err)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return cb_err_sys(err, EX_CANTCREAT, "cannot create %s", path);
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return cb_err_sys(err, EX_CANTCREAT, "cannot create %s", path);
+    if (!S_ISDIR(st.st_mode))
+        return cb_err_set(err, EX_CANTCREAT, "%s exists and is not a directory", path);
+    return 0;
+}
+
+/* Stores the certificate under DIR/sub; fills res->path and returns the
+ * status (delivered, unchanged or conflict), or -1. */
+static int store(cb_updates *u, X509 *cert, const char *sub, const char *holder, cb_update_result *res,
+                 cb_err *err)
+{
+    char dir[4096], agency[160], name[160];
+    if (sub[0] == '_')
+        snprintf(agency, sizeof agency, "%s", sub);
+    else if (cb_update_safe_name(sub, 120, agency, sizeof agency) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if (cb_update_safe_name(holder, 100, name, sizeof name) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if ((size_t)snprintf(dir, sizeof dir, "%s/%s", u->out_dir, agency) >= sizeof dir)
+        return cb_err_set(err, EX_CANTCREAT, "%s: directory name too long", u->out_dir);
+    if (ensure_dir(dir, err) < 0)
+        return -1;
+    int status = CB_UPD_UNCHANGED, wrote = 0;
+    res->path[0] = '\0';
+    for (int f = CB_UPD_PEM; f <= CB_UPD_DER; f <<= 1) {
+        if (!(u->fmt & f))
+            continue;
+        char path[sizeof res->path];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s-%s.%s", dir, name, res->serial,
+                             f == CB_UPD_PEM ? "pem" : "cer") >= sizeof path)
+            return cb_err_set(err, EX_CANTCREAT, "%s: file name too long", dir);
+        unsigned char *data = NULL;
+        long len;
+        BIO *mem = NULL;
+        if (f == CB_UPD_PEM) {
+            mem = BIO_new(BIO_s_mem());
+            char *p;
+            if (mem == NULL || !PEM_write_bio_X509(mem, cert) || (len = BIO_get_mem_data(mem, &p)) <= 0) {
+                BIO_free(mem);
+                return cb_err_set(err, EX_SOFTWARE, "cannot encode certificate %s", res->serial);
+            }
+            data = (unsigned char *)p;
+        } else {
+            int n = i2d_X509(cert, &data);
+            if (n <= 0)
+                return cb_err_set(err, EX_SOFTWARE, "cannot encode certificate %s", res->serial);
+            len = n;
+        }
+        int w = write_once(path, data, (size_t)len, err);
+        if (mem)
+            BIO_free(mem);
+        else
+            OPENSSL_free(data);
+        if (w < 0)
+            return -1;
+        if (res->path[0] == '\0')
+            memcpy(res->path, path, sizeof path);
+        if (w == W_CONFLICT) {
+            snprintf(res->reason, sizeof res->reason,
+                     "%.400s already exists and holds another certificate: left alone", path);
+            return CB_UPD_CONFLICT;
+        }
+        if (w == W_WRITTEN)
+            wrote = 1;
+    }
+    if (wrote)
+        status = CB_UPD_DELIVERED;
+    return status;
+}
+
+int cb_updates_route(cb_updates *u, X509 *cert, cb_update_result *res, cb_err *err)
+{
+    memset(res, 0, sizeof *res);
+    res->matched_by = "";
+    if (!u->indexed && build_index(u, err) < 0)
+        return -1;
+    serial_hex(cert, res->serial, sizeof res->serial);
+    subject_text(cert, NID_commonName, res->subject_cn, sizeof res->subject_cn);
+    cert_email(cert, res->email, sizeof res->email);
+    struct tm tm;
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
+        cb_instant_format(cb_instant_from_utc_tm(&tm), res->not_after);
+
+    if (u->ca_count == 0 || !X509_STORE_CTX_init(u->ctx, u->store, cert, NULL))
+        return cb_err_set(err, EX_SOFTWARE, "no trust store to check certificates against");
+    int ok = X509_verify_cert(u->ctx);
+    int verr = X509_STORE_CTX_get_error(u->ctx);
+    X509_STORE_CTX_cleanup(u->ctx);
+    if (ok != 1) {
+        res->status = CB_UPD_UNTRUSTED;
+        snprintf(res->reason, sizeof res->reason,
+                 "the certificate does not verify against the CA: %s", X509_verify_cert_error_string(verr));
+        return 0;
+    }
+
+    size_t hit = NONE, seen = NONE, head;
+    char key[65];
+    key_hex(cert, key);
+    if (key[0] && map_get(&u->by_key, key, &head)) {
+        hit = first_pending(u, head, 1, res->serial, &seen);
+        if (hit != NONE)
+            res->matched_by = "public_key";
+    }
+    if (hit == NONE && res->email[0] && res->subject_cn[0]) {
+        char *ek = email_key(res->email), *nk = cb_update_name_key(res->subject_cn);
+        if (ek == NULL || nk == NULL) {
+            free(ek);
+            free(nk);
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        }
+        size_t len = strlen(ek) + strlen(nk) + 2;
+        char *k = malloc(len);
+        if (k != NULL) {
+            snprintf(k, len, "%s\n%s", ek, nk);
+            if (map_get(&u->by_name, k, &head)) {
+                hit = first_pending(u, head, 0, res->serial, &seen);
+                if (hit != NONE)
+                    res->matched_by = "email_name";
+            }
+        }
+        free(k);
+        free(ek);
+        free(nk);
+        if (k == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+
+    int st;
+    if (hit != NONE) {
+        req *q = &u->reqs[hit];
+        res->req = &q->pub;
+        const char *agency = *q->pub.agency ? q->pub.agency : q->pub.agency_key;
+        st = store(u, cert, agency, *q->pub.holder ? q->pub.holder : res->subject_cn, res, err);
+        if (st < 0)
+            return -1;
+        if (st != CB_UPD_CONFLICT)
+            q->pub.answered = 1;
+        res->status = (cb_update_status)st;
+        return 0;
+    }
+    const char *holder = res->subject_cn[0] ? res->subject_cn : res->email;
+    st = store(u, cert, "_unmatched", holder, res, err);
+    if (st < 0)
+        return -1;
+    if (st == CB_UPD_CONFLICT) {
+        res->status = CB_UPD_CONFLICT;
+        return 0;
+    }
+    if (seen != NONE) {
+        res->req = &u->reqs[seen].pub;
+        res->status = CB_UPD_DUPLICATE;
+        snprintf(res->reason, sizeof res->reason,
+                 "request %s already got a certificate in this run: kept in _unmatched",
+                 u->reqs[seen].pub.request_id);
+    } else {
+        res->status = CB_UPD_UNMATCHED;
+        snprintf(res->reason, sizeof res->reason,
+                 "no pending request matches this certificate (by the old certificate's public key, "
+                 "or by e-mail and name): kept in _unmatched");
+    }
+    return 0;
+}
+
+int cb_updates_next_missing(cb_updates *u, size_t *pos, cb_update_result *res)
+{
+    for (; *pos < u->nreq; (*pos)++) {
+        req *q = &u->reqs[*pos];
+        if (q->pub.answered)
+            continue;
+        memset(res, 0, sizeof *res);
+        res->status = CB_UPD_MISSING;
+        res->req = &q->pub;
+        res->matched_by = "";
+        snprintf(res->reason, sizeof res->reason, "no certificate came back for this request");
+        (*pos)++;
+        return 1;
+    }
+    return 0;
+}

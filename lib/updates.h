@@ -1,0 +1,142 @@
+/* Routing the update file the central agency sends back (split-updates):
+ * reading its certificates (PEM bundles, PKCS#7 .p7b/.p7c in DER or PEM, DER
+ * certificates), checking each against the CA at the as-of date, finding the
+ * pending request it answers — by the public key of the old certificate the
+ * request names (a renewal keeps the key pair), else by e-mail and normalised
+ * name — and storing it, atomically and never over a different file, under a
+ * directory per agency whose names are made safe from the data. */
+#ifndef CB_UPDATES_H
+#define CB_UPDATES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <openssl/x509.h>
+
+#include "cb_err.h"
+
+/* ---- Reading certificates ---------------------------------------------- */
+
+enum {
+    CB_CERTS_FATAL = -1,       /* read error: stop (err says why) */
+    CB_CERTS_EOF = 0,
+    CB_CERTS_CERT = 1,         /* *cert set; the caller frees it */
+    CB_CERTS_UNREADABLE = 2,   /* an item that is not a certificate: err says why */
+};
+
+typedef struct cb_certs_reader cb_certs_reader;
+
+/* path "-" or NULL is stdin. The format is found from the content: a PEM
+ * stream (certificate and PKCS7 blocks; other blocks and text ignored), a DER
+ * PKCS#7 SignedData, or DER certificates one after another. A missing file is
+ * EX_NOINPUT. */
+cb_certs_reader *cb_certs_open(const char *path, cb_err *err);
+void cb_certs_close(cb_certs_reader *r);
+/* The next certificate. *line is the line of its PEM block (for DER input,
+ * and for every certificate of a PKCS#7 block, the block's line or 0);
+ * *index counts the items of the file from 1. */
+int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_err *err);
+/* Name of the input for messages ("stdin" for standard input). */
+const char *cb_certs_name(const cb_certs_reader *r);
+
+/* A serial typed by a person ("0a:1b", " A1B ") the way `openssl x509
+ * -serial` prints it: upper-case hex, two digits a byte, no colons, into out
+ * (cut to size). */
+void cb_serial_normalise(const char *in, char *out, size_t size);
+
+/* ---- Safe names and matching keys -------------------------------------- */
+
+/* A file name component made from data: Unicode letters and digits kept
+ * (Vietnamese letters too, in NFC), every run of anything else — spaces,
+ * dots, slashes, control characters — one '-', no '-' at either end, at most
+ * max bytes (cut on a character boundary); "unnamed" when nothing is left.
+ * It never is ".", "..", empty, nor starts with '_' (names starting with '_'
+ * are ours, like "_unmatched"). Returns 0, or -1 when out of memory. */
+int cb_update_safe_name(const char *s, size_t max, char *out, size_t out_size);
+
+/* The name-matching key: NFC, case folded, white space collapsed and
+ * trimmed. Returns a malloc'd string or NULL when out of memory. */
+char *cb_update_name_key(const char *s);
+
+/* ---- Routing ----------------------------------------------------------- */
+
+typedef enum cb_update_status {
+    CB_UPD_DELIVERED,   /* written for its holder */
+    CB_UPD_UNCHANGED,   /* already there, same bytes (a re-run) */
+    CB_UPD_UNMATCHED,   /* no pending request: kept in DIR/_unmatched */
+    CB_UPD_DUPLICATE,   /* its request already got a certificate: kept in DIR/_unmatched */
+    CB_UPD_UNTRUSTED,   /* does not verify against the CA: never written */
+    CB_UPD_CONFLICT,    /* another file of that name exists: left alone */
+    CB_UPD_UNREADABLE,  /* not a certificate at all */
+    CB_UPD_MISSING,     /* a request that got no certificate back */
+} cb_update_status;
+
+const char *cb_update_status_name(cb_update_status st);
+/* 1 for the statuses that are rejects of the run. */
+int cb_update_status_is_reject(cb_update_status st);
+
+typedef enum cb_update_format {
+    CB_UPD_PEM = 1,
+    CB_UPD_DER = 2,
+    CB_UPD_BOTH = 3,
+} cb_update_format;
+
+/* A request as split-updates needs it. */
+typedef struct cb_update_request {
+    char *request_id, *old_serial, *holder, *email, *agency, *agency_key, *agency_code;
+    long line;
+    int answered;          /* a certificate was routed to it */
+} cb_update_request;
+
+/* What happened to one certificate (or one missing request): the manifest
+ * record. Pointers into req stay valid while the router lives. */
+typedef struct cb_update_result {
+    cb_update_status status;
+    const cb_update_request *req;   /* NULL when unmatched */
+    char serial[48];
+    char subject_cn[256];
+    char email[256];
+    char not_after[32];
+    char path[4096];                /* the file written or found; "" if none */
+    char reason[512];               /* why, for rejects */
+    const char *matched_by;         /* "public_key", "email_name" or "" */
+} cb_update_result;
+
+typedef struct cb_updates cb_updates;
+
+/* out_dir is created when missing. verify_at is the instant (seconds since
+ * the epoch) at which certificates must be valid. */
+cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t verify_at,
+                           cb_err *err);
+void cb_updates_free(cb_updates *u);
+
+/* The trusted CA certificates (root, issuing CA, or both; any format
+ * cb_certs_open reads). A certificate verifies when it chains to one of them
+ * at verify_at; one not yet valid at that instant is accepted (a renewal may
+ * start when the old certificate ends), an expired one is not. */
+int cb_updates_load_ca(cb_updates *u, const char *path, cb_err *err);
+
+/* The pending requests: CSV with request_id and some of old_serial,
+ * full_name, org_name, email, agency, agency_key, agency_code. A row without
+ * request_id, a request_id twice or an unreadable row is an error
+ * (EX_DATAERR, `FILE:LINE: ...`). */
+int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_err *err);
+
+/* The old certificates the requests name by old_serial: a file or a
+ * directory of files (not recursive). Unreadable items are skipped; their
+ * count is added to *skipped when not NULL. */
+int cb_updates_load_old_certs(cb_updates *u, const char *path, unsigned long *skipped,
+                              cb_err *err);
+
+/* Checks, matches and stores one certificate. Returns 0 with res filled, or
+ * -1 when the run must stop (cannot write: err says why). */
+int cb_updates_route(cb_updates *u, X509 *cert, cb_update_result *res, cb_err *err);
+
+/* The requests that got no certificate, one by one from *pos = 0: returns 1
+ * with res filled (status missing), 0 at the end. */
+int cb_updates_next_missing(cb_updates *u, size_t *pos, cb_update_result *res);
+
+size_t cb_updates_request_count(const cb_updates *u);
+
+#endif
