@@ -1,0 +1,85 @@
+#!/bin/sh
+# Benchmark: scan-expiry on a bundle of 20,000 certificates against, in the
+# same run, (a) `openssl x509 -noout -enddate` once per certificate (what
+# shell scripts such as ssl-cert-check do; timed on 500 and scaled),
+# (b) a minimal C loop of PEM_read_bio_X509 + X509_get0_notAfter and
+# (c) Python's cryptography package (Debian's). Then peak memory on a
+# 200,000-certificate bundle. Targets (issue 2): at least 5x the C loop,
+# faster than Python, under 32 MB.
+set -eu
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${CB_BIN:-$TOP/bin}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+SRC=$TOP/samples/out/subscribers.pem
+[ -f "$SRC" ] || SRC=/etc/ssl/certs/ca-certificates.crt
+per=$(grep -c 'BEGIN CERTIFICATE' "$SRC")
+reps=$(( (20000 + per - 1) / per ))
+i=0; while [ $i -lt $reps ]; do cat "$SRC"; i=$((i + 1)); done >"$W/all.pem"
+awk '/BEGIN CERTIFICATE/ { n++ } n <= 20000 { print } ' "$W/all.pem" >"$W/20k.pem"
+N=$(grep -c 'BEGIN CERTIFICATE' "$W/20k.pem")
+echo "bundle: $N certificates from $SRC"
+
+now() { date +%s.%N; }
+rate() { echo "$1 $2" | awk '{ printf "%.0f", $1 / $2 }'; }
+
+cat >"$W/loop.c" <<'C'
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+    BIO *b = BIO_new_file(argv[1], "r");
+    X509 *x;
+    long n = 0;
+    (void)argc;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        if (X509_get0_notAfter(x) != NULL)
+            n++;
+        X509_free(x);
+    }
+    printf("%ld\n", n);
+    return 0;
+}
+C
+cc -O2 -o "$W/loop" "$W/loop.c" -lcrypto
+
+t0=$(now); "$BIN/scan-expiry" --all -q "$W/20k.pem" >/dev/null; t1=$(now)
+ours=$(echo "$t0 $t1" | awk '{print $2 - $1}')
+t0=$(now); "$W/loop" "$W/20k.pem" >/dev/null; t1=$(now)
+cloop=$(echo "$t0 $t1" | awk '{print $2 - $1}')
+
+awk -v d="$W/one" 'BEGIN { system("mkdir -p " d) } /BEGIN CERTIFICATE/ { n++; if (n > 500) exit; f = sprintf("%s/%04d.pem", d, n) } f { print > f } /END CERTIFICATE/ { close(f); f = "" }' "$W/20k.pem"
+t0=$(now); for f in "$W"/one/*.pem; do openssl x509 -in "$f" -noout -enddate >/dev/null; done; t1=$(now)
+cli=$(echo "$t0 $t1" | awk '{print ($2 - $1) / 500}')
+
+py=""
+if /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
+    t0=$(now)
+    /usr/bin/python3 - "$W/20k.pem" <<'PY'
+import sys
+from cryptography import x509
+data = open(sys.argv[1], "rb").read()
+n = 0
+for block in data.split(b"-----END CERTIFICATE-----")[:-1]:
+    c = x509.load_pem_x509_certificate(block + b"-----END CERTIFICATE-----\n")
+    c.not_valid_after
+    n += 1
+PY
+    t1=$(now)
+    py=$(echo "$t0 $t1" | awk '{print $2 - $1}')
+fi
+
+r_ours=$(rate "$N" "$ours"); r_c=$(rate "$N" "$cloop"); r_cli=$(echo "$cli" | awk '{ printf "%.0f", 1 / $1 }')
+echo "scan-expiry             : $r_ours certificates/s"
+echo "C loop PEM_read_bio_X509: $r_c certificates/s   (scan-expiry is $(echo "$r_ours $r_c" | awk '{printf "%.1f", $1/$2}')x)"
+echo "openssl x509 per cert   : $r_cli certificates/s   (scan-expiry is $(echo "$r_ours $r_cli" | awk '{printf "%.0f", $1/$2}')x)"
+if [ -n "$py" ]; then
+    r_py=$(rate "$N" "$py")
+    echo "python3 cryptography    : $r_py certificates/s   (scan-expiry is $(echo "$r_ours $r_py" | awk '{printf "%.1f", $1/$2}')x)"
+fi
+
+i=0; while [ $i -lt 10 ]; do cat "$W/20k.pem"; i=$((i + 1)); done >"$W/200k.pem"
+/usr/bin/time -f '%M' -o "$W/rss" "$BIN/scan-expiry" --all -q "$W/200k.pem" >/dev/null
+echo "peak memory on $(grep -c 'BEGIN CERTIFICATE' "$W/200k.pem") certificates: $(awk '{printf "%.1f", $1/1024}' "$W/rss") MB (target < 32 MB)"
