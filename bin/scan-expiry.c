@@ -153,8 +153,12 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
     cb_instant_format(ci.not_after, na);
     cb_date_format(expiry, exp);
     snprintf(dl, sizeof dl, "%ld", days_left);
-    for (int i = 0; i < 32; i++)
-        snprintf(sha + 2 * i, 3, "%02X", ci.sha256[i]);
+    static const char hex[] = "0123456789ABCDEF";
+    for (int i = 0; i < 32; i++) {
+        sha[2 * i] = hex[ci.sha256[i] >> 4];
+        sha[2 * i + 1] = hex[ci.sha256[i] & 15];
+    }
+    sha[64] = '\0';
 #define OR_EMPTY(x) ((x) ? (x) : "")
     const char *f[NCOLS] = {
         OR_EMPTY(ci.serial), OR_EMPTY(ci.subject_cn), OR_EMPTY(ci.subject_o),
