@@ -4,6 +4,7 @@
 # as written by hand here).
 . "$(dirname "$0")/lib.sh"
 readmail() { /usr/bin/python3 "$TOP/tests/cli/notify_mail.py" "$@"; }
+export CB_TEMPLATES="${CB_TEMPLATES:-$TOP/templates}"
 FROM='Sở Khoa học và Công nghệ Lâm Đồng <chungthu@lamdong.gov.vn>'
 
 cat >"$T/certs.csv" <<'CSV'
