@@ -770,6 +770,8 @@ static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
                serial);
         return;
     }
+    /* the ledger keeps the serial the way openssl prints it */
+    serial_hex(X509_get0_serialNumber(old), job->old_serial, sizeof job->old_serial);
     EVP_PKEY *ca_pub = X509_get0_pubkey(ctx->issuer->ca);
     if (X509_check_issued(ctx->issuer->ca, old) != X509_V_OK || ca_pub == NULL ||
         X509_verify(old, ca_pub) != 1) {
