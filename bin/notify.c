@@ -273,7 +273,8 @@ static struct group *group_for(struct ctx *c, const char *digest, const char *rc
     if (key == NULL)
         return NULL;
     snprintf(key, kl, "%s%c%s", digest, '\x1f', rcpt);
-    for (char *p = strchr(key, '\x1f'); *p; p++)
+    /* Addresses (and a digest by address) ignore case. */
+    for (char *p = key; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     /* Groups are few (one per recipient); a linear search keeps it simple
      * and the output in order of first appearance. */
