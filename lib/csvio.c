@@ -11,6 +11,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,7 @@ struct cb_csv_reader {
     int rec_done;
     int bad_utf8;
     size_t bad_utf8_col;
+    int utf8_suspect;         /* a chunk of this record is not UTF-8 by itself */
     size_t nfields;
 };
 
@@ -67,40 +69,39 @@ static int no_space(unsigned char c)
     return 0;
 }
 
+/* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF). */
 static int utf8_ok(const unsigned char *s, size_t n)
 {
+    const uint64_t high = UINT64_C(0x8080808080808080);
     size_t i = 0;
     while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, s + i, 8), (w & high) == 0)) {
+            i += 8;   /* most text in forms is ASCII: eight bytes at a time */
             continue;
         }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+                return 0;
+            i += 2;
         } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
+            if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+                (c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0))
+                return 0;
+            i += 3;
         } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
+            if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+                (s[i + 3] & 0xC0) != 0x80 || (c == 0xF0 && s[i + 1] < 0x90) ||
+                (c == 0xF4 && s[i + 1] >= 0x90))
+                return 0;
+            i += 4;
         } else {
             return 0;
         }
-        if (i + len > n)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
-        i += len;
     }
     return 1;
 }
@@ -128,7 +129,7 @@ static void on_field(void *data, size_t len, void *ctx)
     cb_csv_reader *r = ctx;
     size_t k = r->col++;
     r->nfields++;
-    if (!utf8_ok(data, len) && !r->bad_utf8) {
+    if (r->utf8_suspect && !r->bad_utf8 && !utf8_ok(data, len)) {
         r->bad_utf8 = 1;
         r->bad_utf8_col = k;
     }
@@ -354,6 +355,7 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
     r->col = 0;
     r->nfields = 0;
     r->bad_utf8 = 0;
+    r->utf8_suspect = 0;
     cb_record_clear(r->rec);
     for (;;) {
         const char *chunk = NULL;
@@ -398,9 +400,9 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             r->rec_start = r->line;
             r->raw_len = 0;
         }
-        if (raw_append(r, chunk, (size_t)n) < 0)
-            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
-        if (r->raw_len > r->limit) {
+        if (r->raw_len + (size_t)n > r->limit) {
+            if (raw_append(r, chunk, (size_t)n) < 0)
+                return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
             long start = r->rec_start;
             cb_err_set(err, EX_DATAERR, "record longer than %zu bytes (a quote never closed?)", r->limit);
             if (replay_after_first_line(r, ends_line) < 0 || parser_reset(r) < 0)
@@ -409,6 +411,13 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             r->rec->line = start;
             return CB_CSV_MALFORMED;
         }
+        /* Fields are made of the chunks' bytes less quotes and commas, so
+         * when every chunk is UTF-8 so is every field; only otherwise are
+         * the fields checked one by one, to name the column at fault. A
+         * character split between two reads makes both chunks suspect,
+         * which only costs the per-field check. */
+        if (!r->utf8_suspect && !utf8_ok((const unsigned char *)chunk, (size_t)n))
+            r->utf8_suspect = 1;
         if (csv_parse(&r->p, chunk, (size_t)n, on_field, on_record, r) != (size_t)n)
             return cb_err_set(err, EX_DATAERR, "%s:%ld: %s", r->name, r->line,
                               csv_strerror(csv_error(&r->p))), CB_CSV_FATAL;
@@ -419,6 +428,11 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             r->raw_len = 0;
             return CB_CSV_RECORD;
         }
+        /* Only a record that goes on past this chunk may have to be parsed
+         * again, so only then are its bytes kept (the chunk points into the
+         * read buffer, still intact here). */
+        if (raw_append(r, chunk, (size_t)n) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
     }
 }
 
