@@ -230,6 +230,38 @@ static void test_malformed(void)
     is_csv("name,agency\nAn,\xe1\xba\n", "2!", "a truncated UTF-8 sequence is not UTF-8");
     is_csv("name,agency\nAn,\xf0\x9f\x98\x80\n", "2=An|\xf0\x9f\x98\x80", "a 4-byte UTF-8 character is fine");
 
+    /* The validator's edges (RFC 3629), each after more than eight ASCII
+     * bytes and before more: good and bad sequences. */
+    static const struct {
+        const char *bytes, *what;
+        int good;
+    } seq[] = {
+        {"\xdf\xbf", "U+07FF, the last 2-byte character", 1},
+        {"\xe0\xa0\x80", "U+0800, the first 3-byte character", 1},
+        {"\xed\x9f\xbf", "U+D7FF, just below the surrogates", 1},
+        {"\xef\xbf\xbf", "U+FFFF", 1},
+        {"\xf0\x90\x80\x80", "U+10000, the first 4-byte character", 1},
+        {"\xf4\x8f\xbf\xbf", "U+10FFFF, the last character", 1},
+        {"\xc1\xbf", "an overlong 2-byte form (C1)", 0},
+        {"\xe0\x9f\xbf", "an overlong 3-byte form", 0},
+        {"\xf0\x8f\xbf\xbf", "an overlong 4-byte form", 0},
+        {"\xf4\x90\x80\x80", "above U+10FFFF", 0},
+        {"\xf8\x88\x80\x80\x80", "a 5-byte form", 0},
+        {"\x80", "a lone continuation byte", 0},
+        {"\xe1\x80", "a 3-byte character cut short before ASCII", 0},
+        {"\xc3", "a lead byte at the end of the field", 0},
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        char in[128], want[128];
+        snprintf(in, sizeof in, "a,b\nabcdefghij%s%s,x\n", seq[i].bytes,
+                 seq[i].bytes[strlen(seq[i].bytes) - 1] == '\xc3' ? "" : "klmnopqrst");
+        if (seq[i].good)
+            snprintf(want, sizeof want, "2=abcdefghij%sklmnopqrst|x", seq[i].bytes);
+        else
+            snprintf(want, sizeof want, "2!");
+        is_csv(in, want, "%s is %s", seq[i].what, seq[i].good ? "UTF-8" : "not UTF-8");
+    }
+
     /* What a rejected non-UTF-8 record holds must itself be valid UTF-8. */
     put_str("bad.csv", "name,agency\nAn\xff,S\xe1 Y\n");
     char *bf[] = {path_of("bad.csv")};
