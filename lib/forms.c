@@ -1,0 +1,1291 @@
+/* The request-form rules of FORMS.md: see forms.h. The column table below is
+ * the one place that knows the canonical names, the Vietnamese labels and
+ * the names a reason uses for each column; the checks follow the table's
+ * order, so the first column at fault is the first in FORMS.md's order
+ * whatever the order of the sheet. */
+#include "forms.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "csvio.h"
+#include "provinces.h"
+#include "vntext.h"
+
+enum col {
+    C_REQUEST_ID, C_FORM, C_REQUEST_TYPE, C_SUBJECT_TYPE, C_FULL_NAME, C_BIRTH_DATE,
+    C_ID_NUMBER, C_ID_ISSUE_DATE, C_ID_ISSUE_PLACE, C_POSITION, C_AGENCY, C_AGENCY_L1,
+    C_AGENCY_L2, C_AGENCY_L3, C_AGENCY_L4, C_AGENCY_CODE, C_ORG_NAME, C_ORG_ADDRESS,
+    C_TAX_CODE, C_BUDGET_CODE, C_PROVINCE, C_EMAIL, C_PHONE, C_OLD_SERIAL, C_OLD_NOT_AFTER,
+    C_DEVICE_TYPE, C_CARRIER, C_CONFIRMED_BY, C_RECEIVED_DATE, C_VALIDITY_MONTHS,
+    C_RENEWAL_COUNT, C_DUE_DATE, C_AGENCY_KEY, NCOL
+};
+
+typedef struct coldef {
+    const char *name;
+    const char *labels[4];   /* Vietnamese labels, NULL-terminated */
+    const char *en, *vi;     /* how a reason names the column */
+} coldef;
+
+static const coldef cols[NCOL] = {
+    [C_REQUEST_ID] = {"request_id", {"Mã hồ sơ"}, "request id", "mã hồ sơ"},
+    [C_FORM] = {"form", {"Mẫu"}, "form", "mẫu"},
+    [C_REQUEST_TYPE] = {"request_type", {NULL}, "request type", "loại yêu cầu"},
+    [C_SUBJECT_TYPE] = {"subject_type", {NULL}, "subject type", "loại thuê bao"},
+    [C_FULL_NAME] = {"full_name", {"Họ và tên", "Họ tên"}, "full name", "họ và tên"},
+    [C_BIRTH_DATE] = {"birth_date", {"Ngày sinh"}, "date of birth", "ngày sinh"},
+    [C_ID_NUMBER] = {"id_number",
+                     {"Số định danh cá nhân", "Số CCCD", "Số CMND/CCCD/Hộ chiếu"},
+                     "personal identification number", "số định danh cá nhân"},
+    [C_ID_ISSUE_DATE] = {"id_issue_date", {"Ngày cấp"}, "ID issue date", "ngày cấp"},
+    [C_ID_ISSUE_PLACE] = {"id_issue_place", {"Nơi cấp"}, "ID issue place", "nơi cấp"},
+    [C_POSITION] = {"position", {"Chức vụ"}, "position", "chức vụ"},
+    [C_AGENCY] = {"agency",
+                  {"Cơ quan, tổ chức quản lý trực tiếp", "Tên cơ quan, tổ chức công tác"},
+                  "agency", "cơ quan, tổ chức quản lý trực tiếp"},
+    [C_AGENCY_L1] = {"agency_level_1", {"Tổ chức cấp 1"}, "agency (level 1)", "tổ chức cấp 1"},
+    [C_AGENCY_L2] = {"agency_level_2", {"Tổ chức cấp 2"}, "agency (level 2)", "tổ chức cấp 2"},
+    [C_AGENCY_L3] = {"agency_level_3", {"Tổ chức cấp 3"}, "agency (level 3)", "tổ chức cấp 3"},
+    [C_AGENCY_L4] = {"agency_level_4", {"Tổ chức cấp 4"}, "agency (level 4)", "tổ chức cấp 4"},
+    [C_AGENCY_CODE] = {"agency_code", {"Mã định danh cơ quan"}, "agency code",
+                       "mã định danh cơ quan"},
+    [C_ORG_NAME] = {"org_name", {"Tên cơ quan, tổ chức"}, "organization name",
+                    "tên cơ quan, tổ chức"},
+    [C_ORG_ADDRESS] = {"org_address", {"Địa chỉ"}, "organization address", "địa chỉ"},
+    [C_TAX_CODE] = {"tax_code", {"Mã số thuế"}, "tax code", "mã số thuế"},
+    [C_BUDGET_CODE] = {"budget_code", {"Mã quan hệ ngân sách"}, "budget relation code",
+                       "mã quan hệ ngân sách"},
+    [C_PROVINCE] = {"province", {"Tỉnh/Thành phố"}, "province", "tỉnh/thành phố"},
+    [C_EMAIL] = {"email", {"Địa chỉ thư điện tử công vụ"}, "official e-mail address",
+                 "địa chỉ thư điện tử công vụ"},
+    [C_PHONE] = {"phone", {"Số điện thoại di động"}, "mobile phone number",
+                 "số điện thoại di động"},
+    [C_OLD_SERIAL] = {"old_serial", {"Serial CTS cũ", "Số hiệu chứng thư cũ"},
+                      "serial of the certificate to renew", "số hiệu chứng thư cũ"},
+    [C_OLD_NOT_AFTER] = {"old_not_after", {NULL}, "expiry of the certificate to renew",
+                         "ngày hết hạn của chứng thư cũ"},
+    [C_DEVICE_TYPE] = {"device_type", {"Loại thiết bị"}, "device type", "loại thiết bị"},
+    [C_CARRIER] = {"carrier", {"Nhà mạng"}, "mobile carrier", "nhà mạng"},
+    [C_CONFIRMED_BY] = {"confirmed_by", {"Người xác nhận (thủ trưởng cơ quan)"},
+                        "confirmation by the head of the agency",
+                        "người xác nhận (thủ trưởng cơ quan)"},
+    [C_RECEIVED_DATE] = {"received_date", {"Ngày tiếp nhận"}, "date received",
+                         "ngày tiếp nhận"},
+    [C_VALIDITY_MONTHS] = {"validity_months", {NULL}, "validity asked for",
+                           "thời hạn đề nghị"},
+    [C_RENEWAL_COUNT] = {"renewal_count", {NULL}, "renewal count", "số lần gia hạn"},
+    [C_DUE_DATE] = {"due_date", {NULL}, "due date", "hạn giải quyết"},
+    [C_AGENCY_KEY] = {"agency_key", {NULL}, "agency key", "khóa cơ quan"},
+};
+
+enum { RT_NONE, RT_ISSUE, RT_RENEW };
+enum { ST_NONE, ST_INDIVIDUAL, ST_ORGANIZATION };
+
+/* A set of strings, each with the line (and input) that put it there: the
+ * duplicates of a batch, the certificates of --certs, the ledger's serials.
+ * Open addressing over 64-bit hashes; the keys themselves are kept in one
+ * arena so that a hash collision is never taken for a duplicate. */
+typedef struct kslot {
+    uint64_t h;
+    uint32_t off;     /* key in the arena, +1 (0 = empty slot) */
+    uint32_t val;
+} kslot;
+
+typedef struct kset {
+    kslot *slot;
+    size_t cap, n;
+    char *arena;
+    size_t alen, acap;
+} kset;
+
+static uint64_t khash(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001B3ull;
+    }
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+static kslot *kset_slot(const kset *k, const char *key, size_t len, uint64_t h)
+{
+    size_t mask = k->cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        kslot *s = &k->slot[i];
+        if (s->off == 0)
+            return s;
+        if (s->h == h && strncmp(k->arena + s->off - 1, key, len) == 0 &&
+            k->arena[s->off - 1 + len] == '\0')
+            return s;
+    }
+}
+
+/* The value stored for key, or -1. */
+static long kset_get(const kset *k, const char *key)
+{
+    if (k->n == 0)
+        return -1;
+    size_t len = strlen(key);
+    kslot *s = kset_slot(k, key, len, khash(key, len));
+    return s->off ? (long)s->val : -1;
+}
+
+/* Adds key (keeping the first value); 0, or -1 when out of memory. */
+static int kset_put(kset *k, const char *key, uint32_t val)
+{
+    if (2 * (k->n + 1) > k->cap) {
+        size_t ncap = k->cap ? 2 * k->cap : 1024;
+        kslot *ns = calloc(ncap, sizeof *ns);
+        if (ns == NULL)
+            return -1;
+        for (size_t i = 0; i < k->cap; i++) {
+            if (k->slot[i].off == 0)
+                continue;
+            size_t j = (size_t)k->slot[i].h & (ncap - 1);
+            while (ns[j].off)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = k->slot[i];
+        }
+        free(k->slot);
+        k->slot = ns;
+        k->cap = ncap;
+    }
+    size_t len = strlen(key);
+    uint64_t h = khash(key, len);
+    kslot *s = kset_slot(k, key, len, h);
+    if (s->off)
+        return 0;
+    if (k->alen + len + 1 > k->acap) {
+        size_t ncap = k->acap ? 2 * k->acap : 16384;
+        while (ncap < k->alen + len + 1)
+            ncap *= 2;
+        if (ncap > UINT32_MAX)
+            return -1;
+        char *na = realloc(k->arena, ncap);
+        if (na == NULL)
+            return -1;
+        k->arena = na;
+        k->acap = ncap;
+    }
+    memcpy(k->arena + k->alen, key, len + 1);
+    s->h = h;
+    s->off = (uint32_t)k->alen + 1;
+    s->val = val;
+    k->alen += len + 1;
+    k->n++;
+    return 0;
+}
+
+static void kset_free(kset *k)
+{
+    free(k->slot);
+    free(k->arena);
+    memset(k, 0, sizeof *k);
+}
+
+/* A certificate of --certs. */
+typedef struct certrow {
+    char *cn_key, *o_key, *uid;
+    cb_date expiry;
+    int has_expiry, revoked, renewed;
+} certrow;
+
+/* A small cache of cleaned values to their keys: agency and province names
+ * repeat from row to row, and their keys cost a Unicode pass each. */
+#define KCACHE 64
+typedef struct kcache_ent {
+    char *in;
+    char *out;          /* owned, or NULL for "no match" */
+} kcache_ent;
+
+struct cb_forms {
+    cb_forms_opts o;
+    char *domains;
+    cb_header *out_h, *rej_h;
+    int in_idx[NCOL];     /* column in the input (and output) record, or -1 */
+    int out_idx[NCOL];    /* column in the output record, or -1 */
+    int bound;
+    kset ids, persons, serials;
+    char **inputs;        /* names of the inputs seen, for "line N of FILE" */
+    size_t ninputs;
+    kset certs;           /* serial key -> index in certv */
+    certrow *certv;
+    size_t ncert, certcap;
+    kset ledger_renewed;  /* serials already renewed */
+    kset ledger_products; /* serials made by a renewal */
+    kcache_ent agency_cache[KCACHE], province_cache[KCACHE];
+    char *vals[NCOL];     /* the row being checked: cleaned values */
+    char *cleanbuf[NCOL];
+};
+
+/* ---- header ---- */
+
+static int label_is(const char *key, const char *label)
+{
+    char *k = cb_text_key(label);
+    int eq = k != NULL && strcmp(k, key) == 0;
+    free(k);
+    return eq;
+}
+
+static int canonical_col(const char *label)
+{
+    char *key = cb_text_key(label);
+    if (key == NULL)
+        return -1;
+    int found = -1;
+    for (int c = 0; c < NCOL && found < 0; c++) {
+        if (strcmp(key, cols[c].name) == 0)
+            found = c;
+        for (int j = 0; found < 0 && j < 4 && cols[c].labels[j]; j++)
+            if (label_is(key, cols[c].labels[j]))
+                found = c;
+    }
+    free(key);
+    return found;
+}
+
+const char *cb_forms_canonical(const char *label)
+{
+    int c = canonical_col(label);
+    return c < 0 ? NULL : cols[c].name;
+}
+
+cb_forms *cb_forms_new(const cb_forms_opts *opts, cb_err *err)
+{
+    cb_forms *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        cb_err_sys(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    f->o = *opts;
+    f->domains = strdup(opts->official_domains ? opts->official_domains : "gov.vn");
+    if (f->domains == NULL) {
+        free(f);
+        cb_err_sys(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    f->o.official_domains = f->domains;
+    for (int c = 0; c < NCOL; c++)
+        f->in_idx[c] = f->out_idx[c] = -1;
+    return f;
+}
+
+void cb_forms_free(cb_forms *f)
+{
+    if (f == NULL)
+        return;
+    free(f->domains);
+    cb_header_free(f->out_h);
+    cb_header_free(f->rej_h);
+    kset_free(&f->ids);
+    kset_free(&f->persons);
+    kset_free(&f->serials);
+    for (size_t i = 0; i < f->ninputs; i++)
+        free(f->inputs[i]);
+    free(f->inputs);
+    kset_free(&f->certs);
+    for (size_t i = 0; i < f->ncert; i++) {
+        free(f->certv[i].cn_key);
+        free(f->certv[i].o_key);
+        free(f->certv[i].uid);
+    }
+    free(f->certv);
+    kset_free(&f->ledger_renewed);
+    kset_free(&f->ledger_products);
+    for (int i = 0; i < KCACHE; i++) {
+        free(f->agency_cache[i].in);
+        free(f->agency_cache[i].out);
+        free(f->province_cache[i].in);
+    }
+    for (int c = 0; c < NCOL; c++)
+        free(f->cleanbuf[c]);
+    free(f);
+}
+
+int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
+{
+    cb_header *out = cb_header_new();
+    if (out == NULL)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    for (int c = 0; c < NCOL; c++)
+        f->in_idx[c] = f->out_idx[c] = -1;
+    for (size_t i = 0; i < in->n; i++) {
+        int c = canonical_col(in->names[i]);
+        if (c == C_DUE_DATE || c == C_AGENCY_KEY)
+            c = -1;   /* computed: a column of that name is overwritten, not read */
+        if (c >= 0 && f->in_idx[c] >= 0) {
+            cb_header_free(out);
+            return cb_err_set(err, EX_DATAERR,
+                              "columns '%s' and '%s' both mean %s: keep one of them",
+                              in->names[f->in_idx[c]], in->names[i], cols[c].name);
+        }
+        const char *name = c >= 0 ? cols[c].name : in->names[i];
+        if (cb_header_find(out, name) >= 0) {
+            cb_header_free(out);
+            return cb_err_set(err, EX_DATAERR, "column '%s' appears twice in the header", name);
+        }
+        if (cb_header_add(out, name) < 0) {
+            cb_header_free(out);
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+        }
+        if (c >= 0)
+            f->in_idx[c] = f->out_idx[c] = (int)i;
+    }
+    cb_header *rej = cb_header_copy(out);
+    if (rej == NULL) {
+        cb_header_free(out);
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    }
+    static const int computed[] = {C_AGENCY, C_REQUEST_TYPE, C_SUBJECT_TYPE, C_RECEIVED_DATE,
+                                   C_DUE_DATE, C_AGENCY_KEY};
+    for (size_t i = 0; i < sizeof computed / sizeof computed[0]; i++) {
+        int c = computed[i];
+        /* agency is computed only from the "Tổ chức cấp N" columns */
+        if (c == C_AGENCY && (f->in_idx[C_AGENCY] >= 0 ||
+                              (f->in_idx[C_AGENCY_L1] < 0 && f->in_idx[C_AGENCY_L2] < 0 &&
+                               f->in_idx[C_AGENCY_L3] < 0 && f->in_idx[C_AGENCY_L4] < 0)))
+            continue;
+        int k = cb_header_ensure(out, cols[c].name);
+        if (k < 0) {
+            cb_header_free(out);
+            cb_header_free(rej);
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+        }
+        f->out_idx[c] = k;
+    }
+    cb_header_free(f->out_h);
+    cb_header_free(f->rej_h);
+    f->out_h = out;
+    f->rej_h = rej;
+    f->bound = 1;
+    return 0;
+}
+
+const cb_header *cb_forms_out_header(const cb_forms *f)
+{
+    return f->out_h;
+}
+
+const cb_header *cb_forms_reject_header(const cb_forms *f)
+{
+    return f->rej_h;
+}
+
+/* ---- helpers ---- */
+
+/* Serial numbers as scan-expiry prints them: upper-case hex, two digits a
+ * byte. Colons and spaces are dropped (the way browsers show serials).
+ * Returns 0 with out set, or -1 when it is not hex. key gets the serial
+ * without leading zeros, for lookups. */
+static int serial_norm(const char *s, char *out, size_t outlen, char *key, size_t keylen)
+{
+    char hex[128];
+    size_t n = 0;
+    if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    for (; *s; s++) {
+        char c = *s;
+        if (c == ':' || c == ' ')
+            continue;
+        if (c >= 'a' && c <= 'f')
+            c = (char)(c - 'a' + 'A');
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')) || n + 2 >= sizeof hex)
+            return -1;
+        hex[n++] = c;
+    }
+    if (n == 0)
+        return -1;
+    hex[n] = '\0';
+    size_t z = 0;
+    while (z + 1 < n && hex[z] == '0')
+        z++;
+    if (key != NULL)
+        snprintf(key, keylen, "%s", hex + z);
+    if (out != NULL)
+        snprintf(out, outlen, "%s%s", n % 2 ? "0" : "", hex);
+    return 0;
+}
+
+/* The identity number in a certificate's UID ("CCCD:001234567890" -> the
+ * part after the last colon), upper-case. */
+static char *uid_norm(const char *uid)
+{
+    const char *c = strrchr(uid, ':');
+    char *s = strdup(c ? c + 1 : uid);
+    if (s == NULL)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 0; s[i]; i++)
+        if (s[i] != ' ')
+            s[j++] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    s[j] = '\0';
+    return s;
+}
+
+/* A date, or the date in UTC+07:00 of an instant `YYYY-MM-DDTHH:MM:SS` with
+ * `Z` or a `+HH:MM`/`-HH:MM` offset (scan-expiry's not_after). */
+static int parse_date_or_instant(const char *s, cb_date *out)
+{
+    if (strlen(s) > 10 && s[10] == 'T') {
+        int y, mo, d, h, mi, se, oh = 0, om = 0, n = 0;
+        char sign = 'Z';
+        if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
+            !cb_date_is_valid_ymd(y, mo, d) || h > 23 || mi > 59 || se > 60)
+            return -1;
+        const char *z = s + n;
+        if (strcmp(z, "Z") != 0) {
+            int m = 0;
+            if (sscanf(z, "%c%2d:%2d%n", &sign, &oh, &om, &m) != 3 || z[m] != '\0' ||
+                (sign != '+' && sign != '-'))
+                return -1;
+        }
+        int64_t t = (int64_t)cb_date_from_ymd(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+        int64_t off = (int64_t)(oh * 3600 + om * 60) * (sign == '-' ? -1 : 1);
+        *out = cb_date_of_instant(t - off);
+        return 0;
+    }
+    return cb_date_parse(s, out);
+}
+
+static int all_digits(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* Letters (Vietnamese included), combining marks and spaces; the number of
+ * characters in *nchars. */
+static int name_chars_ok(const char *s, size_t *nchars)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t n = 0;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &cp);
+        if (k <= 0)
+            return 0;
+        p += k;
+        n++;
+        if (cp == ' ')
+            continue;
+        switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_MC:
+            break;
+        default:
+            *nchars = n;
+            return 0;
+        }
+    }
+    *nchars = n;
+    return 1;
+}
+
+/* Already what cb_text_clean would make of it: ASCII, no white space at the
+ * ends, no run of two spaces, no tab or line break. Most values are. */
+static int ascii_clean(const char *s, size_t len)
+{
+    if (len == 0)
+        return 1;
+    if (s[0] == ' ' || s[len - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 || (c < 0x20 && c != 0) || (c == ' ' && s[i + 1] == ' '))
+            return 0;
+    }
+    return 1;
+}
+
+static int has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7F)
+            return 1;
+    return 0;
+}
+
+/* ---- the reasons ---- */
+
+typedef struct verdict_ctx {
+    cb_forms *f;
+    cb_forms_verdict *v;
+    size_t len;
+    int first_col;
+    int nbad;
+} verdict_ctx;
+
+/* Adds one reason, given in both languages (same arguments). */
+static void bad(verdict_ctx *k, int col, const char *en, const char *vi, ...)
+{
+    va_list ap;
+    va_start(ap, vi);
+    if (k->nbad == 0 || (col >= 0 && (k->first_col < 0 || col < k->first_col)))
+        k->first_col = col;
+    if (k->len + 3 < sizeof k->v->reason) {
+        if (k->nbad > 0) {
+            memcpy(k->v->reason + k->len, "; ", 3);
+            k->len += 2;
+        }
+        vsnprintf(k->v->reason + k->len, sizeof k->v->reason - k->len,
+                  k->f->o.lang == CB_LANG_VI ? vi : en, ap);
+        k->len += strlen(k->v->reason + k->len);
+    }
+    k->nbad++;
+    va_end(ap);
+}
+
+static const char *cname(const verdict_ctx *k, int col)
+{
+    return k->f->o.lang == CB_LANG_VI ? cols[col].vi : cols[col].en;
+}
+
+static void missing(verdict_ctx *k, int col)
+{
+    bad(k, col, "%s is missing", "thiếu %s", cname(k, col));
+}
+
+/* ---- loading --certs and --ledger ---- */
+
+static int open_csv(const char *path, cb_csv_reader **r, cb_err *err)
+{
+    char *files[1] = {(char *)path};
+    *r = cb_csv_reader_open(files, 1, 0, err);
+    return *r ? 0 : -1;
+}
+
+int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
+{
+    cb_csv_reader *r;
+    if (open_csv(path, &r, err) < 0)
+        return -1;
+    const cb_header *h = cb_csv_reader_header(r);
+    int i_serial = cb_header_find(h, "serial"), i_cn = cb_header_find(h, "subject_cn"),
+        i_o = cb_header_find(h, "subject_o"), i_uid = cb_header_find(h, "uid"),
+        i_exp = cb_header_find(h, "expiry_date"), i_na = cb_header_find(h, "not_after"),
+        i_status = cb_header_find(h, "status"), i_ren = cb_header_find(h, "renewal_count");
+    if (i_serial < 0) {
+        cb_csv_reader_close(r);
+        return cb_err_set(err, EX_DATAERR, "%s: no 'serial' column: not scan-expiry output", path);
+    }
+    cb_record *rec = cb_record_new();
+    int rc = 0, st;
+    while (rec != NULL && (st = cb_csv_reader_next(r, rec, err)) != CB_CSV_EOF) {
+        if (st != CB_CSV_RECORD) {
+            if (st == CB_CSV_MALFORMED)
+                cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, rec->line, err->msg);
+            rc = -1;
+            break;
+        }
+        char key[256];
+        if (serial_norm(cb_record_get(rec, i_serial), NULL, 0, key, sizeof key) < 0) {
+            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
+                            rec->line, cb_record_get(rec, i_serial));
+            break;
+        }
+        if (f->ncert == f->certcap) {
+            size_t nc = f->certcap ? 2 * f->certcap : 256;
+            certrow *p = realloc(f->certv, nc * sizeof *p);
+            if (p == NULL) {
+                rc = cb_err_sys(err, EX_OSERR, "out of memory");
+                break;
+            }
+            f->certv = p;
+            f->certcap = nc;
+        }
+        certrow *c = &f->certv[f->ncert];
+        memset(c, 0, sizeof *c);
+        c->cn_key = cb_text_key(i_cn >= 0 ? cb_record_get(rec, i_cn) : "");
+        c->o_key = cb_text_key(i_o >= 0 ? cb_record_get(rec, i_o) : "");
+        c->uid = uid_norm(i_uid >= 0 ? cb_record_get(rec, i_uid) : "");
+        f->ncert++;
+        if (c->cn_key == NULL || c->o_key == NULL || c->uid == NULL) {
+            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: a name is not UTF-8 text", path, rec->line);
+            break;
+        }
+        const char *e = i_exp >= 0 ? cb_record_get(rec, i_exp) : "";
+        if (*e == '\0' && i_na >= 0)
+            e = cb_record_get(rec, i_na);
+        if (*e != '\0') {
+            if (parse_date_or_instant(e, &c->expiry) < 0) {
+                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: '%s' is not a date", path, rec->line, e);
+                break;
+            }
+            c->has_expiry = 1;
+        }
+        c->revoked = i_status >= 0 && strcmp(cb_record_get(rec, i_status), "revoked") == 0;
+        c->renewed = i_ren >= 0 && atol(cb_record_get(rec, i_ren)) > 0;
+        if (kset_put(&f->certs, key, (uint32_t)(f->ncert - 1)) < 0) {
+            rc = cb_err_sys(err, EX_OSERR, "out of memory");
+            break;
+        }
+    }
+    if (rec == NULL)
+        rc = cb_err_sys(err, EX_OSERR, "out of memory");
+    cb_record_free(rec);
+    cb_csv_reader_close(r);
+    return rc;
+}
+
+int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
+{
+    cb_csv_reader *r;
+    if (open_csv(path, &r, err) < 0)
+        return -1;
+    const cb_header *h = cb_csv_reader_header(r);
+    int i_type = cb_header_find(h, "request_type"), i_old = cb_header_find(h, "old_serial"),
+        i_serial = cb_header_find(h, "serial");
+    if (i_old < 0 || i_serial < 0) {
+        cb_csv_reader_close(r);
+        return cb_err_set(err, EX_DATAERR,
+                          "%s: no 'old_serial' and 'serial' columns: not an issuance ledger", path);
+    }
+    cb_record *rec = cb_record_new();
+    int rc = 0, st;
+    while (rec != NULL && (st = cb_csv_reader_next(r, rec, err)) != CB_CSV_EOF) {
+        if (st != CB_CSV_RECORD) {
+            if (st == CB_CSV_MALFORMED)
+                cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, rec->line, err->msg);
+            rc = -1;
+            break;
+        }
+        const char *old = cb_record_get(rec, i_old), *serial = cb_record_get(rec, i_serial);
+        int renewal = *old != '\0' || (i_type >= 0 && strcmp(cb_record_get(rec, i_type), "renew") == 0);
+        char key[256];
+        if (*old != '\0') {
+            if (serial_norm(old, NULL, 0, key, sizeof key) < 0) {
+                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: old_serial '%s' is not hexadecimal",
+                                path, rec->line, old);
+                break;
+            }
+            if (kset_put(&f->ledger_renewed, key, (uint32_t)rec->line) < 0) {
+                rc = cb_err_sys(err, EX_OSERR, "out of memory");
+                break;
+            }
+        }
+        if (renewal && *serial != '\0') {
+            if (serial_norm(serial, NULL, 0, key, sizeof key) < 0) {
+                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
+                                rec->line, serial);
+                break;
+            }
+            if (kset_put(&f->ledger_products, key, (uint32_t)rec->line) < 0) {
+                rc = cb_err_sys(err, EX_OSERR, "out of memory");
+                break;
+            }
+        }
+    }
+    if (rec == NULL)
+        rc = cb_err_sys(err, EX_OSERR, "out of memory");
+    cb_record_free(rec);
+    cb_csv_reader_close(r);
+    return rc;
+}
+
+/* ---- the check ---- */
+
+static const char *kcache_get(kcache_ent *cache, const char *in, int *hit)
+{
+    size_t h = (size_t)khash(in, strlen(in)) % KCACHE;
+    kcache_ent *e = &cache[h];
+    *hit = e->in != NULL && strcmp(e->in, in) == 0;
+    return *hit ? e->out : NULL;
+}
+
+static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
+{
+    size_t h = (size_t)khash(in, strlen(in)) % KCACHE;
+    kcache_ent *e = &cache[h];
+    char *copy = strdup(in);
+    if (copy == NULL)
+        return -1;
+    free(e->in);
+    if (owned)
+        free(e->out);
+    e->in = copy;
+    e->out = out;
+    return 0;
+}
+
+static const char *province_of(cb_forms *f, const char *name)
+{
+    int hit;
+    const char *p = kcache_get(f->province_cache, name, &hit);
+    if (hit)
+        return p;
+    p = cb_province_match(name);
+    kcache_put(f->province_cache, name, (char *)p, 0);
+    return p;
+}
+
+static const char *agency_key_of(cb_forms *f, const char *name)
+{
+    int hit;
+    const char *p = kcache_get(f->agency_cache, name, &hit);
+    if (hit)
+        return p;
+    char *k = cb_agency_key(name);
+    if (k == NULL)
+        return NULL;
+    if (kcache_put(f->agency_cache, name, k, 1) < 0) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+static int input_index(cb_forms *f, const char *input)
+{
+    if (f->ninputs > 0 && strcmp(f->inputs[f->ninputs - 1], input) == 0)
+        return (int)f->ninputs - 1;
+    for (size_t i = 0; i < f->ninputs; i++)
+        if (strcmp(f->inputs[i], input) == 0)
+            return (int)i;
+    char **p = realloc(f->inputs, (f->ninputs + 1) * sizeof *p);
+    if (p == NULL)
+        return -1;
+    f->inputs = p;
+    if ((p[f->ninputs] = strdup(input)) == NULL)
+        return -1;
+    return (int)f->ninputs++;
+}
+
+/* Line and input packed in a set's value: 24 bits of line, 8 of input. */
+#define PACK(line, in) ((uint32_t)((line) & 0xFFFFFF) | ((uint32_t)(in) << 24))
+
+static void where(cb_forms *f, long val, int cur_input, char *buf, size_t len)
+{
+    long line = val & 0xFFFFFF;
+    int in = (int)(val >> 24);
+    if (in == cur_input || (size_t)in >= f->ninputs)
+        snprintf(buf, len, "%ld", line);
+    else
+        snprintf(buf, len, f->o.lang == CB_LANG_VI ? "%ld của %s" : "%ld of %s", line,
+                 f->inputs[in]);
+}
+
+/* Sets out's field for col (if the output has it). */
+static int put(cb_forms *f, cb_record *out, int col, const char *s)
+{
+    if (f->out_idx[col] < 0)
+        return 0;
+    return cb_record_set_str(out, f->out_idx[col], s);
+}
+
+static const char *val(const cb_forms *f, int col)
+{
+    return f->vals[col] ? f->vals[col] : "";
+}
+
+int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_record *out,
+                   cb_forms_verdict *v, cb_err *err)
+{
+    verdict_ctx k = {.f = f, .v = v, .first_col = -1};
+    v->field = "";
+    v->reason[0] = '\0';
+    int vi = f->o.lang == CB_LANG_VI;
+    if (!f->bound)
+        return cb_err_set(err, EX_SOFTWARE, "cb_forms_check before cb_forms_bind");
+    if (cb_record_copy(out, in) < 0)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    int cur_input = input_index(f, input);
+    if (cur_input < 0)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+
+    /* Clean every known column: trimmed, one space between words, NFC. */
+    for (int c = 0; c < NCOL; c++) {
+        f->vals[c] = NULL;
+        int i = f->in_idx[c];
+        if (i < 0)
+            continue;
+        const char *s = cb_record_get(in, i);
+        size_t len = cb_record_len(in, i);
+        if (ascii_clean(s, len)) {
+            f->vals[c] = (char *)s;
+            continue;
+        }
+        free(f->cleanbuf[c]);
+        f->cleanbuf[c] = cb_text_clean(s);
+        if (f->cleanbuf[c] == NULL) {
+            if (errno == ENOMEM)
+                return cb_err_sys(err, EX_OSERR, "out of memory");
+            bad(&k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&k, c));
+            f->vals[c] = "";
+            continue;
+        }
+        f->vals[c] = f->cleanbuf[c];
+        if (has_control(f->vals[c]))
+            bad(&k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
+                cname(&k, c));
+        if (cb_record_set_str(out, i, f->vals[c]) < 0)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+    }
+    /* The deepest "Tổ chức cấp N" given is the agency. */
+    if (f->in_idx[C_AGENCY] < 0 || *val(f, C_AGENCY) == '\0')
+        for (int c = C_AGENCY_L4; c >= C_AGENCY_L1; c--)
+            if (*val(f, c) != '\0') {
+                f->vals[C_AGENCY] = f->vals[c];
+                break;
+            }
+
+    /* What is asked for: form, or request_type and subject_type. */
+    int rt = RT_NONE, st = ST_NONE, form = 0;
+    const char *fs = val(f, C_FORM), *rts = val(f, C_REQUEST_TYPE), *sts = val(f, C_SUBJECT_TYPE);
+    if (*fs) {
+        if (all_digits(fs) && strlen(fs) <= 2 && atoi(fs) >= 1 && atoi(fs) <= 4) {
+            form = atoi(fs);
+            rt = form <= 2 ? RT_ISSUE : RT_RENEW;
+            st = form == 4 ? ST_ORGANIZATION : ST_INDIVIDUAL;
+        } else {
+            bad(&k, C_FORM, "form '%s' is not one of 01, 02, 03, 04",
+                "mẫu '%s' không phải một trong 01, 02, 03, 04", fs);
+        }
+    }
+    int rt_given = RT_NONE, st_given = ST_NONE;
+    if (*rts) {
+        if (strcasecmp(rts, "issue") == 0)
+            rt_given = RT_ISSUE;
+        else if (strcasecmp(rts, "renew") == 0)
+            rt_given = RT_RENEW;
+        else
+            bad(&k, C_REQUEST_TYPE,
+                "request type '%s' is not handled yet: only issue and renew are",
+                "loại yêu cầu '%s' chưa được hỗ trợ: chỉ cấp mới (issue) và gia hạn (renew)", rts);
+    }
+    if (*sts) {
+        if (strcasecmp(sts, "individual") == 0)
+            st_given = ST_INDIVIDUAL;
+        else if (strcasecmp(sts, "organization") == 0 || strcasecmp(sts, "organisation") == 0)
+            st_given = ST_ORGANIZATION;
+        else
+            bad(&k, C_SUBJECT_TYPE, "subject type '%s' is neither individual nor organization",
+                "loại thuê bao '%s' không phải individual (cá nhân) hay organization (tổ chức)",
+                sts);
+    }
+    if (form) {
+        if ((rt_given && rt_given != rt) || (st_given && st_given != st))
+            bad(&k, C_REQUEST_TYPE,
+                "form %02d is a %s for %s, but the row says %s for %s",
+                "mẫu %02d là %s cho %s, nhưng dòng ghi %s cho %s", form,
+                rt == RT_ISSUE ? (vi ? "cấp mới" : "new certificate") : (vi ? "gia hạn" : "renewal"),
+                st == ST_INDIVIDUAL ? (vi ? "cá nhân" : "an individual") : (vi ? "tổ chức" : "an organization"),
+                *rts ? rts : "-", *sts ? sts : "-");
+    } else if (*fs == '\0') {
+        rt = rt_given;
+        st = st_given;
+        if ((rt == RT_NONE && *rts == '\0') || (st == ST_NONE && *sts == '\0'))
+            bad(&k, C_FORM, "the form is not said: give form (01-04) or request_type and subject_type",
+                "không rõ mẫu: cần ghi mẫu (01-04) hoặc request_type và subject_type");
+        else if (rt == RT_ISSUE && st == ST_ORGANIZATION)
+            bad(&k, C_SUBJECT_TYPE,
+                "a new certificate for an organization is not handled: Forms 01 and 02 are for individuals",
+                "chưa hỗ trợ cấp mới cho tổ chức: mẫu 01 và 02 dành cho cá nhân");
+    }
+    if (rt == RT_ISSUE && st == ST_ORGANIZATION)
+        rt = st = RT_NONE;
+    int indiv = st == ST_INDIVIDUAL, org = st == ST_ORGANIZATION;
+    int issue = rt == RT_ISSUE, renew = rt == RT_RENEW;
+
+    /* request_id */
+    const char *id = val(f, C_REQUEST_ID);
+    char wbuf[600];
+    long seen;
+    if (*id == '\0')
+        missing(&k, C_REQUEST_ID);
+    else if ((seen = kset_get(&f->ids, id)) >= 0) {
+        where(f, seen, cur_input, wbuf, sizeof wbuf);
+        bad(&k, C_REQUEST_ID, "request id %s is already used on line %s",
+            "mã hồ sơ %s đã dùng ở dòng %s", id, wbuf);
+    }
+
+    /* received_date first: other checks depend on it */
+    cb_date received = 0, birth = 0, issued = 0;
+    int have_received = 0, have_birth = 0, have_issued = 0;
+    char iso[11];
+    const char *rs = val(f, C_RECEIVED_DATE);
+    if (*rs) {
+        if (cb_date_parse(rs, &received) == 0) {
+            have_received = 1;
+            cb_date_format(received, iso);
+            if (received > f->o.today) {
+                char t[11];
+                cb_date_format(f->o.today, t);
+                bad(&k, C_RECEIVED_DATE, "date received %s is after today (%s)",
+                    "ngày tiếp nhận %s sau ngày hôm nay (%s)", iso, t);
+                have_received = 0;
+            }
+        } else {
+            bad(&k, C_RECEIVED_DATE, "date received '%s' is not a real date",
+                "ngày tiếp nhận '%s' không phải ngày hợp lệ", rs);
+        }
+    }
+
+    /* full_name */
+    const char *name = val(f, C_FULL_NAME);
+    if (*name) {
+        size_t nch = 0;
+        if (!name_chars_ok(name, &nch))
+            bad(&k, C_FULL_NAME, "full name '%s' has characters other than letters and spaces",
+                "họ và tên '%s' có ký tự không phải chữ cái hay dấu cách", name);
+        else if (nch < 2 || nch > 100)
+            bad(&k, C_FULL_NAME, "full name '%s' is not 2 to 100 characters long",
+                "họ và tên '%s' không dài từ 2 đến 100 ký tự", name);
+    } else if (indiv) {
+        missing(&k, C_FULL_NAME);
+    }
+
+    /* birth_date */
+    const char *bs = val(f, C_BIRTH_DATE);
+    if (*bs) {
+        if (cb_date_parse(bs, &birth) == 0) {
+            have_birth = 1;
+            if (have_received && birth > received) {
+                bad(&k, C_BIRTH_DATE, "date of birth %s is after the date received",
+                    "ngày sinh %s sau ngày tiếp nhận", bs);
+            } else if (issue && have_received && cb_date_add_months(birth, 18 * 12) > received) {
+                char r2[11];
+                cb_date_format(received, r2);
+                bad(&k, C_BIRTH_DATE, "the person is under 18 on %s (born %s)",
+                    "người đề nghị chưa đủ 18 tuổi vào ngày %s (sinh %s)", r2, bs);
+            }
+        } else {
+            bad(&k, C_BIRTH_DATE, "date of birth '%s' is not a real date",
+                "ngày sinh '%s' không phải ngày hợp lệ", bs);
+        }
+    } else if (issue && indiv) {
+        missing(&k, C_BIRTH_DATE);
+    }
+
+    /* id_number */
+    const char *idn = val(f, C_ID_NUMBER);
+    if (*idn) {
+        if (all_digits(idn)) {
+            char why[300];
+            int by = -1;
+            if (have_birth) {
+                int y, m, d;
+                cb_date_to_ymd(birth, &y, &m, &d);
+                by = y;
+            }
+            int okid = vi ? cb_cccd_check_vi(idn, by, NULL, why, sizeof why)
+                          : cb_cccd_check(idn, by, NULL, why, sizeof why);
+            if (!okid)
+                bad(&k, C_ID_NUMBER, "personal identification number %s: %s",
+                    "số định danh cá nhân %s: %s", idn, why);
+        } else if (!cb_passport_check(idn)) {
+            bad(&k, C_ID_NUMBER,
+                "'%s' is neither a 12-digit personal identification number nor a passport number (a capital letter and 7 digits)",
+                "'%s' không phải số định danh cá nhân 12 chữ số hay số hộ chiếu (một chữ cái in hoa và 7 chữ số)",
+                idn);
+        }
+        if ((seen = kset_get(&f->persons, idn)) >= 0) {
+            where(f, seen, cur_input, wbuf, sizeof wbuf);
+            bad(&k, C_ID_NUMBER, "the same person (%s) already has a request on line %s",
+                "người này (%s) đã có yêu cầu ở dòng %s", idn, wbuf);
+        }
+    } else if (indiv) {
+        missing(&k, C_ID_NUMBER);
+    }
+
+    /* id_issue_date */
+    const char *is = val(f, C_ID_ISSUE_DATE);
+    if (*is) {
+        if (cb_date_parse(is, &issued) == 0) {
+            have_issued = 1;
+            if (have_birth && issued <= birth)
+                bad(&k, C_ID_ISSUE_DATE, "ID issue date %s is not after the date of birth",
+                    "ngày cấp %s không sau ngày sinh", is);
+            else if (have_received && issued > received)
+                bad(&k, C_ID_ISSUE_DATE, "ID issue date %s is after the date received",
+                    "ngày cấp %s sau ngày tiếp nhận", is);
+        } else {
+            bad(&k, C_ID_ISSUE_DATE, "ID issue date '%s' is not a real date",
+                "ngày cấp '%s' không phải ngày hợp lệ", is);
+        }
+    } else if (indiv) {
+        missing(&k, C_ID_ISSUE_DATE);
+    }
+
+    if (indiv && *val(f, C_ID_ISSUE_PLACE) == '\0')
+        missing(&k, C_ID_ISSUE_PLACE);
+    if (indiv && *val(f, C_POSITION) == '\0')
+        missing(&k, C_POSITION);
+    if (*val(f, C_AGENCY) == '\0')
+        missing(&k, C_AGENCY);
+
+    const char *ac = val(f, C_AGENCY_CODE);
+    if (*ac && !cb_agency_code_check(ac))
+        bad(&k, C_AGENCY_CODE,
+            "agency code '%s' is not an agency identifier like 000.00.15.H41",
+            "mã định danh cơ quan '%s' không đúng dạng như 000.00.15.H41", ac);
+    if (org && *val(f, C_ORG_NAME) == '\0')
+        missing(&k, C_ORG_NAME);
+    if (org && *val(f, C_ORG_ADDRESS) == '\0')
+        missing(&k, C_ORG_ADDRESS);
+    const char *tc = val(f, C_TAX_CODE);
+    if (*tc && !cb_tax_code_check(tc))
+        bad(&k, C_TAX_CODE, "tax code '%s' is not 10 digits or 10 digits-3 digits",
+            "mã số thuế '%s' không phải 10 chữ số hoặc 10 chữ số-3 chữ số", tc);
+    const char *bc = val(f, C_BUDGET_CODE);
+    if (*bc && !cb_budget_code_check(bc))
+        bad(&k, C_BUDGET_CODE, "budget relation code '%s' is not 7 digits",
+            "mã quan hệ ngân sách '%s' không phải 7 chữ số", bc);
+
+    /* province: written back as the current unit */
+    const char *pv = val(f, C_PROVINCE);
+    if (*pv) {
+        const char *unit = province_of(f, pv);
+        if (unit == NULL)
+            bad(&k, C_PROVINCE, "'%s' is not one of the 34 provinces and cities, nor a former one",
+                "'%s' không phải một trong 34 tỉnh, thành phố, cũng không phải tỉnh cũ", pv);
+        else if (put(f, out, C_PROVINCE, unit) < 0)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+    } else {
+        missing(&k, C_PROVINCE);
+    }
+
+    const char *em = val(f, C_EMAIL);
+    if (*em) {
+        if (!cb_email_check(em, NULL))
+            bad(&k, C_EMAIL, "'%s' is not a valid e-mail address",
+                "'%s' không phải địa chỉ thư điện tử hợp lệ", em);
+        else if (!cb_email_check(em, f->o.official_domains))
+            bad(&k, C_EMAIL, "e-mail address %s is not on an official domain (%s)",
+                "địa chỉ thư điện tử %s không thuộc tên miền công vụ (%s)", em,
+                f->o.official_domains);
+    } else {
+        missing(&k, C_EMAIL);
+    }
+
+    const char *ph = val(f, C_PHONE);
+    if (*ph) {
+        char norm[11];
+        if (!cb_phone_normalize(ph, norm))
+            bad(&k, C_PHONE,
+                "'%s' is not a Vietnamese mobile number (10 digits starting 03, 05, 07, 08 or 09)",
+                "'%s' không phải số di động Việt Nam (10 chữ số bắt đầu bằng 03, 05, 07, 08 hoặc 09)",
+                ph);
+        else if (put(f, out, C_PHONE, norm) < 0)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+    } else if (indiv) {
+        missing(&k, C_PHONE);
+    }
+
+    /* old_serial and the certificate it names */
+    const char *os = val(f, C_OLD_SERIAL);
+    char serial[256] = "", skey[256] = "";
+    const certrow *cert = NULL;
+    if (*os) {
+        if (serial_norm(os, serial, sizeof serial, skey, sizeof skey) < 0) {
+            bad(&k, C_OLD_SERIAL, "serial '%s' is not hexadecimal", "số hiệu '%s' không phải số hexa",
+                os);
+            skey[0] = '\0';
+        } else if (put(f, out, C_OLD_SERIAL, serial) < 0) {
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+        }
+    } else if (renew) {
+        missing(&k, C_OLD_SERIAL);
+    }
+    if (*skey && (seen = kset_get(&f->serials, skey)) >= 0) {
+        where(f, seen, cur_input, wbuf, sizeof wbuf);
+        bad(&k, C_OLD_SERIAL, "certificate %s is already asked for on line %s",
+            "chứng thư %s đã được đề nghị ở dòng %s", serial, wbuf);
+    }
+    if (renew && *skey && f->ncert > 0) {
+        long ci = kset_get(&f->certs, skey);
+        if (ci < 0) {
+            bad(&k, C_OLD_SERIAL, "no certificate with serial %s is known (--certs)",
+                "không có chứng thư nào số hiệu %s (--certs)", serial);
+        } else {
+            cert = &f->certv[ci];
+            if (cert->revoked)
+                bad(&k, C_OLD_SERIAL, "certificate %s is revoked", "chứng thư %s đã bị thu hồi",
+                    serial);
+            if (cert->renewed)
+                bad(&k, C_OLD_SERIAL, "certificate %s was renewed before: it may be renewed only once",
+                    "chứng thư %s đã được gia hạn: chỉ được gia hạn một lần", serial);
+            int col = indiv ? C_FULL_NAME : C_ORG_NAME;
+            const char *nm = indiv ? name : val(f, C_ORG_NAME);
+            if (*nm) {
+                char *nk = cb_text_key(nm);
+                if (nk != NULL && strcmp(nk, cert->cn_key) != 0 &&
+                    (indiv || strcmp(nk, cert->o_key) != 0))
+                    bad(&k, col, "%s '%s' is not the name in certificate %s",
+                        "%s '%s' không trùng tên trong chứng thư %s", cname(&k, col), nm, serial);
+                free(nk);
+            }
+            if (*cert->uid) {
+                int match = 0, given = 0;
+                const int idcols[] = {C_ID_NUMBER, C_TAX_CODE, C_BUDGET_CODE, C_AGENCY_CODE};
+                for (int j = 0; j < (indiv ? 1 : 4); j++) {
+                    char *u = uid_norm(val(f, idcols[j]));
+                    if (u != NULL && *u) {
+                        given = 1;
+                        match |= strcmp(u, cert->uid) == 0;
+                    }
+                    free(u);
+                }
+                if (given && !match)
+                    bad(&k, indiv ? C_ID_NUMBER : C_ORG_NAME,
+                        "the identity number in certificate %s is not this %s",
+                        "số định danh trong chứng thư %s không phải của %s này", serial,
+                        indiv ? (vi ? "người" : "person") : (vi ? "tổ chức" : "organization"));
+            }
+        }
+    }
+    if (renew && *skey) {
+        long l;
+        if ((l = kset_get(&f->ledger_products, skey)) >= 0)
+            bad(&k, C_OLD_SERIAL,
+                "certificate %s is itself a renewal (ledger line %ld): it may be renewed only once",
+                "chứng thư %s đã là chứng thư gia hạn (dòng %ld của sổ cấp): chỉ được gia hạn một lần",
+                serial, l);
+        else if ((l = kset_get(&f->ledger_renewed, skey)) >= 0)
+            bad(&k, C_OLD_SERIAL, "certificate %s was already renewed (ledger line %ld)",
+                "chứng thư %s đã được gia hạn (dòng %ld của sổ cấp)", serial, l);
+    }
+
+    /* old_not_after and the 60 days of NĐ 130/2018 Điều 63 */
+    const char *na = val(f, C_OLD_NOT_AFTER);
+    cb_date expiry = 0;
+    int have_expiry = 0;
+    if (cert != NULL && cert->has_expiry) {
+        expiry = cert->expiry;
+        have_expiry = 1;
+    } else if (*na) {
+        if (parse_date_or_instant(na, &expiry) == 0) {
+            have_expiry = 1;
+            if (strlen(na) <= 10) {
+                cb_date_format(expiry, iso);
+                if (put(f, out, C_OLD_NOT_AFTER, iso) < 0)
+                    return cb_err_sys(err, EX_OSERR, "out of memory");
+            }
+        } else {
+            bad(&k, C_OLD_NOT_AFTER, "expiry of the certificate to renew '%s' is not a date",
+                "ngày hết hạn của chứng thư cũ '%s' không phải ngày hợp lệ", na);
+        }
+    } else if (renew && !(cert != NULL)) {
+        missing(&k, C_OLD_NOT_AFTER);
+    }
+    if (renew && have_expiry && have_received) {
+        long left = (long)expiry - (long)received;
+        char e2[11], r2[11];
+        cb_date_format(expiry, e2);
+        cb_date_format(received, r2);
+        if (left < 0)
+            bad(&k, C_OLD_NOT_AFTER,
+                "the certificate expired on %s, before the date received (%s): it cannot be renewed, ask for a new one",
+                "chứng thư đã hết hạn ngày %s, trước ngày tiếp nhận (%s): không gia hạn được, cần đề nghị cấp mới",
+                e2, r2);
+        else if (left < 60)
+            bad(&k, C_OLD_NOT_AFTER,
+                "only %ld days of validity left on %s (expires %s): a renewal needs at least 60 (NĐ 130/2018 Điều 63)",
+                "chỉ còn %ld ngày hiệu lực vào ngày %s (hết hạn %s): gia hạn cần ít nhất 60 ngày (NĐ 130/2018 Điều 63)",
+                left, r2, e2);
+    }
+
+    /* device_type, carrier */
+    const char *dt = val(f, C_DEVICE_TYPE);
+    char dtu[16] = "TOKEN";
+    if (*dt) {
+        size_t n = strlen(dt);
+        if (n < sizeof dtu) {
+            for (size_t j = 0; j <= n; j++)
+                dtu[j] = (char)(dt[j] >= 'a' && dt[j] <= 'z' ? dt[j] - 32 : dt[j]);
+        }
+        if (n >= sizeof dtu || (strcmp(dtu, "TOKEN") && strcmp(dtu, "SIM") && strcmp(dtu, "SOFT") &&
+                                strcmp(dtu, "RSSP") && strcmp(dtu, "HSM"))) {
+            bad(&k, C_DEVICE_TYPE, "device type '%s' is not TOKEN, SIM, SOFT, RSSP or HSM",
+                "loại thiết bị '%s' không phải TOKEN, SIM, SOFT, RSSP hay HSM", dt);
+            strcpy(dtu, "TOKEN");
+        }
+    }
+    if (put(f, out, C_DEVICE_TYPE, dtu) < 0)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    if (strcmp(dtu, "SIM") == 0 && *val(f, C_CARRIER) == '\0')
+        bad(&k, C_CARRIER, "a SIM device needs the mobile carrier", "thiết bị SIM cần ghi nhà mạng");
+
+    if (*val(f, C_CONFIRMED_BY) == '\0')
+        bad(&k, C_CONFIRMED_BY, "no one confirmed the request: the head of the agency must confirm it",
+            "chưa có xác nhận của thủ trưởng cơ quan");
+    if (*rs == '\0')
+        missing(&k, C_RECEIVED_DATE);
+
+    /* validity_months: Nghị định 68/2024 Điều 9 */
+    const char *vm = val(f, C_VALIDITY_MONTHS);
+    if (*vm) {
+        long m = all_digits(vm) && strlen(vm) < 6 ? atol(vm) : -1;
+        if (m <= 0)
+            bad(&k, C_VALIDITY_MONTHS, "validity '%s' is not a number of months",
+                "thời hạn '%s' không phải số tháng", vm);
+        else if (issue && m > 60)
+            bad(&k, C_VALIDITY_MONTHS,
+                "%ld months asked for: a new certificate is valid 5 years (60 months) at most (NĐ 68/2024 Điều 9)",
+                "đề nghị %ld tháng: chứng thư cấp mới có thời hạn tối đa 5 năm (60 tháng) (NĐ 68/2024 Điều 9)",
+                m);
+        else if (renew && m > 36)
+            bad(&k, C_VALIDITY_MONTHS,
+                "%ld months asked for: a renewal extends by 3 years (36 months) at most (NĐ 68/2024 Điều 9)",
+                "đề nghị %ld tháng: gia hạn tối đa 3 năm (36 tháng) (NĐ 68/2024 Điều 9)", m);
+    }
+    const char *rc = val(f, C_RENEWAL_COUNT);
+    if (*rc) {
+        if (!all_digits(rc))
+            bad(&k, C_RENEWAL_COUNT, "renewal count '%s' is not a number",
+                "số lần gia hạn '%s' không phải một số", rc);
+        else if (renew && atol(rc) > 0)
+            bad(&k, C_RENEWAL_COUNT,
+                "the certificate was renewed before: it may be renewed only once (NĐ 130/2018 Điều 63)",
+                "chứng thư đã được gia hạn: chỉ được gia hạn một lần (NĐ 130/2018 Điều 63)");
+    }
+
+    if (k.nbad > 0) {
+        v->field = k.first_col >= 0 ? cols[k.first_col].name : "";
+        return 0;
+    }
+
+    /* Valid: remember its keys, write the computed columns. */
+    uint32_t here = PACK(in->line, cur_input);
+    if (kset_put(&f->ids, id, here) < 0 || (*idn && kset_put(&f->persons, idn, here) < 0) ||
+        (*skey && kset_put(&f->serials, skey, here) < 0))
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    const char *akey = agency_key_of(f, val(f, C_AGENCY));
+    if (akey == NULL)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    char due[11];
+    cb_date_format(received, iso);
+    cb_date_format(cb_calendar_add_workdays(f->o.cal, received, issue ? 4 : 3), due);
+    if (put(f, out, C_REQUEST_TYPE, issue ? "issue" : "renew") < 0 ||
+        put(f, out, C_SUBJECT_TYPE, indiv ? "individual" : "organization") < 0 ||
+        (form && put(f, out, C_FORM, form == 1 ? "01" : form == 2 ? "02" : form == 3 ? "03" : "04") < 0) ||
+        put(f, out, C_RECEIVED_DATE, iso) < 0 || put(f, out, C_DUE_DATE, due) < 0 ||
+        put(f, out, C_AGENCY_KEY, akey) < 0 ||
+        (f->in_idx[C_AGENCY] < 0 && put(f, out, C_AGENCY, val(f, C_AGENCY)) < 0))
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    if (have_birth) {
+        cb_date_format(birth, iso);
+        if (put(f, out, C_BIRTH_DATE, iso) < 0)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+    }
+    if (have_issued) {
+        cb_date_format(issued, iso);
+        if (put(f, out, C_ID_ISSUE_DATE, iso) < 0)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+    }
+    return 1;
+}
