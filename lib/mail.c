@@ -303,8 +303,12 @@ static int read_login(cb_mailer *m, const char *path, cb_err *err)
         m->user = lines[0];
         m->pass = lines[1];
     } else {
-        wipe_free(lines[0]);
-        wipe_free(lines[1]);
+        /* getline may leave a buffer without a NUL at EOF: wipe by size. */
+        for (int i = 0; i < 2; i++)
+            if (lines[i] != NULL) {
+                explicit_bzero(lines[i], cap[i]);
+                free(lines[i]);
+            }
     }
     return rc;
 }
