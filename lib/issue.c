@@ -61,6 +61,38 @@ static int add_conf_ext(cb_issuer *is, X509V3_CTX *ctx, int nid, const char *val
     return 0;
 }
 
+/* Built by hand: the config-string form of certificatePolicies wants a
+ * config database even for bare OIDs. */
+static int add_policies(cb_issuer *is, const cb_strlist *oids, cb_err *err)
+{
+    CERTIFICATEPOLICIES *pols = CERTIFICATEPOLICIES_new();
+    int ok = pols != NULL;
+    for (size_t i = 0; ok && i < oids->n; i++) {
+        POLICYINFO *pi = POLICYINFO_new();
+        ASN1_OBJECT *o = OBJ_txt2obj(oids->v[i], 1);
+        if (pi == NULL || o == NULL) {
+            POLICYINFO_free(pi);
+            ASN1_OBJECT_free(o);
+            ok = 0;
+            break;
+        }
+        ASN1_OBJECT_free(pi->policyid);
+        pi->policyid = o;
+        if (!sk_POLICYINFO_push(pols, pi)) {
+            POLICYINFO_free(pi);
+            ok = 0;
+        }
+    }
+    X509_EXTENSION *ex = ok ? X509V3_EXT_i2d(NID_certificate_policies, 0, pols) : NULL;
+    CERTIFICATEPOLICIES_free(pols);
+    if (ex == NULL || !sk_X509_EXTENSION_push(is->exts, ex)) {
+        X509_EXTENSION_free(ex);
+        ERR_clear_error();
+        return cb_err_set(err, EX_DATAERR, "profile: cannot build certificatePolicies");
+    }
+    return 0;
+}
+
 int cb_issuer_init(cb_issuer *is, X509 *ca, EVP_PKEY *key, const cb_profile *profile,
                    int serialize_signing, cb_err *err)
 {
@@ -94,8 +126,7 @@ int cb_issuer_init(cb_issuer *is, X509 *ca, EVP_PKEY *key, const cb_profile *pro
         (join(buf, sizeof buf, "", &profile->ext_key_usage, "") < 0 ||
          add_conf_ext(is, &ctx, NID_ext_key_usage, buf, err) < 0))
         goto fail;
-    if (profile->policies.n && (join(buf, sizeof buf, "", &profile->policies, "") < 0 ||
-                                add_conf_ext(is, &ctx, NID_certificate_policies, buf, err) < 0))
+    if (profile->policies.n && add_policies(is, &profile->policies, err) < 0)
         goto fail;
     if (profile->crl_urls.n && (join(buf, sizeof buf, "", &profile->crl_urls, "URI:") < 0 ||
                                 add_conf_ext(is, &ctx, NID_crl_distribution_points, buf, err) < 0))
