@@ -1,0 +1,382 @@
+/* The per-agency table: see agency.h. */
+#include "agency.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const cb_ag_count_names[CB_AG_NCOUNTS] = {
+    "issue_individual", "issue_organization", "renew_individual", "renew_organization", "other",
+};
+
+#define MAX_OPEN_SPILLS 48
+
+struct cb_agency_table {
+    cb_agency **slots;
+    size_t nslots, n;
+    cb_agency **sorted;
+    char *spill_dir;
+    unsigned long clock;
+    int open_spills;
+};
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603u;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211u;
+    return h;
+}
+
+cb_agency_table *cb_agency_table_new(const char *spill_dir)
+{
+    cb_agency_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->nslots = 256;
+    t->slots = calloc(t->nslots, sizeof *t->slots);
+    if (t->slots == NULL || (spill_dir && (t->spill_dir = strdup(spill_dir)) == NULL)) {
+        cb_agency_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void agency_free(cb_agency *a)
+{
+    free(a->key);
+    free(a->code);
+    free(a->province);
+    for (size_t i = 0; i < a->nspellings; i++)
+        free(a->spellings[i].name);
+    free(a->spellings);
+    if (a->spill)
+        fclose(a->spill);
+    if (a->spill_path) {
+        unlink(a->spill_path);
+        free(a->spill_path);
+    }
+    free(a);
+}
+
+void cb_agency_table_free(cb_agency_table *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; t->slots && i < t->nslots; i++)
+        if (t->slots[i])
+            agency_free(t->slots[i]);
+    free(t->slots);
+    free(t->sorted);
+    free(t->spill_dir);
+    free(t);
+}
+
+static int grow(cb_agency_table *t)
+{
+    size_t n = t->nslots * 2;
+    cb_agency **slots = calloc(n, sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < t->nslots; i++) {
+        cb_agency *a = t->slots[i];
+        if (a == NULL)
+            continue;
+        size_t h = hash_str(a->key) & (n - 1);
+        while (slots[h])
+            h = (h + 1) & (n - 1);
+        slots[h] = a;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = n;
+    return 0;
+}
+
+cb_agency *cb_agency_get(cb_agency_table *t, const char *key, const char *code)
+{
+    size_t h = hash_str(key) & (t->nslots - 1);
+    while (t->slots[h]) {
+        if (strcmp(t->slots[h]->key, key) == 0)
+            return t->slots[h];
+        h = (h + 1) & (t->nslots - 1);
+    }
+    cb_agency *a = calloc(1, sizeof *a);
+    if (a == NULL || (a->key = strdup(key)) == NULL || (code && *code && (a->code = strdup(code)) == NULL)) {
+        if (a)
+            agency_free(a);
+        return NULL;
+    }
+    a->min_expiry = a->min_due = CB_AG_NO_DATE;
+    t->slots[h] = a;
+    t->n++;
+    free(t->sorted);
+    t->sorted = NULL;
+    if (t->n * 2 > t->nslots && grow(t) < 0)
+        return NULL;
+    return a;
+}
+
+int cb_agency_add_spelling(cb_agency *a, const char *name, unsigned long n)
+{
+    for (size_t i = 0; i < a->nspellings; i++) {
+        if (strcmp(a->spellings[i].name, name) == 0) {
+            a->spellings[i].count += n;
+            return 0;
+        }
+    }
+    if (a->nspellings == a->cap_spellings) {
+        size_t cap = a->cap_spellings ? a->cap_spellings * 2 : 4;
+        cb_spelling *p = realloc(a->spellings, cap * sizeof *p);
+        if (p == NULL)
+            return -1;
+        a->spellings = p;
+        a->cap_spellings = cap;
+    }
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return -1;
+    a->spellings[a->nspellings++] = (cb_spelling){copy, n};
+    return 0;
+}
+
+const char *cb_agency_display(const cb_agency *a)
+{
+    const cb_spelling *best = NULL;
+    for (size_t i = 0; i < a->nspellings; i++) {
+        const cb_spelling *s = &a->spellings[i];
+        if (best == NULL || s->count > best->count ||
+            (s->count == best->count && strcmp(s->name, best->name) < 0))
+            best = s;
+    }
+    return best ? best->name : "";
+}
+
+/* Spellings are written "N×name" joined by " | "; a '|' inside a name is
+ * not expected in an agency's name and is written as '/' so the list can
+ * be read back. */
+char *cb_agency_spellings_format(const cb_agency *a)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < a->nspellings; i++)
+        len += strlen(a->spellings[i].name) + 32;
+    char *s = malloc(len), *p = s;
+    if (s == NULL)
+        return NULL;
+    *p = '\0';
+    for (size_t i = 0; i < a->nspellings; i++) {
+        p += sprintf(p, "%s%lu\xC3\x97", i ? " | " : "", a->spellings[i].count);
+        for (const char *q = a->spellings[i].name; *q; q++)
+            *p++ = *q == '|' ? '/' : *q;
+        *p = '\0';
+    }
+    return s;
+}
+
+int cb_agency_spellings_parse(cb_agency *a, const char *s, cb_err *err)
+{
+    const char *p = s;
+    while (*p) {
+        const char *end = strstr(p, " | ");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char *item = strndup(p, n);
+        if (item == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        char *times = strstr(item, "\xC3\x97");
+        char *stop = NULL;
+        unsigned long count = times ? strtoul(item, &stop, 10) : 0;
+        if (times == NULL || stop != times || count == 0) {
+            cb_err_set(err, EX_DATAERR, "spellings: '%s' is not COUNT\xC3\x97NAME", item);
+            free(item);
+            return -1;
+        }
+        int rc = cb_agency_add_spelling(a, times + 2, count);
+        free(item);
+        if (rc < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        p += n;
+        if (end)
+            p += 3;
+    }
+    return 0;
+}
+
+int cb_agency_count_slot(const char *rt, const char *st)
+{
+    int issue = strcmp(rt, "issue") == 0, renew = strcmp(rt, "renew") == 0;
+    int ind = strcmp(st, "individual") == 0, org = strcmp(st, "organization") == 0;
+    if (issue && ind)
+        return CB_AG_ISSUE_IND;
+    if (issue && org)
+        return CB_AG_ISSUE_ORG;
+    if (renew && ind)
+        return CB_AG_RENEW_IND;
+    if (renew && org)
+        return CB_AG_RENEW_ORG;
+    return CB_AG_OTHER;
+}
+
+static void close_lru(cb_agency_table *t)
+{
+    cb_agency *victim = NULL;
+    for (size_t i = 0; i < t->nslots; i++) {
+        cb_agency *a = t->slots[i];
+        if (a && a->spill && (victim == NULL || a->lru < victim->lru))
+            victim = a;
+    }
+    if (victim) {
+        fclose(victim->spill);
+        victim->spill = NULL;
+        t->open_spills--;
+    }
+}
+
+FILE *cb_agency_spill(cb_agency_table *t, cb_agency *a, cb_err *err)
+{
+    a->lru = ++t->clock;
+    if (a->spill)
+        return a->spill;
+    if (t->spill_dir == NULL) {
+        cb_err_set(err, EX_SOFTWARE, "no spill directory");
+        return NULL;
+    }
+    if (a->spill_path == NULL) {
+        size_t n = strlen(t->spill_dir) + 32;
+        a->spill_path = malloc(n);
+        if (a->spill_path == NULL) {
+            cb_err_set(err, EX_OSERR, "out of memory");
+            return NULL;
+        }
+        snprintf(a->spill_path, n, "%s/%zu.csv", t->spill_dir, t->n + (size_t)t->clock);
+    }
+    if (t->open_spills >= MAX_OPEN_SPILLS)
+        close_lru(t);
+    a->spill = fopen(a->spill_path, "a");
+    if (a->spill == NULL) {
+        cb_err_sys(err, EX_CANTCREAT, "%s", a->spill_path);
+        return NULL;
+    }
+    t->open_spills++;
+    return a->spill;
+}
+
+int cb_agency_spill_close(cb_agency *a, cb_err *err)
+{
+    if (a->spill == NULL)
+        return 0;
+    int bad = fclose(a->spill) != 0;
+    a->spill = NULL;
+    if (bad)
+        return cb_err_sys(err, EX_IOERR, "%s", a->spill_path);
+    return 0;
+}
+
+size_t cb_agency_count(const cb_agency_table *t)
+{
+    return t->n;
+}
+
+static int by_key(const void *x, const void *y)
+{
+    const cb_agency *a = *(cb_agency *const *)x, *b = *(cb_agency *const *)y;
+    return strcmp(a->key, b->key);
+}
+
+cb_agency **cb_agency_sorted(cb_agency_table *t)
+{
+    free(t->sorted);
+    t->sorted = malloc((t->n ? t->n : 1) * sizeof *t->sorted);
+    if (t->sorted == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < t->nslots; i++)
+        if (t->slots[i])
+            t->sorted[k++] = t->slots[i];
+    qsort(t->sorted, k, sizeof *t->sorted, by_key);
+    return t->sorted;
+}
+
+typedef struct strcache_entry {
+    char *raw, *a, *b;
+} strcache_entry;
+
+struct cb_strcache {
+    strcache_entry *slots;
+    size_t nslots, n;
+};
+
+cb_strcache *cb_strcache_new(void)
+{
+    cb_strcache *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->nslots = 256;
+    c->slots = calloc(c->nslots, sizeof *c->slots);
+    if (c->slots == NULL) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cb_strcache_free(cb_strcache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->nslots; i++) {
+        free(c->slots[i].raw);
+        free(c->slots[i].a);
+        free(c->slots[i].b);
+    }
+    free(c->slots);
+    free(c);
+}
+
+int cb_strcache_get(const cb_strcache *c, const char *raw, const char **a, const char **b)
+{
+    size_t h = hash_str(raw) & (c->nslots - 1);
+    while (c->slots[h].raw) {
+        if (strcmp(c->slots[h].raw, raw) == 0) {
+            *a = c->slots[h].a;
+            *b = c->slots[h].b;
+            return 1;
+        }
+        h = (h + 1) & (c->nslots - 1);
+    }
+    return 0;
+}
+
+int cb_strcache_put(cb_strcache *c, const char *raw, const char *a, const char *b)
+{
+    if ((c->n + 1) * 2 > c->nslots) {
+        size_t n = c->nslots * 2;
+        strcache_entry *slots = calloc(n, sizeof *slots);
+        if (slots == NULL)
+            return -1;
+        for (size_t i = 0; i < c->nslots; i++) {
+            if (c->slots[i].raw == NULL)
+                continue;
+            size_t h = hash_str(c->slots[i].raw) & (n - 1);
+            while (slots[h].raw)
+                h = (h + 1) & (n - 1);
+            slots[h] = c->slots[i];
+        }
+        free(c->slots);
+        c->slots = slots;
+        c->nslots = n;
+    }
+    size_t h = hash_str(raw) & (c->nslots - 1);
+    while (c->slots[h].raw)
+        h = (h + 1) & (c->nslots - 1);
+    strcache_entry e = {strdup(raw), strdup(a), strdup(b)};
+    if (!e.raw || !e.a || !e.b) {
+        free(e.raw);
+        free(e.a);
+        free(e.b);
+        return -1;
+    }
+    c->slots[h] = e;
+    c->n++;
+    return 0;
+}
