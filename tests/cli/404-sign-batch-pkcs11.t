@@ -45,7 +45,7 @@ ok "openssl cms -verify accepts the token signature" openssl cms -verify -binary
 # After a failed login libp11 (the engine) keeps some of its allocations to
 # the end; under LeakSanitizer that is not ours to report.
 printf 'leak:cb_pkcs11_open\nleak:__run_exit_handlers\n' >"$T/lsan.supp"
-export LSAN_OPTIONS="suppressions=$T/lsan.supp"
+export LSAN_OPTIONS="suppressions=$T/lsan.supp" ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
 exit_is 65 "a wrong PIN is a clear error" sign-batch issue --ca-cert "$T/ca.pem" --ca-key "$URI" \
     --pass-file "$T/badpin.txt" --key-dir "$T/keys2" --ledger "$T/ledger2.csv" -o "$T/never.pem" "$T/issue.csv"
 like "$(cat "$T/.err")" "wrong PIN" "the message says the PIN may be wrong"
