@@ -41,7 +41,6 @@ CB_TEMPLATES="$TOP/templates" "$BIN/notify" -q --template expiring --from 'Sở 
 t1=$(date +%s.%N)
 /usr/bin/python3 "$T/base.py" "$T/certs.csv" "$T/body.txt" "$T/base.mbox"
 t2=$(date +%s.%N)
-ours=$(echo "$t1 - $t0" | bc -l)
-base=$(echo "$t2 - $t1" | bc -l)
-printf 'notify: %d messages to mbox: notify %.2f s, python email baseline %.2f s, ratio (baseline/notify) %.1fx\n' \
-    "$N" "$ours" "$base" "$(echo "$base / $ours" | bc -l)"
+awk -v n="$N" -v t0="$t0" -v t1="$t1" -v t2="$t2" 'BEGIN {
+    printf "notify: %d messages to mbox: notify %.2f s, python email baseline %.2f s, ratio (baseline/notify) %.1fx\n",
+        n, t1 - t0, t2 - t1, (t2 - t1) / (t1 - t0) }'
