@@ -665,9 +665,10 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
             break;
         }
         const char *old = cb_record_get(rec, i_old), *serial = cb_record_get(rec, i_serial);
-        int renewal = *old != '\0' || (i_type >= 0 && strcmp(cb_record_get(rec, i_type), "renew") == 0);
+        /* As sign-batch reads its ledger: only renewals count. */
+        int renewal = i_type >= 0 ? strcmp(cb_record_get(rec, i_type), "renew") == 0 : *old != '\0';
         char key[256];
-        if (*old != '\0') {
+        if (renewal && *old != '\0') {
             if (serial_norm(old, NULL, 0, key, sizeof key) < 0) {
                 rc = cb_err_set(err, EX_DATAERR, "%s:%ld: old_serial '%s' is not hexadecimal",
                                 path, rec->line, old);
