@@ -8,7 +8,8 @@ PREFIX    ?= /usr/local
 CC        ?= gcc
 CFLAGS    ?= -O2 -g
 CB_CFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-             -Ilib $(shell pkg-config --cflags gmime-3.0 libcurl 2>/dev/null)
+             -Ilib -DCB_DATADIR='"$(PREFIX)/share/certbatch"' \
+             $(shell pkg-config --cflags gmime-3.0 libcurl 2>/dev/null)
 LDLIBS     = -Wl,--as-needed -lcrypto -lcsv -lyaml -lutf8proc \
              $(shell pkg-config --libs gmime-3.0 libcurl 2>/dev/null) -lm
 
@@ -102,10 +103,12 @@ bench: all
 	@for b in tests/bench/*.sh; do echo "== $$b"; sh $$b || exit 1; done
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/certbatch
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/certbatch/templates $(DESTDIR)$(PREFIX)/share/certbatch/pipelines
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/certbatch/ 2>/dev/null || true
+	install -m 0644 templates/*.txt $(DESTDIR)$(PREFIX)/share/certbatch/templates/
+	if ls pipelines/*.yaml >/dev/null 2>&1; then install -m 0644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/certbatch/pipelines/; fi
 
 clean:
 	rm -rf build $(PROGS) samples/out tests/tmp
