@@ -374,18 +374,18 @@ static char *dup_expand(ctx *c, yaml_node_t *n, const char *what)
 
 static int parse_bool(ctx *c, yaml_node_t *n, const char *what, int *out)
 {
-    const char *s = scalar(c, n, what);
+    char *s = dup_expand(c, n, what);
     if (s == NULL)
         return -1;
-    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
+    int rc = 0;
+    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
         *out = 1;
-        return 0;
-    }
-    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
+    else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
         *out = 0;
-        return 0;
-    }
-    return fail(c, n, "%s must be true or false, not \"%s\"", what, s);
+    else
+        rc = fail(c, n, "%s must be true or false, not \"%s\"", what, s);
+    free(s);
+    return rc;
 }
 
 static const char *base_name(const char *path)
@@ -613,14 +613,18 @@ static int parse_stage(ctx *c, yaml_node_t *n, size_t index)
     if (tee != NULL && parse_tee(c, tee, sg) < 0)
         return -1;
     if (par != NULL) {
-        const char *s = scalar(c, par, "parallel");
+        char *s = dup_expand(c, par, "parallel");
         if (s == NULL)
             return -1;
         char *end;
         errno = 0;
         long v = strtol(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || errno || v < 1 || v > 4096)
-            return fail(c, par, "parallel must be a number of jobs from 1 to 4096, not \"%s\"", s);
+        int bad = *s == '\0' || *end != '\0' || errno || v < 1 || v > 4096;
+        if (bad)
+            fail(c, par, "parallel must be a number of jobs from 1 to 4096, not \"%s\"", s);
+        free(s);
+        if (bad)
+            return -1;
         sg->parallel = (int)v;
         if (sg->input_kind != CB_INPUT_FILES)
             return fail(c, par, "parallel runs the steps once per input file: give input files");

@@ -308,8 +308,8 @@ static int has_glob(const char *s)
 
 /* The stage's input files now: globs expanded (sorted, as the shell does),
  * plain names checked. */
-static int stage_files(const cb_runner *r, const cb_stage *sg, char ***files, size_t *nfiles,
-                       cb_err *err)
+static int stage_files(const cb_runner *r, const cb_stage *sg, int dry, char ***files,
+                       size_t *nfiles, cb_err *err)
 {
     *files = NULL;
     *nfiles = 0;
@@ -348,7 +348,8 @@ static int stage_files(const cb_runner *r, const cb_stage *sg, char ***files, si
             names = g.gl_pathv;
             count = rc == 0 ? g.gl_pathc : 0;
         } else {
-            if (access(sg->inputs[i], R_OK) != 0)
+            /* A dry run lists files an earlier stage has yet to write. */
+            if (!dry && access(sg->inputs[i], R_OK) != 0)
                 return cb_err_sys(err, EX_NOINPUT, "stage %s: input %s", sg->name, sg->inputs[i]);
             names = (char **)one;
             count = 1;
@@ -750,8 +751,9 @@ out:
 }
 
 /* The argv for a parallel stage: its steps as one bash pipeline per input
- * file, outputs kept in files named on stdout, in input order. */
-static char **parallel_argv(const cb_runner *r, const cb_stage *sg, const char *tmpdir)
+ * file, each job's stdout and stderr kept in resdir/<job number> and
+ * resdir/<job number>.err, so they can be joined in input order. */
+static char **parallel_argv(const cb_stage *sg, const char *resdir)
 {
     sbuf cmd = {0};
     sb_str(&cmd, "set -o pipefail; ");
@@ -768,7 +770,6 @@ static char **parallel_argv(const cb_runner *r, const cb_stage *sg, const char *
         if (i == 0)
             sb_str(&cmd, " {}");
     }
-    (void)r;
     char jobs[16];
     snprintf(jobs, sizeof jobs, "%d", sg->parallel);
     size_t cap = 16 + 2 * sg->nhosts;
@@ -777,15 +778,16 @@ static char **parallel_argv(const cb_runner *r, const cb_stage *sg, const char *
         free(cmd.s);
         return NULL;
     }
+    sbuf res = {0};
+    sb_str(&res, resdir);
+    sb_str(&res, "/{#}");
     size_t k = 0;
     argv[k++] = strdup("parallel");
     argv[k++] = strdup("--will-cite");
     argv[k++] = strdup("-j");
     argv[k++] = strdup(jobs);
-    argv[k++] = strdup("--keep-order");
-    argv[k++] = strdup("--files");
-    argv[k++] = strdup("--tmpdir");
-    argv[k++] = strdup(tmpdir);
+    argv[k++] = strdup("--results");
+    argv[k++] = res.s;
     argv[k++] = strdup("--halt");
     argv[k++] = strdup("now,fail=1");
     for (size_t i = 0; i < sg->nhosts; i++) {
@@ -803,30 +805,40 @@ static char **parallel_argv(const cb_runner *r, const cb_stage *sg, const char *
     return argv;
 }
 
-/* Joins the per-file results in input order; a CSV header repeated at the
- * top of each result is kept once, so the join equals the serial output. */
-static int join_results(const char *list, const char *joined, cb_err *err)
+/* Joins the jobs' results in input order; a CSV header repeated at the top
+ * of each result is kept once, so the join equals the serial output. Each
+ * job's stderr goes to the log, its summary lines to the steps' counts. */
+static int join_results(cb_runner *r, plink *lk, const char *resdir, size_t njobs,
+                        const char *joined, cb_err *err)
 {
-    FILE *names = fopen(list, "r");
-    if (names == NULL)
-        return cb_err_sys(err, EX_IOERR, "%s", list);
-    FILE *out = fopen(joined, "w");
-    if (out == NULL) {
-        fclose(names);
+    /* Without joined (a job failed) only the stderr is kept, for the log. */
+    FILE *out = joined ? fopen(joined, "w") : NULL;
+    if (joined && out == NULL)
         return cb_err_sys(err, EX_CANTCREAT, "%s", joined);
-    }
-    char *name = NULL, *line = NULL, *header = NULL;
-    size_t ncap = 0, lcap = 0;
-    ssize_t nlen;
+    char *line = NULL, *header = NULL;
+    size_t lcap = 0;
     int first_line_seen = 0, rc = 0;
-    while ((nlen = getline(&name, &ncap, names)) > 0) {
-        name[strcspn(name, "\n")] = '\0';
+    char name[4300];
+    for (size_t job = 1; job <= njobs; job++) {
+        snprintf(name, sizeof name, "%s/%zu.err", resdir, job);
         FILE *in = fopen(name, "r");
-        if (in == NULL) {
-            rc = cb_err_sys(err, EX_IOERR, "%s", name);
-            break;
-        }
         ssize_t len;
+        if (in != NULL) {
+            while ((len = getline(&line, &lcap, in)) > 0)
+                step_line(r, lk, line, (size_t)len - (line[len - 1] == '\n'));
+            fclose(in);
+            unlink(name);
+        }
+        snprintf(name, sizeof name, "%s/%zu.seq", resdir, job);
+        unlink(name);
+        snprintf(name, sizeof name, "%s/%zu", resdir, job);
+        in = out ? fopen(name, "r") : NULL;
+        if (in == NULL) {
+            if (out)
+                rc = cb_err_sys(err, EX_IOERR, "the result of job %zu", job);
+            unlink(name);
+            continue;
+        }
         int first = 1;
         while ((len = getline(&line, &lcap, in)) > 0) {
             if (first && !first_line_seen) {
@@ -843,11 +855,10 @@ static int join_results(const char *list, const char *joined, cb_err *err)
         fclose(in);
         unlink(name);
     }
-    free(name);
+    rmdir(resdir);
     free(line);
     free(header);
-    fclose(names);
-    if (fclose(out) != 0 && rc == 0)
+    if (out && fclose(out) != 0 && rc == 0)
         rc = cb_err_sys(err, EX_IOERR, "%s", joined);
     return rc;
 }
@@ -916,7 +927,7 @@ static int run_stage(cb_runner *r, size_t index, cb_err *err)
             cb_err_set(err, EX_OSERR, "out of memory");
             goto done;
         }
-    if (stage_files(r, sg, &files, &nfiles, err) < 0)
+    if (stage_files(r, sg, 0, &files, &nfiles, err) < 0)
         goto done;
     log_stage(r, sg, "stage_start", files ? files : (char *[]){NULL}, nfiles, -1, NULL);
 
@@ -945,18 +956,20 @@ static int run_stage(cb_runner *r, size_t index, cb_err *err)
     int in_fd = sg->input_kind == CB_INPUT_STDIN ? 0 : -1;
 
     if (sg->parallel && nfiles > 0) {
-        char list[4200], joined[4200];
-        snprintf(list, sizeof list, "%s/%s.files", r->workdir, sg->name);
+        char resdir[4200], joined[4200];
+        snprintf(resdir, sizeof resdir, "%s/%s.jobs", r->workdir, sg->name);
         snprintf(joined, sizeof joined, "%s/%s.joined", r->workdir, sg->name);
-        int list_fd = open(list, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (list_fd < 0) {
-            cb_err_sys(err, EX_CANTCREAT, "%s", list);
+        int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null_fd < 0) {
+            cb_err_sys(err, EX_OSERR, "/dev/null");
             goto done;
         }
-        char **pargv = parallel_argv(r, sg, r->workdir);
+        char **pargv = parallel_argv(sg, resdir);
         lk[0] = (plink){.argv = pargv, .result = first, .par = sg, .par_first = first};
-        status = run_links(r, lk, 1, files, nfiles, -1, list_fd, err);
-        close(list_fd);
+        status = run_links(r, lk, 1, files, nfiles, -1, null_fd, err);
+        close(null_fd);
+        if (status >= 0 && join_results(r, &lk[0], resdir, nfiles, status == 0 ? joined : NULL, err) < 0)
+            status = -1;
         for (size_t i = 0; i < sg->nsteps; i++) {
             r->results[first + i].ran = r->results[first].ran;
             r->results[first + i].status = lk[0].status;
@@ -970,12 +983,10 @@ static int run_stage(cb_runner *r, size_t index, cb_err *err)
         }
         cb_free_words(pargv);
         lk[0].argv = NULL;
+        if (status < 0)
+            goto done;
         if (status != 0)
             goto finish;
-        if (join_results(list, joined, err) < 0) {
-            status = -1;
-            goto done;
-        }
         if (sg->nmerge == 0) {
             int jfd = open(joined, O_RDONLY | O_CLOEXEC);
             if (jfd < 0 || copy_fd(jfd, out_fd) < 0) {
@@ -1215,7 +1226,7 @@ int cb_runner_dry_run(const cb_pipeline *p, FILE *out, cb_err *err)
                 snprintf(path, sizeof path, "%s/%s.out", "$work", from->name);
             files[0] = strdup(path);
             nfiles = 1;
-        } else if (stage_files(&r, sg, &files, &nfiles, err) < 0) {
+        } else if (stage_files(&r, sg, 1, &files, &nfiles, err) < 0) {
             free_list(files, nfiles);
             return -1;
         }
@@ -1233,18 +1244,29 @@ int cb_runner_dry_run(const cb_pipeline *p, FILE *out, cb_err *err)
         }
         const char *on_fail = sg->continue_on_error ? "rc=$?" : "exit $?";
         if (sg->parallel && nfiles > 0) {
-            char **pargv = parallel_argv(&r, sg, "$work");
+            char resdir[512];
+            snprintf(resdir, sizeof resdir, "$work/%s.jobs", sg->name);
+            char **pargv = parallel_argv(sg, resdir);
             fputs("PARALLEL_SHELL=/bin/bash ", out);
             for (size_t j = 0; pargv[j]; j++) {
-                char *q = strcmp(pargv[j], "$work") ? cb_shell_quote(pargv[j]) : strdup("\"$work\"");
-                fprintf(out, "%s%s", j ? " " : "", q ? q : "''");
+                char *q = cb_shell_quote(pargv[j]);
+                if (!strncmp(pargv[j], "$work/", 6)) {
+                    free(q);
+                    q = cb_shell_quote(pargv[j] + 5);
+                    fprintf(out, " \"$work\"%s", q ? q : "''");
+                } else {
+                    fprintf(out, "%s%s", j ? " " : "", q ? q : "''");
+                }
                 free(q);
             }
             cb_free_words(pargv);
             put_files(out, files, nfiles);
-            fprintf(out, " > \"$work/%s.files\" &&\n", sg->name);
+            fprintf(out, " > /dev/null &&\n");
+            char *qn = cb_shell_quote(sg->name);
             fprintf(out, "awk 'FNR == 1 && NR > 1 && $0 == h && h !~ /^-----BEGIN/ { next } "
-                         "NR == 1 { h = $0 } { print }' $(cat \"$work/%s.files\")", sg->name);
+                         "NR == 1 { h = $0 } { print }' \"$work\"/%s.jobs/{1..%zu}",
+                    qn ? qn : "''", nfiles);
+            free(qn);
             for (size_t m = 0; m < sg->nmerge; m++) {
                 fputs(" | ", out);
                 put_words(out, sg->merge[m].argv);
