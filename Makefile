@@ -89,12 +89,12 @@ check: all samples
 	@$(MAKE) --no-print-directory check-san
 
 check-opt: programs
-	CB_BIN=$(CURDIR)/bin prove --exec '' $(UNITS) tests/cli/*.t
+	CB_TEMPLATES=$(CURDIR)/templates CB_BIN=$(CURDIR)/bin prove --exec '' $(UNITS) tests/cli/*.t
 
 check-san:
 	@$(MAKE) --no-print-directory SAN=1 programs
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	CB_BIN=$(CURDIR)/build/san/bin prove --exec '' $(patsubst build/opt/%,build/san/%,$(UNITS)) tests/cli/*.t
+	CB_TEMPLATES=$(CURDIR)/templates CB_BIN=$(CURDIR)/build/san/bin prove --exec '' $(patsubst build/opt/%,build/san/%,$(UNITS)) tests/cli/*.t
 
 demo: all samples
 	@sh samples/demo.sh
