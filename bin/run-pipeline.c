@@ -141,6 +141,10 @@ int main(int argc, char **argv)
         snprintf(def_lock, sizeof def_lock, "%s.lock", log_path);
         lock_path = def_lock;
     }
+    if (cb_mkdir_parent(log_path, &err) < 0 || cb_mkdir_parent(lock_path, &err) < 0) {
+        cb_pipeline_free(&p);
+        return die(err.code, err.msg);
+    }
     int lock_fd = cb_lock_take(lock_path, &err);
     if (lock_fd < 0) {
         cb_pipeline_free(&p);

@@ -271,8 +271,7 @@ static size_t add_result(cb_runner *r, const cb_stage *sg, const char *step)
     return r->nresults++;
 }
 
-/* mkdir -p of the directory holding path. */
-static int make_parent(const char *path, cb_err *err)
+int cb_mkdir_parent(const char *path, cb_err *err)
 {
     char *dir = strdup(path);
     if (dir == NULL)
@@ -932,13 +931,13 @@ static int run_stage(cb_runner *r, size_t index, cb_err *err)
     log_stage(r, sg, "stage_start", files ? files : (char *[]){NULL}, nfiles, -1, NULL);
 
     for (size_t i = 0; i < sg->ntees; i++) {
-        if (make_parent(sg->tees[i].path, err) < 0 ||
+        if (cb_mkdir_parent(sg->tees[i].path, err) < 0 ||
             cb_atomic_open(&tees[i], sg->tees[i].path, 0644, err) < 0)
             goto done;
         tees_open++;
     }
     if (sg->output != NULL) {
-        if (make_parent(sg->output, err) < 0 || cb_atomic_open(&out_at, sg->output, 0644, err) < 0)
+        if (cb_mkdir_parent(sg->output, err) < 0 || cb_atomic_open(&out_at, sg->output, 0644, err) < 0)
             goto done;
         out_open = 1;
         out_fd = fileno(out_at.fp);
