@@ -47,6 +47,7 @@ struct cb_csv_reader {
     long rec_start;           /* first line of the record being parsed */
     int at_record_start;
     int bom_checked;
+    int utf16;                /* the file starts with a UTF-16 byte order mark */
 
     cb_header *header;
     int *map;                 /* column of this file -> column of the header */
@@ -217,6 +218,7 @@ static int fill(cb_csv_reader *r, cb_err *err)
         r->bom_checked = 1;
         if (n >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
             r->buf_pos = 3;
+        r->utf16 = n >= 2 && (memcmp(r->buf, "\xFF\xFE", 2) == 0 || memcmp(r->buf, "\xFE\xFF", 2) == 0);
     }
     return 1;
 }
@@ -455,8 +457,17 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     }
     if (st != CB_CSV_RECORD || r->bad_utf8) {
         cb_record_free(hdr);
-        return cb_err_set(err, EX_DATAERR, "%s: %s", r->name,
-                          st == CB_CSV_EOF ? "empty input: no header row" : "the header row cannot be read");
+        if (st == CB_CSV_EOF)
+            return cb_err_set(err, EX_DATAERR, "%s: empty input: no header row", r->name);
+        if (r->utf16)
+            return cb_err_set(err, EX_DATAERR, "%s: the file is UTF-16 text, not UTF-8 (save the sheet as \"CSV UTF-8\")",
+                              r->name);
+        if (r->bad_utf8)
+            return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row is not UTF-8 text (save the sheet as \"CSV UTF-8\")",
+                              r->name, r->rec_start);
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row cannot be read: %.900s", r->name, r->rec_start, why);
     }
     free(r->map);
     r->map = malloc((hdr->n ? hdr->n : 1) * sizeof *r->map);
