@@ -326,6 +326,21 @@ static void test_empty_and_missing(void)
     is_csv("a,b\n", "", "a file with a header only gives end of input at once");
     is_int(last_end, CB_CSV_EOF, "and that is EOF, not an error");
     is_csv("a,b", "", "a header without a line end, nothing else");
+    /* Excel's "Unicode text" export: UTF-16LE with its BOM. */
+    put_file("utf16.csv", "\xff\xfe" "a\0,\0b\0\n\0" "1\0,\0" "2\0\n\0", 18);
+    char *uf[] = {path_of("utf16.csv")};
+    cb_err e16 = {0};
+    ok(cb_csv_reader_open(uf, 1, 0, &e16) == NULL && e16.code == EX_DATAERR,
+       "a UTF-16 file is refused at its header, a data error");
+    ok(strstr(e16.msg, "UTF-16") && strstr(e16.msg, "CSV UTF-8"), "the message says UTF-16 and how to save the sheet: %s", e16.msg);
+    put_str("latin1.csv", "h\xe9,b\n1,2\n");
+    char *lf[] = {path_of("latin1.csv")};
+    ok(cb_csv_reader_open(lf, 1, 0, &e16) == NULL && strstr(e16.msg, ":1: the header row is not UTF-8"),
+       "a Latin-1 header: %s", e16.msg);
+    put_str("hq.csv", "\"a,b\n1,2\n");
+    char *hq[] = {path_of("hq.csv")};
+    ok(cb_csv_reader_open(hq, 1, 0, &e16) == NULL && strstr(e16.msg, "header row cannot be read") &&
+       strstr(e16.msg, "never closed"), "a header with a quote never closed says why: %s", e16.msg);
 
     char *files[] = {path_of("does-not-exist.csv")};
     cb_err err = {0};
