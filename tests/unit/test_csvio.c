@@ -318,6 +318,36 @@ static void test_limit(void)
     free(t);
 }
 
+/* Recovery over more than one read buffer (64 KiB). */
+static void test_limit_large(void)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap);
+    n += (size_t)snprintf(buf + n, cap - n, "a,b\n1,2\n");
+    memset(buf + n, 'x', 200000);   /* one 200,000-byte line, over three buffers */
+    n += 200000;
+    n += (size_t)snprintf(buf + n, cap - n, ",y\n3,4\n");
+    char *t = read_text_limit(buf, n, 1000);
+    is_str(t, "2=1|2 3! 4=3|4", "a 200 kB line over a 1000-byte limit: malformed, the next line is read on line 4");
+    free(t);
+
+    /* A quote opened on line 2 and never closed, 20,000 lines (about
+     * 200 kB) before the end: everything after line 2 is read again. */
+    n = (size_t)snprintf(buf, cap, "a,b\n\"open,1\n");
+    for (int i = 0; i < 20000; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "key%05d,v%d\n", i, i);
+    t = read_text_limit(buf, n, 0);
+    ok(strncmp(t, "2! 3=key00000|v0 4=key00001|v1 ", 31) == 0, "a quote never closed 200 kB before the end: malformed at line 2, line 3 on is read");
+    ok(strstr(t, " 20002=key19999|v19999") != NULL && strcmp(t + strlen(t) - 6, "v19999") == 0,
+       "down to the last line, 20002");
+    size_t recs = 0;
+    for (const char *q = t; (q = strchr(q, '=')) != NULL; q++)
+        recs++;
+    is_int(recs, 20000, "all 20,000 records after the broken one come back");
+    free(t);
+    free(buf);
+}
+
 static void test_empty_and_missing(void)
 {
     is_csv("", "OPEN 65", "an empty file is a data error (no header)");
@@ -594,6 +624,7 @@ int main(void)
     test_malformed();
     test_unclosed_quote();
     test_limit();
+    test_limit_large();
     test_empty_and_missing();
     test_several_files();
     test_stdin();
