@@ -110,7 +110,9 @@ int cb_issuer_init(cb_issuer *is, X509 *ca, EVP_PKEY *key, const cb_profile *pro
     is->ca_not_after = cb_asn1_time_instant(X509_get0_notAfter(ca));
     is->md = EVP_MD_fetch(NULL, profile->digest, NULL);
     is->exts = sk_X509_EXTENSION_new_null();
-    if (is->md == NULL || is->exts == NULL) {
+    is->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    is->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (is->md == NULL || is->exts == NULL || is->sha1 == NULL || is->sha256 == NULL) {
         cb_err_set(err, EX_SOFTWARE, "cannot use digest %s", profile->digest);
         goto fail;
     }
@@ -143,6 +145,20 @@ int cb_issuer_init(cb_issuer *is, X509 *ca, EVP_PKEY *key, const cb_profile *pro
         if (add_conf_ext(is, &ctx, NID_info_access, buf, err) < 0)
             goto fail;
     }
+    /* OpenSSL 3.0 looks up the algorithms at every EVP_DigestSignInit,
+     * under locks that cost more than an RSA signature when threads
+     * share them; a context set up once and copied avoids that. Token keys
+     * keep the plain path. */
+    if (!serialize_signing) {
+        is->sign_tmpl = EVP_MD_CTX_new();
+        if (is->sign_tmpl == NULL ||
+            EVP_DigestSignInit_ex(is->sign_tmpl, NULL, EVP_MD_get0_name(is->md), NULL, NULL, key,
+                                  NULL) != 1) {
+            EVP_MD_CTX_free(is->sign_tmpl);
+            is->sign_tmpl = NULL;
+            ERR_clear_error();
+        }
+    }
     /* keyid from the CA's own subjectKeyIdentifier, as RFC 5280 4.2.1.1 asks */
     if (add_conf_ext(is, &ctx, NID_authority_key_identifier, "keyid:always", err) < 0)
         goto fail;
@@ -157,6 +173,11 @@ fail:
 void cb_issuer_free(cb_issuer *is)
 {
     EVP_MD_free((EVP_MD *)is->md);
+    EVP_MD_free(is->sha1);
+    EVP_MD_free(is->sha256);
+    EVP_MD_CTX_free(is->sign_tmpl);
+    is->sha1 = is->sha256 = NULL;
+    is->sign_tmpl = NULL;
     sk_X509_EXTENSION_pop_free(is->exts, X509_EXTENSION_free);
     pthread_mutex_destroy(&is->lock);
     is->md = NULL;
@@ -479,12 +500,12 @@ static int set_random_serial(X509 *x)
     return ok;
 }
 
-static int add_ski(X509 *x)
+static int add_ski(X509 *x, const EVP_MD *sha1)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len;
     /* RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits */
-    if (!X509_pubkey_digest(x, EVP_sha1(), md, &len))
+    if (!X509_pubkey_digest(x, sha1, md, &len))
         return 0;
     ASN1_OCTET_STRING *o = ASN1_OCTET_STRING_new();
     int ok = o && ASN1_OCTET_STRING_set(o, md, (int)len) &&
@@ -508,13 +529,17 @@ static X509 *build(const cb_issue_ctx *ctx, cb_issue_job *job, const X509_NAME *
     for (int i = 0; i < sk_X509_EXTENSION_num(is->exts); i++)
         if (!X509_add_ext(x, sk_X509_EXTENSION_value(is->exts, i), -1))
             goto bad;
-    if (!add_ski(x) || (san && !X509_add_ext(x, san, -1)))
+    if (!add_ski(x, is->sha1) || (san && !X509_add_ext(x, san, -1)))
         goto bad;
     int signed_ok;
     if (is->serialize_signing) {
         pthread_mutex_lock((pthread_mutex_t *)&is->lock);
         signed_ok = X509_sign(x, is->key, is->md) > 0;
         pthread_mutex_unlock((pthread_mutex_t *)&is->lock);
+    } else if (is->sign_tmpl != NULL) {
+        EVP_MD_CTX *mc = EVP_MD_CTX_new();
+        signed_ok = mc && EVP_MD_CTX_copy_ex(mc, is->sign_tmpl) && X509_sign_ctx(x, mc) > 0;
+        EVP_MD_CTX_free(mc);
     } else {
         signed_ok = X509_sign(x, is->key, is->md) > 0;
     }
@@ -531,12 +556,12 @@ bad:
 }
 
 /* Fills the job's results from the signed certificate. */
-static int describe(cb_issue_job *job, X509 *x)
+static int describe(const cb_issuer *is, cb_issue_job *job, X509 *x)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len;
     if (serial_hex(X509_get0_serialNumber(x), job->serial, sizeof job->serial) < 0 ||
-        !X509_digest(x, EVP_sha256(), md, &len))
+        !X509_digest(x, is->sha256, md, &len))
         return -1;
     for (unsigned i = 0; i < len && i < 32; i++)
         snprintf(job->sha256 + 2 * i, 3, "%02X", md[i]);
@@ -749,7 +774,7 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
     }
     X509_EXTENSION_free(san);
     X509_NAME_free(sn);
-    if (x != NULL && describe(job, x) < 0)
+    if (x != NULL && describe(ctx->issuer, job, x) < 0)
         fail(job, "cannot encode the certificate");
     if (x != NULL && job->status == CB_JOB_TODO && key != NULL && ctx->want_p12) {
         STACK_OF(X509) *cas = sk_X509_new_null();
@@ -856,7 +881,7 @@ static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
     X509_EXTENSION *san = idx >= 0 ? X509_get_ext(old, idx) : NULL;
     X509 *x = build(ctx, job, X509_get_subject_name(old), X509_get0_pubkey(old), san, ctx->now,
                     na);
-    if (x != NULL && describe(job, x) < 0)
+    if (x != NULL && describe(ctx->issuer, job, x) < 0)
         fail(job, "cannot encode the certificate");
     if (x != NULL && job->status == CB_JOB_TODO)
         job->status = CB_JOB_OK;

@@ -31,6 +31,8 @@ typedef struct cb_issuer {
     STACK_OF(X509_EXTENSION) *exts;  /* the extensions every certificate gets */
     int64_t ca_not_after;
     int serialize_signing;           /* token keys: one signature at a time */
+    EVP_MD_CTX *sign_tmpl;           /* a ready signing context, copied per certificate */
+    EVP_MD *sha1, *sha256;           /* fetched once: implicit fetches take locks */
     pthread_mutex_t lock;
 } cb_issuer;
 
