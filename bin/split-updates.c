@@ -53,7 +53,7 @@ static void die(int code, const char *fmt, const char *arg)
 }
 
 /* One manifest record from a result. */
-static int fill(cb_record *rec, const cb_update_result *res, const char *source)
+static int fill(cb_record *rec, const cb_update_result *res)
 {
     const cb_update_request *q = res->req;
     const char *email = q && *q->email ? q->email : res->email;
@@ -61,7 +61,7 @@ static int fill(cb_record *rec, const cb_update_result *res, const char *source)
         q ? q->request_id : "", q ? q->old_serial : "", res->serial, res->subject_cn,
         q ? q->holder : "", email, q ? q->agency : "", q ? q->agency_key : "",
         q ? q->agency_code : "", res->path, res->not_after, cb_update_status_name(res->status),
-        res->matched_by ? res->matched_by : "", res->reason, source,
+        res->matched_by ? res->matched_by : "", res->reason, res->source,
     };
     cb_record_clear(rec);
     for (int i = 0; i < NCOLS; i++)
@@ -191,50 +191,61 @@ int main(int argc, char **argv)
             break;
         }
         const char *name = cb_certs_name(cr);
-        for (;;) {
-            X509 *x;
+        int last = 0;
+        while (code == EX_OK && !last) {
+            X509 *x = NULL;
             long line = 0, index = 0;
-            int rc = cb_certs_next(cr, &x, &line, &index, &err);
-            if (rc == CB_CERTS_EOF)
-                break;
+            int rc = cb_certs_next(cr, &x, &line, &index, &err), r = 0;
             if (rc == CB_CERTS_FATAL) {
                 cb_warn(&run, "%s", err.msg);
                 code = err.code;
                 break;
             }
-            run.in++;
-            cb_run_tick(&run);
-            cb_update_result res;
-            if (rc == CB_CERTS_UNREADABLE) {
-                memset(&res, 0, sizeof res);
-                res.status = CB_UPD_UNREADABLE;
-                snprintf(res.reason, sizeof res.reason, "%.500s", err.msg);
-            } else {
-                int r = cb_updates_route(u, x, &res, &err);
-                X509_free(x);
-                if (r < 0) {
-                    fprintf(stderr, PROG ": %s:%ld: %s\n", name, line, err.msg);
-                    code = err.code;
+            char source[512];
+            snprintf(source, sizeof source, "%.480s#%ld", name, index);
+            if (rc == CB_CERTS_EOF) {
+                last = fi == nfiles - 1;
+                if (!last)
                     break;
-                }
-            }
-            char source[4096 + 32];
-            snprintf(source, sizeof source, "%s#%ld", name, index);
-            if (fill(rec, &res, source) < 0)
-                die(EX_OSERR, "%s", "out of memory");
-            if (cb_update_status_is_reject(res.status)) {
-                run.rejected++;
-                if (cb_rejects_add(&rj, rec, name, line, "", res.reason) < 0)
-                    write_bad = 1;
+                r = cb_updates_flush(u, &err);
+            } else if (rc == CB_CERTS_UNREADABLE) {
+                run.in++;
+                r = cb_updates_add_unreadable(u, source, line, err.msg, &err);
             } else {
-                run.out++;
+                run.in++;
+                r = cb_updates_route(u, x, source, line, &err);
+                X509_free(x);
             }
-            if (cb_csv_write_record(&w, rec, NCOLS) < 0)
-                write_bad = 1;
+            cb_run_tick(&run);
+            if (r < 0) {
+                fprintf(stderr, PROG ": %s:%ld: %s\n", name, line, err.msg);
+                code = err.code;
+                break;
+            }
+            const cb_update_result *res;
+            while ((res = cb_updates_next_ready(u)) != NULL) {
+                if (fill(rec, res) < 0)
+                    die(EX_OSERR, "%s", "out of memory");
+                if (cb_update_status_is_reject(res->status)) {
+                    run.rejected++;
+                    /* the input's name, not the source label, as diagnostics want it */
+                    const char *in = res->source;
+                    char label[512];
+                    snprintf(label, sizeof label, "%s", in);
+                    char *hash = strrchr(label, '#');
+                    if (hash)
+                        *hash = '\0';
+                    if (cb_rejects_add(&rj, rec, label, res->line, "", res->reason) < 0)
+                        write_bad = 1;
+                } else {
+                    run.out++;
+                }
+                if (cb_csv_write_record(&w, rec, NCOLS) < 0)
+                    write_bad = 1;
+            }
             if (write_bad) {
                 code = EX_IOERR;
                 cb_warn(&run, "cannot write the manifest");
-                break;
             }
         }
         cb_certs_close(cr);
@@ -244,7 +255,7 @@ int main(int argc, char **argv)
         cb_update_result res;
         while (cb_updates_next_missing(u, &pos, &res)) {
             missing++;
-            if (fill(rec, &res, "") < 0)
+            if (fill(rec, &res) < 0)
                 die(EX_OSERR, "%s", "out of memory");
             if (cb_csv_write_record(&w, rec, NCOLS) < 0) {
                 code = EX_IOERR;

@@ -90,7 +90,7 @@ typedef struct cb_update_request {
 } cb_update_request;
 
 /* What happened to one certificate (or one missing request): the manifest
- * record. Pointers into req stay valid while the router lives. */
+ * record. req points into the router and stays valid while it lives. */
 typedef struct cb_update_result {
     cb_update_status status;
     const cb_update_request *req;   /* NULL when unmatched */
@@ -101,6 +101,8 @@ typedef struct cb_update_result {
     char path[4096];                /* the file written or found; "" if none */
     char reason[512];               /* why, for rejects */
     const char *matched_by;         /* "public_key", "email_name" or "" */
+    char source[512];               /* as given to cb_updates_route */
+    long line;                      /* as given to cb_updates_route */
 } cb_update_result;
 
 typedef struct cb_updates cb_updates;
@@ -129,12 +131,29 @@ int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_e
 int cb_updates_load_old_certs(cb_updates *u, const char *path, unsigned long *skipped,
                               cb_err *err);
 
-/* Checks, matches and stores one certificate. Returns 0 with res filled, or
- * -1 when the run must stop (cannot write: err says why). */
-int cb_updates_route(cb_updates *u, X509 *cert, cb_update_result *res, cb_err *err);
+/* Checks, matches and stores one certificate; source and line say where
+ * it came from and are handed back in its result. The result is final only
+ * once the batch it belongs to is on disk: take results with
+ * cb_updates_next_ready after each call, and after cb_updates_flush at the
+ * end. Returns 0, or -1 when the run must stop (cannot write: err says
+ * why). */
+int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, cb_err *err);
 
-/* The requests that got no certificate, one by one from *pos = 0: returns 1
- * with res filled (status missing), 0 at the end. */
+/* An item of the input that is no certificate, queued in input order with
+ * the certificates' results (status unreadable). */
+int cb_updates_add_unreadable(cb_updates *u, const char *source, long line, const char *reason,
+                              cb_err *err);
+
+/* Makes every file written so far durable and named; all results become
+ * ready. Returns 0, or -1. */
+int cb_updates_flush(cb_updates *u, cb_err *err);
+
+/* The next final result, in input order, or NULL. Valid until the next call
+ * of cb_updates_route, cb_updates_add_unreadable or cb_updates_flush. */
+const cb_update_result *cb_updates_next_ready(cb_updates *u);
+
+/* The requests that got no certificate, one by one from *pos = 0, after the
+ * last flush: returns 1 with res filled (status missing), 0 at the end. */
 int cb_updates_next_missing(cb_updates *u, size_t *pos, cb_update_result *res);
 
 size_t cb_updates_request_count(const cb_updates *u);

@@ -70,4 +70,26 @@ is "$(mlr --icsv --onidx --ofs , filter '$status != "missing"' then cut -o -f se
    "6663,untrusted 7777,unmatched 3002,duplicate " "forged, unknown and duplicate certificates each get their status"
 like "$(cat "$T/m5.csv.err")" "7 in, 4 out, 3 rejected" "7 in = 4 out + 3 rejected"
 is "$(mlr --icsv --onidx count "$T/m5.csv.rej")" 3 "the three rejects are in the rejects file"
+
+# Two different certificates under one name in one file: the second cannot
+# take the name, whatever batch it is written in.
+su_cert stranger ca 0x7777 200 "$T/stranger2.pem"
+cat "$T/stranger.pem" "$T/stranger2.pem" >"$T/same-name.pem"
+rm -rf "$OUT"
+route m6.csv "$T/same-name.pem"
+is "$(mlr --icsv --onidx --ofs , filter '$status != "missing"' then cut -o -f serial,status "$T/m6.csv" | tr '\n' ' ')" \
+   "7777,unmatched 7777,conflict " "a second, different certificate with the same holder and serial is a conflict"
+ok "the first one keeps the name" cmp "$OUT/_unmatched/Người-Lạ-7777.pem" "$T/stranger.pem"
+is "$(find "$OUT" -name '.*' | wc -l | tr -d ' ')" 0 "no temporary file is left behind"
+
+# A long file (more certificates than one write batch) keeps input order.
+repeat_file() { awk -v n="$1" '{ a[NR] = $0 } END { for (i = 0; i < n; i++) for (j = 1; j <= NR; j++) print a[j] }' "$2"; }
+{ repeat_file 700 "$T/new-h1.pem"; cat "$T/new-h2.pem"; repeat_file 700 "$T/new-h3.pem"; cat "$T/new-h5.pem"; } >"$T/long.pem"
+rm -rf "$OUT"
+route m7.csv "$T/long.pem"
+is "$(mlr --icsv --onidx filter '$status != "missing"' then count "$T/m7.csv")" 1402 "1402 certificates in, 1402 manifest records"
+is "$(mlr --icsv --onidx --ofs , filter '$status == "delivered"' then put '$n = NR' then cut -o -f request_id,source "$T/m7.csv" | sed "s|$T/||" | tr '\n' ' ')" \
+   "R1,long.pem#1 R2,long.pem#701 R3,long.pem#702 R5,long.pem#1402 " "the manifest keeps input order across write batches"
+is "$(mlr --icsv --onidx filter '$status == "duplicate"' then count "$T/m7.csv")" 1398 "the 1398 repeats are duplicates"
+like "$(cat "$T/m7.csv.err")" "1402 in, 4 out, 1398 rejected" "1402 in = 4 out + 1398 rejected"
 done_testing
