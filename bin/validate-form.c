@@ -111,30 +111,40 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: --as-of: %s\n", prog, err.msg);
         return EX_USAGE;
     }
-    cb_calendar *cal = cb_calendar_new();
-    if (cal == NULL || cb_calendar_load_default(cal, &err) < 0 ||
-        (holidays != NULL && cb_calendar_load_file(cal, holidays, &err) < 0))
-        return fail(&err);
-    fo.cal = cal;
-    cb_forms *forms = cb_forms_new(&fo, &err);
-    if (forms == NULL || (certs != NULL && cb_forms_load_certs(forms, certs, &err) < 0) ||
-        (ledger != NULL && cb_forms_load_ledger(forms, ledger, &err) < 0))
-        return fail(&err);
-
-    cb_csv_reader *rd = cb_csv_reader_open(argv + optind, argc - optind, 0, &err);
-    if (rd == NULL)
-        return fail(&err);
-    if (cb_forms_bind(forms, cb_csv_reader_header(rd), &err) < 0) {
-        fprintf(stderr, "%s: %s:1: %s\n", prog, cb_csv_reader_name(rd), err.msg);
-        return err.code;
-    }
+    int rc = EX_OK, st;
+    cb_calendar *cal = NULL;
+    cb_forms *forms = NULL;
+    cb_csv_reader *rd = NULL;
+    cb_record *in = NULL, *rec = NULL;
+    cb_forms_verdict *v = NULL;
     cb_output out;
     cb_rejects rj;
-    if (cb_output_open(&out, output, 0644, &err) < 0)
-        return fail(&err);
+    if ((cal = cb_calendar_new()) == NULL || cb_calendar_load_default(cal, &err) < 0 ||
+        (holidays != NULL && cb_calendar_load_file(cal, holidays, &err) < 0)) {
+        rc = fail(&err);
+        goto done;
+    }
+    fo.cal = cal;
+    if ((forms = cb_forms_new(&fo, &err)) == NULL ||
+        (certs != NULL && cb_forms_load_certs(forms, certs, &err) < 0) ||
+        (ledger != NULL && cb_forms_load_ledger(forms, ledger, &err) < 0) ||
+        (rd = cb_csv_reader_open(argv + optind, argc - optind, 0, &err)) == NULL) {
+        rc = fail(&err);
+        goto done;
+    }
+    if (cb_forms_bind(forms, cb_csv_reader_header(rd), &err) < 0) {
+        fprintf(stderr, "%s: %s:1: %s\n", prog, cb_csv_reader_name(rd), err.msg);
+        rc = err.code;
+        goto done;
+    }
+    if (cb_output_open(&out, output, 0644, &err) < 0) {
+        rc = fail(&err);
+        goto done;
+    }
     if (cb_rejects_open(&rj, prog, rejects, stderr, &err) < 0) {
         cb_output_abort(&out);
-        return fail(&err);
+        rc = fail(&err);
+        goto done;
     }
     static char obuf[1 << 16];
     if (!out.is_file)
@@ -145,12 +155,15 @@ int main(int argc, char **argv)
     int write_failed = cb_rejects_set_header(&rj, cb_forms_reject_header(forms)) < 0 ||
                        cb_csv_write_header(&w, oh) < 0;
 
-    cb_record *in = cb_record_new(), *rec = cb_record_new();
-    cb_forms_verdict *v = malloc(sizeof *v);
-    int rc = EX_OK, st;
+    in = cb_record_new();
+    rec = cb_record_new();
+    v = malloc(sizeof *v);
     if (in == NULL || rec == NULL || v == NULL) {
         fprintf(stderr, "%s: out of memory\n", prog);
-        return EX_OSERR;
+        cb_output_abort(&out);
+        cb_rejects_abort(&rj);
+        rc = EX_OSERR;
+        goto done;
     }
     while (!write_failed && (st = cb_csv_reader_next(rd, in, &err)) != CB_CSV_EOF) {
         if (st == CB_CSV_FATAL) {
@@ -203,6 +216,7 @@ int main(int argc, char **argv)
     if (strict && run.rejected > 0)
         rc = cb_exit_worst(rc, EX_DATAERR);
     cb_run_summary(&run);
+done:
     free(v);
     cb_record_free(in);
     cb_record_free(rec);

@@ -959,10 +959,11 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
                 bad(&k, C_BIRTH_DATE, "date of birth %s is after the date received",
                     "ngày sinh %s sau ngày tiếp nhận", bs);
             } else if (issue && have_received && cb_date_add_months(birth, 18 * 12) > received) {
-                char r2[11];
+                char r2[11], b2[11];
                 cb_date_format(received, r2);
+                cb_date_format(birth, b2);
                 bad(&k, C_BIRTH_DATE, "the person is under 18 on %s (born %s)",
-                    "người đề nghị chưa đủ 18 tuổi vào ngày %s (sinh %s)", r2, bs);
+                    "người đề nghị chưa đủ 18 tuổi vào ngày %s (sinh %s)", r2, b2);
             }
         } else {
             bad(&k, C_BIRTH_DATE, "date of birth '%s' is not a real date",
@@ -1165,10 +1166,7 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
     const char *na = val(f, C_OLD_NOT_AFTER);
     cb_date expiry = 0;
     int have_expiry = 0;
-    if (cert != NULL && cert->has_expiry) {
-        expiry = cert->expiry;
-        have_expiry = 1;
-    } else if (*na) {
+    if (*na) {
         if (parse_date_or_instant(na, &expiry) == 0) {
             have_expiry = 1;
             if (strlen(na) <= 10) {
@@ -1180,8 +1178,13 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
             bad(&k, C_OLD_NOT_AFTER, "expiry of the certificate to renew '%s' is not a date",
                 "ngày hết hạn của chứng thư cũ '%s' không phải ngày hợp lệ", na);
         }
-    } else if (renew && !(cert != NULL)) {
+    } else if (renew && !(cert != NULL && cert->has_expiry)) {
         missing(&k, C_OLD_NOT_AFTER);
+    }
+    /* The certificate itself, when --certs has it, is the truth. */
+    if (cert != NULL && cert->has_expiry) {
+        expiry = cert->expiry;
+        have_expiry = 1;
     }
     if (renew && have_expiry && have_received) {
         long left = (long)expiry - (long)received;
