@@ -343,6 +343,30 @@ static int replay_after_first_line(cb_csv_reader *r, int ends_line)
     return 0;
 }
 
+/* A record that is one whole line without a quote character: its fields
+ * are the bytes between commas, so it is split here, with memchr, rather
+ * than byte by byte in libcsv (which, left in its state between records,
+ * would give the same fields). Most rows of real forms are like that; the
+ * gain is half the reader's time. */
+static void split_line(cb_csv_reader *r, const char *s, size_t n)
+{
+    if (!utf8_ok((const unsigned char *)s, n))
+        r->utf8_suspect = 1;
+    if (n && s[n - 1] == '\n')
+        n--;
+    if (n && s[n - 1] == '\r')
+        n--;
+    const char *p = s, *end = s + n;
+    for (;;) {
+        const char *q = memchr(p, ',', (size_t)(end - p));
+        on_field((void *)p, (size_t)((q ? q : end) - p), r);
+        if (q == NULL)
+            break;
+        p = q + 1;
+    }
+    on_record(0, r);
+}
+
 static int chunk_is_blank(const char *s, size_t n, int ends_line)
 {
     return ends_line && ((n == 1 && (s[0] == '\n' || s[0] == '\r')) || (n == 2 && s[0] == '\r' && s[1] == '\n'));
@@ -393,6 +417,7 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             }
             continue;
         }
+        int whole_line = 0;
         if (r->at_record_start) {
             if (chunk_is_blank(chunk, (size_t)n, ends_line)) {
                 r->line++;
@@ -401,6 +426,13 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             r->at_record_start = 0;
             r->rec_start = r->line;
             r->raw_len = 0;
+            whole_line = ends_line;
+        }
+        if (whole_line && (size_t)n <= r->limit && memchr(chunk, '"', (size_t)n) == NULL) {
+            split_line(r, chunk, (size_t)n);
+            r->line++;
+            r->rec->line = r->rec_start;
+            return CB_CSV_RECORD;
         }
         if (r->raw_len + (size_t)n > r->limit) {
             if (raw_append(r, chunk, (size_t)n) < 0)
