@@ -7,6 +7,7 @@
  * "LINE!" for a malformed one, separated by spaces, with CR and LF inside
  * fields shown as \r and \n. The expected transcripts are written by hand
  * from the input text. */
+#include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -512,6 +513,126 @@ static void test_buffer_boundary(void)
     }
 }
 
+/* libcsv itself, fed the whole text at once, is the oracle for the fields
+ * of well-formed input: the reader's line-by-line feeding and its own
+ * split of quote-free lines must give the same records. */
+struct oracle {
+    struct sbuf b;
+    int fields_in_rec;
+};
+
+static void or_field(void *s, size_t len, void *ctx)
+{
+    struct oracle *o = ctx;
+    if (o->fields_in_rec++)
+        sb_str(&o->b, "|");
+    sb_add(&o->b, s ? s : "", s ? len : 0);
+}
+
+static void or_record(int term, void *ctx)
+{
+    struct oracle *o = ctx;
+    (void)term;
+    sb_str(&o->b, "\x1e");
+    o->fields_in_rec = 0;
+}
+
+static int keep_spaces(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static void test_against_libcsv(void)
+{
+    static const char *const pieces[] = {"a", "b", " ", "\t", "é", "Đồng", "x9", ""};
+    static const char *const eols[] = {"\n", "\r\n", "\r"};
+    unsigned seed = 12345;
+#define RND(n) ((seed = seed * 1103515245u + 12345u) >> 16) % (n)
+    for (int round = 0; round < 20; round++) {
+        struct sbuf in = {0};
+        const char *eol = eols[round % 3];
+        sb_str(&in, "c0,c1,c2,c3,c4,c5");
+        sb_str(&in, eol);
+        int rows = 2000 + (int)RND(1000);
+        for (int i = 0; i < rows; i++) {
+            if (RND(20) == 0)
+                sb_str(&in, eol);   /* a blank line */
+            int nf = 1 + (int)RND(6);
+            for (int f = 0; f < nf; f++) {
+                if (f)
+                    sb_str(&in, ",");
+                int quoted = RND(8) == 0;
+                if (quoted)
+                    sb_str(&in, "\"");
+                int np = (int)RND(5);
+                for (int k = 0; k < np; k++) {
+                    sb_str(&in, pieces[RND(8)]);
+                    if (quoted) {
+                        int x = (int)RND(6);
+                        sb_str(&in, x == 0 ? "," : x == 1 ? "\"\"" : x == 2 ? eol : "");
+                    }
+                }
+                if (quoted)
+                    sb_str(&in, "\"");
+            }
+            if (nf == 1 && in.s[in.n - 1] != '"' && (in.n == 0 || in.s[in.n - 1] == eol[strlen(eol) - 1]))
+                sb_str(&in, "z");   /* a lone empty field would be a blank line */
+            sb_str(&in, eol);
+        }
+        struct oracle o = {{0}, 0};
+        sb_str(&o.b, "");
+        cb_record *rec = cb_record_new();
+        /* Oracle */
+        {
+            struct csv_parser p;
+            csv_init(&p, 0);
+            csv_set_space_func(&p, keep_spaces);
+            csv_parse(&p, in.s, in.n, or_field, or_record, &o);
+            csv_fini(&p, or_field, or_record, &o);
+            csv_free(&p);
+        }
+        /* Reader, same shape of transcript */
+        put_file("diff.csv", in.s, in.n);
+        char *files[] = {path_of("diff.csv")};
+        cb_err err = {0};
+        cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, &err);
+        struct sbuf got = {0};
+        sb_str(&got, "");
+        const cb_header *h = r ? cb_csv_reader_header(r) : NULL;
+        for (size_t i = 0; h && i < h->n; i++) {
+            if (i)
+                sb_str(&got, "|");
+            sb_str(&got, h->names[i]);
+        }
+        sb_str(&got, "\x1e");
+        int st;
+        while (r && (st = cb_csv_reader_next(r, rec, &err)) == CB_CSV_RECORD) {
+            for (size_t i = 0; i < rec->n; i++) {
+                if (i)
+                    sb_str(&got, "|");
+                sb_add(&got, cb_record_get(rec, (int)i), cb_record_len(rec, (int)i));
+            }
+            sb_str(&got, "\x1e");
+        }
+        int same = r && st == CB_CSV_EOF && strcmp(got.s, o.b.s) == 0;
+        ok(same, "random file %d (%d rows, %s line ends, some quoted fields): the same records as libcsv in one go",
+           round + 1, rows, round % 3 == 0 ? "LF" : round % 3 == 1 ? "CRLF" : "CR");
+        if (!same) {
+            size_t k = 0;
+            while (got.s[k] && got.s[k] == o.b.s[k])
+                k++;
+            printf("#   differ at byte %zu: got '%.40s' want '%.40s'\n", k, got.s + k, o.b.s + k);
+        }
+        cb_csv_reader_close(r);
+        cb_record_free(rec);
+        free(got.s);
+        free(o.b.s);
+        free(in.s);
+    }
+#undef RND
+}
+
 /* What the writer writes for these fields (one record). */
 static char *write_one(const char *const *fields, size_t n)
 {
@@ -629,6 +750,7 @@ int main(void)
     test_several_files();
     test_stdin();
     test_buffer_boundary();
+    test_against_libcsv();
     test_writer();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
