@@ -75,13 +75,11 @@ int main(int argc, char **argv)
     };
     int dry = 0, quiet = 0, echo = 0;
     const char *as_of = NULL, *log_path = NULL, *lock_path = NULL;
-    cb_var *sets = calloc((size_t)argc, sizeof *sets);
+    cb_var sets[argc];
     size_t nsets = 0;
     cb_err err = {0};
 
     ensure_std_fds();
-    if (sets == NULL)
-        return die(EX_OSERR, "out of memory");
     int c;
     while ((c = getopt_long(argc, argv, "qv", opts, NULL)) != -1) {
         switch (c) {
@@ -121,7 +119,6 @@ int main(int argc, char **argv)
     cb_pipeline p;
     if (cb_pipeline_load(&p, file, today_iso, sets, nsets, &err) < 0)
         return die(err.code, err.msg);
-    free(sets);
     if (dry) {
         int rc = cb_runner_dry_run(&p, stdout, &err) < 0 ? die(err.code, err.msg) : EX_OK;
         cb_pipeline_free(&p);

@@ -638,7 +638,7 @@ static int run_links(cb_runner *r, plink *lk, size_t n, char **files, size_t nfi
             if (argv == NULL)
                 _exit(71);
             memcpy(argv, l->argv, argc * sizeof *argv);
-            if (i == 0)
+            if (i == 0 && nfiles > 0)
                 memcpy(argv + argc, files, nfiles * sizeof *argv);
             if (l->par)
                 setenv("PARALLEL_SHELL", "/bin/bash", 1);
