@@ -516,6 +516,8 @@ struct cb_updates {
     pending *pend;            /* files written, not yet named */
     size_t npend, cappend;
     unsigned long tmp_seq;
+    long pid;
+    strmap dirs;              /* agency folders already made and checked */
 };
 
 static void drop_pending(pending *p);
@@ -558,6 +560,7 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     while (n > 1 && u->out_dir[n - 1] == '/')
         u->out_dir[--n] = '\0';
     u->fmt = fmt;
+    u->pid = (long)getpid();
     u->verify_at = verify_at;
     X509_VERIFY_PARAM *param = X509_STORE_get0_param(u->store);
     X509_VERIFY_PARAM_set_time(param, (time_t)verify_at);
@@ -601,6 +604,7 @@ void cb_updates_free(cb_updates *u)
     free(u->queue);
     if (u->dirfd >= 0)
         close(u->dirfd);
+    map_free(&u->dirs);
     map_free(&u->by_id);
     map_free(&u->by_key);
     map_free(&u->by_name);
@@ -975,7 +979,7 @@ static size_t first_pending(const cb_updates *u, size_t i, int by_key, const cha
  * file, but without two fsyncs per certificate, which made a 100,000
  * certificate run wait on the disk for most of its time. */
 
-#define BATCH_RESULTS 512
+#define BATCH_RESULTS 2048
 
 /* 1 when the two files hold the same bytes, 0 when not, -1 when one cannot
  * be read. */
@@ -1098,7 +1102,7 @@ static int write_temp(cb_updates *u, const char *dir, const unsigned char *data,
         return cb_err_set(err, EX_OSERR, "out of memory");
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(t, n, "%s/.split-updates.tmp.%ld.%lu", dir, (long)getpid(), u->tmp_seq++);
+        snprintf(t, n, "%s/.split-updates.tmp.%ld.%lu", dir, u->pid, u->tmp_seq++);
         fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0 && errno != EEXIST)
             break;
@@ -1158,8 +1162,13 @@ static int store(cb_updates *u, X509 *cert, const char *sub, const char *holder,
         return cb_err_set(err, EX_OSERR, "out of memory");
     if ((size_t)snprintf(dir, sizeof dir, "%s/%s", u->out_dir, agency) >= sizeof dir)
         return cb_err_set(err, EX_CANTCREAT, "%s: directory name too long", u->out_dir);
-    if (ensure_dir(dir, err) < 0)
-        return -1;
+    size_t known;
+    if (!map_get(&u->dirs, dir, &known)) {
+        if (ensure_dir(dir, err) < 0)
+            return -1;
+        if (map_add(&u->dirs, dir, 1, NULL) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    }
     size_t first_pend = u->npend;
     res->status = CB_UPD_UNCHANGED;
     res->path[0] = '\0';
