@@ -328,6 +328,18 @@ static void scan_path(scan *s, const char *path, int top)
     fclose(fp);
 }
 
+/* Frees what main built; every return after the option parsing goes
+ * through here, so that a run stopped by an error leaks nothing. */
+static int finish(scan *s, char **crls, int rc)
+{
+    free(crls);
+    cb_header_free(s->header);
+    cb_crlset_free(s->crls);
+    X509_STORE_free(s->trust);
+    cb_certinfo_ctx_free(&s->ctx);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -351,7 +363,7 @@ int main(int argc, char **argv)
             long v = strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || v < 0 || v > 36500) {
                 fprintf(stderr, "scan-expiry: --days: '%s' is not a number of days\n", optarg);
-                return EX_USAGE;
+                return finish(&s, crls, EX_USAGE);
             }
             s.days = (int)v;
             break;
@@ -361,7 +373,7 @@ int main(int argc, char **argv)
         case 's':
             status_given = 1;
             if (parse_status_list(&s, optarg) < 0)
-                return EX_USAGE;
+                return finish(&s, crls, EX_USAGE);
             break;
         case 'c': crls[ncrl++] = optarg; break;
         case 'C': ca = optarg; break;
@@ -369,14 +381,14 @@ int main(int argc, char **argv)
         case 'S': strict = 1; break;
         case 'o': output = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return EX_OK;
-        case 'V': printf("scan-expiry certbatch %s\n", CB_VERSION); return EX_OK;
-        default: usage(stderr); return EX_USAGE;
+        case 'h': usage(stdout); return finish(&s, crls, EX_OK);
+        case 'V': printf("scan-expiry certbatch %s\n", CB_VERSION); return finish(&s, crls, EX_OK);
+        default: usage(stderr); return finish(&s, crls, EX_USAGE);
         }
     }
     if (all && status_given) {
         fprintf(stderr, "scan-expiry: --all and --status cannot be used together\n");
-        return EX_USAGE;
+        return finish(&s, crls, EX_USAGE);
     }
     if (all)
         for (int i = 0; i < ST_COUNT; i++)
@@ -386,35 +398,37 @@ int main(int argc, char **argv)
     cb_run_start(&s.run, "scan-expiry", stderr, quiet);
     if (cb_today(as_of, &s.today, &err) < 0) {
         fprintf(stderr, "scan-expiry: %s\n", err.msg);
-        return err.code;
+        return finish(&s, crls, err.code);
     }
     /* Chains are judged at noon of "today" in Vietnam when --as-of is
      * given, so the run is reproducible; at the present instant otherwise. */
     s.check_time = as_of ? cb_date_start_instant(s.today) + 12 * 3600 : (int64_t)time(NULL);
     if (cb_certinfo_ctx_init(&s.ctx, &err) < 0) {
         fprintf(stderr, "scan-expiry: %s\n", err.msg);
-        return err.code;
+        return finish(&s, crls, err.code);
     }
     if (ca != NULL && (s.trust = cb_trust_load(ca, &err)) == NULL) {
         fprintf(stderr, "scan-expiry: %s\n", err.msg);
-        return err.code;
+        return finish(&s, crls, err.code);
     }
     if (ncrl > 0) {
         s.crls = cb_crlset_new();
         for (int i = 0; i < ncrl; i++) {
             if (cb_crlset_load(s.crls, crls[i], s.trust, &err) < 0) {
                 fprintf(stderr, "scan-expiry: %s\n", err.msg);
-                return err.code;
+                return finish(&s, crls, err.code);
             }
         }
     }
-    free(crls);
-
     cb_output out;
-    if (cb_output_open(&out, output, 0644, &err) < 0 ||
-        cb_rejects_open(&s.rejects, "scan-expiry", rejects, stderr, &err) < 0) {
+    if (cb_output_open(&out, output, 0644, &err) < 0) {
         fprintf(stderr, "scan-expiry: %s\n", err.msg);
-        return err.code;
+        return finish(&s, crls, err.code);
+    }
+    if (cb_rejects_open(&s.rejects, "scan-expiry", rejects, stderr, &err) < 0) {
+        cb_output_abort(&out);
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        return finish(&s, crls, err.code);
     }
     static char obuf[1 << 16];
     if (!out.is_file)
@@ -447,9 +461,5 @@ int main(int argc, char **argv)
     if (strict && s.run.rejected > 0)
         rc = cb_exit_worst(rc, EX_DATAERR);
     cb_run_summary(&s.run);
-    cb_header_free(s.header);
-    cb_crlset_free(s.crls);
-    X509_STORE_free(s.trust);
-    cb_certinfo_ctx_free(&s.ctx);
-    return rc;
+    return finish(&s, crls, rc);
 }
