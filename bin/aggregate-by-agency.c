@@ -388,6 +388,21 @@ static int split(agg *g, const char *dir, FILE *manifest)
     return rc;
 }
 
+/* Frees what main built, for the returns after the input was opened. */
+static int finish(agg *g, cb_csv_reader *r, int rc)
+{
+    cb_csv_reader_close(r);
+    cb_agency_table_free(g->table);
+    g->table = NULL;
+    if (g->spill_dir[0])
+        rmdir(g->spill_dir);
+    cb_strcache_free(g->cache);
+    g->cache = NULL;
+    cb_header_free(g->out_header);
+    g->out_header = NULL;
+    return rc;
+}
+
 static void remove_spill_dir(agg *g)
 {
     if (g->spill_dir[0])
@@ -447,14 +462,14 @@ int main(int argc, char **argv)
             if (mcol[i] < 0) {
                 fprintf(stderr, "aggregate-by-agency: %s: not a summary of aggregate-by-agency:"
                                 " the column '%s' is missing\n", cb_csv_reader_name(r), summary_cols[i]);
-                return EX_DATAERR;
+                return finish(&g, r, EX_DATAERR);
             }
         }
     } else {
         g.c_by = by ? cb_header_find(g.in_header, by) : -1;
         if (by && g.c_by < 0) {
             fprintf(stderr, "aggregate-by-agency: --by: the input has no column '%s'\n", by);
-            return EX_DATAERR;
+            return finish(&g, r, EX_DATAERR);
         }
         g.c_code = cb_header_find(g.in_header, "agency_code");
         g.c_key = cb_header_find(g.in_header, "agency_key");
@@ -467,7 +482,7 @@ int main(int argc, char **argv)
         if (!by && g.c_code < 0 && g.c_key < 0 && g.c_agency < 0) {
             fprintf(stderr, "aggregate-by-agency: %s: no agency_code, agency_key or agency column to group by\n",
                     cb_csv_reader_name(r));
-            return EX_DATAERR;
+            return finish(&g, r, EX_DATAERR);
         }
         if (g.mode != MODE_SUMMARY) {
             g.c_seq = cb_header_ensure(g.out_header, "batch_seq");
@@ -475,7 +490,7 @@ int main(int argc, char **argv)
             snprintf(g.spill_dir, sizeof g.spill_dir, "%s/aggregate-by-agency.XXXXXX", tmp && *tmp ? tmp : "/tmp");
             if (mkdtemp(g.spill_dir) == NULL) {
                 fprintf(stderr, "aggregate-by-agency: cannot create a temporary directory: %s\n", strerror(errno));
-                return EX_CANTCREAT;
+                return finish(&g, r, EX_CANTCREAT);
             }
             cb_agency_table_free(g.table);
             g.table = cb_agency_table_new(g.spill_dir);
