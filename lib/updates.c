@@ -25,6 +25,7 @@
 #include "date.h"
 #include "pemscan.h"
 #include "record.h"
+#include "vntext.h"
 
 /* ---- Reading certificates ---------------------------------------------- */
 
@@ -283,69 +284,21 @@ static void serial_hex(const X509 *cert, char *buf, size_t size)
     free(h);
 }
 
-/* Appends the UTF-8 of cp to out if it fits in max bytes. */
-static int put_cp(char *out, size_t *o, size_t max, utf8proc_int32_t cp)
-{
-    utf8proc_uint8_t tmp[4];
-    utf8proc_ssize_t n = utf8proc_encode_char(cp, tmp);
-    if (n <= 0 || *o + (size_t)n > max)
-        return -1;
-    memcpy(out + *o, tmp, (size_t)n);
-    *o += (size_t)n;
-    return 0;
-}
-
 int cb_update_safe_name(const char *s, size_t max, char *out, size_t out_size)
 {
     if (out_size == 0)
         return -1;
     if (max > out_size - 1)
         max = out_size - 1;
-    utf8proc_uint8_t *nfc = NULL;
-    utf8proc_ssize_t rc = utf8proc_map((const utf8proc_uint8_t *)s, 0, &nfc,
-                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (rc == UTF8PROC_ERROR_NOMEM)
+    char *slug = cb_slug(s, max);
+    if (slug == NULL)
         return -1;
-    /* Bytes that are not UTF-8 cannot be kept in a name: only ASCII
-     * letters and digits of such a string are. */
-    const utf8proc_uint8_t *p = rc >= 0 ? nfc : (const utf8proc_uint8_t *)s;
-    size_t o = 0;
-    int sep = 0, full = 0;
-    while (*p && !full) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = rc >= 0 ? utf8proc_iterate(p, -1, &cp) : 1;
-        if (rc < 0)
-            cp = *p < 0x80 ? *p : '?';
-        if (n <= 0) {
-            n = 1;
-            cp = '?';
-        }
-        p += n;
-        utf8proc_category_t cat = utf8proc_category(cp);
-        int keep = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
-                   cat == UTF8PROC_CATEGORY_ND ||
-                   (o > 0 && !sep && cat >= UTF8PROC_CATEGORY_MN && cat <= UTF8PROC_CATEGORY_ME);
-        if (!keep) {
-            sep = 1;
-            continue;
-        }
-        if (sep && o > 0) {
-            if (o + 1 >= max) {
-                full = 1;
-                break;
-            }
-            out[o++] = '-';
-        }
-        sep = 0;
-        if (put_cp(out, &o, max, cp) < 0)
-            full = 1;
-    }
-    while (o > 0 && out[o - 1] == '-')
-        o--;
-    out[o] = '\0';
-    free(nfc);
-    if (o == 0)
-        snprintf(out, out_size, "%s", "unnamed");
+    /* Names starting with '_' are ours (_unmatched): data never gets one. */
+    const char *p = slug;
+    while (*p == '_' || *p == '-' || *p == '.')
+        p++;
+    snprintf(out, out_size, "%s", *p ? p : "unnamed");
+    free(slug);
     return 0;
 }
 

@@ -47,12 +47,12 @@ void cb_serial_normalise(const char *in, char *out, size_t size);
 
 /* ---- Safe names and matching keys -------------------------------------- */
 
-/* A file name component made from data: Unicode letters and digits kept
- * (Vietnamese letters too, in NFC), every run of anything else — spaces,
- * dots, slashes, control characters — one '-', no '-' at either end, at most
- * max bytes (cut on a character boundary); "unnamed" when nothing is left.
- * It never is ".", "..", empty, nor starts with '_' (names starting with '_'
- * are ours, like "_unmatched"). Returns 0, or -1 when out of memory. */
+/* A file name component made from data: lib/vntext's cb_slug (letters,
+ * Vietnamese ones too, in NFC, and digits kept; white space, slashes and
+ * other punctuation one '-'; control characters dropped; never "." or "..";
+ * at most max bytes), and never starting with '_' either, since those names
+ * are ours (_unmatched); "unnamed" when nothing is left. Returns 0, or -1
+ * when out of memory. */
 int cb_update_safe_name(const char *s, size_t max, char *out, size_t out_size);
 
 /* The name-matching key: NFC, case folded, white space collapsed and

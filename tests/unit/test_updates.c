@@ -1,4 +1,5 @@
-/* Unit tests for lib/updates: safe file names from hostile data, the
+/* Unit tests for lib/updates: safe file names from hostile data (over
+ * lib/vntext's cb_slug), the
  * name-matching key, serial normalisation, and the certificate reader on
  * PEM, PKCS#7 and damaged input. */
 #include <stdio.h>
@@ -82,14 +83,16 @@ int main(void)
     is_str(safe("../../etc", 120), "etc", "dots and slashes go: no path");
     is_str(safe("..", 120), "unnamed", "'..' alone gives 'unnamed'");
     is_str(safe("", 120), "unnamed", "an empty name gives 'unnamed'");
-    is_str(safe("a\nb\tc\001d", 120), "a-b-c-d", "control characters and newlines separate words");
+    is_str(safe("a\nb\tc\001d", 120), "a-b-cd", "newlines and tabs separate words, control characters are dropped");
     is_str(safe("_unmatched", 120), "unmatched", "a name never starts with '_' (our folders do)");
-    is_str(safe("000.00.15.H41", 120), "000-00-15-H41", "digits kept, dots become dashes");
+    is_str(safe("000.00.15.H41", 120), "000.00.15.H41", "an agency code keeps its dots between digits");
+    is_str(safe(".hidden", 120), "hidden", "no name starts with a dot");
     /* "Nguyễn" with a decomposed ễ (e + U+0302 + U+0303) composes to NFC. */
     is_str(safe("Nguye\xcc\x82\xcc\x83n", 120), "Nguy\xe1\xbb\x85n", "NFD input gives NFC letters");
     is_str(safe("Đỗ Bảy", 5), "Đỗ", "cut to max bytes on a character boundary, no dash at the end");
     is_str(safe("\xff\xfe/abc", 120), "abc", "bytes that are not UTF-8 are not kept");
-    is_str(safe("A\xe2\x80\xae" "B", 120), "A-B", "a BiDi override is no letter");
+    is_str(safe("A\xe2\x80\xae" "B", 120), "AB", "a BiDi override is dropped");
+    is_str(safe("__x", 120), "x", "leading underscores go");
     char big[1000];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
