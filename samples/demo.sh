@@ -1,22 +1,65 @@
 #!/bin/sh
-# make demo: run the programs on the sample PKI and show where the results
-# are. The sample PKI is built by samples/make-samples.sh (make samples).
+# make demo: the whole cycle on the sample PKI of samples/make-samples.sh,
+# through the shipped pipelines, in a state directory like the one a
+# provincial office and the central agency keep:
+#   1. the province's nightly run: warn holders, check the renewal forms,
+#      the per-agency proposal list, signed;
+#   2. the central agency renews the proposed certificates (sign-batch
+#      renew) and returns one update file;
+#   3. the province splits it per agency and holder and tells them;
+#   4. the central agency's issuance batch for new certificates.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-S=$TOP/samples/out
-OUT=$S/demo
-rm -rf "$OUT"
-mkdir -p "$OUT"
+O=$TOP/samples/out
+S=$O/demo
 PATH=$TOP/bin:$PATH
+export PATH
+D=$(cat "$O/as-of.txt")
+rm -rf "$S"
+mkdir -p "$S/ca" "$S/forms/incoming" "$S/updates/incoming" "$S/requests" "$S/batches/$D/forms"
 
-echo "== scan-expiry: certificates of the sample province due for renewal"
-scan-expiry --ca "$S/ca-chain.pem" --crl "$S/crl.pem" --rejects "$OUT/scan-rejects.csv" \
-    -o "$OUT/due.csv" "$S/subscribers.pem"
-echo "   $(($(wc -l <"$OUT/due.csv") - 1)) certificates need action; first ones:"
-head -n 4 "$OUT/due.csv" | cut -d, -f1,2,3,12,13,14 | sed 's/^/     /'
-echo "   all sample certificates by status:"
-scan-expiry --all --ca "$S/ca-chain.pem" --crl "$S/crl.pem" -q "$S/subscribers.pem" |
-    mlr --icsv --opprint count -g status then sort -f status | sed 's/^/     /'
+# The state directory: the province's certificates, the CA chain and CRL,
+# the forms received, and a signing certificate for the office (one of the
+# sample organisation certificates).
+ln -s "$O/certs" "$S/certs"
+cp "$O/ca-chain.pem" "$O/crl.pem" "$S/ca/"
+cp "$O/forms/renewal.csv" "$S/forms/incoming/"
+office=$(mlr --icsv --onidx filter '$kind == "organization" && $revoked == "no"' then head -n 1 then cut -f serial "$O/manifest.csv")
+cp "$O/certs/$office.pem" "$S/ca/office-signer.pem"
+install -m 0600 "$O/keys/$office.key" "$S/ca/office-signer.key"
+: >"$S/ca/office-signer.pass"
+cp "$O/issuing-ca.pem" "$S/ca/"
+install -m 0600 "$O/issuing-ca-enc.key" "$S/ca/issuing-ca.key"
+install -m 0600 "$O/ca-pass.txt" "$S/ca/issuing-ca.pass"
+cp "$O/forms/issuance.csv" "$S/batches/$D/forms/"
+
+echo "== 1. province, nightly: run-pipeline pipelines/nightly-renewal.yaml (as of $D)"
+run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/nightly-renewal.yaml"
+R=$S/runs/$D
 echo
-echo "Results are in $OUT:"
-ls -l "$OUT" | sed 1d | sed 's/^/  /'
+echo "== 2. central agency: sign-batch renew on the proposal list -> one update file"
+openssl cms -verify -binary -inform PEM -in "$R/proposal.csv.p7s" -content "$R/proposal.csv" \
+    -CAfile "$O/ca-chain.pem" -purpose any -out /dev/null 2>&1 | sed 's/^/   openssl: /'
+sign-batch renew --ca-cert "$O/issuing-ca.pem" --ca-key "$S/ca/issuing-ca.key" \
+    --pass-file "$S/ca/issuing-ca.pass" --old-certs "$O/certs" --ledger "$S/central-ledger.csv" \
+    -o "$S/updates/incoming/update.pem" "$R/proposal.csv"
+cp "$R/proposal.csv" "$S/requests/pending.csv"
+echo
+echo "== 3. province: run-pipeline pipelines/return-updates.yaml"
+run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/return-updates.yaml"
+echo
+echo "== 4. central agency: run-pipeline pipelines/central-issuance.yaml"
+run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/central-issuance.yaml"
+
+echo
+echo "Results are in $S:"
+echo "  runs/$D/expiring.csv          certificates with 60 days or less (the holders were mailed)"
+echo "  runs/$D/valid-requests.csv    renewal forms that passed validate-form"
+echo "  runs/$D/form-rejects.csv      the forms rejected, with the reasons"
+echo "  runs/$D/proposal.csv(.p7s)    the per-agency proposal list and its CMS signature"
+echo "  updates/incoming/update.pem     the renewed certificates (sign-batch renew)"
+echo "  delivered/<agency>/             each renewed certificate for its holder"
+echo "  batches/$D/issued.pem         new certificates; keys/ has the PKCS#12 files and pins.csv"
+echo "  mail/new/                       the letters (Maildir); log/*.jsonl the run logs"
+echo
+(cd "$S" && find . -path ./certs -prune -o -type f -print | sort | sed 's/^/  /' | head -n 60)
