@@ -2,8 +2,10 @@
  *
  * libcsv is a push parser. The reader feeds it one line at a time (a line
  * ending at LF, or at a CR not followed by LF) so that at most one record
- * completes per call: that is how each record's first line is known. The
- * bytes of the record being parsed are kept, so that when a record turns out
+ * completes per call: that is how each record's first line is known. (A
+ * record that is a single line without quotes is split on its commas
+ * directly, which gives the same fields several times faster.) The
+ * bytes of a record that spans lines are kept, so that when it turns out
  * to be broken (a quote never closed swallows the rest of the file) the
  * lines after its first one can be parsed again and nothing after the
  * damage is lost. */
