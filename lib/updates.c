@@ -304,34 +304,7 @@ int cb_update_safe_name(const char *s, size_t max, char *out, size_t out_size)
 
 char *cb_update_name_key(const char *s)
 {
-    utf8proc_uint8_t *m = NULL;
-    utf8proc_ssize_t rc = utf8proc_map((const utf8proc_uint8_t *)s, 0, &m,
-                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                           UTF8PROC_CASEFOLD | UTF8PROC_LUMP);
-    char *src;
-    if (rc < 0) {
-        if (rc == UTF8PROC_ERROR_NOMEM)
-            return NULL;
-        src = strdup(s);   /* not UTF-8: compared byte for byte */
-    } else {
-        src = (char *)m;
-    }
-    if (src == NULL)
-        return NULL;
-    size_t o = 0;
-    int space = 0;
-    for (const char *p = src; *p; p++) {
-        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-            space = o > 0;
-            continue;
-        }
-        if (space)
-            src[o++] = ' ';
-        space = 0;
-        src[o++] = *p;
-    }
-    src[o] = '\0';
-    return src;
+    return cb_text_key(s);
 }
 
 static char *email_key(const char *s)
@@ -673,6 +646,11 @@ int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_e
         p->agency_key = dup_field(rec, c_agk);
         p->agency_code = dup_field(rec, c_agc);
         u->nreq++;   /* freed with the others from here on */
+        if (p->agency_key != NULL && *p->agency_key == '\0' && p->agency != NULL) {
+            /* raw forms: group as validate-form would */
+            free(p->agency_key);
+            p->agency_key = cb_agency_key(p->agency);
+        }
         if (old != NULL && *old) {
             p->old_serial = malloc(strlen(old) + 3);
             if (p->old_serial)
@@ -1290,7 +1268,8 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
     if (hit != NONE) {
         req *q = &u->reqs[hit];
         res->req = &q->pub;
-        const char *agency = *q->pub.agency ? q->pub.agency : q->pub.agency_key;
+        /* One folder per agency however its name was typed: the key. */
+        const char *agency = *q->pub.agency_key ? q->pub.agency_key : q->pub.agency;
         if (store(u, cert, agency, *q->pub.holder ? q->pub.holder : res->subject_cn, slot, hit, err) < 0)
             return -1;
         if (res->status != CB_UPD_CONFLICT)

@@ -4,7 +4,8 @@
  * pending request it answers — by the public key of the old certificate the
  * request names (a renewal keeps the key pair), else by e-mail and normalised
  * name — and storing it, atomically and never over a different file, under a
- * directory per agency whose names are made safe from the data. */
+ * directory per agency (named after its agency_key, so however the agency
+ * was typed) whose names are made safe from the data. */
 #ifndef CB_UPDATES_H
 #define CB_UPDATES_H
 
@@ -55,8 +56,9 @@ void cb_serial_normalise(const char *in, char *out, size_t size);
  * when out of memory. */
 int cb_update_safe_name(const char *s, size_t max, char *out, size_t out_size);
 
-/* The name-matching key: NFC, case folded, white space collapsed and
- * trimmed. Returns a malloc'd string or NULL when out of memory. */
+/* The name-matching key: lib/vntext's cb_text_key (white space collapsed,
+ * case folded, NFC, Vietnamese tone marks placed one way). Returns a
+ * malloc'd string or NULL when out of memory. */
 char *cb_update_name_key(const char *s);
 
 /* ---- Routing ----------------------------------------------------------- */
@@ -120,7 +122,8 @@ void cb_updates_free(cb_updates *u);
 int cb_updates_load_ca(cb_updates *u, const char *path, cb_err *err);
 
 /* The pending requests: CSV with request_id and some of old_serial,
- * full_name, org_name, email, agency, agency_key, agency_code. A row without
+ * full_name, org_name, email, agency, agency_key, agency_code; agency_key,
+ * when missing or empty, is lib/vntext's cb_agency_key of agency. A row without
  * request_id, a request_id twice or an unreadable row is an error
  * (EX_DATAERR, `FILE:LINE: ...`). */
 int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_err *err);

@@ -18,7 +18,7 @@ split-updates --out "$OUT" --ca "$T/ca.pem" --requests "$T/requests.csv" --old-c
 is "$?" 0 "rejects alone do not fail the run"
 is "$(mlr --icsv --onidx --ofs , filter '$status != "missing"' then cut -o -f serial,status,path "$T/manifest.csv")" \
 "6661,untrusted,
-2003,delivered,$OUT/Sở-Y-tế/Lê-Văn-Cường-2003.pem
+2003,delivered,$OUT/sở-y-tế/Lê-Văn-Cường-2003.pem
 6662,untrusted," "forged certificates are untrusted and have no path; the genuine one is delivered"
 is "$(find "$OUT" -type f | wc -l | tr -d ' ')" 1 "no forged certificate is written anywhere"
 is "$(mlr --icsv --onidx --ofs , filter '$status == "missing"' then cut -o -f request_id "$T/manifest.csv" | tr '\n' ' ')" \

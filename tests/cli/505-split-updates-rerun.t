@@ -35,7 +35,7 @@ route m3.csv "$T/other-h1.pem"
 is "$?" 0 "(a conflict is a reject, not a failure)"
 is "$(mlr --icsv --onidx --ofs , filter '$status != "missing"' then cut -o -f request_id,serial,status "$T/m3.csv")" \
     "R1,2001,conflict" "a different certificate where one is already delivered is a conflict"
-ok "the delivered file is not overwritten" cmp "$OUT/Sở-Tài-chính/Nguyễn-Văn-An-2001.pem" "$T/new-h1.pem"
+ok "the delivered file is not overwritten" cmp "$OUT/sở-tài-chính/Nguyễn-Văn-An-2001.pem" "$T/new-h1.pem"
 like "$(mlr --icsv --onidx cut -f reject_reason "$T/m3.csv.rej")" "already exists and holds another certificate" \
     "the reject says a different certificate is already there"
 
@@ -49,7 +49,7 @@ is "$(mlr --icsv --onidx --ofs , filter '$status != "missing"' then cut -o -f re
 R2,3002,duplicate
 R2,2002,duplicate" "the second and third certificates for Bình's request are duplicates"
 ok "a duplicate is kept in DIR/_unmatched, not handed to the holder" test -f "$OUT/_unmatched/Trần-Thị-Bình-3002.pem"
-ok "... and not in the agency's folder" test ! -e "$OUT/Sở-Tài-chính/Trần-Thị-Bình-3002.pem"
+ok "... and not in the agency's folder" test ! -e "$OUT/sở-tài-chính/Trần-Thị-Bình-3002.pem"
 like "$(cat "$T/m4.csv.err")" "3 in, 1 out, 2 rejected" "the summary: 3 in = 1 out + 2 rejected"
 
 # Every certificate of a mixed file appears exactly once.

@@ -32,7 +32,9 @@ su_serial() {
 
 # Three agencies, five holders. h1..h4 renew (old certificate 0x10NN, renewed
 # 0x20NN, same key); h5 is a new certificate, matched by e-mail and name only.
-# h4's renewal is not in the update file: its request stays missing.
+# h4's renewal is not in the update file: its request stays missing. R2 and
+# R5 name their agency in another spelling and leave agency_key empty, as a
+# raw form would.
 su_standard() {
     su_ca ca "Test CA chuyên dùng"
     su_holder h1 "Nguyễn Văn An" an.nv@stc.lamdong.gov.vn
@@ -50,11 +52,11 @@ su_standard() {
     cat "$T/new-h1.pem" "$T/new-h2.pem" "$T/new-h3.pem" "$T/new-h5.pem" > "$T/update.pem"
     cat > "$T/requests.csv" <<'EOF'
 request_id,form,full_name,email,agency,agency_key,agency_code,old_serial,request_type,subject_type
-R1,03,Nguyễn Văn An,an.nv@stc.lamdong.gov.vn,Sở Tài chính,so tai chinh,000.00.15.H41,1001,renew,individual
-R2,03,Trần Thị Bình,binh.tt@stc.lamdong.gov.vn,Sở Tài chính,so tai chinh,000.00.15.H41,10:02,renew,individual
-R3,03,Lê Văn Cường,cuong.lv@syt.lamdong.gov.vn,Sở Y tế,so y te,000.00.16.H41,1003,renew,individual
-R4,03,Phạm Thị Dung,dung.pt@sgd.lamdong.gov.vn,Sở Giáo dục và Đào tạo,so giao duc va dao tao,,1004,renew,individual
-R5,01,HOÀNG VĂN EM,EM.HV@sgd.lamdong.gov.vn,Sở Giáo dục và Đào tạo,so giao duc va dao tao,,,issue,individual
+R1,03,Nguyễn Văn An,an.nv@stc.lamdong.gov.vn,Sở Tài chính,sở tài chính,000.00.15.H41,1001,renew,individual
+R2,03,Trần Thị Bình,binh.tt@stc.lamdong.gov.vn,SỞ TÀI CHÍNH,,000.00.15.H41,10:02,renew,individual
+R3,03,Lê Văn Cường,cuong.lv@syt.lamdong.gov.vn,Sở Y tế,sở y tế,000.00.16.H41,1003,renew,individual
+R4,03,Phạm Thị Dung,dung.pt@sgd.lamdong.gov.vn,Sở Giáo dục và Đào tạo,sở giáo dục và đào tạo,,1004,renew,individual
+R5,01,HOÀNG VĂN EM,EM.HV@sgd.lamdong.gov.vn,Sở GD&ĐT,,,,issue,individual
 EOF
 }
 
