@@ -36,7 +36,7 @@ MANS     = $(wildcard man/*.1)
 DEPS_STAMP = build/.deps-ok
 DEB_PKGS = gcc make pkg-config openssl libssl-dev libcsv-dev libyaml-dev libutf8proc-dev \
            libcurl4-openssl-dev libgmime-3.0-dev softhsm2 libengine-pkcs11-openssl opensc \
-           miller parallel python3-aiosmtpd perl man-db hyperfine
+           miller parallel python3-aiosmtpd python3-cryptography perl man-db time hyperfine
 
 .PHONY: all deps check check-opt check-san unit samples demo bench install clean
 .DEFAULT_GOAL := all

@@ -600,7 +600,13 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
         if (st != CB_CSV_RECORD)
             return st;
         if (r->nfields > r->map_n) {
-            cb_err_set(err, EX_DATAERR, "the record has %zu fields, the header has %zu", r->nfields, r->map_n);
+            /* The extra fields have no column in a rejects file: the
+             * reason carries them, so the record is still rejected whole. */
+            int n = snprintf(err->msg, sizeof err->msg, "the record has %zu fields, the header has %zu; the extra ones:",
+                             r->nfields, r->map_n);
+            for (size_t i = r->header->n; i < rec->n && n > 0 && (size_t)n < sizeof err->msg - 8; i++)
+                n += snprintf(err->msg + n, sizeof err->msg - (size_t)n, " \"%s\"", cb_record_get(rec, (int)i));
+            err->code = EX_DATAERR;
             return CB_CSV_MALFORMED;
         }
         if (r->bad_utf8) {
