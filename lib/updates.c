@@ -451,13 +451,14 @@ static void drop_pending(pending *p);
 const char *cb_update_status_name(cb_update_status st)
 {
     static const char *const names[] = {"delivered", "unchanged", "unmatched", "duplicate",
-                                        "untrusted", "conflict", "unreadable", "missing"};
+                                        "untrusted", "conflict", "unreadable", "chain", "missing"};
     return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "unknown";
 }
 
 int cb_update_status_is_reject(cb_update_status st)
 {
-    return st != CB_UPD_DELIVERED && st != CB_UPD_UNCHANGED && st != CB_UPD_MISSING;
+    return st != CB_UPD_DELIVERED && st != CB_UPD_UNCHANGED && st != CB_UPD_CHAIN &&
+           st != CB_UPD_MISSING;
 }
 
 /* A renewed certificate may begin only when the old one ends: its not-yet-
@@ -1235,6 +1236,15 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
         res->status = CB_UPD_UNTRUSTED;
         snprintf(res->reason, sizeof res->reason,
                  "the certificate does not verify against the CA: %s", X509_verify_cert_error_string(verr));
+        return settle(u, err);
+    }
+    /* Bundles exported "with the certification path" carry the CA
+     * certificates too: when they verify, they belong to no holder and are
+     * no reject. */
+    if (X509_get_extension_flags(cert) & EXFLAG_CA) {
+        res->status = CB_UPD_CHAIN;
+        snprintf(res->reason, sizeof res->reason,
+                 "a CA certificate sent with the bundle: not a holder's, not written");
         return settle(u, err);
     }
 

@@ -71,6 +71,7 @@ typedef enum cb_update_status {
     CB_UPD_UNTRUSTED,   /* does not verify against the CA: never written */
     CB_UPD_CONFLICT,    /* another file of that name exists: left alone */
     CB_UPD_UNREADABLE,  /* not a certificate at all */
+    CB_UPD_CHAIN,       /* a CA certificate sent along (the chain): not a holder's, not written */
     CB_UPD_MISSING,     /* a request that got no certificate back */
 } cb_update_status;
 

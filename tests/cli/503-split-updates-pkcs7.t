@@ -35,4 +35,17 @@ ok "concatenated DER certificates give the same manifest" cmp "$T/pem.csv" "$T/d
 split-updates -q --out "$T/src" --ca "$T/ca.pem" --requests "$T/requests.csv" "$T/update.p7b" >"$T/src.csv"
 is "$(mlr --icsv --onidx filter '$status != "missing"' then cut -f source "$T/src.csv" | tr '\n' ' ')" \
     "$T/update.p7b#1 $T/update.p7b#2 $T/update.p7b#3 $T/update.p7b#4 " "source names the bundle and the certificate's place in it"
+
+# A bundle exported with its certification path also holds the CA.
+openssl crl2pkcs7 -nocrl -certfile "$T/ca.pem" -certfile "$T/update.pem" -outform DER -out "$T/withca.p7b"
+split-updates -q --out "$T/wc" --ca "$T/ca.pem" --requests "$T/requests.csv" --old-certs "$T/old" "$T/withca.p7b" >"$T/wc.csv" 2>"$T/wc.err"
+is "$(mlr --icsv --onidx --ofs , filter '$status != "missing"' then cut -o -f subject_cn,status "$T/wc.csv" | head -1)" \
+   "Test CA chuyên dùng,chain" "the CA certificate in the bundle is listed as chain"
+is "$(find "$T/wc" -type f | wc -l | tr -d ' ')" 4 "it is not written anywhere; the four holders' certificates are"
+is "$(cat "$T/wc.err")" "" "and it is no reject"
+su_ca other "Test CA chuyên dùng"
+openssl crl2pkcs7 -nocrl -certfile "$T/other.pem" -certfile "$T/update.pem" -outform DER -out "$T/withother.p7b"
+split-updates -q --out "$T/wo" --ca "$T/ca.pem" --requests "$T/requests.csv" --old-certs "$T/old" "$T/withother.p7b" >"$T/wo.csv" 2>/dev/null
+is "$(mlr --icsv --onidx filter '$status != "missing"' then head -n 1 then cut -f status "$T/wo.csv")" "untrusted" \
+   "a CA certificate in the bundle that is not ours is untrusted, a reject"
 done_testing
