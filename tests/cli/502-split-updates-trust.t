@@ -45,6 +45,36 @@ like "$(mlr --icsv --onidx head -n 1 then cut -f status,reason "$T/m4.csv")" "un
     "a certificate expired at the --as-of date is untrusted"
 is "$(find "$T/o4" -type f | wc -l | tr -d ' ')" 0 "... and not delivered"
 
+# A renewal that begins later (when the old certificate ends) is no forgery:
+# delivered even though it is not valid yet. Made with `openssl ca`, the CLI
+# that can set a start date.
+mkdir -p "$T/cadb/new"
+: >"$T/cadb/index.txt"
+cat >"$T/ca.cnf" <<CNF
+[ca]
+default_ca = test
+[test]
+database = $T/cadb/index.txt
+new_certs_dir = $T/cadb/new
+serial = $T/cadb/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+commonName = supplied
+emailAddress = optional
+CNF
+echo 4003 >"$T/cadb/serial"
+openssl ca -batch -config "$T/ca.cnf" -cert "$T/ca.pem" -keyfile "$T/ca.key" -in "$T/h3.csr" -utf8 \
+    -startdate 20300101000000Z -enddate 20330101000000Z -notext -out "$T/future-h3.pem" 2>/dev/null
+like "$(openssl x509 -in "$T/future-h3.pem" -noout -startdate)" "Jan  1 00:00:00 2030 GMT" "(openssl made a certificate starting in 2030)"
+split-updates -q --out "$T/o9" --ca "$T/ca.pem" --requests "$T/requests.csv" --old-certs "$T/old" -o "$T/m9.csv" "$T/future-h3.pem"
+is "$(mlr --icsv --onidx head -n 1 then cut -o -f request_id,status "$T/m9.csv")" "R3 delivered" \
+    "a renewal that only begins in 2030 is delivered now"
+split-updates -q --as-of 2033-06-01 --out "$T/o10" --ca "$T/ca.pem" --requests "$T/requests.csv" -o "$T/m10.csv" "$T/future-h3.pem" 2>/dev/null
+like "$(mlr --icsv --onidx head -n 1 then cut -o -f status,reason "$T/m10.csv")" "untrusted .*expired" \
+    "as of 2033-06-01 the same certificate has expired: untrusted"
+
 # Before the CA's own validity begins.
 exit_is 0 "(a run as of 2020, before the certificates begin)" split-updates --as-of 2020-01-01 --out "$T/o5" \
     --ca "$T/ca.pem" --requests "$T/requests.csv" -o "$T/m5.csv" "$T/new-h3.pem"
