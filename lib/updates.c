@@ -443,6 +443,7 @@ struct cb_updates {
     size_t npend, cappend;
     unsigned long tmp_seq;
     long pid;
+    EVP_MD *sha256;           /* fetched once: an implicit fetch per call takes locks */
     strmap dirs;              /* agency folders already made and checked */
 };
 
@@ -477,7 +478,8 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     cb_updates *u = calloc(1, sizeof *u);
     if (u != NULL)
         u->dirfd = -1;
-    if (u == NULL || (u->out_dir = strdup(out_dir)) == NULL || (u->store = X509_STORE_new()) == NULL ||
+    if (u == NULL || (u->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+        (u->out_dir = strdup(out_dir)) == NULL || (u->store = X509_STORE_new()) == NULL ||
         (u->ctx = X509_STORE_CTX_new()) == NULL) {
         cb_updates_free(u);
         cb_err_set(err, EX_OSERR, "out of memory");
@@ -532,6 +534,7 @@ void cb_updates_free(cb_updates *u)
     if (u->dirfd >= 0)
         close(u->dirfd);
     map_free(&u->dirs);
+    EVP_MD_free(u->sha256);
     map_free(&u->by_id);
     map_free(&u->by_key);
     map_free(&u->by_name);
@@ -692,12 +695,12 @@ int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_e
     return ret;
 }
 
-static void key_hex(X509 *cert, char out[65])
+static void key_hex(const EVP_MD *sha256, X509 *cert, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (!X509_pubkey_digest(cert, EVP_sha256(), md, &n) || n != 32) {
+    if (sha256 == NULL || !X509_pubkey_digest(cert, sha256, md, &n) || n != 32) {
         out[0] = '\0';
         return;
     }
@@ -720,7 +723,7 @@ static int add_old_cert(cb_updates *u, X509 *x, cb_err *err)
         u->old_keys = p;
         u->capold = cap;
     }
-    key_hex(x, u->old_keys[u->nold]);
+    key_hex(u->sha256, x, u->old_keys[u->nold]);
     int added = map_add(&u->old_serials, serial, u->nold, NULL);
     if (added < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
@@ -1250,7 +1253,7 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
 
     size_t hit = NONE, seen = NONE, head;
     char key[65];
-    key_hex(cert, key);
+    key_hex(u->sha256, cert, key);
     if (key[0] && map_get(&u->by_key, key, &head)) {
         hit = first_pending(u, head, 1, res->serial, &seen);
         if (hit != NONE)
