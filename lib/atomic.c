@@ -130,6 +130,17 @@ int cb_output_open(cb_output *o, const char *path, mode_t mode, cb_err *err)
         o->fp = stdout;
         return 0;
     }
+    /* A device or a pipe (-o /dev/null, -o /dev/stderr, a FIFO) is written
+     * in place: renaming a temporary file over it would replace the device
+     * itself with a regular file. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        o->fp = fopen(path, "w");
+        if (o->fp == NULL)
+            return cb_err_sys(err, EX_CANTCREAT, "cannot open %s", path);
+        o->is_device = 1;
+        return 0;
+    }
     if (cb_atomic_open(&o->at, path, mode, err) < 0)
         return -1;
     o->fp = o->at.fp;
@@ -146,9 +157,11 @@ int cb_output_close(cb_output *o, cb_err *err)
     if (o->fp == NULL)
         return 0;
     int bad = fflush(o->fp) != 0 || ferror(o->fp);
+    if (o->is_device && fclose(o->fp) != 0)
+        bad = 1;
     o->fp = NULL;
     if (bad)
-        return cb_err_sys(err, EX_IOERR, "cannot write to standard output");
+        return cb_err_sys(err, EX_IOERR, o->is_device ? "cannot write the output" : "cannot write to standard output");
     return 0;
 }
 
@@ -156,6 +169,8 @@ void cb_output_abort(cb_output *o)
 {
     if (o->is_file)
         cb_atomic_abort(&o->at);
+    else if (o->is_device && o->fp)
+        fclose(o->fp);
     else if (o->fp)
         fflush(o->fp);
     o->fp = NULL;

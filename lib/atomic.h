@@ -29,11 +29,13 @@ void cb_atomic_abort(cb_atomic *a);
 int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
                          int no_replace, cb_err *err);
 
-/* An output that is stdout when path is NULL or "-", else an atomic file. */
+/* An output that is stdout when path is NULL or "-", a device or FIFO
+ * written in place when path names one, else an atomic file. */
 typedef struct cb_output {
     FILE *fp;
     cb_atomic at;
-    int is_file;
+    int is_file;     /* an atomic file */
+    int is_device;   /* a device or FIFO, written in place */
 } cb_output;
 
 int cb_output_open(cb_output *o, const char *path, mode_t mode, cb_err *err);

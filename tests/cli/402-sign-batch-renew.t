@@ -97,10 +97,10 @@ is "$(csv_col "$T/ledger.csv" request_id | wc -l | tr -d ' ')" 2 "the ledger did
 cp "$T/new00" "$T/old/renewed.pem"
 printf 'request_id,old_serial\nGH-101,%s\nGH-102,0A1B2C3D4E5F6071\n' "$newserial" >"$T/again.csv"
 ok "a second renewal batch" sb --old-certs "$T/old" --ledger "$T/ledger.csv" --rejects "$T/rejects3.csv" \
-    -o /dev/null "$T/again.csv"
+    -o "$T/again.pem" "$T/again.csv"
 like "$(grep '^GH-101' "$T/rejects3.csv")" "itself a renewal.*only once" "a renewed certificate cannot be renewed again"
 like "$(grep '^GH-102' "$T/rejects3.csv")" "already renewed \\(request GH-001\\)" "a certificate renewed before cannot be renewed again"
-exit_is 65 "--strict turns any reject into exit 65" sb --strict --old-certs "$T/old" -o /dev/null "$T/renew.csv"
+exit_is 65 "--strict turns any reject into exit 65" sb --strict --old-certs "$T/old" -o "$T/strict.pem" "$T/renew.csv"
 
 printf 'request_id,old_serial,validity_months\nGH-201,1122334455667788,37\nGH-202,2233445566778899,12\n' >"$T/months.csv"
 ok "rows may ask for fewer months" sb --old-certs "$T/old-bundle.pem" --rejects "$T/rej-m.csv" -o "$T/m.pem" "$T/months.csv"

@@ -244,5 +244,16 @@ int main(void)
     test_output();
     clean();
     rmdir(dir);
+    /* -o /dev/null: a device is written in place, never replaced by a
+     * renamed regular file (it was, when run as root). */
+    {
+        cb_output dn;
+        cb_err e2 = {0};
+        struct stat st;
+        ok(cb_output_open(&dn, "/dev/null", 0644, &e2) == 0, "cb_output opens /dev/null");
+        fputs("discarded\n", dn.fp);
+        ok(cb_output_close(&dn, &e2) == 0, "and closes it");
+        ok(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null is still a character device");
+    }
     return done_testing();
 }
