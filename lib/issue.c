@@ -16,7 +16,9 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "certinfo.h"
 #include "keyload.h"
+#include "pemscan.h"
 
 /* ---- time ---- */
 
@@ -186,14 +188,22 @@ void cb_issuer_free(cb_issuer *is)
 
 /* ---- the index of old certificates ---- */
 
+/* The index keeps each old certificate's DER and serial only: decoding a
+ * full X509 in OpenSSL 3.0 decodes its public key through the provider
+ * machinery, which cost more than the signing when a province's whole
+ * bundle was loaded to renew a part of it. A certificate is decoded when
+ * a renewal asks for it. */
 typedef struct ix_entry {
     char *serial;
-    X509 *x;
+    unsigned char *der;
+    size_t der_len;
 } ix_entry;
 
 struct cb_certindex {
     size_t n, cap;
     ix_entry *e;
+    cb_certinfo_ctx info;
+    int info_ready;
 };
 
 cb_certindex *cb_certindex_new(void)
@@ -235,41 +245,84 @@ static int serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
     return 0;
 }
 
-static int ix_add(cb_certindex *ix, X509 *x)
+/* Adds one DER certificate; returns 0, 1 when it is not a certificate, or
+ * -1 when out of memory. */
+static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb_err *err)
 {
-    char hex[128], norm[128];
-    if (serial_hex(X509_get0_serialNumber(x), hex, sizeof hex) < 0)
-        return -1;
-    cb_serial_normalize(hex, norm, sizeof norm);
+    if (!ix->info_ready) {
+        if (cb_certinfo_ctx_init(&ix->info, err) < 0)
+            return -1;
+        ix->info_ready = 1;
+    }
+    cb_cert_info ci;
+    cb_err ignored;
+    if (cb_cert_info_parse(&ix->info, der, len, &ci, &ignored) < 0)
+        return 1;
+    char norm[128];
+    cb_serial_normalize(ci.serial ? ci.serial : "", norm, sizeof norm);
+    cb_cert_info_clear(&ci);
     if (ix->n == ix->cap) {
         size_t nc = ix->cap ? ix->cap * 2 : 256;
         ix_entry *ne = realloc(ix->e, nc * sizeof *ne);
         if (ne == NULL)
-            return -1;
+            return cb_err_set(err, EX_OSERR, "out of memory");
         ix->e = ne;
         ix->cap = nc;
     }
-    if ((ix->e[ix->n].serial = strdup(norm)) == NULL)
-        return -1;
-    ix->e[ix->n].x = x;
+    ix_entry *e = &ix->e[ix->n];
+    e->serial = strdup(norm);
+    e->der = malloc(len);
+    if (e->serial == NULL || e->der == NULL) {
+        free(e->serial);
+        free(e->der);
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    memcpy(e->der, der, len);
+    e->der_len = len;
     ix->n++;
     return 0;
 }
 
 static int ix_add_file(cb_certindex *ix, const char *path, cb_err *err)
 {
-    STACK_OF(X509) *sk = sk_X509_new_null();
-    if (sk == NULL)
-        return cb_err_set(err, EX_OSERR, "out of memory");
-    int n = cb_certs_load(path, sk, err);
-    X509 *x;
-    while (n > 0 && (x = sk_X509_shift(sk)) != NULL)
-        if (ix_add(ix, x) < 0) {
-            X509_free(x);
-            n = cb_err_set(err, EX_OSERR, "out of memory");
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
+    int c = getc(fp), n = 0, rc = 0;
+    if (c == 0x30) {
+        /* One DER certificate. */
+        ungetc(c, fp);
+        unsigned char *buf = malloc(1 << 20);
+        size_t len = buf ? fread(buf, 1, 1 << 20, fp) : 0;
+        if (buf == NULL)
+            rc = cb_err_set(err, EX_OSERR, "out of memory");
+        else if ((rc = ix_add_der(ix, buf, len, err)) == 0)
+            n = 1;
+        else if (rc > 0)
+            rc = 0;
+        free(buf);
+    } else if (c != EOF) {
+        ungetc(c, fp);
+        cb_pem_scanner sc;
+        cb_pem_block blk;
+        cb_pem_scanner_init(&sc, fp);
+        while (rc >= 0 && cb_pem_next(&sc, &blk) > 0) {
+            if (blk.error != NULL || !cb_pem_is_cert_label(blk.label))
+                continue;
+            int r = ix_add_der(ix, blk.der, blk.der_len, err);
+            if (r < 0)
+                rc = -1;
+            else if (r == 0)
+                n++;
         }
-    sk_X509_pop_free(sk, X509_free);
-    return n < 0 ? -1 : 0;
+        cb_pem_scanner_free(&sc);
+    }
+    fclose(fp);
+    if (rc < 0)
+        return -1;
+    if (n == 0)
+        return cb_err_set(err, EX_DATAERR, "%s: no certificate in the file", path);
+    return 0;
 }
 
 int cb_certindex_add_path(cb_certindex *ix, const char *path, cb_err *err)
@@ -329,9 +382,14 @@ X509 *cb_certindex_find(const cb_certindex *ix, const char *serial)
     cb_serial_normalize(serial, norm, sizeof norm);
     if (norm[0] == '\0' || ix->n == 0)
         return NULL;
-    ix_entry key = {norm, NULL};
+    ix_entry key = {norm, NULL, 0};
     ix_entry *e = bsearch(&key, ix->e, ix->n, sizeof *ix->e, ix_cmp);
-    return e ? e->x : NULL;
+    if (e == NULL)
+        return NULL;
+    const unsigned char *p = e->der;
+    X509 *x = d2i_X509(NULL, &p, (long)e->der_len);
+    ERR_clear_error();
+    return x;
 }
 
 void cb_certindex_free(cb_certindex *ix)
@@ -340,9 +398,11 @@ void cb_certindex_free(cb_certindex *ix)
         return;
     for (size_t i = 0; i < ix->n; i++) {
         free(ix->e[i].serial);
-        X509_free(ix->e[i].x);
+        free(ix->e[i].der);
     }
     free(ix->e);
+    if (ix->info_ready)
+        cb_certinfo_ctx_free(&ix->info);
     free(ix);
 }
 
@@ -515,14 +575,53 @@ static int add_ski(X509 *x, const EVP_MD *sha1)
 }
 
 /* Builds and signs a certificate; NULL with job failed or rejected. */
+/* Gives x the subjectPublicKeyInfo of from, copied as encoded: a renewal
+ * keeps the holder's key, and setting it from an EVP_PKEY would make
+ * OpenSSL 3.0 encode it again through its provider machinery, a sixth of
+ * the cost of a renewal. */
+static int copy_spki(X509 *x, const X509 *from)
+{
+    ASN1_OBJECT *alg;
+    const unsigned char *pk;
+    int pklen;
+    X509_ALGOR *pa;
+    if (!X509_PUBKEY_get0_param(&alg, &pk, &pklen, &pa, X509_get_X509_PUBKEY(from)) || pa == NULL)
+        return 0;
+    const ASN1_OBJECT *aobj;
+    int ptype;
+    const void *pval;
+    X509_ALGOR_get0(&aobj, &ptype, &pval, pa);
+    void *pv = NULL;
+    if (ptype == V_ASN1_OBJECT)
+        pv = OBJ_dup(pval);
+    else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+        pv = ASN1_STRING_dup(pval);
+    ASN1_OBJECT *o = OBJ_dup(aobj);
+    unsigned char *enc = OPENSSL_memdup(pk, (size_t)pklen);
+    if (o == NULL || enc == NULL || (pv == NULL && ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) ||
+        !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), o, ptype, pv, enc, pklen)) {
+        ASN1_OBJECT_free(o);
+        OPENSSL_free(enc);
+        if (ptype == V_ASN1_OBJECT)
+            ASN1_OBJECT_free(pv);
+        else
+            ASN1_STRING_free(pv);
+        return 0;
+    }
+    return 1;
+}
+
+/* The new certificate; its key is pub, or, for a renewal (pub NULL), the
+ * one of the certificate key_from. */
 static X509 *build(const cb_issue_ctx *ctx, cb_issue_job *job, const X509_NAME *subject,
-                   EVP_PKEY *pub, X509_EXTENSION *san, int64_t nb, int64_t na)
+                   EVP_PKEY *pub, const X509 *key_from, X509_EXTENSION *san, int64_t nb, int64_t na)
 {
     const cb_issuer *is = ctx->issuer;
     X509 *x = X509_new();
     if (x == NULL || !X509_set_version(x, X509_VERSION_3) || !set_random_serial(x) ||
         !X509_set_issuer_name(x, X509_get_subject_name(is->ca)) ||
-        !X509_set_subject_name(x, subject) || !X509_set_pubkey(x, pub) ||
+        !X509_set_subject_name(x, subject) ||
+        !(pub ? X509_set_pubkey(x, pub) : copy_spki(x, key_from)) ||
         !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) ||
         !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na))
         goto bad;
@@ -770,7 +869,7 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
         if (na <= ctx->now)
             reject(job, NULL, "the CA certificate has expired: nothing can be issued under it");
         else
-            x = build(ctx, job, sn, pub, san, ctx->now, na);
+            x = build(ctx, job, sn, pub, NULL, san, ctx->now, na);
     }
     X509_EXTENSION_free(san);
     X509_NAME_free(sn);
@@ -799,11 +898,13 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
     X509_REQ_free(req);
 }
 
+static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, X509 *old, const char *serial);
+
 static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
 {
     const cb_issue_cols *c = ctx->cols;
     const cb_record *r = job->rec;
-    char type[32], serial[128], rd[64];
+    char type[32], serial[128];
     fld(r, c->request_type, type, sizeof type);
     if (*type && strcmp(type, "renew") != 0) {
         reject(job, "request_type", "a '%s' request, not a renewal: use sign-batch %s", type,
@@ -826,6 +927,15 @@ static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
                serial);
         return;
     }
+    renew_from(ctx, job, old, serial);
+    X509_free(old);
+}
+
+static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, X509 *old, const char *serial)
+{
+    const cb_issue_cols *c = ctx->cols;
+    const cb_record *r = job->rec;
+    char rd[64];
     /* the ledger keeps the serial the way openssl prints it */
     serial_hex(X509_get0_serialNumber(old), job->old_serial, sizeof job->old_serial);
     EVP_PKEY *ca_pub = X509_get0_pubkey(ctx->issuer->ca);
@@ -879,7 +989,7 @@ static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
     }
     int idx = X509_get_ext_by_NID(old, NID_subject_alt_name, -1);
     X509_EXTENSION *san = idx >= 0 ? X509_get_ext(old, idx) : NULL;
-    X509 *x = build(ctx, job, X509_get_subject_name(old), X509_get0_pubkey(old), san, ctx->now,
+    X509 *x = build(ctx, job, X509_get_subject_name(old), NULL, old, san, ctx->now,
                     na);
     if (x != NULL && describe(ctx->issuer, job, x) < 0)
         fail(job, "cannot encode the certificate");

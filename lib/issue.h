@@ -53,7 +53,7 @@ size_t cb_certindex_count(const cb_certindex *ix);
 /* Sorts; call once after the last add, before lookups. */
 void cb_certindex_seal(cb_certindex *ix);
 /* The certificate with this serial (hex, any case, colons and leading
- * zeros ignored), or NULL. */
+ * zeros ignored), decoded for the caller, who frees it; or NULL. */
 X509 *cb_certindex_find(const cb_certindex *ix, const char *serial);
 void cb_certindex_free(cb_certindex *ix);
 
