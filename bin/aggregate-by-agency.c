@@ -20,6 +20,7 @@
 #include "date.h"
 #include "rejects.h"
 #include "run.h"
+#include "strmap.h"
 #include "vntext.h"
 
 enum mode { MODE_SUMMARY, MODE_DETAIL, MODE_SPLIT };
@@ -35,7 +36,8 @@ typedef struct agg {
     cb_run run;
     cb_rejects rejects;
     cb_agency_table *table;
-    cb_strcache *cache;
+    cb_strmap spelling_of;    /* an agency as typed -> its cleaned spelling */
+    cb_strmap key_of;         /* an agency as typed -> its grouping key */
     const cb_header *in_header;
     cb_header *out_header;
     int c_by, c_code, c_key, c_agency, c_province, c_rt, c_st, c_expiry, c_due, c_seq;
@@ -82,15 +84,19 @@ static void oom(void)
  * once per distinct value. */
 static void spelling_and_key(agg *g, const char *raw, const char **spelling, const char **key)
 {
-    if (cb_strcache_get(g->cache, raw, spelling, key))
+    *spelling = cb_strmap_get(&g->spelling_of, raw);
+    *key = cb_strmap_get(&g->key_of, raw);
+    if (*spelling && *key)
         return;
     char *clean = cb_text_clean(raw);
     char *k = g->c_by >= 0 ? cb_text_key(raw) : cb_agency_key(raw);
-    if (clean == NULL || k == NULL || cb_strcache_put(g->cache, raw, clean, k) < 0)
+    if (clean == NULL || k == NULL || cb_strmap_put(&g->spelling_of, raw, clean) < 0 ||
+        cb_strmap_put(&g->key_of, raw, k) < 0)
         oom();
     free(clean);
     free(k);
-    cb_strcache_get(g->cache, raw, spelling, key);
+    *spelling = cb_strmap_get(&g->spelling_of, raw);
+    *key = cb_strmap_get(&g->key_of, raw);
 }
 
 static int date_min(cb_date *slot, const char *s)
@@ -335,8 +341,8 @@ static int split(agg *g, const char *dir, FILE *manifest)
     static const char *const mcols[] = {"agency_key", "agency_code", "agency", "file", "records"};
     cb_csv_write_fields(&mw, mcols, 5);
     cb_agency **list = cb_agency_sorted(g->table);
-    cb_strcache *used = cb_strcache_new();
-    if (list == NULL || used == NULL)
+    cb_strmap used = {0};
+    if (list == NULL)
         oom();
     int rc = EX_OK;
     for (size_t i = 0; i < cb_agency_count(g->table); i++) {
@@ -347,12 +353,12 @@ static int split(agg *g, const char *dir, FILE *manifest)
         if (slug == NULL)
             oom();
         char name[200];
-        const char *x, *y;
         snprintf(name, sizeof name, "%s.csv", slug);
-        for (int k = 2; cb_strcache_get(used, name, &x, &y); k++)
+        for (int k = 2; cb_strmap_get(&used, name) != NULL; k++)
             snprintf(name, sizeof name, "%s-%d.csv", slug, k);
         free(slug);
-        cb_strcache_put(used, name, "", "");
+        if (cb_strmap_put(&used, name, "") < 0)
+            oom();
         size_t plen = strlen(dir) + strlen(name) + 2;
         char *path = malloc(plen);
         if (path == NULL)
@@ -384,7 +390,7 @@ static int split(agg *g, const char *dir, FILE *manifest)
         }
         free(path);
     }
-    cb_strcache_free(used);
+    cb_strmap_clear(&used);
     return rc;
 }
 
@@ -396,8 +402,8 @@ static int finish(agg *g, cb_csv_reader *r, int rc)
     g->table = NULL;
     if (g->spill_dir[0])
         rmdir(g->spill_dir);
-    cb_strcache_free(g->cache);
-    g->cache = NULL;
+    cb_strmap_clear(&g->spelling_of);
+    cb_strmap_clear(&g->key_of);
     cb_header_free(g->out_header);
     g->out_header = NULL;
     return rc;
@@ -451,8 +457,7 @@ int main(int argc, char **argv)
     g.in_header = cb_csv_reader_header(r);
     g.out_header = cb_header_copy(g.in_header);
     g.table = cb_agency_table_new(NULL);
-    g.cache = cb_strcache_new();
-    if (g.out_header == NULL || g.table == NULL || g.cache == NULL)
+    if (g.out_header == NULL || g.table == NULL)
         oom();
 
     int mcol[NSUMMARY];
@@ -557,7 +562,8 @@ int main(int argc, char **argv)
     if (strict && g.run.rejected > 0)
         rc = cb_exit_worst(rc, EX_DATAERR);
     cb_run_summary(&g.run);
-    cb_strcache_free(g.cache);
+    cb_strmap_clear(&g.spelling_of);
+    cb_strmap_clear(&g.key_of);
     cb_header_free(g.out_header);
     return rc;
 }

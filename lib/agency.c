@@ -1,5 +1,6 @@
 /* The per-agency table: see agency.h. */
 #include "agency.h"
+#include "strmap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,14 +21,6 @@ struct cb_agency_table {
     unsigned long clock;
     int open_spills;
 };
-
-static size_t hash_str(const char *s)
-{
-    size_t h = 1469598103934665603u;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211u;
-    return h;
-}
 
 cb_agency_table *cb_agency_table_new(const char *spill_dir)
 {
@@ -83,7 +76,7 @@ static int grow(cb_agency_table *t)
         cb_agency *a = t->slots[i];
         if (a == NULL)
             continue;
-        size_t h = hash_str(a->key) & (n - 1);
+        size_t h = (size_t)cb_str_hash(a->key) & (n - 1);
         while (slots[h])
             h = (h + 1) & (n - 1);
         slots[h] = a;
@@ -96,7 +89,7 @@ static int grow(cb_agency_table *t)
 
 cb_agency *cb_agency_get(cb_agency_table *t, const char *key, const char *code)
 {
-    size_t h = hash_str(key) & (t->nslots - 1);
+    size_t h = (size_t)cb_str_hash(key) & (t->nslots - 1);
     while (t->slots[h]) {
         if (strcmp(t->slots[h]->key, key) == 0)
             return t->slots[h];
@@ -295,88 +288,4 @@ cb_agency **cb_agency_sorted(cb_agency_table *t)
             t->sorted[k++] = t->slots[i];
     qsort(t->sorted, k, sizeof *t->sorted, by_key);
     return t->sorted;
-}
-
-typedef struct strcache_entry {
-    char *raw, *a, *b;
-} strcache_entry;
-
-struct cb_strcache {
-    strcache_entry *slots;
-    size_t nslots, n;
-};
-
-cb_strcache *cb_strcache_new(void)
-{
-    cb_strcache *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    c->nslots = 256;
-    c->slots = calloc(c->nslots, sizeof *c->slots);
-    if (c->slots == NULL) {
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-void cb_strcache_free(cb_strcache *c)
-{
-    if (c == NULL)
-        return;
-    for (size_t i = 0; i < c->nslots; i++) {
-        free(c->slots[i].raw);
-        free(c->slots[i].a);
-        free(c->slots[i].b);
-    }
-    free(c->slots);
-    free(c);
-}
-
-int cb_strcache_get(const cb_strcache *c, const char *raw, const char **a, const char **b)
-{
-    size_t h = hash_str(raw) & (c->nslots - 1);
-    while (c->slots[h].raw) {
-        if (strcmp(c->slots[h].raw, raw) == 0) {
-            *a = c->slots[h].a;
-            *b = c->slots[h].b;
-            return 1;
-        }
-        h = (h + 1) & (c->nslots - 1);
-    }
-    return 0;
-}
-
-int cb_strcache_put(cb_strcache *c, const char *raw, const char *a, const char *b)
-{
-    if ((c->n + 1) * 2 > c->nslots) {
-        size_t n = c->nslots * 2;
-        strcache_entry *slots = calloc(n, sizeof *slots);
-        if (slots == NULL)
-            return -1;
-        for (size_t i = 0; i < c->nslots; i++) {
-            if (c->slots[i].raw == NULL)
-                continue;
-            size_t h = hash_str(c->slots[i].raw) & (n - 1);
-            while (slots[h].raw)
-                h = (h + 1) & (n - 1);
-            slots[h] = c->slots[i];
-        }
-        free(c->slots);
-        c->slots = slots;
-        c->nslots = n;
-    }
-    size_t h = hash_str(raw) & (c->nslots - 1);
-    while (c->slots[h].raw)
-        h = (h + 1) & (c->nslots - 1);
-    strcache_entry e = {strdup(raw), strdup(a), strdup(b)};
-    if (!e.raw || !e.a || !e.b) {
-        free(e.raw);
-        free(e.a);
-        free(e.b);
-        return -1;
-    }
-    c->slots[h] = e;
-    c->n++;
-    return 0;
 }

@@ -64,16 +64,6 @@ int cb_agency_spill_close(cb_agency *a, cb_err *err);
 
 size_t cb_agency_count(const cb_agency_table *t);
 
-/* A map from a raw value (an agency as typed) to what was computed from it
- * once (its cleaned spelling and grouping key): the normalisation costs
- * far more than a lookup, and a province has few spellings. */
-typedef struct cb_strcache cb_strcache;
-cb_strcache *cb_strcache_new(void);
-void cb_strcache_free(cb_strcache *c);
-/* Returns 1 and the stored pair when raw is known, else 0. */
-int cb_strcache_get(const cb_strcache *c, const char *raw, const char **a, const char **b);
-/* Stores copies of a and b under raw. */
-int cb_strcache_put(cb_strcache *c, const char *raw, const char *a, const char *b);
 /* The agencies sorted by key (valid until the next cb_agency_get). */
 cb_agency **cb_agency_sorted(cb_agency_table *t);
 

@@ -1,6 +1,7 @@
 /* Fast certificate reading, CRL sets and trust checks: see certinfo.h. */
 #include "certinfo.h"
 #include "date.h"
+#include "strmap.h"
 
 #include <openssl/asn1t.h>
 #include <openssl/err.h>
@@ -260,14 +261,6 @@ struct cb_crlset {
     STACK_OF(X509_CRL) *crls;
 };
 
-static size_t hash_str(const char *s)
-{
-    size_t h = 1469598103934665603u;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211u;
-    return h;
-}
-
 cb_crlset *cb_crlset_new(void)
 {
     cb_crlset *set = calloc(1, sizeof *set);
@@ -308,7 +301,7 @@ static int crlset_grow(cb_crlset *set)
     for (size_t i = 0; i < set->nslots; i++) {
         for (crl_entry *e = set->slots[i], *next; e; e = next) {
             next = e->next;
-            size_t h = hash_str(e->serial) & (n - 1);
+            size_t h = (size_t)cb_str_hash(e->serial) & (n - 1);
             e->next = slots[h];
             slots[h] = e;
         }
@@ -373,7 +366,7 @@ int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *
             free(e);
             return cb_err_set(err, EX_OSERR, "out of memory");
         }
-        size_t h = hash_str(e->serial) & (set->nslots - 1);
+        size_t h = (size_t)cb_str_hash(e->serial) & (set->nslots - 1);
         e->next = set->slots[h];
         set->slots[h] = e;
         set->n++;
@@ -386,7 +379,7 @@ int cb_crlset_is_revoked(const cb_crlset *set, const char *serial_hex,
 {
     if (set == NULL || set->n == 0)
         return 0;
-    size_t h = hash_str(serial_hex) & (set->nslots - 1);
+    size_t h = (size_t)cb_str_hash(serial_hex) & (set->nslots - 1);
     X509 *x = NULL;
     int revoked = 0;
     for (crl_entry *e = set->slots[h]; e && !revoked; e = e->next) {

@@ -14,88 +14,6 @@
 #include "csvio.h"
 #include "issue.h"
 
-struct cb_strmap {
-    size_t n, cap;
-    char **keys;
-    char **vals;
-};
-typedef struct cb_strmap strmap;
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-const char *cb_strmap_get(const cb_strmap *m, const char *k)
-{
-    if (m->cap == 0)
-        return NULL;
-    for (size_t i = hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == NULL)
-            return NULL;
-        if (strcmp(m->keys[i], k) == 0)
-            return m->vals[i];
-    }
-}
-
-int cb_strmap_put(cb_strmap *m, const char *k, const char *v)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 1024;
-        char **nk = calloc(nc, sizeof *nk), **nv = calloc(nc, sizeof *nv);
-        if (nk == NULL || nv == NULL) {
-            free(nk);
-            free(nv);
-            return -1;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->keys[i] == NULL)
-                continue;
-            size_t j = hash(m->keys[i]) & (nc - 1);
-            while (nk[j] != NULL)
-                j = (j + 1) & (nc - 1);
-            nk[j] = m->keys[i];
-            nv[j] = m->vals[i];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = nk;
-        m->vals = nv;
-        m->cap = nc;
-    }
-    size_t i = hash(k) & (m->cap - 1);
-    while (m->keys[i] != NULL) {
-        if (strcmp(m->keys[i], k) == 0)
-            return 0;  /* the first one stays: it is the one issued first */
-        i = (i + 1) & (m->cap - 1);
-    }
-    char *kc = strdup(k), *vc = strdup(v);
-    if (kc == NULL || vc == NULL) {
-        free(kc);
-        free(vc);
-        return -1;
-    }
-    m->keys[i] = kc;
-    m->vals[i] = vc;
-    m->n++;
-    return 0;
-}
-
-static void map_free(strmap *m)
-{
-    if (m == NULL)
-        return;
-    for (size_t i = 0; i < m->cap; i++) {
-        free(m->keys[i]);
-        free(m->vals[i]);
-    }
-    free(m->keys);
-    free(m->vals);
-}
-
 static const char *const columns[] = {"request_id", "subject",   "request_type", "old_serial",
                                       "serial",     "not_after", "sha256",       "issued_at"};
 static const char *const order[] = {"request_id", "request_type", "old_serial", "serial",
@@ -107,9 +25,9 @@ struct cb_ledger {
     FILE *fp;
     cb_csv_writer w;
     size_t count;
-    strmap by_request;   /* request_id -> serial */
-    strmap renewed;      /* old serial -> request_id */
-    strmap from_renewal; /* serial made by a renewal -> request_id */
+    cb_strmap by_request;   /* request_id -> serial */
+    cb_strmap renewed;      /* old serial -> request_id */
+    cb_strmap from_renewal; /* serial made by a renewal -> request_id */
 };
 
 static int remember(cb_ledger *l, const char *rid, const char *type, const char *old,
@@ -198,23 +116,13 @@ static void ledger_free(cb_ledger *l)
         fclose(l->fp);
     else if (l->fd >= 0)
         close(l->fd);
-    map_free(&l->by_request);
-    map_free(&l->renewed);
-    map_free(&l->from_renewal);
+    cb_strmap_clear(&l->by_request);
+    cb_strmap_clear(&l->renewed);
+    cb_strmap_clear(&l->from_renewal);
     free(l->path);
     free(l);
 }
 
-cb_strmap *cb_strmap_new(void)
-{
-    return calloc(1, sizeof(cb_strmap));
-}
-
-void cb_strmap_free(cb_strmap *m)
-{
-    map_free(m);
-    free(m);
-}
 
 cb_ledger *cb_ledger_open(const char *path, cb_err *err)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "cb_err.h"
+#include "strmap.h"
 
 typedef struct cb_ledger cb_ledger;
 
@@ -41,13 +42,5 @@ int cb_ledger_sync(cb_ledger *l, cb_err *err);
 /* Syncs, unlocks and frees; returns what the sync returned. */
 int cb_ledger_close(cb_ledger *l, cb_err *err);
 
-/* A string-to-string map that only grows, for the sets a run keeps
- * (request ids seen, old serials taken). cb_strmap_put keeps the first
- * value of a key; it returns -1 when out of memory. */
-typedef struct cb_strmap cb_strmap;
-cb_strmap *cb_strmap_new(void);
-const char *cb_strmap_get(const cb_strmap *m, const char *key);
-int cb_strmap_put(cb_strmap *m, const char *key, const char *value);
-void cb_strmap_free(cb_strmap *m);
 
 #endif

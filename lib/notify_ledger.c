@@ -1,6 +1,6 @@
 /* The sent-notices ledger: see notify_ledger.h. Rows are kept in file order
- * so the file only grows at the end; lookups go through an open-addressing
- * hash of "recipient (lower case) US event key". */
+ * so the file only grows at the end; lookups go through a map of
+ * "recipient (lower case) US event key". */
 #include "notify_ledger.h"
 
 #include <ctype.h>
@@ -12,6 +12,7 @@
 
 #include "atomic.h"
 #include "csvio.h"
+#include "strmap.h"
 
 struct row {
     char *recipient, *key, *sent_at;
@@ -21,8 +22,7 @@ struct cb_notify_ledger {
     char *path;
     struct row *rows;
     size_t n, cap;
-    char **slots;        /* hash set of joined keys */
-    size_t nslots;
+    cb_strmap sent;      /* joined keys of the rows */
     int dirty;
 };
 
@@ -37,44 +37,6 @@ static char *join_key(const char *recipient, const char *key)
     s[a] = '\x1f';
     memcpy(s + a + 1, key, b + 1);
     return s;
-}
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static int set_insert(cb_notify_ledger *l, char *k)
-{
-    if ((l->n + 1) * 2 > l->nslots) {
-        size_t ns = l->nslots ? l->nslots * 2 : 1024;
-        char **s = calloc(ns, sizeof *s);
-        if (s == NULL)
-            return -1;
-        for (size_t i = 0; i < l->nslots; i++)
-            if (l->slots[i] != NULL) {
-                size_t j = hash(l->slots[i]) & (ns - 1);
-                while (s[j] != NULL)
-                    j = (j + 1) & (ns - 1);
-                s[j] = l->slots[i];
-            }
-        free(l->slots);
-        l->slots = s;
-        l->nslots = ns;
-    }
-    size_t j = hash(k) & (l->nslots - 1);
-    while (l->slots[j] != NULL) {
-        if (strcmp(l->slots[j], k) == 0) {
-            free(k);
-            return 0;
-        }
-        j = (j + 1) & (l->nslots - 1);
-    }
-    l->slots[j] = k;
-    return 0;
 }
 
 static int add_row(cb_notify_ledger *l, const char *recipient, const char *key, const char *sent_at)
@@ -92,11 +54,13 @@ static int add_row(cb_notify_ledger *l, const char *recipient, const char *key, 
     r->key = strdup(key);
     r->sent_at = strdup(sent_at);
     char *k = join_key(recipient, key);
-    if (r->recipient == NULL || r->key == NULL || r->sent_at == NULL || k == NULL || set_insert(l, k) < 0) {
+    int bad = r->recipient == NULL || r->key == NULL || r->sent_at == NULL || k == NULL ||
+              cb_strmap_put(&l->sent, k, "") < 0;
+    free(k);
+    if (bad) {
         free(r->recipient);
         free(r->key);
         free(r->sent_at);
-        free(k);
         return -1;
     }
     l->n++;
@@ -156,20 +120,10 @@ fail:
 
 int cb_notify_ledger_has(const cb_notify_ledger *l, const char *recipient, const char *event_key)
 {
-    if (l->nslots == 0)
-        return 0;
     char *k = join_key(recipient, event_key);
     if (k == NULL)
         return 0;
-    size_t j = hash(k) & (l->nslots - 1);
-    int found = 0;
-    while (l->slots[j] != NULL) {
-        if (strcmp(l->slots[j], k) == 0) {
-            found = 1;
-            break;
-        }
-        j = (j + 1) & (l->nslots - 1);
-    }
+    int found = cb_strmap_get(&l->sent, k) != NULL;
     free(k);
     return found;
 }
@@ -221,9 +175,7 @@ void cb_notify_ledger_free(cb_notify_ledger *l)
         free(l->rows[i].key);
         free(l->rows[i].sent_at);
     }
-    for (size_t i = 0; i < l->nslots; i++)
-        free(l->slots[i]);
-    free(l->slots);
+    cb_strmap_clear(&l->sent);
     free(l->rows);
     free(l->path);
     free(l);

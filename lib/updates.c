@@ -3,6 +3,7 @@
  * certificate and e-mail+name); the certificates stream through one at a
  * time. */
 #include "updates.h"
+#include "strmap.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -324,6 +325,7 @@ static char *email_key(const char *s)
 }
 
 /* ---- A small string-keyed hash index ----------------------------------- */
+/* Keys to positions in the request table (cb_strmap holds strings). */
 
 typedef struct slot {
     char *key;
@@ -335,17 +337,9 @@ typedef struct strmap {
     size_t cap, n;
 } strmap;
 
-static uint64_t hash_str(const char *k)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *k; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
-    return h;
-}
-
 static slot *map_slot(const strmap *m, const char *key)
 {
-    size_t i = (size_t)hash_str(key) & (m->cap - 1);
+    size_t i = (size_t)cb_str_hash(key) & (m->cap - 1);
     while (m->s[i].key != NULL && strcmp(m->s[i].key, key) != 0)
         i = (i + 1) & (m->cap - 1);
     return &m->s[i];
