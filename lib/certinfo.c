@@ -116,6 +116,38 @@ char *cb_asn1_int_hex(const ASN1_INTEGER *ai)
     return s;
 }
 
+char *cb_der_cert_serial(const unsigned char *der, size_t len)
+{
+    /* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
+     * OPTIONAL, serialNumber INTEGER, ... } ... }: two headers, perhaps
+     * the version, then the INTEGER, read with OpenSSL's DER primitives. */
+    const unsigned char *p = der, *end = der + len;
+    long l;
+    int tag, cls;
+    for (int level = 0; level < 2; level++) {
+        int r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+        if ((r & 0x80) || !(r & V_ASN1_CONSTRUCTED) || tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL)
+            return NULL;
+    }
+    const unsigned char *q = p;
+    int r = ASN1_get_object(&q, &l, &tag, &cls, end - p);
+    if (r & 0x80)
+        return NULL;
+    if (cls == V_ASN1_CONTEXT_SPECIFIC && tag == 0) {
+        if (l > end - q)
+            return NULL;
+        p = q + l;
+    }
+    ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &p, end - p);
+    if (ai == NULL) {
+        ERR_clear_error();
+        return NULL;
+    }
+    char *hex = cb_asn1_int_hex(ai);
+    ASN1_INTEGER_free(ai);
+    return hex;
+}
+
 /* The entry's value as UTF-8, whatever its ASN.1 string type. */
 static char *entry_utf8(X509_NAME_ENTRY *e)
 {

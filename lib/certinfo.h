@@ -45,6 +45,11 @@ void cb_cert_info_clear(cb_cert_info *ci);
  * Returns a malloc'ed string. */
 char *cb_asn1_int_hex(const ASN1_INTEGER *ai);
 
+/* The serial of a DER certificate, as cb_asn1_int_hex writes it, read
+ * without decoding the rest (for indexes of many certificates); NULL when
+ * the bytes are not a certificate's beginning. */
+char *cb_der_cert_serial(const unsigned char *der, size_t len);
+
 /* Revocation lists keyed by serial, for a fast "is it revoked?". */
 typedef struct cb_crlset cb_crlset;
 cb_crlset *cb_crlset_new(void);

@@ -202,8 +202,6 @@ typedef struct ix_entry {
 struct cb_certindex {
     size_t n, cap;
     ix_entry *e;
-    cb_certinfo_ctx info;
-    int info_ready;
 };
 
 cb_certindex *cb_certindex_new(void)
@@ -249,18 +247,12 @@ static int serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
  * -1 when out of memory. */
 static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb_err *err)
 {
-    if (!ix->info_ready) {
-        if (cb_certinfo_ctx_init(&ix->info, err) < 0)
-            return -1;
-        ix->info_ready = 1;
-    }
-    cb_cert_info ci;
-    cb_err ignored;
-    if (cb_cert_info_parse(&ix->info, der, len, &ci, &ignored) < 0)
+    char *serial = cb_der_cert_serial(der, len);
+    if (serial == NULL)
         return 1;
     char norm[128];
-    cb_serial_normalize(ci.serial ? ci.serial : "", norm, sizeof norm);
-    cb_cert_info_clear(&ci);
+    cb_serial_normalize(serial, norm, sizeof norm);
+    free(serial);
     if (ix->n == ix->cap) {
         size_t nc = ix->cap ? ix->cap * 2 : 256;
         ix_entry *ne = realloc(ix->e, nc * sizeof *ne);
@@ -401,8 +393,6 @@ void cb_certindex_free(cb_certindex *ix)
         free(ix->e[i].der);
     }
     free(ix->e);
-    if (ix->info_ready)
-        cb_certinfo_ctx_free(&ix->info);
     free(ix);
 }
 
