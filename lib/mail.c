@@ -3,6 +3,7 @@
  * data may enter a header and writes mbox and Maildir the way their readers
  * expect. */
 #include "mail.h"
+#include "vntext.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,38 +37,9 @@ void cb_mail_global_done(void)
 
 int cb_mail_address_ok(const char *s)
 {
-    size_t n = strlen(s);
-    const char *at = strrchr(s, '@');
-    if (n == 0 || n > 254 || at == NULL || at == s || at - s > 64)
-        return 0;
-    static const char atext[] = "!#$%&'*+/=?^_`{|}~-";
-    for (const char *p = s; p < at; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '.') {
-            if (p == s || p + 1 == at || p[1] == '.')
-                return 0;
-        } else if (!isalnum(c) && strchr(atext, c) == NULL) {
-            return 0;
-        }
-    }
-    int labels = 0;
-    const char *d = at + 1;
-    for (;;) {
-        const char *e = d;
-        while (*e && *e != '.')
-            e++;
-        size_t len = (size_t)(e - d);
-        if (len == 0 || len > 63 || d[0] == '-' || e[-1] == '-')
-            return 0;
-        for (const char *p = d; p < e; p++)
-            if (!isalnum((unsigned char)*p) && *p != '-')
-                return 0;
-        labels++;
-        if (*e == '\0')
-            break;
-        d = e + 1;
-    }
-    return labels >= 2;
+    /* The same addr-spec rule validate-form applies, without its official
+     * domain list: notify writes to whoever the records name. */
+    return cb_email_check(s, NULL);
 }
 
 /* Length of the valid UTF-8 sequence at s, or 0. */
