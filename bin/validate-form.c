@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     if ((forms = cb_forms_new(&fo, &err)) == NULL ||
         (certs != NULL && cb_forms_load_certs(forms, certs, &err) < 0) ||
         (ledger != NULL && cb_forms_load_ledger(forms, ledger, &err) < 0) ||
-        (rd = cb_csv_reader_open(argv + optind, argc - optind, 0, &err)) == NULL) {
+        (rd = cb_csv_reader_open_canon(argv + optind, argc - optind, 0, cb_forms_canonical, &err)) == NULL) {
         rc = fail(&err);
         goto done;
     }

@@ -24,6 +24,7 @@
 #define LIBCSV_FIELD_BEGUN 2
 
 struct cb_csv_reader {
+    cb_csv_canon_fn canon;    /* names two headers' columns alike, or NULL */
     char *const *files;
     int nfiles, file_idx;
     const char *name;
@@ -526,6 +527,15 @@ static int read_header(cb_csv_reader *r, cb_err *err)
             idx = cb_header_add(r->header, name);
         } else {
             idx = cb_header_find(r->header, name);
+            /* A later file may label a column differently (a Vietnamese
+             * label against a canonical name): the program says which
+             * names mean the same column. */
+            const char *want = (idx < 0 && r->canon) ? r->canon(name) : NULL;
+            for (size_t k = 0; want && idx < 0 && k < r->header->n; k++) {
+                const char *have = r->canon(r->header->names[k]);
+                if (have && strcmp(have, want) == 0)
+                    idx = (int)k;
+            }
             if (idx < 0) {
                 cb_err_set(err, EX_DATAERR, "%s: column '%s' is not in the header of %s",
                            r->name, name, r->files[0]);
@@ -541,6 +551,12 @@ static int read_header(cb_csv_reader *r, cb_err *err)
 
 cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, cb_err *err)
 {
+    return cb_csv_reader_open_canon(files, nfiles, limit, NULL, err);
+}
+
+cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t limit,
+                                        cb_csv_canon_fn canon, cb_err *err)
+{
     cb_csv_reader *r = calloc(1, sizeof *r);
     if (r == NULL || (r->buf = malloc(IOBUF)) == NULL) {
         free(r);
@@ -549,6 +565,7 @@ cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, 
     }
     r->files = files;
     r->nfiles = nfiles;
+    r->canon = canon;
     r->limit = limit ? limit : CB_CSV_DEFAULT_LIMIT;
     if (open_file(r, err) < 0 || read_header(r, err) < 0) {
         cb_csv_reader_close(r);

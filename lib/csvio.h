@@ -34,6 +34,13 @@ typedef struct cb_csv_reader cb_csv_reader;
  * unreadable header EX_DATAERR. limit bounds a record's size in bytes (0 for
  * CB_CSV_DEFAULT_LIMIT). */
 cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, cb_err *err);
+/* Like cb_csv_reader_open; a later file's column whose name is not in the
+ * first header is mapped to the first header's column with the same
+ * canon() (NULL from canon: no match), e.g. a form's Vietnamese label and
+ * its canonical name. */
+typedef const char *(*cb_csv_canon_fn)(const char *name);
+cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t limit,
+                                        cb_csv_canon_fn canon, cb_err *err);
 void cb_csv_reader_close(cb_csv_reader *r);
 
 /* The header of the stream (the first file's), as written in the file. */

@@ -61,4 +61,12 @@ exit_is 65 "two columns meaning full_name stop the run (exit 65)" validate-form 
 like "$(cat "$T/.err")" "twice.csv:1: columns 'full_name' and 'Họ và tên' both mean full_name" \
      "the message names both columns and the line"
 
+# Two files, one with canonical names, one exported from Excel with the
+# Vietnamese labels (BOM, CRLF): the second is read onto the first's columns.
+printf 'request_id,form,full_name\nA1,03,Nguyễn Văn An\n' >"$T/first.csv"
+printf '\357\273\277Mã hồ sơ,Mẫu,Họ và tên\r\nB2,03,Trần Thị Bình\r\n' >"$T/second.csv"
+validate-form -q --as-of 2026-11-23 --rejects "$T/two-rej.csv" "$T/first.csv" "$T/second.csv" >/dev/null
+is "$(mlr --icsv --onidx --ofs : cut -o -f request_id,full_name "$T/two-rej.csv" | tr '\n' ' ')" \
+   "A1:Nguyễn Văn An B2:Trần Thị Bình " "a second file with Vietnamese labels maps onto the first file's columns"
+
 done_testing
