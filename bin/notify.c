@@ -399,36 +399,36 @@ static int process(struct ctx *c, cb_record *rec, cb_err *err)
 }
 
 /* Where a template NAME is: $CB_TEMPLATES, next to the program
- * (bin/../templates, so a checkout works), then the installed data. */
+ * (bin/../templates, so a checkout works; bin/../share/certbatch/templates,
+ * so an install under any prefix works), then the data directory the
+ * program was built for. */
 static char *find_template(const char *name)
 {
     if (strchr(name, '/') != NULL || access(name, R_OK) == 0)
         return strdup(name);
     char exe[PATH_MAX], path[PATH_MAX + 64];
-    const char *dirs[3] = {getenv("CB_TEMPLATES"), NULL, CB_DATADIR "/templates"};
+    char *near[2] = {NULL, NULL};
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *exedir = NULL;
     if (n > 0) {
         exe[n] = '\0';
-        exedir = strdup(dirname(exe));
-        if (exedir != NULL) {
-            snprintf(path, sizeof path, "%s/../templates", exedir);
-            free(exedir);
-            exedir = strdup(path);
-            dirs[1] = exedir;
-        }
+        const char *dir = dirname(exe);
+        snprintf(path, sizeof path, "%s/../templates", dir);
+        near[0] = strdup(path);
+        snprintf(path, sizeof path, "%s/../share/certbatch/templates", dir);
+        near[1] = strdup(path);
     }
-    for (int i = 0; i < 3; i++) {
+    const char *dirs[4] = {getenv("CB_TEMPLATES"), near[0], near[1], CB_DATADIR "/templates"};
+    char *found = NULL;
+    for (int i = 0; i < 4 && found == NULL; i++) {
         if (dirs[i] == NULL || *dirs[i] == '\0')
             continue;
         snprintf(path, sizeof path, "%s/%s.txt", dirs[i], name);
-        if (access(path, R_OK) == 0) {
-            free(exedir);
-            return strdup(path);
-        }
+        if (access(path, R_OK) == 0)
+            found = strdup(path);
     }
-    free(exedir);
-    return NULL;
+    free(near[0]);
+    free(near[1]);
+    return found;
 }
 
 static int need_col(const cb_header *h, const char *name, const char *opt, cb_err *err)
