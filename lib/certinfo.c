@@ -148,6 +148,69 @@ char *cb_der_cert_serial(const unsigned char *der, size_t len)
     return hex;
 }
 
+/* The next DER element at *p (before end): its start and whole length;
+ * *p moves past it. With inside, *p moves into it instead. */
+static int der_next(const unsigned char **p, const unsigned char *end, int *tag, int *cls,
+                    const unsigned char **start, size_t *total, int inside)
+{
+    const unsigned char *q = *p;
+    long l;
+    if (*p >= end)
+        return -1;
+    int r = ASN1_get_object(&q, &l, tag, cls, end - *p);
+    /* 0x80: error; 0x01: indefinite length, which DER never uses. */
+    if ((r & 0x80) || (r & 0x01) || l > end - q)
+        return -1;
+    *start = *p;
+    *total = (size_t)(q - *p) + (size_t)l;
+    *p = inside ? q : q + l;
+    return 0;
+}
+
+int cb_cert_slice(const unsigned char *der, size_t len, cb_cert_slices *s)
+{
+    const unsigned char *p = der, *end = der + len, *st, *tend;
+    size_t tl;
+    int tag, cls;
+    memset(s, 0, sizeof *s);
+    if (der_next(&p, end, &tag, &cls, &st, &tl, 1) < 0 || tag != V_ASN1_SEQUENCE)
+        return -1;
+    end = st + tl;
+    if (der_next(&p, end, &tag, &cls, &s->tbs, &s->tbs_len, 1) < 0 || tag != V_ASN1_SEQUENCE)
+        return -1;
+    tend = s->tbs + s->tbs_len;
+    if (der_next(&p, tend, &tag, &cls, &st, &tl, 0) < 0)
+        return -1;
+    if (cls == V_ASN1_CONTEXT_SPECIFIC && tag == 0 &&   /* [0] version */
+        der_next(&p, tend, &tag, &cls, &st, &tl, 0) < 0)
+        return -1;
+    if (tag != V_ASN1_INTEGER || cls != V_ASN1_UNIVERSAL)
+        return -1;
+    s->serial = st;
+    s->serial_len = tl;
+    if (der_next(&p, tend, &tag, &cls, &s->tbs_sig_alg, &s->tbs_sig_alg_len, 0) < 0 ||
+        der_next(&p, tend, &tag, &cls, &s->issuer, &s->issuer_len, 0) < 0 ||
+        der_next(&p, tend, &tag, &cls, &s->validity, &s->validity_len, 0) < 0 ||
+        der_next(&p, tend, &tag, &cls, &s->subject, &s->subject_len, 0) < 0 ||
+        der_next(&p, tend, &tag, &cls, &s->spki, &s->spki_len, 0) < 0)
+        return -1;
+    while (p < tend) {   /* issuerUniqueID [1], subjectUniqueID [2], extensions [3] */
+        if (der_next(&p, tend, &tag, &cls, &st, &tl, 0) < 0)
+            return -1;
+        if (cls == V_ASN1_CONTEXT_SPECIFIC && tag == 3) {
+            const unsigned char *q = st;
+            if (der_next(&q, st + tl, &tag, &cls, &st, &tl, 1) < 0 ||
+                der_next(&q, st + tl, &tag, &cls, &s->exts, &s->exts_len, 0) < 0)
+                return -1;
+        }
+    }
+    p = tend;
+    if (der_next(&p, end, &tag, &cls, &s->sig_alg, &s->sig_alg_len, 0) < 0 ||
+        der_next(&p, end, &tag, &cls, &s->sig, &s->sig_len, 0) < 0 || tag != V_ASN1_BIT_STRING)
+        return -1;
+    return 0;
+}
+
 /* The entry's value as UTF-8, whatever its ASN.1 string type. */
 static char *entry_utf8(X509_NAME_ENTRY *e)
 {

@@ -50,6 +50,21 @@ char *cb_asn1_int_hex(const ASN1_INTEGER *ai);
  * the bytes are not a certificate's beginning. */
 char *cb_der_cert_serial(const unsigned char *der, size_t len);
 
+/* The DER elements of a certificate, located without decoding them, so a
+ * program can decode just the parts it needs (OpenSSL 3.0's d2i_X509 also
+ * decodes the public key, the costly part). Each pointer is into der, with
+ * the element's whole length (header included). */
+typedef struct cb_cert_slices {
+    const unsigned char *tbs, *tbs_sig_alg, *serial, *issuer, *validity, *subject, *spki;
+    const unsigned char *exts;       /* the SEQUENCE inside [3], or NULL */
+    const unsigned char *sig_alg, *sig;
+    size_t tbs_len, tbs_sig_alg_len, serial_len, issuer_len, validity_len, subject_len,
+        spki_len, exts_len, sig_alg_len, sig_len;
+} cb_cert_slices;
+
+/* 0, or -1 when der is not a DER certificate. */
+int cb_cert_slice(const unsigned char *der, size_t len, cb_cert_slices *s);
+
 /* Revocation lists keyed by serial, for a fast "is it revoked?". */
 typedef struct cb_crlset cb_crlset;
 cb_crlset *cb_crlset_new(void);

@@ -368,20 +368,20 @@ void cb_certindex_seal(cb_certindex *ix)
         qsort(ix->e, ix->n, sizeof *ix->e, ix_cmp);
 }
 
-X509 *cb_certindex_find(const cb_certindex *ix, const char *serial)
+int cb_certindex_find_der(const cb_certindex *ix, const char *serial, const unsigned char **der,
+                          size_t *len)
 {
     char norm[128];
     cb_serial_normalize(serial, norm, sizeof norm);
     if (norm[0] == '\0' || ix->n == 0)
-        return NULL;
+        return 0;
     ix_entry key = {norm, NULL, 0};
     ix_entry *e = bsearch(&key, ix->e, ix->n, sizeof *ix->e, ix_cmp);
     if (e == NULL)
-        return NULL;
-    const unsigned char *p = e->der;
-    X509 *x = d2i_X509(NULL, &p, (long)e->der_len);
-    ERR_clear_error();
-    return x;
+        return 0;
+    *der = e->der;
+    *len = e->der_len;
+    return 1;
 }
 
 void cb_certindex_free(cb_certindex *ix)
@@ -565,18 +565,12 @@ static int add_ski(X509 *x, const EVP_MD *sha1)
 }
 
 /* Builds and signs a certificate; NULL with job failed or rejected. */
-/* Gives x the subjectPublicKeyInfo of from, copied as encoded: a renewal
- * keeps the holder's key, and setting it from an EVP_PKEY would make
- * OpenSSL 3.0 encode it again through its provider machinery, a sixth of
- * the cost of a renewal. */
-static int copy_spki(X509 *x, const X509 *from)
+/* Gives x a subjectPublicKeyInfo copied as encoded (algorithm and key
+ * bits): a renewal keeps the holder's key, and going through an EVP_PKEY
+ * would make OpenSSL 3.0 decode and encode it again through its provider
+ * machinery, a third of the cost of a renewal. */
+static int copy_spki(X509 *x, const X509_ALGOR *pa, const unsigned char *pk, int pklen)
 {
-    ASN1_OBJECT *alg;
-    const unsigned char *pk;
-    int pklen;
-    X509_ALGOR *pa;
-    if (!X509_PUBKEY_get0_param(&alg, &pk, &pklen, &pa, X509_get_X509_PUBKEY(from)) || pa == NULL)
-        return 0;
     const ASN1_OBJECT *aobj;
     int ptype;
     const void *pval;
@@ -601,17 +595,116 @@ static int copy_spki(X509 *x, const X509 *from)
     return 1;
 }
 
+/* What a renewal needs of the old certificate, decoded piece by piece from
+ * its DER: everything but its public key, which is only copied. */
+typedef struct old_cert {
+    cb_cert_slices s;
+    X509_NAME *subject;
+    X509_VAL *validity;
+    STACK_OF(X509_EXTENSION) *exts;
+    X509_ALGOR *key_alg;
+    ASN1_BIT_STRING *key_bits;
+    char *serial;
+} old_cert;
+
+static void old_cert_free(old_cert *o)
+{
+    X509_NAME_free(o->subject);
+    X509_VAL_free(o->validity);
+    sk_X509_EXTENSION_pop_free(o->exts, X509_EXTENSION_free);
+    X509_ALGOR_free(o->key_alg);
+    ASN1_BIT_STRING_free(o->key_bits);
+    free(o->serial);
+    memset(o, 0, sizeof *o);
+}
+
+static int old_cert_read(old_cert *o, const unsigned char *der, size_t len)
+{
+    memset(o, 0, sizeof *o);
+    if (cb_cert_slice(der, len, &o->s) < 0)
+        return -1;
+    const unsigned char *p = o->s.subject;
+    o->subject = d2i_X509_NAME(NULL, &p, (long)o->s.subject_len);
+    p = o->s.validity;
+    o->validity = d2i_X509_VAL(NULL, &p, (long)o->s.validity_len);
+    if (o->s.exts != NULL) {
+        p = o->s.exts;
+        o->exts = d2i_X509_EXTENSIONS(NULL, &p, (long)o->s.exts_len);
+    }
+    /* SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier, BIT STRING } */
+    p = o->s.spki;
+    long l;
+    int tag, cls;
+    int r = ASN1_get_object(&p, &l, &tag, &cls, (long)o->s.spki_len);
+    if (!(r & 0x80) && tag == V_ASN1_SEQUENCE) {
+        const unsigned char *end = p + l;
+        o->key_alg = d2i_X509_ALGOR(NULL, &p, end - p);
+        if (o->key_alg != NULL)
+            o->key_bits = d2i_ASN1_BIT_STRING(NULL, &p, end - p);
+    }
+    o->serial = cb_der_cert_serial(der, len);
+    ERR_clear_error();
+    if (o->subject == NULL || o->validity == NULL || (o->s.exts && o->exts == NULL) ||
+        o->key_bits == NULL || o->serial == NULL) {
+        old_cert_free(o);
+        return -1;
+    }
+    return 0;
+}
+
+/* Was the old certificate issued and signed by this CA? Its issuer must be
+ * the CA's subject and its signature verify with the CA's key over the
+ * signed bytes as they are. */
+static int old_cert_from_ca(const cb_issuer *is, const old_cert *o, const unsigned char *der,
+                            size_t len)
+{
+    unsigned char *ca_name = NULL;
+    int n = i2d_X509_NAME(X509_get_subject_name(is->ca), &ca_name);
+    int same = n > 0 && (size_t)n == o->s.issuer_len && memcmp(ca_name, o->s.issuer, (size_t)n) == 0;
+    OPENSSL_free(ca_name);
+    if (!same || o->s.sig_alg_len != o->s.tbs_sig_alg_len ||
+        memcmp(o->s.sig_alg, o->s.tbs_sig_alg, o->s.sig_alg_len) != 0)
+        return 0;
+    EVP_PKEY *ca_pub = X509_get0_pubkey(is->ca);
+    const unsigned char *p = o->s.sig_alg;
+    X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, (long)o->s.sig_alg_len);
+    p = o->s.sig;
+    ASN1_BIT_STRING *sig = d2i_ASN1_BIT_STRING(NULL, &p, (long)o->s.sig_len);
+    int mdnid = NID_undef, pknid, ok = 0;
+    if (alg != NULL && sig != NULL && ca_pub != NULL &&
+        OBJ_find_sigid_algs(OBJ_obj2nid(alg->algorithm), &mdnid, &pknid) && mdnid != NID_undef) {
+        EVP_MD_CTX *mc = EVP_MD_CTX_new();
+        ok = mc != NULL &&
+             EVP_DigestVerifyInit_ex(mc, NULL, OBJ_nid2sn(mdnid), NULL, NULL, ca_pub, NULL) == 1 &&
+             EVP_DigestVerify(mc, sig->data, (size_t)sig->length, o->s.tbs, o->s.tbs_len) == 1;
+        EVP_MD_CTX_free(mc);
+    } else if (alg != NULL && sig != NULL && ca_pub != NULL) {
+        /* An algorithm with parameters of its own (RSA-PSS): let X509_verify
+         * read them from the whole certificate. */
+        p = der;
+        X509 *x = d2i_X509(NULL, &p, (long)len);
+        ok = x != NULL && X509_verify(x, ca_pub) == 1;
+        X509_free(x);
+    }
+    X509_ALGOR_free(alg);
+    ASN1_BIT_STRING_free(sig);
+    ERR_clear_error();
+    return ok;
+}
+
 /* The new certificate; its key is pub, or, for a renewal (pub NULL), the
- * one of the certificate key_from. */
+ * one of the old certificate key_from. */
 static X509 *build(const cb_issue_ctx *ctx, cb_issue_job *job, const X509_NAME *subject,
-                   EVP_PKEY *pub, const X509 *key_from, X509_EXTENSION *san, int64_t nb, int64_t na)
+                   EVP_PKEY *pub, const old_cert *key_from, X509_EXTENSION *san, int64_t nb, int64_t na)
 {
     const cb_issuer *is = ctx->issuer;
     X509 *x = X509_new();
     if (x == NULL || !X509_set_version(x, X509_VERSION_3) || !set_random_serial(x) ||
         !X509_set_issuer_name(x, X509_get_subject_name(is->ca)) ||
         !X509_set_subject_name(x, subject) ||
-        !(pub ? X509_set_pubkey(x, pub) : copy_spki(x, key_from)) ||
+        !(pub ? X509_set_pubkey(x, pub)
+              : copy_spki(x, key_from->key_alg, ASN1_STRING_get0_data(key_from->key_bits),
+                          ASN1_STRING_length(key_from->key_bits))) ||
         !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) ||
         !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na))
         goto bad;
@@ -888,7 +981,8 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
     X509_REQ_free(req);
 }
 
-static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, X509 *old, const char *serial);
+static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, const unsigned char *der,
+                       size_t len, const char *serial);
 
 static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
 {
@@ -911,31 +1005,43 @@ static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
         reject(job, "old_serial", "'%s' is not a hexadecimal serial number", serial);
         return;
     }
-    X509 *old = cb_certindex_find(ctx->old, serial);
-    if (old == NULL) {
+    const unsigned char *der;
+    size_t len;
+    if (!cb_certindex_find_der(ctx->old, serial, &der, &len)) {
         reject(job, "old_serial", "no certificate with serial %s among the old certificates",
                serial);
         return;
     }
-    renew_from(ctx, job, old, serial);
-    X509_free(old);
+    renew_from(ctx, job, der, len, serial);
 }
 
-static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, X509 *old, const char *serial)
+static void renew_old(const cb_issue_ctx *ctx, cb_issue_job *job, const old_cert *old,
+                      const char *serial);
+
+static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, const unsigned char *der,
+                       size_t len, const char *serial)
+{
+    old_cert old;
+    if (old_cert_read(&old, der, len) < 0) {
+        reject(job, "old_serial", "the certificate %s cannot be read", serial);
+        return;
+    }
+    /* the ledger keeps the serial the way openssl prints it */
+    snprintf(job->old_serial, sizeof job->old_serial, "%s", old.serial);
+    if (!old_cert_from_ca(ctx->issuer, &old, der, len))
+        reject(job, "old_serial", "the certificate %s was not issued by this CA", serial);
+    else
+        renew_old(ctx, job, &old, serial);
+    old_cert_free(&old);
+}
+
+static void renew_old(const cb_issue_ctx *ctx, cb_issue_job *job, const old_cert *old,
+                      const char *serial)
 {
     const cb_issue_cols *c = ctx->cols;
     const cb_record *r = job->rec;
     char rd[64];
-    /* the ledger keeps the serial the way openssl prints it */
-    serial_hex(X509_get0_serialNumber(old), job->old_serial, sizeof job->old_serial);
-    EVP_PKEY *ca_pub = X509_get0_pubkey(ctx->issuer->ca);
-    if (X509_check_issued(ctx->issuer->ca, old) != X509_V_OK || ca_pub == NULL ||
-        X509_verify(old, ca_pub) != 1) {
-        ERR_clear_error();
-        reject(job, "old_serial", "the certificate %s was not issued by this CA", serial);
-        return;
-    }
-    int64_t old_na = cb_asn1_time_instant(X509_get0_notAfter(old));
+    int64_t old_na = cb_asn1_time_instant(old->validity->notAfter);
     if (old_na <= ctx->now) {
         reject(job, "old_serial", "the certificate %s has already expired; an expired "
                                   "certificate cannot be renewed, request a new one", serial);
@@ -977,10 +1083,9 @@ static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, X509 *old, co
                                   "the renewal would not extend it");
         return;
     }
-    int idx = X509_get_ext_by_NID(old, NID_subject_alt_name, -1);
-    X509_EXTENSION *san = idx >= 0 ? X509_get_ext(old, idx) : NULL;
-    X509 *x = build(ctx, job, X509_get_subject_name(old), NULL, old, san, ctx->now,
-                    na);
+    int idx = old->exts ? X509v3_get_ext_by_NID(old->exts, NID_subject_alt_name, -1) : -1;
+    X509_EXTENSION *san = idx >= 0 ? X509v3_get_ext(old->exts, idx) : NULL;
+    X509 *x = build(ctx, job, old->subject, NULL, old, san, ctx->now, na);
     if (x != NULL && describe(ctx->issuer, job, x) < 0)
         fail(job, "cannot encode the certificate");
     if (x != NULL && job->status == CB_JOB_TODO)

@@ -52,9 +52,10 @@ int cb_certindex_add_path(cb_certindex *ix, const char *path, cb_err *err);
 size_t cb_certindex_count(const cb_certindex *ix);
 /* Sorts; call once after the last add, before lookups. */
 void cb_certindex_seal(cb_certindex *ix);
-/* The certificate with this serial (hex, any case, colons and leading
- * zeros ignored), decoded for the caller, who frees it; or NULL. */
-X509 *cb_certindex_find(const cb_certindex *ix, const char *serial);
+/* The DER of the certificate with this serial (hex, any case, colons and
+ * leading zeros ignored), borrowed from the index: 1 when found, else 0. */
+int cb_certindex_find_der(const cb_certindex *ix, const char *serial, const unsigned char **der,
+                          size_t *len);
 void cb_certindex_free(cb_certindex *ix);
 
 /* Serial in canonical form: upper-case hex, no separators, leading zeros
