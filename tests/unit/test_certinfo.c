@@ -51,6 +51,27 @@ int main(void)
     ok(cb_der_cert_serial((const unsigned char *)"\x02\x01\x05", 3) == NULL,
        "bytes that are not a certificate have no serial");
 
+    /* The slices are the elements openssl's own decoder finds. */
+    cb_cert_slices sl;
+    ok(cb_cert_slice(b.der, b.der_len, &sl) == 0, "the certificate's elements are located");
+    const unsigned char *q = b.der;
+    X509 *x = d2i_X509(NULL, &q, (long)b.der_len);
+    unsigned char *enc = NULL;
+    int n = i2d_X509_NAME(X509_get_subject_name(x), &enc);
+    ok(n > 0 && (size_t)n == sl.subject_len && memcmp(enc, sl.subject, (size_t)n) == 0,
+       "the subject slice is the subject's DER");
+    OPENSSL_free(enc);
+    enc = NULL;
+    n = i2d_re_X509_tbs(x, &enc);
+    ok(n > 0 && (size_t)n == sl.tbs_len && memcmp(enc, sl.tbs, (size_t)n) == 0,
+       "the tbs slice is the signed part");
+    OPENSSL_free(enc);
+    ok(sl.exts != NULL && sl.sig_len > 256, "extensions and the signature are found");
+    ok(sl.sig_alg_len == sl.tbs_sig_alg_len && memcmp(sl.sig_alg, sl.tbs_sig_alg, sl.sig_alg_len) == 0,
+       "the outer and inner signature algorithms are the same bytes");
+    X509_free(x);
+    ok(cb_cert_slice(b.der, b.der_len - 10, &sl) < 0, "a certificate cut short has no slices");
+
     ASN1_INTEGER *zero = ASN1_INTEGER_new();
     ASN1_INTEGER_set(zero, 0);
     char *z = cb_asn1_int_hex(zero);
