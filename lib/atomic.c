@@ -175,3 +175,37 @@ void cb_output_abort(cb_output *o)
         fflush(o->fp);
     o->fp = NULL;
 }
+
+int cb_read_all(FILE *fp, unsigned char **data, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *b = malloc(cap);
+    if (b == NULL)
+        return -1;
+    for (;;) {
+        if (n + 1 >= cap) {
+            unsigned char *p = realloc(b, cap * 2);
+            if (p == NULL) {
+                free(b);
+                errno = ENOMEM;
+                return -1;
+            }
+            b = p;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        int e = errno;
+        free(b);
+        errno = e ? e : EIO;
+        return -1;
+    }
+    b[n] = '\0';
+    *data = b;
+    *len = n;
+    return 0;
+}

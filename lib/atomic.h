@@ -1,4 +1,4 @@
-/* Atomic file writes: the contract's "write a temporary file in the same
+/* Atomic file writes (and the one whole-stream read): the contract's "write a temporary file in the same
  * directory, fsync, rename", so a reader never sees half a file and a crash
  * leaves either the old file or the new one. */
 #ifndef CB_ATOMIC_H
@@ -42,5 +42,10 @@ int cb_output_open(cb_output *o, const char *path, mode_t mode, cb_err *err);
 /* Commits the file (or flushes stdout and checks for write errors). */
 int cb_output_close(cb_output *o, cb_err *err);
 void cb_output_abort(cb_output *o);
+
+/* Reads what remains of a stream into a malloc'ed buffer (a NUL is added
+ * after the len bytes, not counted). 0, or -1 with errno (ENOMEM, or the
+ * read error's). */
+int cb_read_all(FILE *fp, unsigned char **data, size_t *len);
 
 #endif

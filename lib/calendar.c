@@ -6,6 +6,9 @@
  * off built once and then read by a day index, so that add_workdays costs a
  * few array reads per day it walks. */
 #include "calendar.h"
+#include "atomic.h"
+
+#include <errno.h>
 
 #include <csv.h>
 #include <math.h>
@@ -747,36 +750,13 @@ int cb_calendar_load_file(cb_calendar *cal, const char *path, cb_err *err)
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         return cb_err_sys(err, EX_NOINPUT, "%s: cannot open holidays file", path);
-    size_t len = 0, cap = 8192;
-    char *buf = malloc(cap);
-    if (buf == NULL) {
-        fclose(fp);
-        return cb_err_set(err, EX_SOFTWARE, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (b == NULL) {
-                free(buf);
-                fclose(fp);
-                return cb_err_set(err, EX_SOFTWARE, "%s: out of memory", path);
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        cb_err_sys(err, EX_IOERR, "%s: cannot read holidays file", path);
-        free(buf);
-        fclose(fp);
-        return -1;
-    }
+    unsigned char *buf;
+    size_t len;
+    int rd = cb_read_all(fp, &buf, &len);
     fclose(fp);
-    int rc = cb_calendar_load_buffer(cal, path, buf, len, err);
+    if (rd < 0)
+        return cb_err_sys(err, errno == ENOMEM ? EX_SOFTWARE : EX_IOERR, "%s: cannot read holidays file", path);
+    int rc = cb_calendar_load_buffer(cal, path, (const char *)buf, len, err);
     free(buf);
     return rc;
 }

@@ -44,36 +44,6 @@ struct cb_certs_reader {
     long index;
 };
 
-static int read_all(FILE *fp, unsigned char **out, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *b = malloc(cap);
-    if (b == NULL)
-        return -1;
-    for (;;) {
-        if (n == cap) {
-            unsigned char *p = realloc(b, cap * 2);
-            if (p == NULL) {
-                free(b);
-                return -1;
-            }
-            b = p;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        free(b);
-        return -1;
-    }
-    *out = b;
-    *len = n;
-    return 0;
-}
-
 /* The certificates of a PKCS#7 SignedData (its certificates field, not its
  * signers), or NULL when it is not one. */
 static STACK_OF(X509) *p7_certs(const unsigned char *der, size_t len)
@@ -130,7 +100,7 @@ cb_certs_reader *cb_certs_open(const char *path, cb_err *err)
         ungetc(c, r->fp);
     if (c == 0x30) {
         r->der = 1;
-        if (read_all(r->fp, &r->buf, &r->len) < 0) {
+        if (cb_read_all(r->fp, &r->buf, &r->len) < 0) {
             cb_err_sys(err, EX_IOERR, "cannot read %s", r->name);
             cb_certs_close(r);
             return NULL;
