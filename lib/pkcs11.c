@@ -2,6 +2,7 @@
  * ENGINE calls are allowed here alone. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "pkcs11.h"
+#include "keyload.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,6 @@
 struct cb_pkcs11 {
     ENGINE *e;
 };
-
-static void last_ssl_error(char *buf, size_t n)
-{
-    unsigned long e = ERR_peek_last_error();
-    if (e == 0)
-        snprintf(buf, n, "unknown error");
-    else
-        ERR_error_string_n(e, buf, n);
-    ERR_clear_error();
-}
 
 cb_pkcs11 *cb_pkcs11_open(const char *module, const char *pin, cb_err *err)
 {
@@ -34,28 +25,28 @@ cb_pkcs11 *cb_pkcs11_open(const char *module, const char *pin, cb_err *err)
     ENGINE_load_builtin_engines();
     p->e = ENGINE_by_id("pkcs11");
     if (p->e == NULL) {
-        last_ssl_error(why, sizeof why);
+        cb_ssl_error(why, sizeof why);
         cb_err_set(err, EX_UNAVAILABLE,
                    "cannot load the OpenSSL PKCS#11 engine (install libengine-pkcs11-openssl): %s", why);
         free(p);
         return NULL;
     }
     if (module != NULL && !ENGINE_ctrl_cmd_string(p->e, "MODULE_PATH", module, 0)) {
-        last_ssl_error(why, sizeof why);
+        cb_ssl_error(why, sizeof why);
         cb_err_set(err, EX_UNAVAILABLE, "PKCS#11 module %s: %s", module, why);
         ENGINE_free(p->e);
         free(p);
         return NULL;
     }
     if (pin != NULL && !ENGINE_ctrl_cmd_string(p->e, "PIN", pin, 0)) {
-        last_ssl_error(why, sizeof why);
+        cb_ssl_error(why, sizeof why);
         cb_err_set(err, EX_SOFTWARE, "cannot give the PIN to the PKCS#11 engine: %s", why);
         ENGINE_free(p->e);
         free(p);
         return NULL;
     }
     if (!ENGINE_init(p->e)) {
-        last_ssl_error(why, sizeof why);
+        cb_ssl_error(why, sizeof why);
         cb_err_set(err, EX_UNAVAILABLE, "cannot initialise the PKCS#11 engine%s%s: %s",
                    module ? " with " : "", module ? module : "", why);
         ENGINE_free(p->e);
@@ -72,7 +63,7 @@ EVP_PKEY *cb_pkcs11_load_key(cb_pkcs11 *p, const char *uri, cb_err *err)
     EVP_PKEY *k = ENGINE_load_private_key(p->e, uri, NULL, NULL);
     if (k == NULL) {
         char why[256];
-        last_ssl_error(why, sizeof why);
+        cb_ssl_error(why, sizeof why);
         cb_err_set(err, EX_DATAERR,
                    "cannot use the key %s in the token (wrong PIN, or no such key): %s", uri, why);
     }
