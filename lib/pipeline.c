@@ -1,5 +1,7 @@
 /* The pipeline model parsed from YAML: see pipeline.h. */
 #include "pipeline.h"
+#include "atomic.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -83,44 +85,6 @@ static int col_in(const yaml_node_t *n, const char *s, size_t off)
     return COL(n) + quoted + (int)off;
 }
 
-/* A growing string. */
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-} buf;
-
-static int buf_add(buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *t = realloc(b->s, cap);
-        if (t == NULL)
-            return -1;
-        b->s = t;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-    return 0;
-}
-
-static int buf_addc(buf *b, char ch)
-{
-    return buf_add(b, &ch, 1);
-}
-
-static char *buf_take(buf *b)
-{
-    if (b->s == NULL && buf_add(b, "", 0) < 0)
-        return NULL;
-    char *s = b->s;
-    *b = (buf){0};
-    return s;
-}
-
 static int resolve_var(ctx *c, raw_var *v, cb_err *err);
 
 static raw_var *find_var(ctx *c, const char *name, size_t len)
@@ -139,10 +103,10 @@ static int is_name_char(int ch, int first)
 
 /* At s[i] == '$': appends the variable's value and returns the bytes
  * consumed, or 0 when this is not a reference (a lone '$'), or -1. */
-static long subst_at(ctx *c, yaml_node_t *n, const char *s, size_t i, buf *out)
+static long subst_at(ctx *c, yaml_node_t *n, const char *s, size_t i, cb_buf *out)
 {
     if (s[i + 1] == '$' && s[i + 2] == '{') {  /* $${x} is a literal ${x} */
-        if (buf_addc(out, '$') < 0)
+        if (cb_buf_addc(out, '$') < 0)
             return cb_err_set(c->err, EX_OSERR, "out of memory");
         return 2;
     }
@@ -160,7 +124,7 @@ static long subst_at(ctx *c, yaml_node_t *n, const char *s, size_t i, buf *out)
                        (int)(j - i - 2), s + i + 2);
     if (resolve_var(c, v, c->err) < 0)
         return -1;
-    if (buf_add(out, v->value, strlen(v->value)) < 0)
+    if (cb_buf_add(out, v->value, strlen(v->value)) < 0)
         return cb_err_set(c->err, EX_OSERR, "out of memory");
     return (long)(j - i + 1);
 }
@@ -168,7 +132,7 @@ static long subst_at(ctx *c, yaml_node_t *n, const char *s, size_t i, buf *out)
 /* ${name} substituted in a whole scalar. */
 static char *expand(ctx *c, yaml_node_t *n, const char *s)
 {
-    buf out = {0};
+    cb_buf out = {0};
     for (size_t i = 0; s[i];) {
         if (s[i] == '$') {
             long used = subst_at(c, n, s, i, &out);
@@ -181,13 +145,13 @@ static char *expand(ctx *c, yaml_node_t *n, const char *s)
                 continue;
             }
         }
-        if (buf_addc(&out, s[i++]) < 0) {
+        if (cb_buf_addc(&out, s[i++]) < 0) {
             free(out.s);
             cb_err_set(c->err, EX_OSERR, "out of memory");
             return NULL;
         }
     }
-    return buf_take(&out);
+    return cb_buf_take(&out);
 }
 
 static int resolve_var(ctx *c, raw_var *v, cb_err *err)
@@ -212,7 +176,7 @@ static int split(ctx *c, yaml_node_t *n, const char *s, char ***argvp, size_t *a
 {
     char **argv = NULL;
     size_t argc = 0, cap = 0;
-    buf w = {0};
+    cb_buf w = {0};
     int in_word = 0;
     size_t i = 0;
     *why = NULL;
@@ -227,7 +191,7 @@ static int split(ctx *c, yaml_node_t *n, const char *s, char ***argvp, size_t *a
                         goto nomem;
                     argv = t;
                 }
-                if ((argv[argc] = buf_take(&w)) == NULL)
+                if ((argv[argc] = cb_buf_take(&w)) == NULL)
                     goto nomem;
                 argv[++argc] = NULL;
                 in_word = 0;
@@ -246,12 +210,12 @@ static int split(ctx *c, yaml_node_t *n, const char *s, char ***argvp, size_t *a
                 *why = "a quote ' is never closed";
                 goto bad;
             }
-            if (buf_add(&w, s + i + 1, j - i - 1) < 0)
+            if (cb_buf_add(&w, s + i + 1, j - i - 1) < 0)
                 goto nomem;
             i = j + 1;
         } else if (ch == '"') {
             size_t j = i + 1;
-            if (buf_add(&w, "", 0) < 0)
+            if (cb_buf_add(&w, "", 0) < 0)
                 goto nomem;
             for (;;) {
                 if (!s[j]) {
@@ -261,7 +225,7 @@ static int split(ctx *c, yaml_node_t *n, const char *s, char ***argvp, size_t *a
                 if (s[j] == '"')
                     break;
                 if (s[j] == '\\' && (s[j + 1] == '"' || s[j + 1] == '\\' || s[j + 1] == '$')) {
-                    if (buf_addc(&w, s[j + 1]) < 0)
+                    if (cb_buf_addc(&w, s[j + 1]) < 0)
                         goto nomem;
                     j += 2;
                     continue;
@@ -280,7 +244,7 @@ static int split(ctx *c, yaml_node_t *n, const char *s, char ***argvp, size_t *a
                         continue;
                     }
                 }
-                if (buf_addc(&w, s[j++]) < 0)
+                if (cb_buf_addc(&w, s[j++]) < 0)
                     goto nomem;
             }
             i = j + 1;
@@ -289,7 +253,7 @@ static int split(ctx *c, yaml_node_t *n, const char *s, char ***argvp, size_t *a
                 *why = "a backslash at the end escapes nothing";
                 goto bad;
             }
-            if (buf_addc(&w, s[i + 1]) < 0)
+            if (cb_buf_addc(&w, s[i + 1]) < 0)
                 goto nomem;
             i += 2;
         } else if (strchr("|&;<>()`", ch) != NULL || (ch == '$' && s[i + 1] == '(')) {
@@ -302,10 +266,10 @@ static int split(ctx *c, yaml_node_t *n, const char *s, char ***argvp, size_t *a
                 goto fail;
             if (used > 0)
                 i += (size_t)used;
-            else if (buf_addc(&w, s[i++]) < 0)
+            else if (cb_buf_addc(&w, s[i++]) < 0)
                 goto nomem;
         } else {
-            if (buf_addc(&w, (char)ch) < 0)
+            if (cb_buf_addc(&w, (char)ch) < 0)
                 goto nomem;
             i++;
         }
@@ -350,20 +314,20 @@ char *cb_shell_quote(const char *s)
             plain = 0;
     if (plain)
         return strdup(s);
-    buf b = {0};
-    if (buf_addc(&b, '\'') < 0)
+    cb_buf b = {0};
+    if (cb_buf_addc(&b, '\'') < 0)
         return NULL;
     for (const char *q = s; *q; q++) {
-        if (*q == '\'' ? buf_add(&b, "'\\''", 4) < 0 : buf_addc(&b, *q) < 0) {
+        if (*q == '\'' ? cb_buf_add(&b, "'\\''", 4) < 0 : cb_buf_addc(&b, *q) < 0) {
             free(b.s);
             return NULL;
         }
     }
-    if (buf_addc(&b, '\'') < 0) {
+    if (cb_buf_addc(&b, '\'') < 0) {
         free(b.s);
         return NULL;
     }
-    return buf_take(&b);
+    return cb_buf_take(&b);
 }
 
 static char *dup_expand(ctx *c, yaml_node_t *n, const char *what)
@@ -814,23 +778,15 @@ int cb_pipeline_load(cb_pipeline *p, const char *path, const char *today, const 
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", path);
-    buf b = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-        if (buf_add(&b, chunk, n) < 0) {
-            fclose(fp);
-            free(b.s);
-            return cb_err_set(err, EX_OSERR, "out of memory");
-        }
-    int bad = ferror(fp);
+    unsigned char *text;
+    size_t len;
+    int rd = cb_read_all(fp, &text, &len);
     fclose(fp);
-    if (bad) {
-        free(b.s);
-        return cb_err_sys(err, EX_IOERR, "cannot read %s", path);
-    }
-    int rc = cb_pipeline_parse(p, path, b.s ? b.s : "", b.len, today, sets, nsets, err);
-    free(b.s);
+    if (rd < 0)
+        return errno == ENOMEM ? cb_err_set(err, EX_OSERR, "out of memory")
+                               : cb_err_sys(err, EX_IOERR, "cannot read %s", path);
+    int rc = cb_pipeline_parse(p, path, (const char *)text, len, today, sets, nsets, err);
+    free(text);
     return rc;
 }
 

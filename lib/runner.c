@@ -1,5 +1,6 @@
 /* Running a pipeline: see runner.h. */
 #include "runner.h"
+#include "strbuf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,36 +25,19 @@
 /* How long children get between the forwarded signal and SIGKILL. */
 #define KILL_GRACE_SECONDS 10.0
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
+static void sb_add(cb_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *t = realloc(b->s, cap);
-        if (t == NULL)
-            return;   /* a log line cut short beats a crash */
-        b->s = t;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    (void)cb_buf_add(b, s, n);   /* a log line cut short beats a crash */
 }
 
-static void sb_str(sbuf *b, const char *s)
+static void sb_str(cb_buf *b, const char *s)
 {
     sb_add(b, s, strlen(s));
 }
 
-static void sb_fmt(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_fmt(cb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void sb_fmt(sbuf *b, const char *fmt, ...)
+static void sb_fmt(cb_buf *b, const char *fmt, ...)
 {
     char tmp[512];
     va_list ap;
@@ -66,7 +50,7 @@ static void sb_fmt(sbuf *b, const char *fmt, ...)
 
 /* A JSON string; bytes that are not UTF-8 (a program's stderr may hold
  * anything) become U+FFFD so every log line stays valid JSON. */
-static void sb_json(sbuf *b, const char *s, size_t n)
+static void sb_json(cb_buf *b, const char *s, size_t n)
 {
     sb_add(b, "\"", 1);
     size_t i = 0;
@@ -105,7 +89,7 @@ static void sb_json(sbuf *b, const char *s, size_t n)
     sb_add(b, "\"", 1);
 }
 
-static void sb_jstr(sbuf *b, const char *key, const char *val)
+static void sb_jstr(cb_buf *b, const char *key, const char *val)
 {
     sb_fmt(b, ",\"%s\":", key);
     if (val == NULL)
@@ -122,7 +106,7 @@ static double now_mono(void)
 }
 
 /* Starts a log record with its time, run id and pipeline name. */
-static void log_begin(const cb_runner *r, sbuf *b, const char *event)
+static void log_begin(const cb_runner *r, cb_buf *b, const char *event)
 {
     char when[32];
     cb_instant_format((int64_t)time(NULL), when);
@@ -134,7 +118,7 @@ static void log_begin(const cb_runner *r, sbuf *b, const char *event)
 }
 
 /* One record, one write(): O_APPEND keeps concurrent lines whole. */
-static void log_end(const cb_runner *r, sbuf *b)
+static void log_end(const cb_runner *r, cb_buf *b)
 {
     sb_str(b, "}\n");
     if (r->log_fd >= 0 && b->s != NULL) {
@@ -142,7 +126,7 @@ static void log_end(const cb_runner *r, sbuf *b)
         (void)w;   /* a full disk must not stop the certificates' run */
     }
     free(b->s);
-    *b = (sbuf){0};
+    *b = (cb_buf){0};
 }
 
 int cb_parse_summary(const char *line, const char *prog, long counts[4])
@@ -388,7 +372,7 @@ typedef struct plink {
     size_t par_first;       /* result index of par's first step */
     pid_t pid;
     int err_fd;
-    sbuf line;
+    cb_buf line;
     double t0;
     int done, status;
 } plink;
@@ -482,7 +466,7 @@ static void record_counts(cb_runner *r, size_t idx, const long c[4])
 static void step_line(cb_runner *r, plink *lk, const char *text, size_t n)
 {
     cb_step_result *res = &r->results[lk->result];
-    sbuf b = {0};
+    cb_buf b = {0};
     log_begin(r, &b, "stderr");
     sb_jstr(&b, "stage", res->stage);
     sb_jstr(&b, "step", lk->par ? "parallel" : res->step);
@@ -529,7 +513,7 @@ static void read_err(cb_runner *r, plink *lk)
         if (lk->line.len > 0)
             step_line(r, lk, lk->line.s, lk->line.len);
         free(lk->line.s);
-        lk->line = (sbuf){0};
+        lk->line = (cb_buf){0};
         close(lk->err_fd);
         lk->err_fd = -1;
         return;
@@ -554,7 +538,7 @@ static void log_step(cb_runner *r, const plink *lk, size_t idx, char **argv, siz
                      char **files)
 {
     const cb_step_result *res = &r->results[idx];
-    sbuf b = {0};
+    cb_buf b = {0};
     log_begin(r, &b, "step");
     sb_jstr(&b, "stage", res->stage);
     sb_jstr(&b, "step", res->step);
@@ -725,7 +709,7 @@ static int run_links(cb_runner *r, plink *lk, size_t n, char **files, size_t nfi
                 if (lk[i].line.len)
                     step_line(r, &lk[i], lk[i].line.s, lk[i].line.len);
                 free(lk[i].line.s);
-                lk[i].line = (sbuf){0};
+                lk[i].line = (cb_buf){0};
                 close(lk[i].err_fd);
                 lk[i].err_fd = -1;
                 break;
@@ -754,7 +738,7 @@ out:
  * resdir/<job number>.err, so they can be joined in input order. */
 static char **parallel_argv(const cb_stage *sg, const char *resdir)
 {
-    sbuf cmd = {0};
+    cb_buf cmd = {0};
     sb_str(&cmd, "set -o pipefail; ");
     for (size_t i = 0; i < sg->nsteps; i++) {
         if (i)
@@ -777,7 +761,7 @@ static char **parallel_argv(const cb_stage *sg, const char *resdir)
         free(cmd.s);
         return NULL;
     }
-    sbuf res = {0};
+    cb_buf res = {0};
     sb_str(&res, resdir);
     sb_str(&res, "/{#}");
     size_t k = 0;
@@ -879,7 +863,7 @@ static int copy_fd(int from, int to)
 static void log_stage(cb_runner *r, const cb_stage *sg, const char *event, char **files,
                       size_t nfiles, int status, const char *note)
 {
-    sbuf b = {0};
+    cb_buf b = {0};
     log_begin(r, &b, event);
     sb_jstr(&b, "stage", sg->name);
     if (files != NULL) {
@@ -1066,7 +1050,7 @@ int cb_runner_run(cb_runner *r, cb_err *err)
 {
     const cb_pipeline *p = r->p;
     double t0 = now_mono();
-    sbuf b = {0};
+    cb_buf b = {0};
     log_begin(r, &b, "run_start");
     sb_jstr(&b, "file", p->file);
     sb_str(&b, ",\"vars\":{");
