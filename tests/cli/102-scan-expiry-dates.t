@@ -6,7 +6,8 @@
 . "$(dirname "$0")/ca.sh"
 
 CA=$T/ca
-make_ca "$CA" "TEST scan CA"
+# The CA is valid from 1 Oct 2025, so 1 Jun 2025 is a day before it existed.
+make_ca "$CA" "TEST scan CA" 20251001000000Z
 issue "$CA" before-midnight 20250101000000Z 20261231165959Z
 issue "$CA" at-midnight     20250101000000Z 20261231170000Z
 issue "$CA" y2050           20250101000000Z 20500101000000Z

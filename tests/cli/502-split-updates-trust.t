@@ -37,9 +37,10 @@ like "$(cat "$T/err2")" "split-updates: .*update.pem:1: the certificate does not
 exit_is 65 "with --strict a forged certificate fails the run (65)" \
     split-updates --strict --out "$T/o3" --ca "$T/ca.pem" --requests "$T/requests.csv" "$T/update.pem"
 
-# Expiry at --as-of: the renewed certificates run 1095 days; in 2040 they are
-# expired, and so untrusted.
-exit_is 0 "(a run as of 2040)" split-updates --as-of 2040-01-01 --out "$T/o4" --ca "$T/ca.pem" \
+# Expiry at --as-of: the renewed certificates run 1095 days from today (the
+# fixture is made now); four years on they are expired, and so untrusted.
+LATER=$(date -u -d '+4 years' +%Y-%m-%d)
+exit_is 0 "(a run four years from now)" split-updates --as-of "$LATER" --out "$T/o4" --ca "$T/ca.pem" \
     --requests "$T/requests.csv" -o "$T/m4.csv" "$T/new-h3.pem"
 like "$(mlr --icsv --onidx head -n 1 then cut -f status,reason "$T/m4.csv")" "untrusted .*expired" \
     "a certificate expired at the --as-of date is untrusted"
@@ -47,7 +48,10 @@ is "$(find "$T/o4" -type f | wc -l | tr -d ' ')" 0 "... and not delivered"
 
 # A renewal that begins later (when the old certificate ends) is no forgery:
 # delivered even though it is not valid yet. Made with `openssl ca`, the CLI
-# that can set a start date.
+# that can set a start date: from 2 to 5 years after today.
+FSTART=$(date -u -d '+2 years' +%Y)0101000000Z
+FEND=$(date -u -d '+5 years' +%Y)0101000000Z
+FAFTER=$(date -u -d '+5 years' +%Y)-06-01
 mkdir -p "$T/cadb/new"
 : >"$T/cadb/index.txt"
 cat >"$T/ca.cnf" <<CNF
@@ -66,14 +70,14 @@ emailAddress = optional
 CNF
 echo 4003 >"$T/cadb/serial"
 openssl ca -batch -config "$T/ca.cnf" -cert "$T/ca.pem" -keyfile "$T/ca.key" -in "$T/h3.csr" -utf8 \
-    -startdate 20300101000000Z -enddate 20330101000000Z -notext -out "$T/future-h3.pem" 2>/dev/null
-like "$(openssl x509 -in "$T/future-h3.pem" -noout -startdate)" "Jan  1 00:00:00 2030 GMT" "(openssl made a certificate starting in 2030)"
+    -startdate "$FSTART" -enddate "$FEND" -notext -out "$T/future-h3.pem" 2>/dev/null
+like "$(openssl x509 -in "$T/future-h3.pem" -noout -startdate)" "Jan  1 00:00:00 ${FSTART%0101000000Z} GMT" "(openssl made a certificate starting in two years)"
 split-updates -q --out "$T/o9" --ca "$T/ca.pem" --requests "$T/requests.csv" --old-certs "$T/old" -o "$T/m9.csv" "$T/future-h3.pem"
 is "$(mlr --icsv --onidx head -n 1 then cut -o -f request_id,status "$T/m9.csv")" "R3 delivered" \
-    "a renewal that only begins in 2030 is delivered now"
-split-updates -q --as-of 2033-06-01 --out "$T/o10" --ca "$T/ca.pem" --requests "$T/requests.csv" -o "$T/m10.csv" "$T/future-h3.pem" 2>/dev/null
+    "a renewal that only begins in two years is delivered now"
+split-updates -q --as-of "$FAFTER" --out "$T/o10" --ca "$T/ca.pem" --requests "$T/requests.csv" -o "$T/m10.csv" "$T/future-h3.pem" 2>/dev/null
 like "$(mlr --icsv --onidx head -n 1 then cut -o -f status,reason "$T/m10.csv")" "untrusted .*expired" \
-    "as of 2033-06-01 the same certificate has expired: untrusted"
+    "once its end has passed the same certificate has expired: untrusted"
 
 # Before the CA's own validity begins.
 exit_is 0 "(a run as of 2020, before the certificates begin)" split-updates --as-of 2020-01-01 --out "$T/o5" \

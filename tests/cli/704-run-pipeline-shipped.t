@@ -45,8 +45,10 @@ U=$T/ru
 mkdir -p "$U/ca"
 cp "$T/ca.pem" "$U/ca/ca-chain.pem"
 ln -s "$T/old" "$U/certs"
-exit_is 0 "return-updates runs" run-pipeline --as-of "$D" --set state="$U" --set update="$T/update.pem" --set requests="$T/requests.csv" "$PL/return-updates.yaml"
-M=$U/runs/$D/update-manifest.csv
+# The fixture's certificates begin now, so this run is as of today.
+TODAY=$(TZ=UTC-7 date +%Y-%m-%d)
+exit_is 0 "return-updates runs" run-pipeline --as-of "$TODAY" --set state="$U" --set update="$T/update.pem" --set requests="$T/requests.csv" "$PL/return-updates.yaml"
+M=$U/runs/$TODAY/update-manifest.csv
 is "$(mlr --icsv --onidx filter '$status == "delivered"' then count "$M")" "4" "return-updates: the four returned certificates are delivered"
 is "$(mlr --icsv --onidx filter '$status == "missing"' then count "$M")" "1" "return-updates: the request with no certificate back is listed missing"
 is "$(find "$U/delivered" -name '*.pem' | wc -l)" "4" "return-updates: four certificate files delivered"

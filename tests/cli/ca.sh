@@ -1,9 +1,12 @@
 # A throw-away CA made with the openssl CLI, for program tests that need
 # certificates with exact dates and serials. Source after lib.sh.
-#   make_ca DIR "CN"                      root CA in DIR (DIR/ca.pem, DIR/ca.key)
+#   make_ca DIR "CN" [START]              root CA in DIR (DIR/ca.pem, DIR/ca.key),
+#                                         valid from START (default 2020-01-01)
+#                                         to the end of 2049
 #   issue DIR NAME START END [SERIALHEX]  DIR/NAME.pem with notBefore START,
 #                                         notAfter END (YYYYMMDDHHMMSSZ)
-#   revoke DIR NAME; gencrl DIR           DIR/crl.pem
+#   revoke DIR NAME; gencrl DIR [LAST NEXT]  DIR/crl.pem, this/next update
+#                                         fixed (default Nov 2026 - Jan 2027)
 
 make_ca() {
     _d=$1
@@ -49,9 +52,21 @@ basicConstraints = critical,CA:true
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 CNF
-    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -config "$_d/ca.cnf" \
-        -subj "/C=VN/O=TEST/CN=$2" -days 7300 -extensions v3_ca \
-        -keyout "$_d/ca.key" -out "$_d/ca.pem" 2>/dev/null
+    # The CA's own validity is fixed, 2020-2049, never "now": tests judge
+    # certificates at fixed --as-of dates, and a CA that starts on the day
+    # the test runs makes every earlier date untrusted (issue 11). It is
+    # self-signed through `openssl ca` (req -x509 has no start date in
+    # OpenSSL 3.0) with its own serial, then the database is reset so the
+    # first certificate issued is still serial 1000.
+    echo 0FFF >"$_d/serial"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -config "$_d/ca.cnf" \
+        -subj "/C=VN/O=TEST/CN=$2" -keyout "$_d/ca.key" -out "$_d/ca.csr" 2>/dev/null &&
+    openssl ca -batch -selfsign -config "$_d/ca.cnf" -keyfile "$_d/ca.key" -extensions v3_ca \
+        -startdate "${3:-20200101000000Z}" -enddate 20491231235959Z -notext \
+        -in "$_d/ca.csr" -out "$_d/ca.pem" 2>/dev/null || return 1
+    : >"$_d/index.txt"
+    rm -f "$_d/index.txt.attr" "$_d/index.txt.old" "$_d/serial.old"
+    echo 1000 >"$_d/serial"
 }
 
 issue() {  # dir name start end [serial] [subject]
@@ -68,5 +83,6 @@ revoke() {
 }
 
 gencrl() {
-    openssl ca -config "$1/ca.cnf" -gencrl -out "$1/crl.pem" 2>/dev/null
+    openssl ca -config "$1/ca.cnf" -gencrl -crl_lastupdate "${2:-20261101000000Z}" \
+        -crl_nextupdate "${3:-20270101000000Z}" -out "$1/crl.pem" 2>/dev/null
 }
