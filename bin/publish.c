@@ -1,0 +1,289 @@
+/* publish: the last step of procedure 1.010847 — the managing agencies ask
+ * for their holders' certificates to take effect, and the Cục publishes
+ * them: checks each effective-time request against sign-batch's issuance
+ * ledger, records the publication instant as effective_at in the
+ * publication ledger, and rebuilds the public directory (HTML, DER/PEM,
+ * CSV, JSON, LDIF) in one swap. Writes the requests it published, with
+ * serial, effective_at, publish_due_date and late, for notify. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "atomic.h"
+#include "cb_err.h"
+#include "csvio.h"
+#include "date.h"
+#include "publish.h"
+#include "record.h"
+#include "rejects.h"
+#include "run.h"
+
+#define PROG "publish"
+#define MAX_LIST 64
+#define DEFAULT_BASE "ou=certificates,dc=ca,dc=gov,dc=vn"
+
+static const char *const added[] = {"serial", "request_id", "effective_at", "publish_due_date", "late"};
+enum { NADDED = sizeof added / sizeof added[0] };
+
+static void usage(FILE *fp)
+{
+    fputs("usage: publish --ledger FILE --issued FILE.pem --out DIR [--as-of DATE|INSTANT]\n"
+          "               [--published FILE] [--crl FILE] [--holidays FILE]\n"
+          "               [--ldap-base DN] [--rejects FILE] [--strict] [--lang en|vi]\n"
+          "               [-o FILE] [-q] [REQUESTS...]\n"
+          "       publish --help | --version\n"
+          "\n"
+          "Reads the managing agencies' effective-time requests (CSV: request_id or\n"
+          "serial, agency, agency_code, handed_over_date, received_date, optional\n"
+          "effective_at), checks each against the issuance ledger, and publishes the\n"
+          "certificates into DIR (index.html, certs/SERIAL.{html,cer,pem}, index.csv,\n"
+          "index.json, directory.ldif), swapped in whole. The publication instant is\n"
+          "the certificate's effective_at. A request already published is a no-op;\n"
+          "one published more than 1 working day after its receipt is reported late.\n"
+          "\n"
+          "  --ledger FILE      sign-batch's issuance ledger (read, never changed)\n"
+          "  --issued FILE      the issued certificates (PEM, DER or PKCS#7); repeatable\n"
+          "  --out DIR          the public directory\n"
+          "  --published FILE   the publication ledger (default: LEDGER-published.csv beside it)\n"
+          "  --as-of DATE|INSTANT  the publication instant (YYYY-MM-DDTHH:MM:SS+07:00), or\n"
+          "                     a date: that day at the current time (default: now)\n"
+          "  --crl FILE         a CRL: revoked certificates are not published; repeatable\n"
+          "  --holidays FILE    holidays file (date,kind,name) for the working-day calendar\n"
+          "  --ldap-base DN     the DN of the directory entries (default " DEFAULT_BASE ")\n"
+          "  --rejects FILE     write rejected requests there as CSV (default: stderr)\n"
+          "  --strict           exit 65 if any request was rejected\n"
+          "  --lang en|vi       language of the reasons and notes (default en)\n"
+          "  -o FILE            write the published requests to FILE instead of stdout\n"
+          "  -q                 no summary line\n",
+          fp);
+}
+
+static void die(int code, const char *msg)
+{
+    fprintf(stderr, PROG ": %s\n", msg);
+    exit(code);
+}
+
+/* --as-of: an instant as given, or a date at the current time of day. */
+static int64_t publication_instant(const char *as_of)
+{
+    int64_t now = (int64_t)time(NULL), t;
+    cb_date d;
+    if (as_of == NULL)
+        return now;
+    if (strchr(as_of, 'T') && cb_instant_parse(as_of, &t) == 0)
+        return t;
+    if (cb_date_parse(as_of, &d) < 0)
+        die(EX_USAGE, "--as-of: not a date (YYYY-MM-DD) or an instant (YYYY-MM-DDTHH:MM:SS+07:00)");
+    int64_t tod = (now + CB_VN_OFFSET_SECONDS) % 86400;
+    return cb_date_start_instant(d) + tod;
+}
+
+typedef struct io {
+    cb_csv_reader *rd;
+    cb_header *oh;
+    cb_record *rec;
+    cb_output out;
+    cb_csv_writer w;
+    cb_rejects rj;
+    int col[NADDED];
+    int vi;
+    unsigned long late;
+} io;
+
+static int write_published(io *x, const cb_pub_result *res)
+{
+    const char *v[NADDED] = {res->serial, res->request_id, res->effective_at, res->due_date,
+                             res->late ? "yes" : "no"};
+    for (int k = 0; k < NADDED; k++)
+        if (cb_record_set_str(x->rec, x->col[k], v[k]) < 0)
+            return -1;
+    return cb_csv_write_record(&x->w, x->rec, x->oh->n);
+}
+
+static void report_late(io *x, const char *name, const cb_pub_result *res, int64_t now)
+{
+    char today[11];
+    cb_date_format(cb_date_of_instant(now), today);
+    x->late++;
+    if (x->vi)
+        fprintf(stderr, PROG ": %s:%ld: công bố muộn: hồ sơ %s (chứng thư số %s) hạn %s, công bố %s\n",
+                name, x->rec->line, res->request_id, res->serial, res->due_date, today);
+    else
+        fprintf(stderr, PROG ": %s:%ld: published late: request %s (certificate %s) was due %s, published %s\n",
+                name, x->rec->line, res->request_id, res->serial, res->due_date, today);
+}
+
+/* The loop over the requests; returns the exit code so far. */
+static int run_requests(cb_publisher *p, io *x, cb_run *run, int64_t now)
+{
+    cb_err err = {0};
+    int st, rc = EX_OK;
+    while ((st = cb_csv_reader_next(x->rd, x->rec, &err)) != CB_CSV_EOF) {
+        if (st == CB_CSV_FATAL) {
+            fprintf(stderr, PROG ": %s\n", err.msg);
+            return cb_exit_worst(rc, err.code ? err.code : EX_IOERR);
+        }
+        run->in++;
+        cb_run_tick(run);
+        const char *name = cb_csv_reader_name(x->rd);
+        if (st == CB_CSV_MALFORMED) {
+            run->rejected++;
+            if (cb_rejects_add(&x->rj, x->rec, name, x->rec->line, NULL, err.msg) < 0)
+                return EX_IOERR;
+            continue;
+        }
+        cb_pub_result res;
+        if (cb_publisher_request(p, x->rec, &res, &err) < 0) {
+            fprintf(stderr, PROG ": %s:%ld: %s\n", name, x->rec->line, err.msg);
+            return err.code;
+        }
+        if (res.status == CB_PUB_REJECTED) {
+            run->rejected++;
+            if (cb_rejects_add(&x->rj, x->rec, name, x->rec->line, res.field, res.reason) < 0)
+                return EX_IOERR;
+        } else if (res.status == CB_PUB_ALREADY) {
+            run->filtered++;
+        } else {
+            run->out++;
+            if (res.late)
+                report_late(x, name, &res, now);
+            if (write_published(x, &res) < 0)
+                return EX_IOERR;
+        }
+    }
+    return rc;
+}
+
+static int open_io(io *x, char **files, int nfiles, const char *output, const char *rejects,
+                   cb_err *err)
+{
+    if ((x->rd = cb_csv_reader_open(files, nfiles, 0, err)) == NULL)
+        return -1;
+    if ((x->oh = cb_header_copy(cb_csv_reader_header(x->rd))) == NULL ||
+        (x->rec = cb_record_new()) == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    for (int k = 0; k < NADDED; k++)
+        if ((x->col[k] = cb_header_ensure(x->oh, added[k])) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    if (cb_output_open(&x->out, output, 0644, err) < 0)
+        return -1;
+    if (cb_rejects_open(&x->rj, PROG, rejects, stderr, err) < 0) {
+        cb_output_abort(&x->out);
+        return -1;
+    }
+    cb_csv_writer_init(&x->w, x->out.fp);
+    if (cb_rejects_set_header(&x->rj, cb_csv_reader_header(x->rd)) < 0 ||
+        cb_csv_write_header(&x->w, x->oh) < 0) {
+        cb_output_abort(&x->out);
+        cb_rejects_abort(&x->rj);
+        return cb_err_set(err, EX_IOERR, "cannot write the output");
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cb_pub_opts po = {.ldap_base = DEFAULT_BASE};
+    const char *as_of = NULL, *output = NULL, *rejects = NULL, *issued[MAX_LIST], *crls[MAX_LIST];
+    int nissued = 0, ncrl = 0, strict = 0, quiet = 0;
+    enum { O_LEDGER = 256, O_ISSUED, O_OUT, O_PUB, O_ASOF, O_CRL, O_HOL, O_BASE, O_REJ, O_STRICT,
+           O_LANG, O_HELP, O_VERSION };
+    static const struct option opts[] = {
+        {"ledger", required_argument, NULL, O_LEDGER}, {"issued", required_argument, NULL, O_ISSUED},
+        {"out", required_argument, NULL, O_OUT},       {"published", required_argument, NULL, O_PUB},
+        {"as-of", required_argument, NULL, O_ASOF},    {"crl", required_argument, NULL, O_CRL},
+        {"holidays", required_argument, NULL, O_HOL},  {"ldap-base", required_argument, NULL, O_BASE},
+        {"rejects", required_argument, NULL, O_REJ},   {"strict", no_argument, NULL, O_STRICT},
+        {"lang", required_argument, NULL, O_LANG},     {"help", no_argument, NULL, O_HELP},
+        {"version", no_argument, NULL, O_VERSION},     {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LEDGER: po.ledger = optarg; break;
+        case O_ISSUED:
+            if (nissued == MAX_LIST)
+                die(EX_USAGE, "too many --issued options");
+            issued[nissued++] = optarg;
+            break;
+        case O_OUT: po.out_dir = optarg; break;
+        case O_PUB: po.published = optarg; break;
+        case O_ASOF: as_of = optarg; break;
+        case O_CRL:
+            if (ncrl == MAX_LIST)
+                die(EX_USAGE, "too many --crl options");
+            crls[ncrl++] = optarg;
+            break;
+        case O_HOL: po.holidays = optarg; break;
+        case O_BASE: po.ldap_base = optarg; break;
+        case O_REJ: rejects = optarg; break;
+        case O_STRICT: strict = 1; break;
+        case O_LANG:
+            if (strcmp(optarg, "vi") != 0 && strcmp(optarg, "en") != 0)
+                die(EX_USAGE, "--lang: neither en nor vi");
+            po.lang_vi = strcmp(optarg, "vi") == 0;
+            break;
+        case 'o': output = optarg; break;
+        case 'q': quiet = 1; break;
+        case O_HELP: usage(stdout); return EX_OK;
+        case O_VERSION: printf(PROG " certbatch " CB_VERSION "\n"); return EX_OK;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (po.ledger == NULL || po.out_dir == NULL || nissued == 0) {
+        fprintf(stderr, PROG ": %s is required\n",
+                !po.ledger ? "--ledger FILE" : !po.out_dir ? "--out DIR" : "--issued FILE");
+        usage(stderr);
+        return EX_USAGE;
+    }
+    po.now = publication_instant(as_of);
+
+    cb_err err = {0};
+    cb_run run;
+    cb_run_start(&run, PROG, stderr, quiet);
+    cb_publisher *p = cb_publisher_open(&po, &err);
+    if (p == NULL)
+        die(err.code, err.msg);
+    for (int i = 0; i < nissued; i++)
+        if (cb_publisher_load_issued(p, issued[i], &err) < 0)
+            die(err.code, err.msg);
+    for (int i = 0; i < ncrl; i++)
+        if (cb_publisher_load_crl(p, crls[i], &err) < 0)
+            die(err.code, err.msg);
+    io x = {.vi = po.lang_vi};
+    if (open_io(&x, argv + optind, argc - optind, output, rejects, &err) < 0)
+        die(err.code, err.msg);
+    if (cb_publisher_set_header(p, cb_csv_reader_header(x.rd), &err) < 0) {
+        fprintf(stderr, PROG ": %s:1: %s\n", cb_csv_reader_name(x.rd), err.msg);
+        return err.code;
+    }
+    int rc = run_requests(p, &x, &run, po.now), rebuilt = 0;
+    if (rc == EX_OK && cb_publisher_commit(p, &rebuilt, &err) < 0) {
+        fprintf(stderr, PROG ": %s\n", err.msg);
+        rc = err.code;
+    }
+    if (rc == EX_OK) {
+        if (cb_output_close(&x.out, &err) < 0 || cb_rejects_close(&x.rj, &err) < 0) {
+            fprintf(stderr, PROG ": %s\n", err.msg);
+            rc = err.code;
+        }
+    } else {
+        cb_output_abort(&x.out);
+        cb_rejects_abort(&x.rj);
+    }
+    if (rc == EX_OK && x.late && !quiet)
+        fprintf(stderr, po.lang_vi ? PROG ": %lu chứng thư số công bố muộn\n"
+                                   : PROG ": %lu certificates published late\n", x.late);
+    cb_run_summary(&run);
+    if (rc == EX_OK && strict && run.rejected)
+        rc = EX_DATAERR;
+    cb_record_free(x.rec);
+    cb_header_free(x.oh);
+    cb_csv_reader_close(x.rd);
+    cb_publisher_free(p);
+    return rc;
+}
