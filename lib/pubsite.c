@@ -592,10 +592,11 @@ static int ldif_str(FILE *fp, const char *name, const char *v)
 
 static int write_ldif(FILE *fp, const cb_pub_holder *h, size_t n)
 {
-    fputs("version: 1\n", fp);
+    /* No "version: 1" line: slapadd takes it for an entry without a DN. */
     for (size_t i = 0; i < n; i++) {
         const cb_pub_cert *c = h[i].first;
-        fputc('\n', fp);
+        if (i > 0)
+            fputc('\n', fp);
         if (ldif_str(fp, "dn", h[i].dn) < 0 || ldif_str(fp, "objectClass", "inetOrgPerson") < 0 ||
             ldif_str(fp, "cn", *c->holder ? c->holder : h[i].rdn_value) < 0 ||
             ldif_str(fp, "sn", h[i].sn) < 0 || ldif_str(fp, "mail", c->email) < 0 ||
