@@ -13,9 +13,11 @@
 #include <time.h>
 
 #include "atomic.h"
+#include "audit.h"
 #include "cb_err.h"
 #include "csvio.h"
 #include "date.h"
+#include "keyload.h"
 #include "publish.h"
 #include "record.h"
 #include "rejects.h"
@@ -32,7 +34,8 @@ static void usage(FILE *fp)
 {
     fputs("usage: publish --ledger FILE --issued FILE.pem --out DIR [--as-of DATE|INSTANT]\n"
           "               [--published FILE] [--crl FILE] [--holidays FILE]\n"
-          "               [--ldap-base DN] [--rejects FILE] [--strict] [--lang en|vi]\n"
+          "               [--ldap-base DN] [--audit FILE --audit-cert FILE --audit-key KEY]\n"
+          "               [--pass-file FILE|--pass-fd N] [--rejects FILE] [--strict] [--lang en|vi]\n"
           "               [-o FILE] [-q] [REQUESTS...]\n"
           "       publish --help | --version\n"
           "\n"
@@ -53,6 +56,11 @@ static void usage(FILE *fp)
           "  --crl FILE         a CRL: revoked certificates are not published; repeatable\n"
           "  --holidays FILE    holidays file (date,kind,name) for the working-day calendar\n"
           "  --ldap-base DN     the DN of the directory entries (default " DEFAULT_BASE ")\n"
+          "  --audit FILE       append one line per publication to the CA's audit log,\n"
+          "                     and a checkpoint signed with --audit-key (see audit-verify)\n"
+          "  --audit-cert FILE  the certificate of the checkpoint signer (the CA or the office)\n"
+          "  --audit-key KEY    its key (file or pkcs11: URI); passphrase from --pass-file,\n"
+          "                     --pass-fd or $CB_CA_PASS, never from the command line\n"
           "  --rejects FILE     write rejected requests there as CSV (default: stderr)\n"
           "  --strict           exit 65 if any request was rejected\n"
           "  --lang en|vi       language of the reasons and notes (default en)\n"
@@ -80,6 +88,35 @@ static int64_t publication_instant(const char *as_of)
         die(EX_USAGE, "--as-of: not a date (YYYY-MM-DD) or an instant (YYYY-MM-DDTHH:MM:SS+07:00)");
     int64_t tod = (now + CB_VN_OFFSET_SECONDS) % 86400;
     return cb_date_start_instant(d) + tod;
+}
+
+/* The audit log and the key that signs its checkpoints. */
+typedef struct audit_signer {
+    cb_audit *log;
+    X509 *cert;
+    cb_signing_key key;
+} audit_signer;
+
+static int open_audit(audit_signer *s, const char *path, const char *cert, const char *key,
+                      const cb_secret_src *pass, cb_err *err)
+{
+    char *secret = NULL;
+    if ((s->cert = cb_cert_load(cert, err)) == NULL || cb_secret_read(pass, &secret, err) < 0)
+        return -1;
+    int rc = cb_key_load(&s->key, key, secret, NULL, err);
+    cb_secret_free(secret);
+    if (rc < 0)
+        return -1;
+    return (s->log = cb_audit_open(path, NULL, err)) ? 0 : -1;
+}
+
+static int close_audit(audit_signer *s, const cb_publisher *p, cb_err *err)
+{
+    int rc = cb_publisher_audit(p, s->log, err);
+    if (cb_audit_close(s->log, s->cert, s->key.pkey, rc < 0 ? &(cb_err){0} : err) < 0)
+        rc = -1;
+    s->log = NULL;
+    return rc;
 }
 
 typedef struct io {
@@ -189,9 +226,11 @@ int main(int argc, char **argv)
 {
     cb_pub_opts po = {.ldap_base = DEFAULT_BASE};
     const char *as_of = NULL, *output = NULL, *rejects = NULL, *issued[MAX_LIST], *crls[MAX_LIST];
+    const char *audit = NULL, *audit_cert = NULL, *audit_key = NULL;
+    cb_secret_src pass = {.fd = -1, .env = "CB_CA_PASS"};
     int nissued = 0, ncrl = 0, strict = 0, quiet = 0;
     enum { O_LEDGER = 256, O_ISSUED, O_OUT, O_PUB, O_ASOF, O_CRL, O_HOL, O_BASE, O_REJ, O_STRICT,
-           O_LANG, O_HELP, O_VERSION };
+           O_LANG, O_HELP, O_VERSION, O_AUDIT, O_ACERT, O_AKEY, O_PFILE, O_PFD };
     static const struct option opts[] = {
         {"ledger", required_argument, NULL, O_LEDGER}, {"issued", required_argument, NULL, O_ISSUED},
         {"out", required_argument, NULL, O_OUT},       {"published", required_argument, NULL, O_PUB},
@@ -199,7 +238,10 @@ int main(int argc, char **argv)
         {"holidays", required_argument, NULL, O_HOL},  {"ldap-base", required_argument, NULL, O_BASE},
         {"rejects", required_argument, NULL, O_REJ},   {"strict", no_argument, NULL, O_STRICT},
         {"lang", required_argument, NULL, O_LANG},     {"help", no_argument, NULL, O_HELP},
-        {"version", no_argument, NULL, O_VERSION},     {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, O_VERSION},     {"audit", required_argument, NULL, O_AUDIT},
+        {"audit-cert", required_argument, NULL, O_ACERT}, {"audit-key", required_argument, NULL, O_AKEY},
+        {"pass-file", required_argument, NULL, O_PFILE}, {"pass-fd", required_argument, NULL, O_PFD},
+        {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
@@ -227,6 +269,11 @@ int main(int argc, char **argv)
                 die(EX_USAGE, "--lang: neither en nor vi");
             po.lang_vi = strcmp(optarg, "vi") == 0;
             break;
+        case O_AUDIT: audit = optarg; break;
+        case O_ACERT: audit_cert = optarg; break;
+        case O_AKEY: audit_key = optarg; break;
+        case O_PFILE: pass.file = optarg; break;
+        case O_PFD: pass.fd = atoi(optarg); break;
         case 'o': output = optarg; break;
         case 'q': quiet = 1; break;
         case O_HELP: usage(stdout); return EX_OK;
@@ -240,6 +287,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
+    if (audit && (!audit_cert || !audit_key))
+        die(EX_USAGE, "--audit needs --audit-cert and --audit-key to sign its checkpoints");
     po.now = publication_instant(as_of);
 
     cb_err err = {0};
@@ -254,6 +303,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < ncrl; i++)
         if (cb_publisher_load_crl(p, crls[i], &err) < 0)
             die(err.code, err.msg);
+    audit_signer signer = {0};
+    if (audit && open_audit(&signer, audit, audit_cert, audit_key, &pass, &err) < 0)
+        die(err.code, err.msg);
     io x = {.vi = po.lang_vi};
     if (open_io(&x, argv + optind, argc - optind, output, rejects, &err) < 0)
         die(err.code, err.msg);
@@ -264,6 +316,10 @@ int main(int argc, char **argv)
     int rc = run_requests(p, &x, &run, po.now), rebuilt = 0;
     if (rc == EX_OK && cb_publisher_commit(p, &rebuilt, &err) < 0) {
         fprintf(stderr, PROG ": %s\n", err.msg);
+        rc = err.code;
+    }
+    if (rc == EX_OK && audit && close_audit(&signer, p, &err) < 0) {
+        fprintf(stderr, PROG ": published, but %s\n", err.msg);
         rc = err.code;
     }
     if (rc == EX_OK) {
@@ -285,5 +341,9 @@ int main(int argc, char **argv)
     cb_header_free(x.oh);
     cb_csv_reader_close(x.rd);
     cb_publisher_free(p);
+    if (signer.log)
+        cb_audit_close(signer.log, NULL, NULL, &err);
+    cb_key_free(&signer.key);
+    X509_free(signer.cert);
     return rc;
 }

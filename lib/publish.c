@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "atomic.h"
+#include "audit.h"
 #include "calendar.h"
 #include "certinfo.h"
 #include "csvio.h"
@@ -57,7 +58,7 @@ struct cb_publisher {
     cb_crlset *crls;
     int fd;                  /* the publication ledger, locked */
     pub_row *rows;
-    size_t nrows, cap, on_disk;
+    size_t nrows, cap, on_disk, first_new;
     cb_strmap by_serial;     /* normalised serial -> row index */
     der_item *issued;
     size_t nissued, issued_cap;
@@ -173,7 +174,7 @@ static int load_published(cb_publisher *p, cb_err *err)
         rc = cb_err_set(err, EX_OSERR, "out of memory");
     cb_record_free(rec);
     cb_csv_reader_close(r);
-    p->on_disk = p->nrows;
+    p->on_disk = p->first_new = p->nrows;
     return rc;
 }
 
@@ -677,4 +678,27 @@ out:
     free(tmp);
     free(parent);
     return rc;
+}
+
+int cb_publisher_audit(const cb_publisher *p, cb_audit *a, cb_err *err)
+{
+    for (size_t i = p->first_new; a && i < p->nrows; i++) {
+        const pub_row *r = &p->rows[i];
+        size_t len = 0;
+        unsigned char *der = (unsigned char *)unb64(r->f[P_CERT], &len);
+        cb_pub_cert c;
+        if (der == NULL || cb_pub_cert_init(&c, der, len, r->f[P_EFFECTIVE], r->f[P_RID], err) < 0) {
+            free(der);
+            return err->code ? -1 : cb_err_set(err, EX_OSERR, "out of memory");
+        }
+        free(der);
+        char detail[256];
+        snprintf(detail, sizeof detail, "effective_at=%s agency=%.120s%s", r->f[P_EFFECTIVE],
+                 r->f[P_AGENCY], strcmp(r->f[P_LATE], "yes") == 0 ? " late" : "");
+        int rc = cb_audit_add(a, "publish", r->f[P_RID], c.serial, c.sha256, c.holder, detail, err);
+        cb_pub_cert_clear(&c);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }

@@ -70,6 +70,10 @@ struct cb_pub_cert;
 /* The published certificates, read from the publication ledger (the caller
  * frees them with cb_pub_cert_clear and free). */
 int cb_publisher_certs(const cb_publisher *p, struct cb_pub_cert **out, size_t *n, cb_err *err);
+/* One audit line (action publish) per certificate this run published;
+ * after cb_publisher_commit. a NULL: nothing. */
+struct cb_audit;
+int cb_publisher_audit(const cb_publisher *p, struct cb_audit *a, cb_err *err);
 void cb_publisher_free(cb_publisher *p);
 
 /* The path of the publication ledger beside an issuance ledger
