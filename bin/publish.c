@@ -18,6 +18,7 @@
 #include "csvio.h"
 #include "date.h"
 #include "keyload.h"
+#include "publdap.h"
 #include "publish.h"
 #include "record.h"
 #include "rejects.h"
@@ -34,6 +35,7 @@ static void usage(FILE *fp)
 {
     fputs("usage: publish --ledger FILE --issued FILE.pem --out DIR [--as-of DATE|INSTANT]\n"
           "               [--published FILE] [--crl FILE] [--holidays FILE]\n"
+          "               [--ldap URL [--ldap-bind DN --ldap-pass-file FILE]]\n"
           "               [--ldap-base DN] [--audit FILE --audit-cert FILE --audit-key KEY]\n"
           "               [--pass-file FILE|--pass-fd N] [--rejects FILE] [--strict] [--lang en|vi]\n"
           "               [-o FILE] [-q] [REQUESTS...]\n"
@@ -55,6 +57,10 @@ static void usage(FILE *fp)
           "                     a date: that day at the current time (default: now)\n"
           "  --crl FILE         a CRL: revoked certificates are not published; repeatable\n"
           "  --holidays FILE    holidays file (date,kind,name) for the working-day calendar\n"
+          "  --ldap URL         also publish the entries into that LDAP directory (added, or\n"
+          "                     replaced when they exist)\n"
+          "  --ldap-bind DN     bind as DN (default anonymous); its password from\n"
+          "                     --ldap-pass-file FILE or $CB_LDAP_PASS\n"
           "  --ldap-base DN     the DN of the directory entries (default " DEFAULT_BASE ")\n"
           "  --audit FILE       append one line per publication to the CA's audit log,\n"
           "                     and a checkpoint signed with --audit-key (see audit-verify)\n"
@@ -116,6 +122,23 @@ static int close_audit(audit_signer *s, const cb_publisher *p, cb_err *err)
     if (cb_audit_close(s->log, s->cert, s->key.pkey, rc < 0 ? &(cb_err){0} : err) < 0)
         rc = -1;
     s->log = NULL;
+    return rc;
+}
+
+static int publish_ldap(const cb_publisher *p, cb_ldap_target *t, const cb_secret_src *pass, int vi,
+                        int quiet, cb_err *err)
+{
+    char *secret = NULL;
+    if (t->bind_dn && cb_secret_read(pass, &secret, err) < 0)
+        return -1;
+    t->password = secret;
+    unsigned long added = 0, replaced = 0;
+    int rc = cb_publisher_ldap(p, t, &added, &replaced, err);
+    cb_secret_free(secret);
+    t->password = NULL;
+    if (rc == 0 && !quiet)
+        fprintf(stderr, vi ? PROG ": %s: %lu mục thêm mới, %lu mục cập nhật\n"
+                           : PROG ": %s: %lu entries added, %lu replaced\n", t->url, added, replaced);
     return rc;
 }
 
@@ -227,10 +250,12 @@ int main(int argc, char **argv)
     cb_pub_opts po = {.ldap_base = DEFAULT_BASE};
     const char *as_of = NULL, *output = NULL, *rejects = NULL, *issued[MAX_LIST], *crls[MAX_LIST];
     const char *audit = NULL, *audit_cert = NULL, *audit_key = NULL;
+    cb_ldap_target ldap = {0};
+    cb_secret_src ldap_pass = {.fd = -1, .env = "CB_LDAP_PASS"};
     cb_secret_src pass = {.fd = -1, .env = "CB_CA_PASS"};
     int nissued = 0, ncrl = 0, strict = 0, quiet = 0;
     enum { O_LEDGER = 256, O_ISSUED, O_OUT, O_PUB, O_ASOF, O_CRL, O_HOL, O_BASE, O_REJ, O_STRICT,
-           O_LANG, O_HELP, O_VERSION, O_AUDIT, O_ACERT, O_AKEY, O_PFILE, O_PFD };
+           O_LANG, O_HELP, O_VERSION, O_AUDIT, O_ACERT, O_AKEY, O_PFILE, O_PFD, O_LDAP, O_LBIND, O_LPASS };
     static const struct option opts[] = {
         {"ledger", required_argument, NULL, O_LEDGER}, {"issued", required_argument, NULL, O_ISSUED},
         {"out", required_argument, NULL, O_OUT},       {"published", required_argument, NULL, O_PUB},
@@ -241,7 +266,8 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, O_VERSION},     {"audit", required_argument, NULL, O_AUDIT},
         {"audit-cert", required_argument, NULL, O_ACERT}, {"audit-key", required_argument, NULL, O_AKEY},
         {"pass-file", required_argument, NULL, O_PFILE}, {"pass-fd", required_argument, NULL, O_PFD},
-        {NULL, 0, NULL, 0},
+        {"ldap", required_argument, NULL, O_LDAP},     {"ldap-bind", required_argument, NULL, O_LBIND},
+        {"ldap-pass-file", required_argument, NULL, O_LPASS}, {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
@@ -270,6 +296,9 @@ int main(int argc, char **argv)
             po.lang_vi = strcmp(optarg, "vi") == 0;
             break;
         case O_AUDIT: audit = optarg; break;
+        case O_LDAP: ldap.url = optarg; break;
+        case O_LBIND: ldap.bind_dn = optarg; break;
+        case O_LPASS: ldap_pass.file = optarg; break;
         case O_ACERT: audit_cert = optarg; break;
         case O_AKEY: audit_key = optarg; break;
         case O_PFILE: pass.file = optarg; break;
@@ -316,6 +345,10 @@ int main(int argc, char **argv)
     int rc = run_requests(p, &x, &run, po.now), rebuilt = 0;
     if (rc == EX_OK && cb_publisher_commit(p, &rebuilt, &err) < 0) {
         fprintf(stderr, PROG ": %s\n", err.msg);
+        rc = err.code;
+    }
+    if (rc == EX_OK && ldap.url && publish_ldap(p, &ldap, &ldap_pass, po.lang_vi, quiet, &err) < 0) {
+        fprintf(stderr, PROG ": published on the site, but the directory: %s\n", err.msg);
         rc = err.code;
     }
     if (rc == EX_OK && audit && close_audit(&signer, p, &err) < 0) {

@@ -23,6 +23,7 @@
 #include "csvio.h"
 #include "issue.h"
 #include "ledger.h"
+#include "publdap.h"
 #include "pubsite.h"
 #include "strmap.h"
 #include "updates.h"
@@ -701,4 +702,28 @@ int cb_publisher_audit(const cb_publisher *p, cb_audit *a, cb_err *err)
             return -1;
     }
     return 0;
+}
+
+int cb_publisher_ldap(const cb_publisher *p, const cb_ldap_target *t, unsigned long *added,
+                      unsigned long *replaced, cb_err *err)
+{
+    cb_pub_cert *certs = NULL;
+    size_t n = 0, nh = 0;
+    if (cb_publisher_certs(p, &certs, &n, err) < 0)
+        return -1;
+    const cb_pub_cert **ptr = malloc((n ? n : 1) * sizeof *ptr);
+    cb_pub_holder *h = NULL;
+    int rc = ptr ? 0 : cb_err_set(err, EX_OSERR, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        ptr[i] = &certs[i];
+    if (rc == 0)
+        rc = cb_pub_holders(ptr, n, p->o.ldap_base, &h, &nh, err);
+    if (rc == 0)
+        rc = cb_ldap_publish(t, h, nh, added, replaced, err);
+    cb_pub_holders_free(h, nh);
+    free(ptr);
+    for (size_t i = 0; i < n; i++)
+        cb_pub_cert_clear(&certs[i]);
+    free(certs);
+    return rc;
 }

@@ -74,6 +74,11 @@ int cb_publisher_certs(const cb_publisher *p, struct cb_pub_cert **out, size_t *
  * after cb_publisher_commit. a NULL: nothing. */
 struct cb_audit;
 int cb_publisher_audit(const cb_publisher *p, struct cb_audit *a, cb_err *err);
+/* Every published holder's entry into an LDAP directory (see publdap.h);
+ * after cb_publisher_commit. */
+struct cb_ldap_target;
+int cb_publisher_ldap(const cb_publisher *p, const struct cb_ldap_target *t, unsigned long *added,
+                      unsigned long *replaced, cb_err *err);
 void cb_publisher_free(cb_publisher *p);
 
 /* The path of the publication ledger beside an issuance ledger
