@@ -181,10 +181,16 @@ static int load_published(cb_publisher *p, cb_err *err)
 
 static int open_published(cb_publisher *p, cb_err *err)
 {
-    p->fd = open(p->published_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int ro = p->o.read_only;
+    p->fd = open(p->published_path, ro ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (p->fd < 0 && ro && errno == ENOENT)
+        return 0;
     if (p->fd < 0)
         return cb_err_sys(err, EX_CANTCREAT, "cannot open the publication ledger %s",
                           p->published_path);
+    if (ro)   /* a reader waits for a run that is writing */
+        return flock(p->fd, LOCK_SH) != 0 ? cb_err_sys(err, EX_IOERR, "cannot lock %s", p->published_path)
+                                          : load_published(p, err);
     if (flock(p->fd, LOCK_EX | LOCK_NB) != 0)
         return errno == EWOULDBLOCK
                    ? cb_err_set(err, EX_TEMPFAIL, "the publication ledger %s is in use by another run",
@@ -726,4 +732,22 @@ int cb_publisher_ldap(const cb_publisher *p, const cb_ldap_target *t, unsigned l
         cb_pub_cert_clear(&certs[i]);
     free(certs);
     return rc;
+}
+
+int cb_publisher_find(const cb_publisher *p, const char *serial, cb_publication *out)
+{
+    char norm[160];
+    cb_serial_normalize(serial, norm, sizeof norm);
+    const char *ix = *norm ? cb_strmap_get(&p->by_serial, norm) : NULL;
+    if (ix == NULL)
+        return 0;
+    const pub_row *r = &p->rows[strtoul(ix, NULL, 10)];
+    *out = (cb_publication){r->f[P_RID],         r->f[P_HANDED],    r->f[P_RECEIVED], r->f[P_DUE],
+                            r->f[P_EFFECTIVE],   r->f[P_PUBLISHED], r->f[P_LATE]};
+    return 1;
+}
+
+const cb_ledger *cb_publisher_ledger(const cb_publisher *p)
+{
+    return p->ledger;
 }

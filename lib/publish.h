@@ -35,6 +35,8 @@ typedef struct cb_pub_opts {
     const char *ldap_base;    /* the DN the directory entries go under */
     int64_t now;              /* the publication instant */
     int lang_vi;              /* reasons in Vietnamese */
+    int read_only;            /* for track: a missing publication ledger is
+                                 empty, nothing is created or written */
 } cb_pub_opts;
 
 typedef enum { CB_PUB_PUBLISHED, CB_PUB_ALREADY, CB_PUB_REJECTED } cb_pub_status;
@@ -79,6 +81,17 @@ int cb_publisher_audit(const cb_publisher *p, struct cb_audit *a, cb_err *err);
 struct cb_ldap_target;
 int cb_publisher_ldap(const cb_publisher *p, const struct cb_ldap_target *t, unsigned long *added,
                       unsigned long *replaced, cb_err *err);
+/* A publication as its ledger records it (strings valid until the
+ * publisher is freed). */
+typedef struct cb_publication {
+    const char *request_id, *handed_over_date, *received_date, *due_date, *effective_at,
+        *published_at, *late;
+} cb_publication;
+/* 1 and *out filled when the certificate with this serial is published. */
+int cb_publisher_find(const cb_publisher *p, const char *serial, cb_publication *out);
+/* The issuance ledger the publisher holds open. */
+struct cb_ledger;
+const struct cb_ledger *cb_publisher_ledger(const cb_publisher *p);
 void cb_publisher_free(cb_publisher *p);
 
 /* The path of the publication ledger beside an issuance ledger
