@@ -101,8 +101,8 @@ int cb_filter_open_outputs(cb_filter *f)
     }
     f->rejects.header = rh;
     f->outputs_open = 1;
-    if (!f->out.is_file)
-        setvbuf(f->out.fp, f->obuf, _IOFBF, sizeof f->obuf);
+    if (f->out.fp == stdout)   /* a pipe's default buffer is a few KiB */
+        setvbuf(stdout, f->obuf, _IOFBF, sizeof f->obuf);
     cb_csv_writer_init(&f->w, f->out.fp);
     if (f->out_header != NULL && cb_csv_write_header(&f->w, f->out_header) < 0)
         return cb_filter_write_error(f);
@@ -236,6 +236,11 @@ int cb_filter_run(cb_filter *f, char *const *files, int nfiles, cb_csv_canon_fn 
     return f->rc;
 }
 
+void cb_filter_abandon(cb_filter *f)
+{
+    f->failed = 1;
+}
+
 static void close_outputs(cb_filter *f)
 {
     cb_err err = {0};
@@ -254,7 +259,7 @@ static void close_outputs(cb_filter *f)
 
 int cb_filter_finish(cb_filter *f)
 {
-    int started = f->outputs_open || f->reader != NULL;
+    int started = f->outputs_open;   /* nothing to sum up before the outputs were open */
     if (f->outputs_open)
         close_outputs(f);
     else

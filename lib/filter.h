@@ -183,8 +183,13 @@ void cb_filter_drop(cb_filter *f);
  * (errno), exit EX_IOERR, outputs abandoned. Returns -1. */
 int cb_filter_write_error(cb_filter *f);
 
+/* The outputs are not to be committed: a problem the program reported
+ * (cb_filter_fail) left them incomplete. */
+void cb_filter_abandon(cb_filter *f);
+
 /* Commits the outputs (or abandons them if the run failed), applies
- * --strict, prints the summary line and returns the exit code. */
+ * --strict, prints the summary line (once the outputs were open: a run
+ * stopped before has nothing to sum up) and returns the exit code. */
 int cb_filter_finish(cb_filter *f);
 
 #endif

@@ -237,6 +237,7 @@ static void test_failures_keep_old_files(void)
     snprintf(want, sizeof want, "prog: %s:1: no column 'email'\n", path_of("in.csv"));
     ok(strstr(diag, want) != NULL, "reported at line 1, the header");
     is_str(content(path_of("new.csv")), "(missing)", "and creates no output");
+    ok(strstr(diag, " in, ") == NULL, "and prints no summary");
     free(diag);
 
     char *nodir[] = {"prog", "-o", path_of("nodir/o.csv"), path_of("in.csv"), NULL};
