@@ -173,8 +173,7 @@ void cb_filter_drop(cb_filter *f)
     f->run.filtered++;
 }
 
-/* A step's failure: reported where it happened, and the run stops. */
-static int step_failed(cb_filter *f, const char *input, long line, const cb_err *err)
+int cb_filter_stop(cb_filter *f, const char *input, long line, const cb_err *err)
 {
     f->failed = 1;
     if (input != NULL)
@@ -192,7 +191,7 @@ static int read_loop(cb_filter *f, const cb_filter_step *step, void *ctx, cb_rec
         if (st == CB_CSV_FATAL) {
             if (err.code == 0)
                 err.code = EX_IOERR;
-            return step_failed(f, NULL, 0, &err);
+            return cb_filter_stop(f, NULL, 0, &err);
         }
         cb_filter_in(f);
         f->input = cb_csv_reader_name(f->reader);
@@ -203,7 +202,7 @@ static int read_loop(cb_filter *f, const cb_filter_step *step, void *ctx, cb_rec
         if (step->process != NULL && step->process(ctx, f, rec, &err) < 0) {
             /* the record is lost: it counts as rejected, so in = out + rejected */
             f->run.rejected++;
-            return step_failed(f, f->input, rec->line, &err);
+            return cb_filter_stop(f, f->input, rec->line, &err);
         }
     }
     return f->rc;
@@ -221,7 +220,7 @@ int cb_filter_run(cb_filter *f, char *const *files, int nfiles, cb_csv_canon_fn 
     f->input = cb_csv_reader_name(f->reader);
     const cb_header *in = cb_csv_reader_header(f->reader);
     if (step->begin != NULL && step->begin(ctx, f, in, &err) < 0)
-        return step_failed(f, f->input, 1, &err);
+        return cb_filter_stop(f, f->input, 1, &err);
     if (f->rejects.header == NULL && cb_filter_set_reject_header(f, in) < 0)
         return f->rc;
     if (cb_filter_open_outputs(f) < 0)
@@ -232,7 +231,7 @@ int cb_filter_run(cb_filter *f, char *const *files, int nfiles, cb_csv_canon_fn 
     read_loop(f, step, ctx, rec);
     cb_record_free(rec);
     if (!f->failed && step->end != NULL && step->end(ctx, f, &err) < 0)
-        step_failed(f, NULL, 0, &err);
+        cb_filter_stop(f, NULL, 0, &err);
     return f->rc;
 }
 

@@ -132,6 +132,10 @@ int cb_filter_option(cb_filter *f, int c, const char *arg);
 int cb_filter_fail(cb_filter *f, const cb_err *err);
 /* `prog: FILE:LINE: message`. */
 int cb_filter_fail_at(cb_filter *f, const char *input, long line, const cb_err *err);
+/* A problem that stops the run: reported as `prog: FILE:LINE: message`
+ * (input NULL: `prog: message`), and the outputs will be abandoned.
+ * Returns the exit code. */
+int cb_filter_stop(cb_filter *f, const char *input, long line, const cb_err *err);
 /* `prog: message` that changes nothing else (a note, a warning). */
 void cb_filter_note(cb_filter *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
