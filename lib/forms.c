@@ -14,6 +14,7 @@
 #include <utf8proc.h>
 
 #include "csvio.h"
+#include "serial.h"
 #include "provinces.h"
 #include "vntext.h"
 
@@ -419,42 +420,6 @@ const cb_header *cb_forms_reject_header(const cb_forms *f)
 
 /* ---- helpers ---- */
 
-/* Serial numbers as scan-expiry prints them: upper-case hex, two digits a
- * byte. Colons and spaces are dropped (the way browsers show serials).
- * Returns 0 with out set, or -1 when it is not hex. key gets the serial
- * without leading zeros, for lookups. */
-static int serial_norm(const char *s, char *out, size_t outlen, char *key, size_t keylen)
-{
-    char hex[128];
-    size_t n = 0;
-    if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X'))
-        s += 2;
-    for (; *s; s++) {
-        char c = *s;
-        if (c == ':' || c == ' ')
-            continue;
-        if (c >= 'a' && c <= 'f')
-            c = (char)(c - 'a' + 'A');
-        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')) || n + 2 >= sizeof hex)
-            return -1;
-        hex[n++] = c;
-    }
-    if (n == 0)
-        return -1;
-    hex[n] = '\0';
-    size_t z = 0;
-    while (z + 1 < n && hex[z] == '0')
-        z++;
-    if (key != NULL && keylen > n - z)
-        memcpy(key, hex + z, n - z + 1);
-    if (out != NULL && outlen > n + 1) {
-        size_t odd = n % 2;
-        out[0] = '0';
-        memcpy(out + odd, hex, n + 1);
-    }
-    return 0;
-}
-
 /* The identity number in a certificate's UID ("CCCD:001234567890" -> the
  * part after the last colon), upper-case. */
 static char *uid_norm(const char *uid)
@@ -632,7 +597,7 @@ int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
             break;
         }
         char key[256];
-        if (serial_norm(cb_record_get(rec, i_serial), NULL, 0, key, sizeof key) < 0) {
+        if (cb_serial_key(cb_record_get(rec, i_serial), key, sizeof key) < 0) {
             rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
                             rec->line, cb_record_get(rec, i_serial));
             break;
@@ -708,7 +673,7 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
         int renewal = i_type >= 0 ? strcmp(cb_record_get(rec, i_type), "renew") == 0 : *old != '\0';
         char key[256];
         if (renewal && *old != '\0') {
-            if (serial_norm(old, NULL, 0, key, sizeof key) < 0) {
+            if (cb_serial_key(old, key, sizeof key) < 0) {
                 rc = cb_err_set(err, EX_DATAERR, "%s:%ld: old_serial '%s' is not hexadecimal",
                                 path, rec->line, old);
                 break;
@@ -719,7 +684,7 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
             }
         }
         if (renewal && *serial != '\0') {
-            if (serial_norm(serial, NULL, 0, key, sizeof key) < 0) {
+            if (cb_serial_key(serial, key, sizeof key) < 0) {
                 rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
                                 rec->line, serial);
                 break;
@@ -1141,7 +1106,7 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
     char serial[256] = "", skey[256] = "";
     const certrow *cert = NULL;
     if (*os) {
-        if (serial_norm(os, serial, sizeof serial, skey, sizeof skey) < 0) {
+        if (cb_serial_key(os, skey, sizeof skey) < 0 || cb_serial_display(os, serial, sizeof serial) < 0) {
             bad(&k, C_OLD_SERIAL, "serial '%s' is not hexadecimal", "số hiệu '%s' không phải số hexa",
                 os);
             skey[0] = '\0';
