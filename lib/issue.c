@@ -51,10 +51,7 @@ static int add_conf_ext(cb_issuer *is, X509V3_CTX *ctx, int nid, const char *val
 {
     X509_EXTENSION *ex = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
     if (ex == NULL) {
-        char why[256];
-        cb_ssl_error(why, sizeof why);
-        return cb_err_set(err, EX_DATAERR, "profile: cannot build %s from '%s': %s",
-                          OBJ_nid2sn(nid), value, why);
+        return cb_err_ssl(err, EX_DATAERR, "profile: cannot build %s from '%s'", OBJ_nid2sn(nid), value);
     }
     if (!sk_X509_EXTENSION_push(is->exts, ex)) {
         X509_EXTENSION_free(ex);
