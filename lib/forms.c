@@ -14,8 +14,9 @@
 #include <utf8proc.h>
 
 #include "csvio.h"
-#include "serial.h"
+#include "identifiers.h"
 #include "provinces.h"
+#include "serial.h"
 #include "vntext.h"
 
 enum col {
