@@ -5,7 +5,7 @@ CSV files with Python's csv module, certificates and PKCS#12 files with the
 openssl CLI, mailboxes with Python's mailbox module.
 
     crash_check.py sign-batch DIR MODE IDS    MODE issue|renew, IDS a,b,c
-    crash_check.py maildir DIR LEDGER IDS     each letter once, all in the ledger
+    crash_check.py maildir DIR LEDGER IDS [N] each letter once (N twice), all in the ledger
     crash_check.py hidden DIR...              no hidden temporary file
 
 Prints one line per problem found and exits 1 when there is any."""
@@ -112,17 +112,25 @@ def sign_batch(d, mode, ids):
         problem(f'PIN rows for requests never issued: {sorted(extra)}')
 
 
-def maildir(d, ledger, ids):
+def maildir(d, ledger, ids, extra='0'):
+    """Each letter in the Maildir once, at most `extra` of them twice (the
+    one in flight when the run was killed), and each in the ledger once."""
     want = sorted(ids.split(','))
-    md = mailbox.Maildir(d, create=False)
-    got = sorted(str(m['X-Test-Id'] or m['To']) for m in md)
-    if got != want:
-        problem(f'the Maildir holds {got}, expected each of {want} once')
+    md = mailbox.Maildir(d, factory=None, create=False)
+    got = sorted(str(m['To']).split('<')[-1].strip('> ') for m in md)
+    missing = sorted(set(want) - set(got))
+    if missing:
+        problem(f'letters never delivered: {missing}')
+    twice = len(got) - len(set(got))
+    if twice > int(extra):
+        problem(f'{twice} letters delivered twice, at most {extra} may be')
+    if set(got) - set(want):
+        problem(f'letters nobody asked for: {sorted(set(got) - set(want))}')
     if os.listdir(f'{d}/tmp'):
         problem(f'{d}/tmp: a letter was left half-delivered')
     sent = sorted(r['recipient'] for r in rows(ledger))
     if sent != want:
-        problem(f'the ledger records {sent}, expected {want}')
+        problem(f'the ledger records {sent}, expected each of {want} once')
 
 
 def main():
@@ -130,7 +138,7 @@ def main():
     if kind == 'sign-batch':
         sign_batch(*sys.argv[2:5])
     elif kind == 'maildir':
-        maildir(*sys.argv[2:5])
+        maildir(*sys.argv[2:6])
     elif kind == 'hidden':
         hidden(*sys.argv[2:])
     for p in problems:
