@@ -441,6 +441,7 @@ static int need_col(const cb_header *h, const char *name, const char *opt, cb_er
 
 int main(int argc, char **argv)
 {
+    cb_guard_std_fds();
     enum { O_TEMPLATE = 256, O_TO, O_FROM, O_DIGEST, O_MBOX, O_MAILDIR, O_SENDMAIL, O_SMTP, O_LOGIN, O_TLS,
            O_LEDGER, O_THRESH, O_KEY, O_ATTACH, O_SET, O_ASOF, O_REJECTS, O_LOG, O_DRY, O_STRICT, O_RETRIES,
            O_DELAY, O_HELP, O_VERSION };
@@ -688,6 +689,8 @@ done:
     }
     if (c.tempfail)
         status = cb_exit_worst(status, EX_TEMPFAIL);
+    if (fflush(stderr) != 0 || ferror(stderr))
+        status = cb_exit_worst(status, EX_IOERR);
     if (strict && c.run.rejected > 0)
         status = cb_exit_worst(status, EX_DATAERR);
     for (size_t i = 0; i < c.ngroups; i++) {

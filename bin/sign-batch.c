@@ -678,6 +678,9 @@ static int do_batch(const opts *o, int nfiles, char **files)
     cb_run_summary(&b.run);
     if (rc == 0 && o->strict && b.run.rejected)
         rc = EX_DATAERR;
+    /* A diagnostic or summary that could not be told is a loss too. */
+    if (fflush(stderr) != 0 || ferror(stderr))
+        rc = cb_exit_worst(rc, EX_IOERR);
 out:
     if (b.ledger && cb_ledger_close(b.ledger, &err) < 0)
         rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
@@ -707,6 +710,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    cb_guard_std_fds();
     static const struct option lopts[] = {
         {"ca-cert", required_argument, 0, 'C'},  {"ca-key", required_argument, 0, 'K'},
         {"profile", required_argument, 0, 'P'},  {"key-alg", required_argument, 0, 'A'},

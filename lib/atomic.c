@@ -241,6 +241,18 @@ void cb_output_abort(cb_output *o)
     o->fp = NULL;
 }
 
+void cb_guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", O_RDONLY);
+            if (n >= 0 && n != fd) {
+                dup2(n, fd);
+                close(n);
+            }
+        }
+}
+
 int cb_read_all(FILE *fp, unsigned char **data, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;

@@ -53,6 +53,13 @@ int cb_output_open(cb_output *o, const char *path, mode_t mode, cb_err *err);
 int cb_output_close(cb_output *o, cb_err *err);
 void cb_output_abort(cb_output *o);
 
+/* Makes sure descriptors 0, 1 and 2 are open before the program opens
+ * anything: one that was closed (`prog >&-`) is opened on /dev/null for
+ * reading, so writing it fails (an I/O error, exit 74) instead of the
+ * program's first open file — a ledger — taking its number and receiving
+ * the output. */
+void cb_guard_std_fds(void);
+
 /* Reads what remains of a stream into a malloc'ed buffer (a NUL is added
  * after the len bytes, not counted). 0, or -1 with errno (ENOMEM, or the
  * read error's). */
