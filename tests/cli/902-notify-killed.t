@@ -81,7 +81,7 @@ rm -f "$T/two.csv"
 notify --template expiring --ledger "$T/two.csv" --sendmail="$T/slow-sendmail" "$T/certs.csv" >/dev/null 2>"$T/a.err" &
 a=$!
 i=0
-while [ ! -s "$T/two.csv" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); done
+while ! grep -qs '^To: ' "$T/sent.txt" && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
 exit_is 75 "a second run on a ledger in use exits 75 (temporary failure)" \
     notify --template expiring --ledger "$T/two.csv" --sendmail="$T/slow-sendmail" "$T/certs.csv"
 like "$(cat "$T/.err")" "in use by another run" "and says the ledger is in use"
