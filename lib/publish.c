@@ -21,7 +21,7 @@
 #include "calendar.h"
 #include "certinfo.h"
 #include "csvio.h"
-#include "issue.h"
+#include "serial.h"
 #include "ledger.h"
 #include "publdap.h"
 #include "pubsite.h"
@@ -123,8 +123,8 @@ static int add_row(cb_publisher *p, const char *const v[NPUB])
     int bad = 0;
     for (int k = 0; k < NPUB; k++)
         bad |= (r->f[k] = strdup(v[k] ? v[k] : "")) == NULL;
-    char norm[160], ix[32];
-    cb_serial_normalize(r->f[P_SERIAL], norm, sizeof norm);
+    char norm[CB_SERIAL_MAX], ix[32];
+    cb_serial_key(r->f[P_SERIAL], norm, sizeof norm);
     snprintf(ix, sizeof ix, "%zu", p->nrows);
     p->nrows++;
     return bad || cb_strmap_put(&p->by_serial, norm, ix) < 0 ? -1 : 0;
@@ -250,7 +250,7 @@ int cb_publisher_load_issued(cb_publisher *p, const char *path, cb_err *err)
             rc = cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, line, err->msg);
             break;
         }
-        char *hex = cb_asn1_int_hex(X509_get0_serialNumber(x)), norm[160], ix[32];
+        char *hex = cb_asn1_int_hex(X509_get0_serialNumber(x)), norm[CB_SERIAL_MAX], ix[32];
         unsigned char *der = NULL;
         int len = i2d_X509(x, &der);
         X509_free(x);
@@ -268,7 +268,7 @@ int cb_publisher_load_issued(cb_publisher *p, const char *path, cb_err *err)
             rc = cb_err_set(err, EX_OSERR, "out of memory");
             break;
         }
-        cb_serial_normalize(hex, norm, sizeof norm);
+        cb_serial_key(hex, norm, sizeof norm);
         free(hex);
         snprintf(ix, sizeof ix, "%zu", p->nissued);
         p->issued[p->nissued].der = malloc((size_t)len);
@@ -405,8 +405,8 @@ static int check_dates(cb_publisher *p, const cb_record *rec, cb_pub_result *res
 static int load_cert(cb_publisher *p, const char *serial, cb_pub_cert *c, cb_pub_result *res,
                      cb_err *err)
 {
-    char norm[160];
-    cb_serial_normalize(serial, norm, sizeof norm);
+    char norm[CB_SERIAL_MAX];
+    cb_serial_key(serial, norm, sizeof norm);
     const char *ix = cb_strmap_get(&p->issued_ix, norm);
     if (ix == NULL)
         return reject(res, "serial", MSG(p, "certificate %s is not in the --issued files",
@@ -466,8 +466,8 @@ int cb_publisher_request(cb_publisher *p, const cb_record *rec, cb_pub_result *r
     memset(res, 0, sizeof *res);
     if (!resolve(p, rec, res))
         return 0;
-    char norm[160];
-    cb_serial_normalize(res->serial, norm, sizeof norm);
+    char norm[CB_SERIAL_MAX];
+    cb_serial_key(res->serial, norm, sizeof norm);
     const char *done = cb_strmap_get(&p->by_serial, norm);
     if (done) {
         const pub_row *r = &p->rows[strtoul(done, NULL, 10)];
@@ -736,8 +736,8 @@ int cb_publisher_ldap(const cb_publisher *p, const cb_ldap_target *t, unsigned l
 
 int cb_publisher_find(const cb_publisher *p, const char *serial, cb_publication *out)
 {
-    char norm[160];
-    cb_serial_normalize(serial, norm, sizeof norm);
+    char norm[CB_SERIAL_MAX];
+    cb_serial_key(serial, norm, sizeof norm);
     const char *ix = *norm ? cb_strmap_get(&p->by_serial, norm) : NULL;
     if (ix == NULL)
         return 0;
