@@ -12,17 +12,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "atomic.h"
 #include "audit.h"
 #include "cb_err.h"
-#include "csvio.h"
 #include "date.h"
+#include "filter.h"
 #include "keyload.h"
 #include "publdap.h"
 #include "publish.h"
 #include "record.h"
-#include "rejects.h"
-#include "run.h"
 
 #define PROG "publish"
 #define MAX_LIST 64
@@ -142,135 +139,146 @@ static int publish_ldap(const cb_publisher *p, cb_ldap_target *t, const cb_secre
     return rc;
 }
 
-typedef struct io {
-    cb_csv_reader *rd;
+/* The step's state. */
+typedef struct pub_state {
+    cb_publisher *p;
     cb_header *oh;
-    cb_record *rec;
-    cb_output out;
-    cb_csv_writer w;
-    cb_rejects rj;
+    cb_record *out;
     int col[NADDED];
     int vi;
+    int64_t now;
     unsigned long late;
-} io;
+    cb_ldap_target ldap;
+    cb_secret_src ldap_pass;
+    audit_signer signer;
+} pub_state;
 
-static int write_published(io *x, const cb_pub_result *res)
+static int begin(void *ctx, cb_filter *f, const cb_header *in, cb_err *err)
 {
-    const char *v[NADDED] = {res->serial, res->request_id, res->effective_at, res->due_date,
-                             res->late ? "yes" : "no"};
-    for (int k = 0; k < NADDED; k++)
-        if (cb_record_set_str(x->rec, x->col[k], v[k]) < 0)
-            return -1;
-    return cb_csv_write_record(&x->w, x->rec, x->oh->n);
-}
-
-static void report_late(io *x, const char *name, const cb_pub_result *res, int64_t now)
-{
-    char today[11];
-    cb_date_format(cb_date_of_instant(now), today);
-    x->late++;
-    if (x->vi)
-        fprintf(stderr, PROG ": %s:%ld: công bố muộn: hồ sơ %s (chứng thư số %s) hạn %s, công bố %s\n",
-                name, x->rec->line, res->request_id, res->serial, res->due_date, today);
-    else
-        fprintf(stderr, PROG ": %s:%ld: published late: request %s (certificate %s) was due %s, published %s\n",
-                name, x->rec->line, res->request_id, res->serial, res->due_date, today);
-}
-
-/* The loop over the requests; returns the exit code so far. */
-static int run_requests(cb_publisher *p, io *x, cb_run *run, int64_t now)
-{
-    cb_err err = {0};
-    int st, rc = EX_OK;
-    while ((st = cb_csv_reader_next(x->rd, x->rec, &err)) != CB_CSV_EOF) {
-        if (st == CB_CSV_FATAL) {
-            fprintf(stderr, PROG ": %s\n", err.msg);
-            return cb_exit_worst(rc, err.code ? err.code : EX_IOERR);
-        }
-        run->in++;
-        cb_run_tick(run);
-        const char *name = cb_csv_reader_name(x->rd);
-        if (st == CB_CSV_MALFORMED) {
-            run->rejected++;
-            if (cb_rejects_add(&x->rj, x->rec, name, x->rec->line, NULL, err.msg) < 0)
-                return EX_IOERR;
-            continue;
-        }
-        cb_pub_result res;
-        if (cb_publisher_request(p, x->rec, &res, &err) < 0) {
-            fprintf(stderr, PROG ": %s:%ld: %s\n", name, x->rec->line, err.msg);
-            return err.code;
-        }
-        if (res.status == CB_PUB_REJECTED) {
-            run->rejected++;
-            if (cb_rejects_add(&x->rj, x->rec, name, x->rec->line, res.field, res.reason) < 0)
-                return EX_IOERR;
-        } else if (res.status == CB_PUB_ALREADY) {
-            run->filtered++;
-        } else {
-            run->out++;
-            if (res.late)
-                report_late(x, name, &res, now);
-            if (write_published(x, &res) < 0)
-                return EX_IOERR;
-        }
-    }
-    return rc;
-}
-
-static int open_io(io *x, char **files, int nfiles, const char *output, const char *rejects,
-                   cb_err *err)
-{
-    if ((x->rd = cb_csv_reader_open(files, nfiles, 0, err)) == NULL)
-        return -1;
-    if ((x->oh = cb_header_copy(cb_csv_reader_header(x->rd))) == NULL ||
-        (x->rec = cb_record_new()) == NULL)
+    pub_state *s = ctx;
+    if (cb_publisher_set_header(s->p, in, err) < 0)
+        return cb_err_set(err, err->code, "%s:1: %s", cb_filter_input(f), err->msg);
+    if ((s->oh = cb_header_copy(in)) == NULL || (s->out = cb_record_new()) == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
     for (int k = 0; k < NADDED; k++)
-        if ((x->col[k] = cb_header_ensure(x->oh, added[k])) < 0)
+        if ((s->col[k] = cb_header_ensure(s->oh, added[k])) < 0)
             return cb_err_set(err, EX_OSERR, "out of memory");
-    if (cb_output_open(&x->out, output, 0644, err) < 0)
+    return cb_filter_set_header(f, s->oh) < 0 ? cb_err_set(err, EX_OSERR, "out of memory") : 0;
+}
+
+static void report_late(pub_state *s, cb_filter *f, const cb_record *rec, const cb_pub_result *res)
+{
+    char today[11];
+    cb_date_format(cb_date_of_instant(s->now), today);
+    s->late++;
+    if (s->vi)
+        cb_filter_note(f, "%s:%ld: công bố muộn: hồ sơ %s (chứng thư số %s) hạn %s, công bố %s",
+                       cb_filter_input(f), rec->line, res->request_id, res->serial, res->due_date, today);
+    else
+        cb_filter_note(f, "%s:%ld: published late: request %s (certificate %s) was due %s, published %s",
+                       cb_filter_input(f), rec->line, res->request_id, res->serial, res->due_date, today);
+}
+
+static int process(void *ctx, cb_filter *f, cb_record *rec, cb_err *err)
+{
+    pub_state *s = ctx;
+    cb_pub_result res;
+    if (cb_publisher_request(s->p, rec, &res, err) < 0)
         return -1;
-    if (cb_rejects_open(&x->rj, PROG, rejects, stderr, err) < 0) {
-        cb_output_abort(&x->out);
+    if (res.status == CB_PUB_REJECTED) {
+        cb_filter_reject(f, rec, res.field, res.reason);
+        return 0;
+    }
+    if (res.status == CB_PUB_ALREADY) {
+        cb_filter_drop(f);
+        return 0;
+    }
+    if (res.late)
+        report_late(s, f, rec, &res);
+    const char *v[NADDED] = {res.serial, res.request_id, res.effective_at, res.due_date,
+                             res.late ? "yes" : "no"};
+    if (cb_record_copy(s->out, rec) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    for (int k = 0; k < NADDED; k++)
+        if (cb_record_set_str(s->out, s->col[k], v[k]) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    cb_filter_emit(f, s->out);
+    return 0;
+}
+
+/* A failure after the publication: it counts, the outputs stay. */
+static void fail_after(cb_filter *f, const char *what, const cb_err *e)
+{
+    cb_err said = {.code = e->code};
+    snprintf(said.msg, sizeof said.msg, "%s: %.900s", what, e->msg);
+    cb_filter_fail(f, &said);
+}
+
+/* The ledger and the directory, then the LDAP server and the audit log:
+ * those two come after the publication, so their failure keeps the list
+ * of what was published and says what was not done. */
+static int end(void *ctx, cb_filter *f, cb_err *err)
+{
+    pub_state *s = ctx;
+    int rebuilt = 0;
+    if (cb_publisher_commit(s->p, &rebuilt, err) < 0)
         return -1;
-    }
-    cb_csv_writer_init(&x->w, x->out.fp);
-    if (cb_rejects_set_header(&x->rj, cb_csv_reader_header(x->rd)) < 0 ||
-        cb_csv_write_header(&x->w, x->oh) < 0) {
-        cb_output_abort(&x->out);
-        cb_rejects_abort(&x->rj);
-        return cb_err_set(err, EX_IOERR, "cannot write the output");
-    }
+    cb_err e2 = {0};
+    if (s->ldap.url && publish_ldap(s->p, &s->ldap, &s->ldap_pass, s->vi, f->quiet, &e2) < 0)
+        fail_after(f, "published on the site, but the directory", &e2);
+    if (s->signer.log && close_audit(&s->signer, s->p, &e2) < 0)
+        fail_after(f, "published, but the audit log", &e2);
+    if (s->late && !f->quiet)
+        cb_filter_note(f, s->vi ? "%lu chứng thư số công bố muộn" : "%lu certificates published late", s->late);
+    return 0;
+}
+
+static int load(pub_state *s, const cb_pub_opts *po, const char *const *issued, int nissued,
+                const char *const *crls, int ncrl, cb_err *err)
+{
+    if ((s->p = cb_publisher_open(po, err)) == NULL)
+        return -1;
+    for (int i = 0; i < nissued; i++)
+        if (cb_publisher_load_issued(s->p, issued[i], err) < 0)
+            return -1;
+    for (int i = 0; i < ncrl; i++)
+        if (cb_publisher_load_crl(s->p, crls[i], err) < 0)
+            return -1;
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     cb_pub_opts po = {.ldap_base = DEFAULT_BASE};
-    const char *as_of = NULL, *output = NULL, *rejects = NULL, *issued[MAX_LIST], *crls[MAX_LIST];
+    const char *as_of = NULL, *issued[MAX_LIST], *crls[MAX_LIST];
     const char *audit = NULL, *audit_cert = NULL, *audit_key = NULL;
-    cb_ldap_target ldap = {0};
-    cb_secret_src ldap_pass = {.fd = -1, .env = "CB_LDAP_PASS"};
+    pub_state st = {.ldap_pass = {.fd = -1, .env = "CB_LDAP_PASS"}};
     cb_secret_src pass = {.fd = -1, .env = "CB_CA_PASS"};
-    int nissued = 0, ncrl = 0, strict = 0, quiet = 0;
-    enum { O_LEDGER = 256, O_ISSUED, O_OUT, O_PUB, O_ASOF, O_CRL, O_HOL, O_BASE, O_REJ, O_STRICT,
-           O_LANG, O_HELP, O_VERSION, O_AUDIT, O_ACERT, O_AKEY, O_PFILE, O_PFD, O_LDAP, O_LBIND, O_LPASS };
+    int nissued = 0, ncrl = 0;
+    enum { O_LEDGER = 256, O_ISSUED, O_OUT, O_PUB, O_ASOF, O_CRL, O_HOL, O_BASE, O_HELP, O_VERSION,
+           O_AUDIT, O_ACERT, O_AKEY, O_PFILE, O_PFD, O_LDAP, O_LBIND, O_LPASS };
     static const struct option opts[] = {
         {"ledger", required_argument, NULL, O_LEDGER}, {"issued", required_argument, NULL, O_ISSUED},
         {"out", required_argument, NULL, O_OUT},       {"published", required_argument, NULL, O_PUB},
         {"as-of", required_argument, NULL, O_ASOF},    {"crl", required_argument, NULL, O_CRL},
         {"holidays", required_argument, NULL, O_HOL},  {"ldap-base", required_argument, NULL, O_BASE},
-        {"rejects", required_argument, NULL, O_REJ},   {"strict", no_argument, NULL, O_STRICT},
-        {"lang", required_argument, NULL, O_LANG},     {"help", no_argument, NULL, O_HELP},
-        {"version", no_argument, NULL, O_VERSION},     {"audit", required_argument, NULL, O_AUDIT},
-        {"audit-cert", required_argument, NULL, O_ACERT}, {"audit-key", required_argument, NULL, O_AKEY},
-        {"pass-file", required_argument, NULL, O_PFILE}, {"pass-fd", required_argument, NULL, O_PFD},
-        {"ldap", required_argument, NULL, O_LDAP},     {"ldap-bind", required_argument, NULL, O_LBIND},
-        {"ldap-pass-file", required_argument, NULL, O_LPASS}, {NULL, 0, NULL, 0},
+        CB_FILTER_OPTIONS,
+        {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
+        {"audit", required_argument, NULL, O_AUDIT},   {"audit-cert", required_argument, NULL, O_ACERT},
+        {"audit-key", required_argument, NULL, O_AKEY}, {"pass-file", required_argument, NULL, O_PFILE},
+        {"pass-fd", required_argument, NULL, O_PFD},   {"ldap", required_argument, NULL, O_LDAP},
+        {"ldap-bind", required_argument, NULL, O_LBIND}, {"ldap-pass-file", required_argument, NULL, O_LPASS},
+        {NULL, 0, NULL, 0},
     };
+    static cb_filter f;
+    cb_filter_init(&f, PROG, stderr);
     int c;
     while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
+        int mine = cb_filter_option(&f, c, optarg);
+        if (mine == CB_FILTER_OPT_TAKEN)
+            continue;
+        if (mine == CB_FILTER_OPT_BAD)
+            return EX_USAGE;
         switch (c) {
         case O_LEDGER: po.ledger = optarg; break;
         case O_ISSUED:
@@ -288,23 +296,14 @@ int main(int argc, char **argv)
             break;
         case O_HOL: po.holidays = optarg; break;
         case O_BASE: po.ldap_base = optarg; break;
-        case O_REJ: rejects = optarg; break;
-        case O_STRICT: strict = 1; break;
-        case O_LANG:
-            if (strcmp(optarg, "vi") != 0 && strcmp(optarg, "en") != 0)
-                die(EX_USAGE, "--lang: neither en nor vi");
-            po.lang_vi = strcmp(optarg, "vi") == 0;
-            break;
         case O_AUDIT: audit = optarg; break;
-        case O_LDAP: ldap.url = optarg; break;
-        case O_LBIND: ldap.bind_dn = optarg; break;
-        case O_LPASS: ldap_pass.file = optarg; break;
         case O_ACERT: audit_cert = optarg; break;
         case O_AKEY: audit_key = optarg; break;
         case O_PFILE: pass.file = optarg; break;
         case O_PFD: pass.fd = atoi(optarg); break;
-        case 'o': output = optarg; break;
-        case 'q': quiet = 1; break;
+        case O_LDAP: st.ldap.url = optarg; break;
+        case O_LBIND: st.ldap.bind_dn = optarg; break;
+        case O_LPASS: st.ldap_pass.file = optarg; break;
         case O_HELP: usage(stdout); return EX_OK;
         case O_VERSION: printf(PROG " certbatch " CB_VERSION "\n"); return EX_OK;
         default: usage(stderr); return EX_USAGE;
@@ -318,65 +317,23 @@ int main(int argc, char **argv)
     }
     if (audit && (!audit_cert || !audit_key))
         die(EX_USAGE, "--audit needs --audit-cert and --audit-key to sign its checkpoints");
-    po.now = publication_instant(as_of);
+    po.now = st.now = publication_instant(as_of);
+    po.lang_vi = st.vi = f.lang == CB_LANG_VI;
 
     cb_err err = {0};
-    cb_run run;
-    cb_run_start(&run, PROG, stderr, quiet);
-    cb_publisher *p = cb_publisher_open(&po, &err);
-    if (p == NULL)
-        die(err.code, err.msg);
-    for (int i = 0; i < nissued; i++)
-        if (cb_publisher_load_issued(p, issued[i], &err) < 0)
-            die(err.code, err.msg);
-    for (int i = 0; i < ncrl; i++)
-        if (cb_publisher_load_crl(p, crls[i], &err) < 0)
-            die(err.code, err.msg);
-    audit_signer signer = {0};
-    if (audit && open_audit(&signer, audit, audit_cert, audit_key, &pass, &err) < 0)
-        die(err.code, err.msg);
-    io x = {.vi = po.lang_vi};
-    if (open_io(&x, argv + optind, argc - optind, output, rejects, &err) < 0)
-        die(err.code, err.msg);
-    if (cb_publisher_set_header(p, cb_csv_reader_header(x.rd), &err) < 0) {
-        fprintf(stderr, PROG ": %s:1: %s\n", cb_csv_reader_name(x.rd), err.msg);
-        return err.code;
-    }
-    int rc = run_requests(p, &x, &run, po.now), rebuilt = 0;
-    if (rc == EX_OK && cb_publisher_commit(p, &rebuilt, &err) < 0) {
-        fprintf(stderr, PROG ": %s\n", err.msg);
-        rc = err.code;
-    }
-    if (rc == EX_OK && ldap.url && publish_ldap(p, &ldap, &ldap_pass, po.lang_vi, quiet, &err) < 0) {
-        fprintf(stderr, PROG ": published on the site, but the directory: %s\n", err.msg);
-        rc = err.code;
-    }
-    if (rc == EX_OK && audit && close_audit(&signer, p, &err) < 0) {
-        fprintf(stderr, PROG ": published, but %s\n", err.msg);
-        rc = err.code;
-    }
-    if (rc == EX_OK) {
-        if (cb_output_close(&x.out, &err) < 0 || cb_rejects_close(&x.rj, &err) < 0) {
-            fprintf(stderr, PROG ": %s\n", err.msg);
-            rc = err.code;
-        }
+    if (load(&st, &po, issued, nissued, crls, ncrl, &err) < 0 ||
+        (audit && open_audit(&st.signer, audit, audit_cert, audit_key, &pass, &err) < 0)) {
+        cb_filter_fail(&f, &err);
     } else {
-        cb_output_abort(&x.out);
-        cb_rejects_abort(&x.rj);
+        static const cb_filter_step step = {begin, process, end};
+        cb_filter_run(&f, argv + optind, argc - optind, NULL, &step, &st);
     }
-    if (rc == EX_OK && x.late && !quiet)
-        fprintf(stderr, po.lang_vi ? PROG ": %lu chứng thư số công bố muộn\n"
-                                   : PROG ": %lu certificates published late\n", x.late);
-    cb_run_summary(&run);
-    if (rc == EX_OK && strict && run.rejected)
-        rc = EX_DATAERR;
-    cb_record_free(x.rec);
-    cb_header_free(x.oh);
-    cb_csv_reader_close(x.rd);
-    cb_publisher_free(p);
-    if (signer.log)
-        cb_audit_close(signer.log, NULL, NULL, &err);
-    cb_key_free(&signer.key);
-    X509_free(signer.cert);
-    return rc;
+    cb_record_free(st.out);
+    cb_header_free(st.oh);
+    cb_publisher_free(st.p);
+    if (st.signer.log)
+        cb_audit_close(st.signer.log, NULL, NULL, &err);
+    cb_key_free(&st.signer.key);
+    X509_free(st.signer.cert);
+    return cb_filter_finish(&f);
 }

@@ -7,7 +7,6 @@
 
 #include "calendar.h"
 #include "csvio.h"
-#include "issue.h"
 #include "ledger.h"
 #include "publish.h"
 #include "strmap.h"
@@ -132,15 +131,18 @@ int cb_track_request(cb_track *t, const char *request_id, const char *request_ty
     memset(row, 0, sizeof *row);
     cb_date received, when, d;
     int renew = strcmp(request_type, "renew") == 0;
+    row->field = "request_type";
     if (!renew && strcmp(request_type, "issue") != 0)
         return cb_err_set(err, EX_DATAERR,
                           t->o.lang_vi ? "loại hồ sơ '%s' không phải issue hay renew"
                                        : "request_type '%s' is neither issue nor renew",
                           request_type);
+    row->field = "received_date";
     if (cb_date_parse(received_date, &received) < 0)
         return cb_err_set(err, EX_DATAERR,
                           t->o.lang_vi ? "'%s' không phải ngày tiếp nhận" : "'%s' is not a date of receipt",
                           received_date);
+    row->field = NULL;
     row->step = "received";
     cb_date_format(received, row->step_at);
     due(t, received, renew ? RENEW_DAYS : ISSUE_DAYS, row->step_due);

@@ -40,6 +40,7 @@ typedef struct cb_track_row {
     char serial[80], effective_at[32];
     int overdue;               /* past a due date at today, not done */
     int late;                  /* a step done after its due date */
+    const char *field;         /* when the request cannot be placed: the column at fault */
 } cb_track_row;
 
 /* One request. 0 with row filled; -1 when the request cannot be placed
