@@ -17,14 +17,16 @@
 #include "csvio.h"
 #include "date.h"
 #include "pemscan.h"
+#include "publish.h"
 #include "rejects.h"
 #include "run.h"
 
 #define DER_MAX (1 << 20)
 
-enum { ST_VALID, ST_EXPIRING, ST_EXPIRED, ST_REVOKED, ST_NOT_YET_VALID, ST_UNTRUSTED, ST_COUNT };
+enum { ST_VALID, ST_EXPIRING, ST_EXPIRED, ST_REVOKED, ST_NOT_YET_VALID, ST_UNTRUSTED,
+       ST_NOT_YET_EFFECTIVE, ST_COUNT };
 static const char *const status_names[ST_COUNT] = {
-    "valid", "expiring", "expired", "revoked", "not_yet_valid", "untrusted",
+    "valid", "expiring", "expired", "revoked", "not_yet_valid", "untrusted", "not_yet_effective",
 };
 
 static const char *const columns[] = {
@@ -47,6 +49,7 @@ typedef struct scan {
     int want[ST_COUNT];
     int exit_code;
     int write_failed;
+    cb_publisher *effect;   /* --ledger: issued but not yet published */
 } scan;
 
 static void usage(FILE *fp)
@@ -63,11 +66,14 @@ static void usage(FILE *fp)
           "  --as-of DATE    today, YYYY-MM-DD or DD/MM/YYYY (default: today in UTC+07:00)\n"
           "  --all           print every certificate\n"
           "  --status LIST   print these statuses (comma-separated): valid, expiring,\n"
-          "                  expired, revoked, not_yet_valid, untrusted\n"
+          "                  expired, revoked, not_yet_valid, untrusted, not_yet_effective\n"
           "                  (default: expiring,expired)\n"
           "  --crl FILE      a CRL (PEM or DER) marking revoked certificates; repeatable\n"
           "  --ca FILE       trusted and intermediate CA certificates: those that do not\n"
           "                  chain to them are untrusted\n"
+          "  --ledger FILE   sign-batch's issuance ledger: a certificate it issued that is\n"
+          "                  not published yet (its publication ledger beside it) is\n"
+          "                  not_yet_effective\n"
           "  --rejects FILE  write unreadable certificates there as CSV records\n"
           "  --strict        exit 65 if any certificate was rejected\n"
           "  -o FILE         write the records to FILE (atomically) instead of stdout\n"
@@ -136,6 +142,8 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
         st = ST_UNTRUSTED;
     else if (cb_date_of_instant(ci.not_before) > s->today)
         st = ST_NOT_YET_VALID;
+    else if (s->effect && cb_publisher_effective(s->effect, ci.serial, s->check_time) == 0)
+        st = ST_NOT_YET_EFFECTIVE;  /* issued, not yet published (Quyết định 1924/QĐ-BQP) */
     else if (days_left < 0)
         st = ST_EXPIRED;
     else if (days_left <= s->days)
@@ -337,6 +345,7 @@ static int finish(scan *s, char **crls, int rc)
     cb_crlset_free(s->crls);
     X509_STORE_free(s->trust);
     cb_certinfo_ctx_free(&s->ctx);
+    cb_publisher_free(s->effect);
     return rc;
 }
 
@@ -346,6 +355,7 @@ int main(int argc, char **argv)
         {"days", required_argument, NULL, 'd'},   {"as-of", required_argument, NULL, 'a'},
         {"all", no_argument, NULL, 'A'},          {"status", required_argument, NULL, 's'},
         {"crl", required_argument, NULL, 'c'},    {"ca", required_argument, NULL, 'C'},
+        {"ledger", required_argument, NULL, 'L'},
         {"rejects", required_argument, NULL, 'r'}, {"strict", no_argument, NULL, 'S'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
@@ -353,7 +363,7 @@ int main(int argc, char **argv)
     };
     scan s = {.days = 60};
     s.want[ST_EXPIRING] = s.want[ST_EXPIRED] = 1;
-    const char *as_of = NULL, *ca = NULL, *rejects = NULL, *output = NULL;
+    const char *as_of = NULL, *ca = NULL, *rejects = NULL, *output = NULL, *ledger = NULL;
     char **crls = calloc((size_t)argc + 1, sizeof *crls);
     int ncrl = 0, strict = 0, quiet = 0, all = 0, status_given = 0, c;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -377,6 +387,7 @@ int main(int argc, char **argv)
             break;
         case 'c': crls[ncrl++] = optarg; break;
         case 'C': ca = optarg; break;
+        case 'L': ledger = optarg; break;
         case 'r': rejects = optarg; break;
         case 'S': strict = 1; break;
         case 'o': output = optarg; break;
@@ -404,6 +415,11 @@ int main(int argc, char **argv)
      * given, so the run is reproducible; at the present instant otherwise. */
     s.check_time = as_of ? cb_date_start_instant(s.today) + 12 * 3600 : (int64_t)time(NULL);
     if (cb_certinfo_ctx_init(&s.ctx, &err) < 0) {
+        fprintf(stderr, "scan-expiry: %s\n", err.msg);
+        return finish(&s, crls, err.code);
+    }
+    cb_pub_opts po = {.ledger = ledger, .read_only = 1};
+    if (ledger != NULL && (s.effect = cb_publisher_open(&po, &err)) == NULL) {
         fprintf(stderr, "scan-expiry: %s\n", err.msg);
         return finish(&s, crls, err.code);
     }

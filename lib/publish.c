@@ -751,3 +751,14 @@ const cb_ledger *cb_publisher_ledger(const cb_publisher *p)
 {
     return p->ledger;
 }
+
+int cb_publisher_effective(const cb_publisher *p, const char *serial, int64_t at)
+{
+    if (cb_ledger_find_serial(p->ledger, serial) == NULL)
+        return -1;
+    cb_publication pb;
+    int64_t eff;
+    if (!cb_publisher_find(p, serial, &pb) || cb_instant_parse(pb.effective_at, &eff) < 0)
+        return 0;
+    return eff <= at;
+}

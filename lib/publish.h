@@ -89,6 +89,11 @@ typedef struct cb_publication {
 } cb_publication;
 /* 1 and *out filled when the certificate with this serial is published. */
 int cb_publisher_find(const cb_publisher *p, const char *serial, cb_publication *out);
+/* Effective from publication (step 4): 1 when the certificate with this
+ * serial is in the issuance ledger and published with effective_at at or
+ * before the instant at, 0 when it is in the ledger but not effective yet,
+ * -1 when the ledger does not know it (issued elsewhere or before). */
+int cb_publisher_effective(const cb_publisher *p, const char *serial, int64_t at);
 /* The issuance ledger the publisher holds open. */
 struct cb_ledger;
 const struct cb_ledger *cb_publisher_ledger(const cb_publisher *p);
