@@ -20,6 +20,7 @@
 #include "publdap.h"
 #include "publish.h"
 #include "record.h"
+#include "runner.h"
 
 #define PROG "publish"
 #define MAX_LIST 64
@@ -30,7 +31,7 @@ enum { NADDED = sizeof added / sizeof added[0] };
 
 static void usage(FILE *fp)
 {
-    fputs("usage: publish --ledger FILE --issued FILE.pem --out DIR [--as-of DATE|INSTANT]\n"
+    fputs("usage: publish --ledger FILE [--issued FILE.pem] --out DIR [--as-of DATE|INSTANT]\n"
           "               [--published FILE] [--crl FILE] [--holidays FILE]\n"
           "               [--ldap URL [--ldap-bind DN --ldap-pass-file FILE]]\n"
           "               [--ldap-base DN] [--audit FILE --audit-cert FILE --audit-key KEY]\n"
@@ -47,7 +48,8 @@ static void usage(FILE *fp)
           "one published more than 1 working day after its receipt is reported late.\n"
           "\n"
           "  --ledger FILE      sign-batch's issuance ledger (read, never changed)\n"
-          "  --issued FILE      the issued certificates (PEM, DER or PKCS#7); repeatable\n"
+          "  --issued FILE      the issued certificates (PEM, DER or PKCS#7); repeatable;\n"
+          "                     without it, from the ledger's store (LEDGER.certs.pem)\n"
           "  --out DIR          the public directory\n"
           "  --published FILE   the publication ledger (default: LEDGER-published.csv beside it)\n"
           "  --as-of DATE|INSTANT  the publication instant (YYYY-MM-DDTHH:MM:SS+07:00), or\n"
@@ -309,9 +311,8 @@ int main(int argc, char **argv)
         default: usage(stderr); return EX_USAGE;
         }
     }
-    if (po.ledger == NULL || po.out_dir == NULL || nissued == 0) {
-        fprintf(stderr, PROG ": %s is required\n",
-                !po.ledger ? "--ledger FILE" : !po.out_dir ? "--out DIR" : "--issued FILE");
+    if (po.ledger == NULL || po.out_dir == NULL) {
+        fprintf(stderr, PROG ": %s is required\n", !po.ledger ? "--ledger FILE" : "--out DIR");
         usage(stderr);
         return EX_USAGE;
     }
@@ -321,7 +322,7 @@ int main(int argc, char **argv)
     po.lang_vi = st.vi = f.lang == CB_LANG_VI;
 
     cb_err err = {0};
-    if (load(&st, &po, issued, nissued, crls, ncrl, &err) < 0 ||
+    if (cb_mkdir_parent(po.out_dir, &err) < 0 || load(&st, &po, issued, nissued, crls, ncrl, &err) < 0 ||
         (audit && open_audit(&st.signer, audit, audit_cert, audit_key, &pass, &err) < 0)) {
         cb_filter_fail(&f, &err);
     } else {

@@ -408,10 +408,22 @@ static int load_cert(cb_publisher *p, const char *serial, cb_pub_cert *c, cb_pub
     char norm[CB_SERIAL_MAX];
     cb_serial_key(serial, norm, sizeof norm);
     const char *ix = cb_strmap_get(&p->issued_ix, norm);
-    if (ix == NULL)
-        return reject(res, "serial", MSG(p, "certificate %s is not in the --issued files",
-                                         "không thấy chứng thư số %s trong tệp --issued"), serial);
-    const der_item *d = &p->issued[strtoul(ix, NULL, 10)];
+    der_item found = {0};
+    const unsigned char *stored = NULL;
+    if (ix != NULL) {
+        found = p->issued[strtoul(ix, NULL, 10)];
+    } else {
+        /* the ledger's own store of what it issued (LEDGER.certs.pem) */
+        int st = cb_ledger_cert(p->ledger, serial, &stored, &found.len, err);
+        if (st < 0)
+            return -1;
+        if (st == 0)
+            return reject(res, "serial", MSG(p, "certificate %s is neither in the --issued files nor in the ledger's store",
+                                             "không thấy chứng thư số %s trong tệp --issued hay kho của sổ cấp phát"),
+                          serial);
+        found.der = (unsigned char *)stored;
+    }
+    const der_item *d = &found;
     cb_err e2 = {0};
     if (cb_pub_cert_init(c, d->der, d->len, "", res->request_id, &e2) < 0) {
         if (e2.code == EX_OSERR) {

@@ -7,7 +7,10 @@
 #   2. the central agency renews the proposed certificates (sign-batch
 #      renew) and returns one update file;
 #   3. the province splits it per agency and holder and tells them;
-#   4. the central agency's issuance batch for new certificates.
+#   4. the central agency's issuance batch for new certificates;
+#   5. the agencies hand the devices over and ask for the certificates to
+#      take effect: the central agency publishes them and lists what is
+#      still open (pipelines/central-publication.yaml).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 O=$TOP/samples/out
@@ -50,6 +53,14 @@ run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/return-updates.yaml"
 echo
 echo "== 4. central agency: run-pipeline pipelines/central-issuance.yaml"
 run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/central-issuance.yaml"
+echo
+echo "== 5. central agency: run-pipeline pipelines/central-publication.yaml"
+mkdir -p "$S/effective/$D/requests"
+mlr --csv put "\$handed_over_date = \"$D\"; \$received_date = \"$D\"" \
+    then cut -o -f request_id,agency,handed_over_date,received_date \
+    "$S/batches/$D/valid.csv" >"$S/effective/$D/requests/agencies.csv"
+run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/central-publication.yaml"
+audit-verify --ca "$O/issuing-ca.pem" "$S/ca/audit.csv"
 
 echo
 echo "Results are in $S:"
@@ -60,6 +71,8 @@ echo "  runs/$D/proposal.csv(.p7s)    the per-agency proposal list and its CMS s
 echo "  updates/incoming/update.pem     the renewed certificates (sign-batch renew)"
 echo "  delivered/<agency>/             each renewed certificate for its holder"
 echo "  batches/$D/issued.pem         new certificates; keys/ has the PKCS#12 files and pins.csv"
+echo "  www/chung-thu-so/index.html     the public list of published certificates (and certs/, index.csv/json, directory.ldif)"
+echo "  effective/$D/open-requests.csv what is still open, with due dates (track)"
 echo "  mail/new/                       the letters (Maildir); log/*.jsonl the run logs"
 echo
 (cd "$S" && find . -path ./certs -prune -o -type f -print | sort | sed 's/^/  /' | head -n 60)

@@ -116,6 +116,11 @@ ok "the torn line of the crash is gone" sh -c "tail -c 1 '$T/ledger-published.cs
 ok "the unfinished build is gone" test ! -e "$T/.www.building"
 exit_is 75 "another run holding the publication ledger is 75" \
     flock "$T/ledger-published.csv" sh -c "publish --ledger '$T/ledger.csv' --issued '$T/issued.pem' --out '$T/www' '$T/req.csv'"
+ok "without --issued the certificates come from the ledger's store" publish --ledger "$T/ledger.csv" \
+    --published "$T/store-pubs.csv" --out "$T/www2" -o /dev/null "$T/req.csv"
+s1=$(openssl x509 -in "$T/c00" -noout -serial | cut -d= -f2)
+openssl x509 -in "$T/c00" -outform DER -out "$T/want.der"
+ok "and they are the issued ones" cmp "$T/want.der" "$T/www2/certs/$s1.cer"
 ok "--lang vi gives Vietnamese reasons" pub --lang vi "$T/req.csv"
 like "$(cat "$T/.err")" "chưa được cấp chứng thư số" "the reason is in Vietnamese"
 done_testing
