@@ -1,7 +1,8 @@
 /* aggregate-by-agency: the per-agency proposal lists.
  *
- * Groups request records by managing agency (agency_code where given, else
- * validate-form's agency_key, else the normalised agency name) and writes
+ * Groups request records by managing agency (validate-form's agency_key,
+ * which is the registry's code, else agency_code, else the normalised
+ * agency name), shows the registry's agency_name where given, and writes
  * a summary per agency (default), every record grouped by agency with a
  * batch_seq (--detail), or one CSV per agency (--split-dir). --merge sums
  * summaries, so the step can run in pieces (GNU parallel, Hadoop
@@ -28,8 +29,10 @@ enum mode { MODE_SUMMARY, MODE_DETAIL, MODE_SPLIT };
 static const char *const summary_cols[] = {
     "agency_key", "agency_code", "agency", "province",
     "issue_individual", "issue_organization", "renew_individual", "renew_organization", "other",
-    "total", "earliest_expiry", "earliest_due", "spellings",
+    "total", "earliest_expiry", "earliest_due", "spellings", "agency_email",
 };
+/* agency_email came later: summaries without it still merge */
+#define NSUMMARY_REQUIRED 13
 #define NSUMMARY (sizeof summary_cols / sizeof summary_cols[0])
 
 typedef struct agg {
@@ -40,7 +43,7 @@ typedef struct agg {
     cb_strmap key_of;         /* an agency as typed -> its grouping key */
     const cb_header *in_header;
     cb_header *out_header;
-    int c_by, c_code, c_key, c_agency, c_province, c_rt, c_st, c_expiry, c_due, c_seq;
+    int c_by, c_code, c_key, c_agency, c_name, c_email, c_province, c_rt, c_st, c_expiry, c_due, c_seq;
     enum mode mode;
     char spill_dir[4096];
     cb_csv_writer spill_w;
@@ -53,8 +56,9 @@ static void usage(FILE *fp)
           "       aggregate-by-agency --merge [-o FILE] [-q] [SUMMARY...]\n"
           "       aggregate-by-agency --help | --version\n"
           "\n"
-          "Groups request records by agency: agency_code where given, else agency_key,\n"
-          "else the normalised agency name (UBND = Ủy ban nhân dân, Uỷ = Ủy, any case).\n"
+          "Groups request records by agency: agency_key (validate-form's, the registry's\n"
+          "code with --agencies) where given, else agency_code, else the normalised agency\n"
+          "name (UBND = Ủy ban nhân dân, Uỷ = Ủy, any case); shows agency_name if given.\n"
           "\n"
           "  --by COLUMN      group by this column instead (its values normalised)\n"
           "  --summary        one row per agency with counts and earliest dates (default)\n"
@@ -126,13 +130,19 @@ static void add_record(agg *g, cb_csv_reader *r, cb_record *rec)
         if (*v)
             spelling_and_key(g, v, &spelling, &key);
     } else {
-        const char *agency = cb_record_get(rec, g->c_agency);
+        const char *agency = cb_record_get(rec, g->c_name);
+        if (*agency == '\0')
+            agency = cb_record_get(rec, g->c_agency);
         const char *akey = cb_record_get(rec, g->c_key);
         code = cb_record_get(rec, g->c_code);
         const char *k2 = NULL;
         if (*agency)
             spelling_and_key(g, agency, &spelling, &k2);
-        if (*code) {
+        if (*akey) {
+            key = akey;
+            if (*code == '\0' && cb_agency_code_check(akey))
+                code = akey;   /* the registry's code, for the summary and file names */
+        } else if (*code) {
             /* Codes like 000.00.15.H41 differ only in letter case. */
             size_t i = 0;
             for (; code[i] && i < sizeof codekey - 6; i++)
@@ -140,8 +150,6 @@ static void add_record(agg *g, cb_csv_reader *r, cb_record *rec)
             memcpy(codekey, "code ", 5);
             codekey[5 + i] = '\0';
             key = codekey;
-        } else if (*akey) {
-            key = akey;
         } else {
             key = k2;
         }
@@ -162,6 +170,11 @@ static void add_record(agg *g, cb_csv_reader *r, cb_record *rec)
     }
     cb_agency *a = cb_agency_get(g->table, key, *code ? code : NULL);
     if (a == NULL || (*spelling && cb_agency_add_spelling(a, spelling, 1) < 0))
+        oom();
+    if (a->code == NULL && *code && (a->code = strdup(code)) == NULL)
+        oom();
+    const char *email = cb_record_get(rec, g->c_email);
+    if (a->email == NULL && *email && (a->email = strdup(email)) == NULL)
         oom();
     if (a->province == NULL) {
         const char *p = cb_record_get(rec, g->c_province);
@@ -233,6 +246,8 @@ static void merge_record(agg *g, cb_csv_reader *r, cb_record *rec, const int *co
     if (a->province == NULL && *cb_record_get(rec, col[3]) &&
         (a->province = strdup(cb_record_get(rec, col[3]))) == NULL)
         oom();
+    if (a->email == NULL && *cb_record_get(rec, col[13]) && (a->email = strdup(cb_record_get(rec, col[13]))) == NULL)
+        oom();
     for (int i = 0; i < CB_AG_NCOUNTS; i++)
         a->counts[i] += counts[i];
     a->total += total;
@@ -282,7 +297,7 @@ static int write_summary(agg *g, FILE *fp)
             oom();
         const char *row[NSUMMARY] = {
             a->key, a->code ? a->code : "", cb_agency_display(a), a->province ? a->province : "",
-            nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], e, d, sp,
+            nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], e, d, sp, a->email ? a->email : "",
         };
         cb_csv_write_fields(&w, row, NSUMMARY);
         free(sp);
@@ -293,7 +308,7 @@ static int write_summary(agg *g, FILE *fp)
     fmt_date(min_e, e);
     fmt_date(min_d, d);
     const char *row[NSUMMARY] = {
-        "", "", "TOTAL", "", nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], e, d, "",
+        "", "", "TOTAL", "", nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], e, d, "", "",
     };
     cb_csv_write_fields(&w, row, NSUMMARY);
     return ferror(fp) ? -1 : 0;
@@ -464,7 +479,7 @@ int main(int argc, char **argv)
     if (merge) {
         for (size_t i = 0; i < NSUMMARY; i++) {
             mcol[i] = cb_header_find(g.in_header, summary_cols[i]);
-            if (mcol[i] < 0) {
+            if (mcol[i] < 0 && i < NSUMMARY_REQUIRED) {
                 fprintf(stderr, "aggregate-by-agency: %s: not a summary of aggregate-by-agency:"
                                 " the column '%s' is missing\n", cb_csv_reader_name(r), summary_cols[i]);
                 return finish(&g, r, EX_DATAERR);
@@ -479,6 +494,8 @@ int main(int argc, char **argv)
         g.c_code = cb_header_find(g.in_header, "agency_code");
         g.c_key = cb_header_find(g.in_header, "agency_key");
         g.c_agency = cb_header_find(g.in_header, "agency");
+        g.c_name = cb_header_find(g.in_header, "agency_name");
+        g.c_email = cb_header_find(g.in_header, "agency_email");
         g.c_province = cb_header_find(g.in_header, "province");
         g.c_rt = cb_header_find(g.in_header, "request_type");
         g.c_st = cb_header_find(g.in_header, "subject_type");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atomic.h"
 #include "calendar.h"
@@ -24,6 +25,8 @@ static const char *prog = "validate-form";
 static void usage(FILE *fp)
 {
     fputs("usage: validate-form [--as-of DATE] [--certs FILE] [--ledger FILE]\n"
+          "                     [--agencies FILE | --agencies-if-present FILE]\n"
+          "                     [--allow-unknown-agency]\n"
           "                     [--holidays FILE] [--official-domains LIST]\n"
           "                     [--rejects FILE] [--strict] [--lang en|vi]\n"
           "                     [-o FILE] [-q] [FILE...]\n"
@@ -38,6 +41,12 @@ static void usage(FILE *fp)
           "                        unrevoked certificate of the same person\n"
           "  --ledger FILE         sign-batch's issuance ledger: a certificate renewed\n"
           "                        before, or itself a renewal, is rejected\n"
+          "  --agencies FILE       the agency registry (agency_code,name,aliases,email,province,\n"
+          "                        parent_code): each row's agency is found by code or name,\n"
+          "                        agency_key is its code, agency_name and agency_email are added\n"
+          "  --agencies-if-present FILE  the same when FILE exists (for unattended pipelines)\n"
+          "  --allow-unknown-agency  an agency not in the registry passes, keyed by its name\n"
+          "                        (default: rejected)\n"
           "  --holidays FILE       holidays file (date,kind,name) for the years it covers,\n"
           "                        over the built-in 2025-2026 schedules\n"
           "  --official-domains LIST  e-mail domains accepted, comma-separated (default gov.vn)\n"
@@ -62,6 +71,9 @@ int main(int argc, char **argv)
         {"certs", required_argument, NULL, 'c'},
         {"ledger", required_argument, NULL, 'L'},
         {"holidays", required_argument, NULL, 'H'},
+        {"agencies", required_argument, NULL, 'A'},
+        {"agencies-if-present", required_argument, NULL, 'P'},
+        {"allow-unknown-agency", no_argument, NULL, 'U'},
         {"official-domains", required_argument, NULL, 'D'},
         {"rejects", required_argument, NULL, 'r'},
         {"strict", no_argument, NULL, 'S'},
@@ -73,8 +85,9 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *as_of = NULL, *certs = NULL, *ledger = NULL, *holidays = NULL, *rejects = NULL,
-               *output = NULL, *domains = "gov.vn";
-    int strict = 0, quiet = 0, c;
+               *output = NULL, *domains = "gov.vn",
+               *agencies = NULL;
+    int strict = 0, quiet = 0, allow_unknown = 0, c;
     cb_forms_lang lang = CB_LANG_EN;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -82,6 +95,9 @@ int main(int argc, char **argv)
         case 'c': certs = optarg; break;
         case 'L': ledger = optarg; break;
         case 'H': holidays = optarg; break;
+        case 'A': agencies = optarg; break;
+        case 'P': agencies = access(optarg, F_OK) == 0 ? optarg : NULL; break;
+        case 'U': allow_unknown = 1; break;
         case 'D': domains = optarg; break;
         case 'r': rejects = optarg; break;
         case 'S': strict = 1; break;
@@ -106,13 +122,14 @@ int main(int argc, char **argv)
     cb_err err = {0};
     cb_run run;
     cb_run_start(&run, prog, stderr, quiet);
-    cb_forms_opts fo = {.official_domains = domains, .lang = lang};
+    cb_forms_opts fo = {.official_domains = domains, .lang = lang, .allow_unknown_agency = allow_unknown};
     if (cb_today(as_of, &fo.today, &err) < 0) {
         fprintf(stderr, "%s: --as-of: %s\n", prog, err.msg);
         return EX_USAGE;
     }
     int rc = EX_OK, st;
     cb_calendar *cal = NULL;
+    cb_agency_registry *reg = NULL;
     cb_forms *forms = NULL;
     cb_csv_reader *rd = NULL;
     cb_record *in = NULL, *rec = NULL;
@@ -125,6 +142,11 @@ int main(int argc, char **argv)
         goto done;
     }
     fo.cal = cal;
+    if (agencies != NULL && (fo.agencies = reg = cb_agency_registry_load(agencies, &err)) == NULL) {
+        fprintf(stderr, "%s: --agencies: %s\n", prog, err.msg);
+        rc = err.code;
+        goto done;
+    }
     if ((forms = cb_forms_new(&fo, &err)) == NULL ||
         (certs != NULL && cb_forms_load_certs(forms, certs, &err) < 0) ||
         (ledger != NULL && cb_forms_load_ledger(forms, ledger, &err) < 0) ||
@@ -223,5 +245,6 @@ done:
     cb_csv_reader_close(rd);
     cb_forms_free(forms);
     cb_calendar_free(cal);
+    cb_agency_registry_free(reg);
     return rc;
 }

@@ -23,7 +23,7 @@ enum col {
     C_AGENCY_L2, C_AGENCY_L3, C_AGENCY_L4, C_AGENCY_CODE, C_ORG_NAME, C_ORG_ADDRESS,
     C_TAX_CODE, C_BUDGET_CODE, C_PROVINCE, C_EMAIL, C_PHONE, C_OLD_SERIAL, C_OLD_NOT_AFTER,
     C_DEVICE_TYPE, C_CARRIER, C_CONFIRMED_BY, C_RECEIVED_DATE, C_VALIDITY_MONTHS,
-    C_RENEWAL_COUNT, C_DUE_DATE, C_AGENCY_KEY, NCOL
+    C_RENEWAL_COUNT, C_DUE_DATE, C_AGENCY_KEY, C_AGENCY_NAME, C_AGENCY_EMAIL, NCOL
 };
 
 typedef struct coldef {
@@ -81,6 +81,8 @@ static const coldef cols[NCOL] = {
     [C_RENEWAL_COUNT] = {"renewal_count", {NULL}, "renewal count", "số lần gia hạn"},
     [C_DUE_DATE] = {"due_date", {NULL}, "due date", "hạn giải quyết"},
     [C_AGENCY_KEY] = {"agency_key", {NULL}, "agency key", "khóa cơ quan"},
+    [C_AGENCY_NAME] = {"agency_name", {NULL}, "agency's official name", "tên chính thức của cơ quan"},
+    [C_AGENCY_EMAIL] = {"agency_email", {NULL}, "agency's e-mail address", "thư điện tử của cơ quan"},
 };
 
 enum { RT_NONE, RT_ISSUE, RT_RENEW };
@@ -259,6 +261,7 @@ struct cb_forms {
     kset ledger_renewed;  /* serials already renewed */
     kset ledger_products; /* serials made by a renewal */
     kcache_ent agency_cache[KCACHE], province_cache[KCACHE];
+    kcache_ent registry_cache[KCACHE];   /* agency name -> registry entry (not owned) */
     char *vals[NCOL];     /* the row being checked: cleaned values */
     char *cleanbuf[NCOL];
 };
@@ -342,6 +345,7 @@ void cb_forms_free(cb_forms *f)
         free(f->agency_cache[i].in);
         free(f->agency_cache[i].out);
         free(f->province_cache[i].in);
+        free(f->registry_cache[i].in);
     }
     for (int c = 0; c < NCOL; c++)
         free(f->cleanbuf[c]);
@@ -357,7 +361,7 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
         f->in_idx[c] = f->out_idx[c] = -1;
     for (size_t i = 0; i < in->n; i++) {
         int c = canonical_col(in->names[i]);
-        if (c == C_DUE_DATE || c == C_AGENCY_KEY)
+        if (c == C_DUE_DATE || c == C_AGENCY_KEY || c == C_AGENCY_NAME || c == C_AGENCY_EMAIL)
             c = -1;   /* computed: a column of that name is overwritten, not read */
         if (c >= 0 && f->in_idx[c] >= 0) {
             cb_header_free(out);
@@ -383,8 +387,11 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
         return cb_err_sys(err, EX_OSERR, "out of memory");
     }
     static const int computed[] = {C_AGENCY, C_REQUEST_TYPE, C_SUBJECT_TYPE, C_RECEIVED_DATE,
-                                   C_DUE_DATE, C_AGENCY_KEY};
-    for (size_t i = 0; i < sizeof computed / sizeof computed[0]; i++) {
+                                   C_DUE_DATE, C_AGENCY_KEY, C_AGENCY_NAME, C_AGENCY_EMAIL};
+    /* agency_name and agency_email come from the registry: without one
+     * the output is what it was before there were registries */
+    size_t ncomputed = sizeof computed / sizeof computed[0] - (f->o.agencies ? 0 : 2);
+    for (size_t i = 0; i < ncomputed; i++) {
         int c = computed[i];
         /* agency is computed only from the "Tổ chức cấp N" columns */
         if (c == C_AGENCY && (f->in_idx[C_AGENCY] >= 0 ||
@@ -832,6 +839,46 @@ static const char *val(const cb_forms *f, int col)
     return f->vals[col] ? f->vals[col] : "";
 }
 
+static const cb_agency_entry *registry_by_name(cb_forms *f, const char *name)
+{
+    int hit;
+    const char *p = kcache_get(f->registry_cache, name, &hit);
+    if (hit)
+        return (const cb_agency_entry *)p;
+    const cb_agency_entry *e = cb_agency_registry_by_name(f->o.agencies, name);
+    kcache_put(f->registry_cache, name, (char *)e, 0);
+    return e;
+}
+
+/* The row's agency in the registry, by its code or by its name: a code the
+ * registry does not have, a code of another agency than the name says, or
+ * an agency the registry does not know (unless allowed) is a reason. A name
+ * the registry does not know beside a code it knows is taken as a spelling
+ * of that agency. */
+static const cb_agency_entry *resolve_agency(verdict_ctx *k, const char *name, const char *code)
+{
+    cb_forms *f = k->f;
+    const cb_agency_entry *by_code = *code ? cb_agency_registry_by_code(f->o.agencies, code) : NULL;
+    const cb_agency_entry *by_name = *name ? registry_by_name(f, name) : NULL;
+    if (*code && by_code == NULL && !f->o.allow_unknown_agency) {
+        bad(k, C_AGENCY_CODE, "agency code '%s' is not in the agency registry",
+            "mã định danh cơ quan '%s' không có trong danh mục cơ quan", code);
+        return NULL;
+    }
+    if (by_code && by_name && by_code != by_name) {
+        bad(k, C_AGENCY_CODE, "agency code '%s' is %s in the agency registry, but the agency is '%s' (%s)",
+            "mã định danh cơ quan '%s' là của %s trong danh mục cơ quan, nhưng cơ quan ghi là '%s' (%s)", code,
+            by_code->name, name, *by_name->code ? by_name->code : by_name->name);
+        return NULL;
+    }
+    if (by_code || by_name)
+        return by_code ? by_code : by_name;
+    if (*name && !f->o.allow_unknown_agency)
+        bad(k, C_AGENCY, "agency '%s' is not in the agency registry (write its official name or code)",
+            "cơ quan '%s' không có trong danh mục cơ quan (ghi tên chính thức hoặc mã định danh)", name);
+    return NULL;
+}
+
 int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_record *out,
                    cb_forms_verdict *v, cb_err *err)
 {
@@ -1083,6 +1130,9 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         bad(&k, C_AGENCY_CODE,
             "agency code '%s' is not an agency identifier like 000.00.15.H41",
             "mã định danh cơ quan '%s' không đúng dạng như 000.00.15.H41", ac);
+    const cb_agency_entry *ag = NULL;
+    if (f->o.agencies && (!*ac || cb_agency_code_check(ac)))
+        ag = resolve_agency(&k, val(f, C_AGENCY), ac);
     if (org && *val(f, C_ORG_NAME) == '\0')
         missing(&k, C_ORG_NAME);
     if (org && *val(f, C_ORG_ADDRESS) == '\0')
@@ -1322,7 +1372,7 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         kset_insert_at(&f->persons, s_person, h_person, idn, here);
     if (s_serial != NULL)
         kset_insert_at(&f->serials, s_serial, h_serial, skey, here);
-    const char *akey = agency_key_of(f, val(f, C_AGENCY));
+    const char *akey = ag ? ag->key : agency_key_of(f, val(f, C_AGENCY));
     if (akey == NULL)
         return cb_err_sys(err, EX_OSERR, "out of memory");
     char due[11];
@@ -1333,6 +1383,8 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         (form && put(f, out, C_FORM, form == 1 ? "01" : form == 2 ? "02" : form == 3 ? "03" : "04") < 0) ||
         put(f, out, C_RECEIVED_DATE, iso) < 0 || put(f, out, C_DUE_DATE, due) < 0 ||
         put(f, out, C_AGENCY_KEY, akey) < 0 ||
+        put(f, out, C_AGENCY_NAME, ag ? ag->name : val(f, C_AGENCY)) < 0 ||
+        put(f, out, C_AGENCY_EMAIL, ag ? ag->email : "") < 0 ||
         (f->in_idx[C_AGENCY] < 0 && put(f, out, C_AGENCY, val(f, C_AGENCY)) < 0))
         return cb_err_sys(err, EX_OSERR, "out of memory");
     if (have_birth) {

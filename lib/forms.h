@@ -4,7 +4,8 @@
  * the rules across columns (age, dates, the 60-day renewal rule, validity
  * limits), duplicates within a batch, renewal checks against scan-expiry's
  * records (--certs) and sign-batch's ledger (--ledger), and the computed
- * columns (request_type, subject_type, received_date, due_date, agency_key).
+ * columns (request_type, subject_type, received_date, due_date, agency_key;
+ * with an agency registry, agency_name and agency_email).
  * Reasons come in English, or in Vietnamese for --lang vi.
  *
  * One cb_forms checks one stream of records; it remembers the keys it has
@@ -13,6 +14,7 @@
 #ifndef CB_FORMS_H
 #define CB_FORMS_H
 
+#include "agency.h"
 #include "calendar.h"
 #include "cb_err.h"
 #include "date.h"
@@ -25,6 +27,8 @@ typedef struct cb_forms_opts {
     const char *official_domains;  /* comma-separated; NULL means "gov.vn" */
     cb_forms_lang lang;
     cb_calendar *cal;              /* borrowed: working days for due_date */
+    const cb_agency_registry *agencies;  /* borrowed, or NULL: agency_key is the name's key */
+    int allow_unknown_agency;      /* an agency not in the registry passes, keyed by its name */
 } cb_forms_opts;
 
 typedef struct cb_forms cb_forms;
