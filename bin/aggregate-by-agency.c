@@ -52,7 +52,7 @@ typedef struct agg {
 static void usage(FILE *fp)
 {
     fputs("usage: aggregate-by-agency [--by COLUMN] [--summary | --detail | --split-dir DIR]\n"
-          "                           [--rejects FILE] [--strict] [-o FILE] [-q] [FILE...]\n"
+          "                           [--delimiter C] [--rejects FILE] [--strict] [-o FILE] [-q] [FILE...]\n"
           "       aggregate-by-agency --merge [-o FILE] [-q] [SUMMARY...]\n"
           "       aggregate-by-agency --help | --version\n"
           "\n"
@@ -65,6 +65,7 @@ static void usage(FILE *fp)
           "  --detail         every record, grouped by agency, with batch_seq appended\n"
           "  --split-dir DIR  one CSV per agency in DIR, and a manifest on stdout\n"
           "  --merge          input is summaries: write their sum\n"
+          "  --delimiter C    ',', ';' or tab (default: found from each file's header line)\n"
           "  --rejects FILE   write rejected records there as CSV\n"
           "  --strict         exit 65 if any record was rejected\n"
           "  -o FILE          write to FILE (atomically) instead of stdout\n"
@@ -438,11 +439,13 @@ int main(int argc, char **argv)
         {"merge", no_argument, NULL, 'm'},           {"rejects", required_argument, NULL, 'r'},
         {"strict", no_argument, NULL, 'S'},          {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},           {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},         {"delimiter", required_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
     };
     agg g = {.mode = MODE_SUMMARY};
     const char *by = NULL, *split_dir = NULL, *rejects = NULL, *output = NULL;
     int merge = 0, strict = 0, quiet = 0, modes = 0, c;
+    cb_csv_opts co = {0};
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b': by = optarg; break;
@@ -454,6 +457,12 @@ int main(int argc, char **argv)
         case 'S': strict = 1; break;
         case 'o': output = optarg; break;
         case 'q': quiet = 1; break;
+        case 'L':
+            if ((co.delimiter = cb_csv_delimiter_parse(optarg)) == 0) {
+                fprintf(stderr, "aggregate-by-agency: --delimiter: '%s' is not ',', ';' or tab\n", optarg);
+                return EX_USAGE;
+            }
+            break;
         case 'h': usage(stdout); return EX_OK;
         case 'V': printf("aggregate-by-agency certbatch %s\n", CB_VERSION); return EX_OK;
         default: usage(stderr); return EX_USAGE;
@@ -466,7 +475,7 @@ int main(int argc, char **argv)
     }
     cb_run_start(&g.run, "aggregate-by-agency", stderr, quiet);
     cb_err err = {0};
-    cb_csv_reader *r = cb_csv_reader_open(argv + optind, argc - optind, 0, &err);
+    cb_csv_reader *r = cb_csv_reader_open_opts(argv + optind, argc - optind, &co, &err);
     if (r == NULL)
         die_err(&err);
     g.in_header = cb_csv_reader_header(r);

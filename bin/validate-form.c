@@ -28,7 +28,7 @@ static void usage(FILE *fp)
           "                     [--agencies FILE | --agencies-if-present FILE]\n"
           "                     [--allow-unknown-agency]\n"
           "                     [--holidays FILE] [--official-domains LIST]\n"
-          "                     [--rejects FILE] [--strict] [--lang en|vi]\n"
+          "                     [--delimiter C] [--rejects FILE] [--strict] [--lang en|vi]\n"
           "                     [-o FILE] [-q] [FILE...]\n"
           "       validate-form --help | --version\n"
           "\n"
@@ -50,6 +50,7 @@ static void usage(FILE *fp)
           "  --holidays FILE       holidays file (date,kind,name) for the years it covers,\n"
           "                        over the built-in 2025-2026 schedules\n"
           "  --official-domains LIST  e-mail domains accepted, comma-separated (default gov.vn)\n"
+          "  --delimiter C         ',', ';' or tab (default: found from each file's header line)\n"
           "  --rejects FILE        write rejected rows there as CSV (default: one line each on stderr)\n"
           "  --strict              exit 65 if any row was rejected\n"
           "  --lang en|vi          language of the reasons (default en)\n"
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
         {"agencies", required_argument, NULL, 'A'},
         {"agencies-if-present", required_argument, NULL, 'P'},
         {"allow-unknown-agency", no_argument, NULL, 'U'},
+        {"delimiter", required_argument, NULL, 'd'},
         {"official-domains", required_argument, NULL, 'D'},
         {"rejects", required_argument, NULL, 'r'},
         {"strict", no_argument, NULL, 'S'},
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
                *output = NULL, *domains = "gov.vn",
                *agencies = NULL;
     int strict = 0, quiet = 0, allow_unknown = 0, c;
+    cb_csv_opts co = {.canon = cb_forms_canonical};
     cb_forms_lang lang = CB_LANG_EN;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -98,6 +101,12 @@ int main(int argc, char **argv)
         case 'A': agencies = optarg; break;
         case 'P': agencies = access(optarg, F_OK) == 0 ? optarg : NULL; break;
         case 'U': allow_unknown = 1; break;
+        case 'd':
+            if ((co.delimiter = cb_csv_delimiter_parse(optarg)) == 0) {
+                fprintf(stderr, "%s: --delimiter: '%s' is not ',', ';' or tab\n", prog, optarg);
+                return EX_USAGE;
+            }
+            break;
         case 'D': domains = optarg; break;
         case 'r': rejects = optarg; break;
         case 'S': strict = 1; break;
@@ -150,7 +159,7 @@ int main(int argc, char **argv)
     if ((forms = cb_forms_new(&fo, &err)) == NULL ||
         (certs != NULL && cb_forms_load_certs(forms, certs, &err) < 0) ||
         (ledger != NULL && cb_forms_load_ledger(forms, ledger, &err) < 0) ||
-        (rd = cb_csv_reader_open_canon(argv + optind, argc - optind, 0, cb_forms_canonical, &err)) == NULL) {
+        (rd = cb_csv_reader_open_opts(argv + optind, argc - optind, &co, &err)) == NULL) {
         rc = fail(&err);
         goto done;
     }
@@ -159,6 +168,8 @@ int main(int argc, char **argv)
         rc = err.code;
         goto done;
     }
+    for (size_t i = 0; cb_forms_warning(forms, i); i++)
+        fprintf(stderr, "%s: %s:1: %s\n", prog, cb_csv_reader_name(rd), cb_forms_warning(forms, i));
     if (cb_output_open(&out, output, 0644, &err) < 0) {
         rc = fail(&err);
         goto done;

@@ -25,6 +25,17 @@
 
 struct cb_csv_reader {
     cb_csv_canon_fn canon;    /* names two headers' columns alike, or NULL */
+    int delim;                /* of the file being read */
+    int forced_delim;         /* given by the caller, else found per file */
+    int empty_row;            /* the record just parsed was a line of delimiters */
+    struct empty_row {        /* such rows held back: records only if one follows */
+        long line;
+        size_t nfields;
+    } *empties;
+    size_t nempty, empty_cap, empty_next;
+    cb_record *stash;         /* the record after them, while they are given out */
+    int stash_st;
+    cb_err stash_err;
     char *const *files;
     int nfiles, file_idx;
     const char *name;
@@ -164,6 +175,7 @@ static int parser_reset(cb_csv_reader *r)
     if (csv_init(&r->p, 0) != 0)
         return -1;
     csv_set_space_func(&r->p, no_space);
+    csv_set_delim(&r->p, (unsigned char)r->delim);
     r->parser_live = 1;
     r->raw_len = 0;
     r->at_record_start = 1;
@@ -361,13 +373,23 @@ static void split_line(cb_csv_reader *r, const char *s, size_t n)
         n--;
     const char *p = s, *end = s + n;
     for (;;) {
-        const char *q = memchr(p, ',', (size_t)(end - p));
+        const char *q = memchr(p, r->delim, (size_t)(end - p));
         on_field((void *)p, (size_t)((q ? q : end) - p), r);
         if (q == NULL)
             break;
         p = q + 1;
     }
     on_record(0, r);
+}
+
+/* A line of nothing but delimiters: a row a spreadsheet saved with
+ * nothing in it (",,,,"). */
+static int line_is_delimiters(const cb_csv_reader *r, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != r->delim && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
 }
 
 static int chunk_is_blank(const char *s, size_t n, int ends_line)
@@ -381,6 +403,7 @@ static int chunk_is_blank(const char *s, size_t n, int ends_line)
 static int parse_one(cb_csv_reader *r, cb_err *err)
 {
     r->rec_done = 0;
+    r->empty_row = 0;
     r->col = 0;
     r->nfields = 0;
     r->bad_utf8 = 0;
@@ -433,6 +456,7 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
         }
         if (whole_line && (size_t)n <= r->limit && memchr(chunk, '"', (size_t)n) == NULL) {
             split_line(r, chunk, (size_t)n);
+            r->empty_row = line_is_delimiters(r, chunk, (size_t)n);
             r->line++;
             r->rec->line = r->rec_start;
             return CB_CSV_RECORD;
@@ -473,6 +497,41 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
     }
 }
 
+/* The delimiter of the file about to be read: of ',', ';' and tab, the one
+ * its first line has most of outside quotes (',' when it has none). The
+ * line is looked at in the read buffer, not consumed. */
+static int detect_delimiter(cb_csv_reader *r, cb_err *err)
+{
+    static const char cand[] = {',', ';', '\t'};
+    size_t count[3] = {0, 0, 0};
+    int f = r->replay_pos < r->replay_len ? 1 : fill(r, err);
+    if (f < 0)
+        return -1;
+    const char *s = r->buf + r->buf_pos, *end = r->buf + (f ? r->buf_len : r->buf_pos);
+    for (int quoted = 0; s < end && (quoted || (*s != '\n' && *s != '\r')); s++) {
+        if (*s == '"')
+            quoted = !quoted;
+        for (int k = 0; k < 3 && !quoted; k++)
+            count[k] += *s == cand[k];
+    }
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (count[k] > count[best])
+            best = k;
+    r->delim = cand[best];
+    csv_set_delim(&r->p, (unsigned char)r->delim);
+    return 0;
+}
+
+int cb_csv_delimiter_parse(const char *s)
+{
+    if (strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "\t") == 0)
+        return s[0];
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0)
+        return '\t';
+    return 0;
+}
+
 /* Reads a file's header; for a later file, maps its columns onto the first
  * header by name. */
 static int read_header(cb_csv_reader *r, cb_err *err)
@@ -481,6 +540,10 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     if (hdr == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
     cb_record *saved = r->rec;
+    if (!r->forced_delim && detect_delimiter(r, err) < 0) {
+        cb_record_free(hdr);
+        return -1;
+    }
     r->rec = hdr;
     r->reading_header = 1;
     int st = parse_one(r, err);
@@ -557,6 +620,15 @@ cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, 
 cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t limit,
                                         cb_csv_canon_fn canon, cb_err *err)
 {
+    cb_csv_opts o = {.limit = limit, .canon = canon};
+    return cb_csv_reader_open_opts(files, nfiles, &o, err);
+}
+
+cb_csv_reader *cb_csv_reader_open_opts(char *const *files, int nfiles, const cb_csv_opts *opts,
+                                       cb_err *err)
+{
+    size_t limit = opts->limit;
+    cb_csv_canon_fn canon = opts->canon;
     cb_csv_reader *r = calloc(1, sizeof *r);
     if (r == NULL || (r->buf = malloc(IOBUF)) == NULL) {
         free(r);
@@ -567,6 +639,8 @@ cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t l
     r->nfiles = nfiles;
     r->canon = canon;
     r->limit = limit ? limit : CB_CSV_DEFAULT_LIMIT;
+    r->delim = opts->delimiter ? opts->delimiter : ',';
+    r->forced_delim = opts->delimiter != 0;
     if (open_file(r, err) < 0 || read_header(r, err) < 0) {
         cb_csv_reader_close(r);
         return NULL;
@@ -586,6 +660,8 @@ void cb_csv_reader_close(cb_csv_reader *r)
     free(r->buf);
     free(r->replay);
     free(r->raw);
+    free(r->empties);
+    cb_record_free(r->stash);
     free(r);
 }
 
@@ -612,7 +688,7 @@ static int is_repeated_header(const cb_csv_reader *r, const cb_record *rec)
     return 1;
 }
 
-int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
+static int next_record(cb_csv_reader *r, cb_record *rec, cb_err *err)
 {
     r->rec = rec;
     for (;;) {
@@ -620,6 +696,7 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
             return CB_CSV_EOF;
         int st = parse_one(r, err);
         if (st == CB_CSV_EOF) {
+            r->nempty = 0;   /* the empty rows at the end of a file are not records */
             close_file(r);
             if (r->nfiles == 0 || ++r->file_idx >= r->nfiles)
                 return CB_CSV_EOF;
@@ -649,6 +726,73 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
             return CB_CSV_MALFORMED;
         }
         return CB_CSV_RECORD;
+    }
+}
+
+/* ---- rows of delimiters only ----
+ *
+ * Excel saves the empty rows below the data as ",,,,": those at the end of
+ * a file are blank lines. One in the middle of the data stays a record (an
+ * empty request, rejected as such), so such rows are held back until a
+ * record follows them or the file ends. */
+
+static int hold_empty_row(cb_csv_reader *r, const cb_record *rec)
+{
+    if (r->nempty == r->empty_cap) {
+        size_t cap = r->empty_cap ? r->empty_cap * 2 : 16;
+        struct empty_row *p = realloc(r->empties, cap * sizeof *p);
+        if (p == NULL)
+            return -1;
+        r->empties = p;
+        r->empty_cap = cap;
+    }
+    r->empties[r->nempty++] = (struct empty_row){rec->line, r->nfields};
+    return 0;
+}
+
+/* The next held-back row, as it was read. */
+static int give_empty_row(cb_csv_reader *r, cb_record *rec, cb_err *err)
+{
+    struct empty_row e = r->empties[r->empty_next++];
+    cb_record_clear(rec);
+    rec->line = e.line;
+    for (size_t i = 0; i < e.nfields && i < r->header->n; i++)
+        if (cb_record_set(rec, (int)i, "", 0) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+    if (e.nfields > r->header->n) {
+        cb_err_set(err, EX_DATAERR, "the record has %zu fields, the header has %zu", e.nfields, r->header->n);
+        return CB_CSV_MALFORMED;
+    }
+    return CB_CSV_RECORD;
+}
+
+int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
+{
+    if (r->empty_next < r->nempty)
+        return give_empty_row(r, rec, err);
+    if (r->nempty > 0) {   /* all given out: the record read after them */
+        r->nempty = r->empty_next = 0;
+        if (cb_record_copy(rec, r->stash) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+        rec->line = r->stash->line;
+        *err = r->stash_err;
+        return r->stash_st;
+    }
+    for (;;) {
+        int st = next_record(r, rec, err);
+        if (st == CB_CSV_RECORD && r->empty_row) {
+            if (hold_empty_row(r, rec) < 0)
+                return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+            continue;
+        }
+        if (r->nempty == 0 || st == CB_CSV_EOF)
+            return st;
+        if ((r->stash == NULL && (r->stash = cb_record_new()) == NULL) || cb_record_copy(r->stash, rec) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+        r->stash->line = rec->line;
+        r->stash_st = st;
+        r->stash_err = *err;
+        return give_empty_row(r, rec, err);
     }
 }
 

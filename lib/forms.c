@@ -263,6 +263,8 @@ struct cb_forms {
     kcache_ent agency_cache[KCACHE], province_cache[KCACHE];
     kcache_ent registry_cache[KCACHE];   /* agency name -> registry entry (not owned) */
     char *vals[NCOL];     /* the row being checked: cleaned values */
+    char **warnings;      /* about the bound header */
+    size_t nwarnings;
     char *cleanbuf[NCOL];
 };
 
@@ -297,6 +299,138 @@ const char *cb_forms_canonical(const char *label)
 {
     int c = canonical_col(label);
     return c < 0 ? NULL : cols[c].name;
+}
+
+/* ---- header labels the forms do not know ----
+ *
+ * A label that is nearly a known one ("Số điện thoại" for "Số điện thoại
+ * di động", "recieved_date") is most likely that column mistyped: the
+ * clerk is told once, with the nearest labels, rather than finding
+ * "phone is missing" on every row. Near means within a quarter of the
+ * known label's characters in edits, or the first words of it (two words
+ * at least), compared as header keys. */
+
+#define NEAR_MAX 100   /* characters compared; longer labels are not near */
+
+static size_t decode(const char *s, utf8proc_int32_t *out)
+{
+    size_t n = 0;
+    utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(s);
+    while (len > 0 && n < NEAR_MAX) {
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, len, &out[n]);
+        if (k <= 0)
+            break;
+        s += k;
+        len -= k;
+        n++;
+    }
+    return n;
+}
+
+static size_t edit_distance(const utf8proc_int32_t *a, size_t na, const utf8proc_int32_t *b, size_t nb)
+{
+    size_t row[NEAR_MAX + 1];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* The first words of longer: at least two, ending at a space or '/'. */
+static int word_prefix(const char *shorter, const char *longer)
+{
+    size_t n = strlen(shorter);
+    return n > 0 && strchr(shorter, ' ') != NULL && strncmp(shorter, longer, n) == 0 &&
+           (longer[n] == ' ' || longer[n] == '/');
+}
+
+/* How near key is to the known key k: 0 not near, else higher is nearer. */
+static size_t nearness(const char *key, const char *k)
+{
+    utf8proc_int32_t a[NEAR_MAX], b[NEAR_MAX];
+    size_t na = decode(key, a), nb = decode(k, b);
+    if (word_prefix(key, k) || word_prefix(k, key))
+        return NEAR_MAX;
+    size_t d = edit_distance(a, na, b, nb);
+    return d > 0 && d * 4 <= nb ? NEAR_MAX - d : 0;
+}
+
+/* "'Số điện thoại di động' (phone)" for the three known labels nearest to
+ * label, or "" when none is near. */
+static void near_labels(const char *label, char *out, size_t outlen)
+{
+    char *key = cb_text_key(label);
+    size_t best[3] = {0, 0, 0};
+    const char *name[3] = {NULL, NULL, NULL};
+    int col[3] = {0, 0, 0};
+    out[0] = '\0';
+    for (int c = 0; key && c < NCOL; c++) {
+        for (int j = -1; j < 4 && (j < 0 || cols[c].labels[j]); j++) {
+            const char *cand = j < 0 ? cols[c].name : cols[c].labels[j];
+            char *ck = cb_text_key(cand);
+            size_t score = ck ? nearness(key, ck) : 0;
+            free(ck);
+            for (int k = 0; score > 0 && k < 3; k++) {
+                if (score > best[k]) {
+                    for (int m = 2; m > k; m--)
+                        best[m] = best[m - 1], name[m] = name[m - 1], col[m] = col[m - 1];
+                    best[k] = score, name[k] = cand, col[k] = c;
+                    break;
+                }
+            }
+        }
+    }
+    free(key);
+    size_t len = 0;
+    for (int k = 0; k < 3 && name[k] && len < outlen; k++)
+        len += (size_t)snprintf(out + len, outlen - len, "%s'%s'%s%s%s", k ? ", " : "", name[k],
+                                name[k] == cols[col[k]].name ? "" : " (",
+                                name[k] == cols[col[k]].name ? "" : cols[col[k]].name,
+                                name[k] == cols[col[k]].name ? "" : ")");
+}
+
+/* One warning for each input label that is no known column but near one. */
+static int header_warnings(cb_forms *f, const cb_header *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        char near[600], msg[1024];
+        if (canonical_col(in->names[i]) >= 0)
+            continue;
+        near_labels(in->names[i], near, sizeof near);
+        if (near[0] == '\0')
+            continue;
+        snprintf(msg, sizeof msg,
+                 f->o.lang == CB_LANG_VI
+                     ? "cột '%s' không phải cột nào của mẫu đơn (gần nhất: %s): giữ nguyên, không kiểm tra"
+                     : "column '%s' is not a column of the forms (nearest: %s): passed through unchecked",
+                 in->names[i], near);
+        char **p = realloc(f->warnings, (f->nwarnings + 1) * sizeof *p);
+        if (p == NULL || (p[f->nwarnings] = strdup(msg)) == NULL) {
+            f->warnings = p ? p : f->warnings;
+            return -1;
+        }
+        f->warnings = p;
+        f->nwarnings++;
+    }
+    return 0;
+}
+
+const char *cb_forms_warning(const cb_forms *f, size_t i)
+{
+    return i < f->nwarnings ? f->warnings[i] : NULL;
 }
 
 cb_forms *cb_forms_new(const cb_forms_opts *opts, cb_err *err)
@@ -349,6 +483,9 @@ void cb_forms_free(cb_forms *f)
     }
     for (int c = 0; c < NCOL; c++)
         free(f->cleanbuf[c]);
+    for (size_t i = 0; i < f->nwarnings; i++)
+        free(f->warnings[i]);
+    free(f->warnings);
     free(f);
 }
 
@@ -411,6 +548,8 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
     f->out_h = out;
     f->rej_h = rej;
     f->bound = 1;
+    if (header_warnings(f, in) < 0)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
     return 0;
 }
 

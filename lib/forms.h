@@ -59,6 +59,10 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err);
  * computed columns overwritten in place or appended. Two input columns that
  * mean the same column are EX_DATAERR. Must be called before cb_forms_check. */
 int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err);
+/* After cb_forms_bind: the i-th warning about the header (a label that is
+ * no column of the forms but nearly a known label, naming the nearest), or
+ * NULL past the last. */
+const char *cb_forms_warning(const cb_forms *f, size_t i);
 /* The output header, and the header of rejected records (the input's with
  * canonical names, without the computed columns). */
 const cb_header *cb_forms_out_header(const cb_forms *f);
