@@ -52,7 +52,8 @@ typedef struct agg {
 static void usage(FILE *fp)
 {
     fputs("usage: aggregate-by-agency [--by COLUMN] [--summary | --detail | --split-dir DIR]\n"
-          "                           [--delimiter C] [--rejects FILE] [--strict] [-o FILE] [-q] [FILE...]\n"
+          "                           [--delimiter C] [--sheet NAME] [--rejects FILE] [--strict]\n"
+          "                           [-o FILE] [-q] [FILE...]\n"
           "       aggregate-by-agency --merge [-o FILE] [-q] [SUMMARY...]\n"
           "       aggregate-by-agency --help | --version\n"
           "\n"
@@ -66,6 +67,7 @@ static void usage(FILE *fp)
           "  --split-dir DIR  one CSV per agency in DIR, and a manifest on stdout\n"
           "  --merge          input is summaries: write their sum\n"
           "  --delimiter C    ',', ';' or tab (default: found from each file's header line)\n"
+          "  --sheet NAME     of a workbook (.xlsx) input, the sheet to read (default: the first)\n"
           "  --rejects FILE   write rejected records there as CSV\n"
           "  --strict         exit 65 if any record was rejected\n"
           "  -o FILE          write to FILE (atomically) instead of stdout\n"
@@ -440,6 +442,7 @@ int main(int argc, char **argv)
         {"strict", no_argument, NULL, 'S'},          {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},           {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},         {"delimiter", required_argument, NULL, 'L'},
+        {"sheet", required_argument, NULL, 'E'},
         {NULL, 0, NULL, 0},
     };
     agg g = {.mode = MODE_SUMMARY};
@@ -457,6 +460,7 @@ int main(int argc, char **argv)
         case 'S': strict = 1; break;
         case 'o': output = optarg; break;
         case 'q': quiet = 1; break;
+        case 'E': co.sheet = optarg; break;
         case 'L':
             if ((co.delimiter = cb_csv_delimiter_parse(optarg)) == 0) {
                 fprintf(stderr, "aggregate-by-agency: --delimiter: '%s' is not ',', ';' or tab\n", optarg);

@@ -28,11 +28,12 @@ static void usage(FILE *fp)
           "                     [--agencies FILE | --agencies-if-present FILE]\n"
           "                     [--allow-unknown-agency]\n"
           "                     [--holidays FILE] [--official-domains LIST]\n"
-          "                     [--delimiter C] [--rejects FILE] [--strict] [--lang en|vi]\n"
+          "                     [--delimiter C] [--sheet NAME] [--rejects FILE] [--strict]\n"
+          "                     [--lang en|vi]\n"
           "                     [-o FILE] [-q] [FILE...]\n"
           "       validate-form --help | --version\n"
           "\n"
-          "Checks CSV request forms (01/02 new certificate, 03/04 renewal) against\n"
+          "Checks CSV request forms, or Excel workbooks, (01/02 new certificate, 03/04 renewal) against\n"
           "FORMS.md; writes the valid rows with request_type, subject_type,\n"
           "received_date, due_date and agency_key, and rejects the others.\n"
           "\n"
@@ -51,12 +52,18 @@ static void usage(FILE *fp)
           "                        over the built-in 2025-2026 schedules\n"
           "  --official-domains LIST  e-mail domains accepted, comma-separated (default gov.vn)\n"
           "  --delimiter C         ',', ';' or tab (default: found from each file's header line)\n"
+          "  --sheet NAME          of a workbook (.xlsx) input, the sheet to read (default: the first)\n"
           "  --rejects FILE        write rejected rows there as CSV (default: one line each on stderr)\n"
           "  --strict              exit 65 if any row was rejected\n"
           "  --lang en|vi          language of the reasons (default en)\n"
           "  -o FILE               write the valid rows to FILE (atomically) instead of stdout\n"
           "  -q                    no summary line\n",
           fp);
+}
+
+static void warn_line(void *ctx, const char *msg)
+{
+    fprintf(ctx, "%s: %s\n", prog, msg);
 }
 
 static int fail(const cb_err *err)
@@ -76,6 +83,7 @@ int main(int argc, char **argv)
         {"agencies-if-present", required_argument, NULL, 'P'},
         {"allow-unknown-agency", no_argument, NULL, 'U'},
         {"delimiter", required_argument, NULL, 'd'},
+        {"sheet", required_argument, NULL, 's'},
         {"official-domains", required_argument, NULL, 'D'},
         {"rejects", required_argument, NULL, 'r'},
         {"strict", no_argument, NULL, 'S'},
@@ -90,7 +98,7 @@ int main(int argc, char **argv)
                *output = NULL, *domains = "gov.vn",
                *agencies = NULL;
     int strict = 0, quiet = 0, allow_unknown = 0, c;
-    cb_csv_opts co = {.canon = cb_forms_canonical};
+    cb_csv_opts co = {.canon = cb_forms_canonical, .warn = warn_line, .warn_ctx = stderr};
     cb_forms_lang lang = CB_LANG_EN;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -101,6 +109,7 @@ int main(int argc, char **argv)
         case 'A': agencies = optarg; break;
         case 'P': agencies = access(optarg, F_OK) == 0 ? optarg : NULL; break;
         case 'U': allow_unknown = 1; break;
+        case 's': co.sheet = optarg; break;
         case 'd':
             if ((co.delimiter = cb_csv_delimiter_parse(optarg)) == 0) {
                 fprintf(stderr, "%s: --delimiter: '%s' is not ',', ';' or tab\n", prog, optarg);
@@ -131,6 +140,7 @@ int main(int argc, char **argv)
     cb_err err = {0};
     cb_run run;
     cb_run_start(&run, prog, stderr, quiet);
+    co.lang = lang == CB_LANG_VI;
     cb_forms_opts fo = {.official_domains = domains, .lang = lang, .allow_unknown_agency = allow_unknown};
     if (cb_today(as_of, &fo.today, &err) < 0) {
         fprintf(stderr, "%s: --as-of: %s\n", prog, err.msg);

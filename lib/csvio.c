@@ -10,6 +10,8 @@
  * lines after its first one can be parsed again and nothing after the
  * damage is lost. */
 #include "csvio.h"
+#include "atomic.h"
+#include "xlsx.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -36,6 +38,12 @@ struct cb_csv_reader {
     cb_record *stash;         /* the record after them, while they are given out */
     int stash_st;
     cb_err stash_err;
+    cb_xlsx *xlsx;            /* the file being read is a workbook */
+    int xlsx_started;         /* its header row has been looked for */
+    const char *sheet;
+    int lang;
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
     char *const *files;
     int nfiles, file_idx;
     const char *name;
@@ -184,6 +192,9 @@ static int parser_reset(cb_csv_reader *r)
     return 0;
 }
 
+static int xlsx_probe(cb_csv_reader *r, cb_err *err);
+static int xlsx_parse_one(cb_csv_reader *r, cb_err *err);
+
 static int open_file(cb_csv_reader *r, cb_err *err)
 {
     const char *path = r->nfiles ? r->files[r->file_idx] : "-";
@@ -204,7 +215,9 @@ static int open_file(cb_csv_reader *r, cb_err *err)
     r->line = 1;
     r->bom_checked = 0;
     r->replay_len = r->replay_pos = 0;
-    return parser_reset(r) < 0 ? cb_err_set(err, EX_OSERR, "out of memory") : 0;
+    if (parser_reset(r) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return xlsx_probe(r, err);
 }
 
 static void close_file(cb_csv_reader *r)
@@ -212,6 +225,8 @@ static void close_file(cb_csv_reader *r)
     if (r->fp && !r->is_stdin)
         fclose(r->fp);
     r->fp = NULL;
+    cb_xlsx_close(r->xlsx);
+    r->xlsx = NULL;
 }
 
 static int fill(cb_csv_reader *r, cb_err *err)
@@ -402,6 +417,8 @@ static int chunk_is_blank(const char *s, size_t n, int ends_line)
  * CB_CSV_FATAL. */
 static int parse_one(cb_csv_reader *r, cb_err *err)
 {
+    if (r->xlsx)
+        return xlsx_parse_one(r, err);
     r->rec_done = 0;
     r->empty_row = 0;
     r->col = 0;
@@ -540,7 +557,7 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     if (hdr == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
     cb_record *saved = r->rec;
-    if (!r->forced_delim && detect_delimiter(r, err) < 0) {
+    if (!r->forced_delim && !r->xlsx && detect_delimiter(r, err) < 0) {
         cb_record_free(hdr);
         return -1;
     }
@@ -641,6 +658,10 @@ cb_csv_reader *cb_csv_reader_open_opts(char *const *files, int nfiles, const cb_
     r->limit = limit ? limit : CB_CSV_DEFAULT_LIMIT;
     r->delim = opts->delimiter ? opts->delimiter : ',';
     r->forced_delim = opts->delimiter != 0;
+    r->sheet = opts->sheet;
+    r->lang = opts->lang;
+    r->warn = opts->warn;
+    r->warn_ctx = opts->warn_ctx;
     if (open_file(r, err) < 0 || read_header(r, err) < 0) {
         cb_csv_reader_close(r);
         return NULL;
@@ -727,6 +748,124 @@ static int next_record(cb_csv_reader *r, cb_record *rec, cb_err *err)
         }
         return CB_CSV_RECORD;
     }
+}
+
+/* ---- workbooks ----
+ *
+ * A file that is a zip archive is read as an Excel workbook (lib/xlsx):
+ * its rows become records the way CSV lines do, the row number standing
+ * for the line number. The header is the row among the first ten with the
+ * most labels the program knows (canon), title rows above it skipped. */
+
+#define XLSX_HEADER_ROWS 10
+
+/* Whether the file just opened is a workbook: then it is read whole (a
+ * zip's directory is at its end) and opened as one. */
+static int xlsx_probe(cb_csv_reader *r, cb_err *err)
+{
+    int f = fill(r, err);
+    if (f <= 0 || !cb_xlsx_is_zip(r->buf + r->buf_pos, r->buf_len - r->buf_pos))
+        return f < 0 ? -1 : 0;
+    size_t head = r->buf_len - r->buf_pos, rest = 0;
+    unsigned char *tail = NULL;
+    if (cb_read_all(r->fp, &tail, &rest) < 0)
+        return cb_err_sys(err, EX_IOERR, "%s: read error", r->name);
+    unsigned char *data = malloc(head + rest + 1);
+    if (data == NULL) {
+        free(tail);
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    memcpy(data, r->buf + r->buf_pos, head);
+    memcpy(data + head, tail, rest);
+    free(tail);
+    r->buf_pos = r->buf_len;
+    r->eof = 1;
+    r->xlsx_started = 0;
+    r->xlsx = cb_xlsx_open_mem(data, head + rest, r->name, r->sheet, err);
+    return r->xlsx ? 0 : -1;
+}
+
+/* A label the program knows (canon), or without the program's names a
+ * snake_case column name. */
+static int known_label(void *ctx, const char *label)
+{
+    const cb_csv_reader *r = ctx;
+    if (r->canon)
+        return r->canon(label) != NULL;
+    int letter = 0;
+    for (const char *p = label; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+        letter |= *p >= 'a' && *p <= 'z';
+    }
+    return letter;
+}
+
+/* The column name a field of this file goes to, canonical when the program
+ * says so. */
+static const char *target_name(const cb_csv_reader *r, size_t k)
+{
+    if (k >= r->map_n || r->map[k] < 0 || (size_t)r->map[k] >= r->header->n)
+        return "";
+    const char *name = r->header->names[r->map[k]];
+    const char *c = r->canon ? r->canon(name) : NULL;
+    return c ? c : name;
+}
+
+/* Excel drops the leading zero of an identity or phone number typed into a
+ * cell formatted as a number; every CCCD starts with 0 (province codes are
+ * 001-096) and so does every mobile number: 11 and 9 digits get it back,
+ * and the clerk is told which cell. */
+static int restore_zero(cb_csv_reader *r, size_t k, const cb_xlsx_cell *c, long row, char *out)
+{
+    const char *col = target_name(r, k);
+    size_t want = strcmp(col, "id_number") == 0 ? 11 : strcmp(col, "phone") == 0 ? 9 : 0;
+    if (want == 0 || c->len != want || strspn(c->s, "0123456789") != want)
+        return 0;
+    out[0] = '0';
+    memcpy(out + 1, c->s, want + 1);
+    if (r->warn) {
+        char cell[16], msg[512];
+        cb_xlsx_cell_name(k, row, cell);
+        snprintf(msg, sizeof msg,
+                 r->lang ? "%s:%ld: ô %s (%s): %s được lưu dạng số nên mất số 0 ở đầu; đọc là %s"
+                         : "%s:%ld: cell %s (%s): %s was stored as a number and lost its leading 0; read as %s",
+                 r->name, row, cell, col, c->s, out);
+        r->warn(r->warn_ctx, msg);
+    }
+    return 1;
+}
+
+static int xlsx_parse_one(cb_csv_reader *r, cb_err *err)
+{
+    if (!r->xlsx_started) {
+        r->xlsx_started = 1;
+        if (cb_xlsx_find_header(r->xlsx, known_label, r, XLSX_HEADER_ROWS, err) < 0)
+            return CB_CSV_FATAL;
+    }
+    const cb_xlsx_row *row;
+    cb_record_clear(r->rec);
+    r->col = 0;
+    r->nfields = 0;
+    r->bad_utf8 = 0;
+    r->empty_row = 0;
+    int st = cb_xlsx_next(r->xlsx, &row, err);
+    if (st <= 0)
+        return st < 0 ? CB_CSV_FATAL : CB_CSV_EOF;
+    size_t n = row->n;
+    while (n > 0 && row->c[n - 1].len == 0)
+        n--;
+    for (size_t k = 0; k < n; k++) {
+        const cb_xlsx_cell *c = &row->c[k];
+        char fixed[16];
+        if (!r->reading_header && c->number && restore_zero(r, k, c, row->r, fixed))
+            on_field(fixed, strlen(fixed), r);
+        else
+            on_field(c->s, c->len, r);
+    }
+    r->rec_start = row->r;
+    r->rec->line = row->r;
+    return CB_CSV_RECORD;
 }
 
 /* ---- rows of delimiters only ----

@@ -9,7 +9,11 @@
  * and loses nothing else.
  *
  * Several input files are read as one stream: each file's header is mapped
- * by column name onto the first file's header. */
+ * by column name onto the first file's header.
+ *
+ * A file that is an Excel workbook (by its content, whatever its name) is
+ * read as one: a sheet's rows are the records, the row number the line
+ * (lib/xlsx.h). */
 #ifndef CB_CSVIO_H
 #define CB_CSVIO_H
 
@@ -48,6 +52,12 @@ typedef struct cb_csv_opts {
     size_t limit;            /* 0: CB_CSV_DEFAULT_LIMIT */
     cb_csv_canon_fn canon;   /* as for cb_csv_reader_open_canon, or NULL */
     int delimiter;           /* ',', ';' or '\t'; 0: found from each file's header line */
+    const char *sheet;       /* a workbook's sheet to read; NULL: the first */
+    int lang;                /* messages: 0 English, 1 Vietnamese */
+    /* Warnings that lose nothing (a number that lost its leading 0, given
+     * back): one line each, "FILE:ROW: ...", or dropped when NULL. */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
 } cb_csv_opts;
 /* Spreadsheets saved as CSV: the delimiter is the one of ',', ';' (Excel's
  * in locales with a decimal comma) and tab that the header line has most of
