@@ -20,6 +20,7 @@
 #include "csvio.h"
 #include "date.h"
 #include "rejects.h"
+#include "sheetout.h"
 #include "run.h"
 #include "strmap.h"
 #include "vntext.h"
@@ -45,6 +46,7 @@ typedef struct agg {
     cb_header *out_header;
     int c_by, c_code, c_key, c_agency, c_name, c_email, c_province, c_rt, c_st, c_expiry, c_due, c_seq;
     enum mode mode;
+    int spill_header;         /* spills start with the header, to be read back (workbooks) */
     char spill_dir[4096];
     cb_csv_writer spill_w;
 } agg;
@@ -53,7 +55,7 @@ static void usage(FILE *fp)
 {
     fputs("usage: aggregate-by-agency [--by COLUMN] [--summary | --detail | --split-dir DIR]\n"
           "                           [--delimiter C] [--sheet NAME] [--rejects FILE] [--strict]\n"
-          "                           [-o FILE] [-q] [FILE...]\n"
+          "                           [-o FILE] [--excel-csv] [-q] [FILE...]\n"
           "       aggregate-by-agency --merge [-o FILE] [-q] [SUMMARY...]\n"
           "       aggregate-by-agency --help | --version\n"
           "\n"
@@ -70,7 +72,10 @@ static void usage(FILE *fp)
           "  --sheet NAME     of a workbook (.xlsx) input, the sheet to read (default: the first)\n"
           "  --rejects FILE   write rejected records there as CSV\n"
           "  --strict         exit 65 if any record was rejected\n"
-          "  -o FILE          write to FILE (atomically) instead of stdout\n"
+          "  -o FILE          write to FILE (atomically) instead of stdout; FILE.xlsx (also for\n"
+          "                   --rejects): an Excel workbook with Vietnamese labels; with --detail\n"
+          "                   a summary sheet and one sheet per agency\n"
+          "  --excel-csv      CSV for Excel: UTF-8 BOM, Vietnamese labels, CRLF\n"
           "  -q               no summary line\n",
           fp);
 }
@@ -200,7 +205,8 @@ static void add_record(agg *g, cb_csv_reader *r, cb_record *rec)
         if (fp == NULL)
             die_err(&err);
         cb_csv_writer_init(&g->spill_w, fp);
-        if (cb_csv_write_record(&g->spill_w, rec, g->out_header->n) < 0) {
+        if ((g->spill_header && a->total == 1 && cb_csv_write_header(&g->spill_w, g->out_header) < 0) ||
+            cb_csv_write_record(&g->spill_w, rec, g->out_header->n) < 0) {
             cb_err_sys(&err, EX_IOERR, "cannot write a temporary file in %s", g->spill_dir);
             die_err(&err);
         }
@@ -269,11 +275,10 @@ static void fmt_date(cb_date d, char *buf)
         cb_date_format(d, buf);
 }
 
-static int write_summary(agg *g, FILE *fp)
+static int write_summary(agg *g, cb_sheet_out *out)
 {
-    cb_csv_writer w;
-    cb_csv_writer_init(&w, fp);
-    cb_csv_write_fields(&w, summary_cols, NSUMMARY);
+    cb_err err = {0};
+    int bad = cb_sheet_begin(out, "Tổng hợp", summary_cols, NSUMMARY, &err) < 0;
     cb_agency **list = cb_agency_sorted(g->table);
     size_t n = cb_agency_count(g->table);
     if (list == NULL)
@@ -302,7 +307,7 @@ static int write_summary(agg *g, FILE *fp)
             a->key, a->code ? a->code : "", cb_agency_display(a), a->province ? a->province : "",
             nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], e, d, sp, a->email ? a->email : "",
         };
-        cb_csv_write_fields(&w, row, NSUMMARY);
+        bad |= cb_sheet_fields(out, row, NSUMMARY, &err) < 0;
         free(sp);
     }
     for (int k = 0; k < CB_AG_NCOUNTS; k++)
@@ -313,8 +318,8 @@ static int write_summary(agg *g, FILE *fp)
     const char *row[NSUMMARY] = {
         "", "", "TOTAL", "", nums[0], nums[1], nums[2], nums[3], nums[4], nums[5], e, d, "", "",
     };
-    cb_csv_write_fields(&w, row, NSUMMARY);
-    return ferror(fp) ? -1 : 0;
+    bad |= cb_sheet_fields(out, row, NSUMMARY, &err) < 0;
+    return bad || (cb_sheet_fp(out) && ferror(cb_sheet_fp(out))) ? -1 : 0;
 }
 
 static int copy_file(const char *path, FILE *to)
@@ -332,8 +337,43 @@ static int copy_file(const char *path, FILE *to)
     return bad ? -1 : 0;
 }
 
-static void write_detail(agg *g, FILE *fp)
+/* An agency's spilled records (with their header line) into a sheet of
+ * their own, or into the one table of CSV for Excel. */
+static int reread_spill(agg *g, cb_agency *a, cb_sheet_out *out, cb_err *err)
 {
+    char *files[] = {a->spill_path};
+    const char *sheet = *cb_agency_display(a) ? cb_agency_display(a) : a->key;
+    cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, err);
+    cb_record *rec = cb_record_new();
+    int st = r && rec && cb_sheet_begin_header(out, sheet, g->out_header, err) == 0 ? CB_CSV_RECORD : CB_CSV_FATAL;
+    while (st == CB_CSV_RECORD && (st = cb_csv_reader_next(r, rec, err)) == CB_CSV_RECORD)
+        if (cb_sheet_record(out, rec, g->out_header->n, err) < 0)
+            st = CB_CSV_FATAL;
+    cb_record_free(rec);
+    cb_csv_reader_close(r);
+    return st == CB_CSV_EOF ? 0 : -1;
+}
+
+/* The proposal list as a workbook: the summary sheet, then a sheet for
+ * each agency. */
+static void write_detail_sheets(agg *g, cb_sheet_out *out)
+{
+    cb_err err = {0};
+    if (out->fmt == CB_SHEET_XLSX && write_summary(g, out) < 0)
+        die_err(&err);
+    cb_agency **list = cb_agency_sorted(g->table);
+    for (size_t i = 0; list && i < cb_agency_count(g->table); i++)
+        if (cb_agency_spill_close(list[i], &err) < 0 || reread_spill(g, list[i], out, &err) < 0)
+            die_err(&err);
+}
+
+static void write_detail(agg *g, cb_sheet_out *out)
+{
+    if (out->fmt != CB_SHEET_CSV) {
+        write_detail_sheets(g, out);
+        return;
+    }
+    FILE *fp = cb_sheet_fp(out);
     cb_csv_writer w;
     cb_csv_writer_init(&w, fp);
     cb_csv_write_header(&w, g->out_header);
@@ -348,16 +388,18 @@ static void write_detail(agg *g, FILE *fp)
     }
 }
 
-static int split(agg *g, const char *dir, FILE *manifest)
+static int split(agg *g, const char *dir, cb_sheet_out *manifest)
 {
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         fprintf(stderr, "aggregate-by-agency: cannot create %s: %s\n", dir, strerror(errno));
         return EX_CANTCREAT;
     }
-    cb_csv_writer mw;
-    cb_csv_writer_init(&mw, manifest);
     static const char *const mcols[] = {"agency_key", "agency_code", "agency", "file", "records"};
-    cb_csv_write_fields(&mw, mcols, 5);
+    cb_err merr = {0};
+    if (cb_sheet_begin(manifest, "Danh sách tệp", mcols, 5, &merr) < 0) {
+        fprintf(stderr, "aggregate-by-agency: %s\n", merr.msg);
+        return EX_IOERR;
+    }
     cb_agency **list = cb_agency_sorted(g->table);
     cb_strmap used = {0};
     if (list == NULL)
@@ -404,7 +446,10 @@ static int split(agg *g, const char *dir, FILE *manifest)
             char n[24];
             snprintf(n, sizeof n, "%lu", a->total);
             const char *row[] = {a->key, a->code ? a->code : "", cb_agency_display(a), path, n};
-            cb_csv_write_fields(&mw, row, 5);
+            if (cb_sheet_fields(manifest, row, 5, &merr) < 0) {
+                fprintf(stderr, "aggregate-by-agency: %s\n", merr.msg);
+                rc = cb_exit_worst(rc, EX_IOERR);
+            }
         }
         free(path);
     }
@@ -442,12 +487,12 @@ int main(int argc, char **argv)
         {"strict", no_argument, NULL, 'S'},          {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},           {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},         {"delimiter", required_argument, NULL, 'L'},
-        {"sheet", required_argument, NULL, 'E'},
+        {"sheet", required_argument, NULL, 'E'},     {"excel-csv", no_argument, NULL, 'X'},
         {NULL, 0, NULL, 0},
     };
     agg g = {.mode = MODE_SUMMARY};
     const char *by = NULL, *split_dir = NULL, *rejects = NULL, *output = NULL;
-    int merge = 0, strict = 0, quiet = 0, modes = 0, c;
+    int merge = 0, strict = 0, quiet = 0, modes = 0, excel_csv = 0, c;
     cb_csv_opts co = {0};
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -461,6 +506,7 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'q': quiet = 1; break;
         case 'E': co.sheet = optarg; break;
+        case 'X': excel_csv = 1; break;
         case 'L':
             if ((co.delimiter = cb_csv_delimiter_parse(optarg)) == 0) {
                 fprintf(stderr, "aggregate-by-agency: --delimiter: '%s' is not ',', ';' or tab\n", optarg);
@@ -534,11 +580,12 @@ int main(int argc, char **argv)
         }
     }
 
-    cb_output out;
-    if (cb_output_open(&out, output, 0644, &err) < 0 ||
-        cb_rejects_open(&g.rejects, "aggregate-by-agency", rejects, stderr, &err) < 0)
+    cb_sheet_out out;
+    if (cb_sheet_open(&out, output, excel_csv, &err) < 0 ||
+        cb_rejects_open_as(&g.rejects, "aggregate-by-agency", rejects, excel_csv, stderr, &err) < 0)
         die_err(&err);
     cb_rejects_set_header(&g.rejects, g.in_header);
+    g.spill_header = g.mode == MODE_DETAIL && out.fmt != CB_SHEET_CSV;
 
     cb_record *rec = cb_record_new();
     if (rec == NULL)
@@ -566,21 +613,21 @@ int main(int argc, char **argv)
 
     if (rc == EX_OK) {
         if (g.mode == MODE_SUMMARY) {
-            if (write_summary(&g, out.fp) < 0)
+            if (write_summary(&g, &out) < 0)
                 rc = EX_IOERR;
         } else if (g.mode == MODE_DETAIL) {
-            write_detail(&g, out.fp);
+            write_detail(&g, &out);
         } else {
-            rc = split(&g, split_dir, out.fp);
+            rc = split(&g, split_dir, &out);
         }
     }
     cb_agency_table_free(g.table);   /* removes the spill files */
     remove_spill_dir(&g);
     if (rc != EX_OK && rc != EX_CANTCREAT) {
-        cb_output_abort(&out);
+        cb_sheet_abort(&out);
         cb_rejects_abort(&g.rejects);
     } else {
-        if (cb_output_close(&out, &err) < 0) {
+        if (cb_sheet_close(&out, &err) < 0) {
             fprintf(stderr, "aggregate-by-agency: %s\n", err.msg);
             rc = cb_exit_worst(rc, err.code);
         }

@@ -18,6 +18,7 @@
 #include "date.h"
 #include "record.h"
 #include "rejects.h"
+#include "sheetout.h"
 #include "run.h"
 #include "updates.h"
 
@@ -35,13 +36,15 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: " PROG " --out DIR --ca FILE [--requests FILE] [--old-certs FILE|DIR]\n"
             "                     [--as-of DATE] [--format pem|der|both] [--rejects FILE]\n"
-            "                     [--strict] [-o MANIFEST] [-q] [FILE...]\n"
+            "                     [--strict] [-o MANIFEST] [--excel-csv] [-q] [FILE...]\n"
             "       " PROG " --help | --version\n"
             "\n"
             "Checks each certificate of the update file (PEM, or PKCS#7 .p7b/.p7c in DER or\n"
             "PEM; stdin when no FILE) against the CA, matches it to a pending request, and\n"
             "writes DIR/<agency>/<holder>-<serial>.pem; certificates that match no request go\n"
-            "to DIR/_unmatched. The CSV manifest goes to stdout.\n");
+            "to DIR/_unmatched. The CSV manifest goes to stdout, or to -o MANIFEST (an Excel\n"
+            "workbook with Vietnamese labels when it ends in .xlsx; --excel-csv: CSV for Excel,\n"
+            "with a BOM, Vietnamese labels and CRLF).\n");
 }
 
 static void die(int code, const char *fmt, const char *arg)
@@ -75,15 +78,16 @@ int main(int argc, char **argv)
     const char *out_dir = NULL, *as_of = NULL, *rejects_path = NULL, *manifest = NULL;
     char *req_files[MAX_LIST];
     const char *ca_files[MAX_LIST], *old_paths[MAX_LIST];
-    int nreq = 0, nca = 0, nold = 0, strict = 0, quiet = 0;
+    int nreq = 0, nca = 0, nold = 0, strict = 0, quiet = 0, excel_csv = 0;
     cb_update_format fmt = CB_UPD_PEM;
-    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_REJ, O_STRICT, O_HELP, O_VERSION };
+    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_REJ, O_STRICT, O_HELP, O_VERSION, O_XCSV };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},       {"ca", required_argument, NULL, O_CA},
         {"requests", required_argument, NULL, O_REQ},  {"old-certs", required_argument, NULL, O_OLD},
         {"as-of", required_argument, NULL, O_ASOF},    {"format", required_argument, NULL, O_FMT},
         {"rejects", required_argument, NULL, O_REJ},   {"strict", no_argument, NULL, O_STRICT},
         {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
+        {"excel-csv", no_argument, NULL, O_XCSV},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -118,6 +122,7 @@ int main(int argc, char **argv)
             break;
         case O_REJ: rejects_path = optarg; break;
         case O_STRICT: strict = 1; break;
+        case O_XCSV: excel_csv = 1; break;
         case 'o': manifest = optarg; break;
         case 'q': quiet = 1; break;
         case O_HELP: usage(stdout); return 0;
@@ -168,16 +173,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < NCOLS; i++)
         cb_header_add(hdr, columns[i]);
     cb_rejects rj;
-    if (cb_rejects_open(&rj, PROG, rejects_path, stderr, &err) < 0 || cb_rejects_set_header(&rj, hdr) < 0)
+    if (cb_rejects_open_as(&rj, PROG, rejects_path, excel_csv, stderr, &err) < 0 || cb_rejects_set_header(&rj, hdr) < 0)
         die(err.code ? err.code : EX_OSERR, "%s", err.code ? err.msg : "out of memory");
-    cb_output out;
-    if (cb_output_open(&out, manifest, 0644, &err) < 0) {
+    cb_sheet_out out;
+    if (cb_sheet_open(&out, manifest, excel_csv, &err) < 0) {
         cb_rejects_abort(&rj);
         die(err.code, "%s", err.msg);
     }
-    cb_csv_writer w;
-    cb_csv_writer_init(&w, out.fp);
-    int code = EX_OK, write_bad = cb_csv_write_header(&w, hdr) < 0;
+    int code = EX_OK, write_bad = cb_sheet_begin_header(&out, "Danh sách chứng thư", hdr, &err) < 0;
     unsigned long missing = 0;
 
     char *stdin_only[] = {"-"};
@@ -240,7 +243,7 @@ int main(int argc, char **argv)
                 } else {
                     run.out++;
                 }
-                if (cb_csv_write_record(&w, rec, NCOLS) < 0)
+                if (cb_sheet_record(&out, rec, NCOLS, &err) < 0)
                     write_bad = 1;
             }
             if (write_bad) {
@@ -257,17 +260,17 @@ int main(int argc, char **argv)
             missing++;
             if (fill(rec, &res) < 0)
                 die(EX_OSERR, "%s", "out of memory");
-            if (cb_csv_write_record(&w, rec, NCOLS) < 0) {
+            if (cb_sheet_record(&out, rec, NCOLS, &err) < 0) {
                 code = EX_IOERR;
                 break;
             }
         }
     }
     if (code == EX_OK) {
-        if (cb_output_close(&out, &err) < 0)
+        if (cb_sheet_close(&out, &err) < 0)
             code = err.code, cb_warn(&run, "%s", err.msg);
     } else {
-        cb_output_abort(&out);
+        cb_sheet_abort(&out);
     }
     if (cb_rejects_close(&rj, &err) < 0) {
         cb_warn(&run, "%s", err.msg);

@@ -18,6 +18,7 @@
 #include "date.h"
 #include "forms.h"
 #include "rejects.h"
+#include "sheetout.h"
 #include "run.h"
 
 static const char *prog = "validate-form";
@@ -29,7 +30,7 @@ static void usage(FILE *fp)
           "                     [--allow-unknown-agency]\n"
           "                     [--holidays FILE] [--official-domains LIST]\n"
           "                     [--delimiter C] [--sheet NAME] [--rejects FILE] [--strict]\n"
-          "                     [--lang en|vi]\n"
+          "                     [--lang en|vi] [--excel-csv]\n"
           "                     [-o FILE] [-q] [FILE...]\n"
           "       validate-form --help | --version\n"
           "\n"
@@ -56,7 +57,9 @@ static void usage(FILE *fp)
           "  --rejects FILE        write rejected rows there as CSV (default: one line each on stderr)\n"
           "  --strict              exit 65 if any row was rejected\n"
           "  --lang en|vi          language of the reasons (default en)\n"
-          "  -o FILE               write the valid rows to FILE (atomically) instead of stdout\n"
+          "  -o FILE               write the valid rows to FILE (atomically) instead of stdout;\n"
+          "                        FILE.xlsx (also for --rejects): an Excel workbook, Vietnamese labels\n"
+          "  --excel-csv           CSV for Excel: UTF-8 BOM, Vietnamese labels, CRLF\n"
           "  -q                    no summary line\n",
           fp);
 }
@@ -84,6 +87,7 @@ int main(int argc, char **argv)
         {"allow-unknown-agency", no_argument, NULL, 'U'},
         {"delimiter", required_argument, NULL, 'd'},
         {"sheet", required_argument, NULL, 's'},
+        {"excel-csv", no_argument, NULL, 'X'},
         {"official-domains", required_argument, NULL, 'D'},
         {"rejects", required_argument, NULL, 'r'},
         {"strict", no_argument, NULL, 'S'},
@@ -97,7 +101,7 @@ int main(int argc, char **argv)
     const char *as_of = NULL, *certs = NULL, *ledger = NULL, *holidays = NULL, *rejects = NULL,
                *output = NULL, *domains = "gov.vn",
                *agencies = NULL;
-    int strict = 0, quiet = 0, allow_unknown = 0, c;
+    int strict = 0, quiet = 0, allow_unknown = 0, excel_csv = 0, c;
     cb_csv_opts co = {.canon = cb_forms_canonical, .warn = warn_line, .warn_ctx = stderr};
     cb_forms_lang lang = CB_LANG_EN;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -110,6 +114,7 @@ int main(int argc, char **argv)
         case 'P': agencies = access(optarg, F_OK) == 0 ? optarg : NULL; break;
         case 'U': allow_unknown = 1; break;
         case 's': co.sheet = optarg; break;
+        case 'X': excel_csv = 1; break;
         case 'd':
             if ((co.delimiter = cb_csv_delimiter_parse(optarg)) == 0) {
                 fprintf(stderr, "%s: --delimiter: '%s' is not ',', ';' or tab\n", prog, optarg);
@@ -153,7 +158,7 @@ int main(int argc, char **argv)
     cb_csv_reader *rd = NULL;
     cb_record *in = NULL, *rec = NULL;
     cb_forms_verdict *v = NULL;
-    cb_output out;
+    cb_sheet_out out;
     cb_rejects rj;
     if ((cal = cb_calendar_new()) == NULL || cb_calendar_load_default(cal, &err) < 0 ||
         (holidays != NULL && cb_calendar_load_file(cal, holidays, &err) < 0)) {
@@ -180,30 +185,28 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; cb_forms_warning(forms, i); i++)
         fprintf(stderr, "%s: %s:1: %s\n", prog, cb_csv_reader_name(rd), cb_forms_warning(forms, i));
-    if (cb_output_open(&out, output, 0644, &err) < 0) {
+    if (cb_sheet_open(&out, output, excel_csv, &err) < 0) {
         rc = fail(&err);
         goto done;
     }
-    if (cb_rejects_open(&rj, prog, rejects, stderr, &err) < 0) {
-        cb_output_abort(&out);
+    if (cb_rejects_open_as(&rj, prog, rejects, excel_csv, stderr, &err) < 0) {
+        cb_sheet_abort(&out);
         rc = fail(&err);
         goto done;
     }
     static char obuf[1 << 16];
-    if (!out.is_file)
+    if (out.fmt != CB_SHEET_XLSX && !out.out.is_file)
         setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     const cb_header *oh = cb_forms_out_header(forms);
-    cb_csv_writer w;
-    cb_csv_writer_init(&w, out.fp);
     int write_failed = cb_rejects_set_header(&rj, cb_forms_reject_header(forms)) < 0 ||
-                       cb_csv_write_header(&w, oh) < 0;
+                       cb_sheet_begin_header(&out, "Hồ sơ hợp lệ", oh, &err) < 0;
 
     in = cb_record_new();
     rec = cb_record_new();
     v = malloc(sizeof *v);
     if (in == NULL || rec == NULL || v == NULL) {
         fprintf(stderr, "%s: out of memory\n", prog);
-        cb_output_abort(&out);
+        cb_sheet_abort(&out);
         cb_rejects_abort(&rj);
         rc = EX_OSERR;
         goto done;
@@ -233,7 +236,7 @@ int main(int argc, char **argv)
         }
         if (ok) {
             run.out++;
-            if (cb_csv_write_record(&w, rec, oh->n) < 0)
+            if (cb_sheet_record(&out, rec, oh->n, &err) < 0)
                 write_failed = 1;
         } else {
             run.rejected++;
@@ -242,12 +245,12 @@ int main(int argc, char **argv)
         }
     }
     if (write_failed) {
-        fprintf(stderr, "%s: cannot write: %s\n", prog, strerror(errno));
-        cb_output_abort(&out);
+        fprintf(stderr, "%s: cannot write: %s\n", prog, err.msg[0] ? err.msg : strerror(errno));
+        cb_sheet_abort(&out);
         cb_rejects_abort(&rj);
         rc = cb_exit_worst(rc, EX_IOERR);
     } else {
-        if (cb_output_close(&out, &err) < 0) {
+        if (cb_sheet_close(&out, &err) < 0) {
             fprintf(stderr, "%s: %s\n", prog, err.msg);
             rc = cb_exit_worst(rc, err.code);
         }

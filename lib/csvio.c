@@ -11,6 +11,7 @@
  * damage is lost. */
 #include "csvio.h"
 #include "atomic.h"
+#include "labels.h"
 #include "xlsx.h"
 
 #include <csv.h>
@@ -792,6 +793,8 @@ static int known_label(void *ctx, const char *label)
     const cb_csv_reader *r = ctx;
     if (r->canon)
         return r->canon(label) != NULL;
+    if (cb_label_canonical(label) != NULL)
+        return 1;
     int letter = 0;
     for (const char *p = label; *p; p++) {
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
@@ -858,8 +861,11 @@ static int xlsx_parse_one(cb_csv_reader *r, cb_err *err)
     for (size_t k = 0; k < n; k++) {
         const cb_xlsx_cell *c = &row->c[k];
         char fixed[16];
+        const char *name = r->reading_header ? cb_label_canonical(c->s) : NULL;
         if (!r->reading_header && c->number && restore_zero(r, k, c, row->r, fixed))
             on_field(fixed, strlen(fixed), r);
+        else if (name)   /* a label a program wrote: the column's canonical name */
+            on_field((void *)name, strlen(name), r);
         else
             on_field(c->s, c->len, r);
     }
@@ -938,6 +944,7 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
 void cb_csv_writer_init(cb_csv_writer *w, FILE *fp)
 {
     w->fp = fp;
+    w->crlf = 0;
 }
 
 int cb_csv_write_field(cb_csv_writer *w, const char *s, size_t len, int last)
@@ -968,13 +975,15 @@ int cb_csv_write_field(cb_csv_writer *w, const char *s, size_t len, int last)
         }
         putc('"', fp);
     }
+    if (last && w->crlf && putc('\r', fp) == EOF)
+        return -1;
     return putc(last ? '\n' : ',', fp) == EOF ? -1 : 0;
 }
 
 int cb_csv_write_fields(cb_csv_writer *w, const char *const *fields, size_t n)
 {
     if (n == 1 && fields[0][0] == '\0')   /* a blank line would be skipped on reading */
-        return fputs("\"\"\n", w->fp) == EOF ? -1 : 0;
+        return fputs(w->crlf ? "\"\"\r\n" : "\"\"\n", w->fp) == EOF ? -1 : 0;
     for (size_t i = 0; i < n; i++)
         if (cb_csv_write_field(w, fields[i], strlen(fields[i]), i + 1 == n) < 0)
             return -1;
@@ -989,7 +998,7 @@ int cb_csv_write_header(cb_csv_writer *w, const cb_header *h)
 int cb_csv_write_record(cb_csv_writer *w, const cb_record *rec, size_t ncols)
 {
     if (ncols == 1 && cb_record_len(rec, 0) == 0)
-        return fputs("\"\"\n", w->fp) == EOF ? -1 : 0;
+        return fputs(w->crlf ? "\"\"\r\n" : "\"\"\n", w->fp) == EOF ? -1 : 0;
     for (size_t i = 0; i < ncols; i++)
         if (cb_csv_write_field(w, cb_record_get(rec, (int)i), cb_record_len(rec, (int)i), i + 1 == ncols) < 0)
             return -1;

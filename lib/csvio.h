@@ -84,6 +84,7 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err);
 /* Writer: UTF-8, LF line ends, quotes only where needed. */
 typedef struct cb_csv_writer {
     FILE *fp;
+    int crlf;      /* CRLF line ends (CSV for Excel); 0 after init */
 } cb_csv_writer;
 
 void cb_csv_writer_init(cb_csv_writer *w, FILE *fp);

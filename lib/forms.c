@@ -14,6 +14,7 @@
 #include <utf8proc.h>
 
 #include "csvio.h"
+#include "labels.h"
 #include "provinces.h"
 #include "vntext.h"
 
@@ -292,6 +293,11 @@ static int canonical_col(const char *label)
                 found = c;
     }
     free(key);
+    /* the labels the programs write in workbooks ("Loại yêu cầu") */
+    const char *name = found < 0 ? cb_label_canonical(label) : NULL;
+    for (int c = 0; name && c < NCOL && found < 0; c++)
+        if (strcmp(cols[c].name, name) == 0)
+            found = c;
     return found;
 }
 
@@ -497,7 +503,7 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
     for (int c = 0; c < NCOL; c++)
         f->in_idx[c] = f->out_idx[c] = -1;
     for (size_t i = 0; i < in->n; i++) {
-        int c = canonical_col(in->names[i]);
+        int c = canonical_col(in->names[i]), named = c;
         if (c == C_DUE_DATE || c == C_AGENCY_KEY || c == C_AGENCY_NAME || c == C_AGENCY_EMAIL)
             c = -1;   /* computed: a column of that name is overwritten, not read */
         if (c >= 0 && f->in_idx[c] >= 0) {
@@ -506,7 +512,8 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
                               "columns '%s' and '%s' both mean %s: keep one of them",
                               in->names[f->in_idx[c]], in->names[i], cols[c].name);
         }
-        const char *name = c >= 0 ? cols[c].name : in->names[i];
+        /* a computed column keeps its canonical name, to be overwritten */
+        const char *name = named >= 0 ? cols[named].name : in->names[i];
         if (cb_header_find(out, name) >= 0) {
             cb_header_free(out);
             return cb_err_set(err, EX_DATAERR, "column '%s' appears twice in the header", name);

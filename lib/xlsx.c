@@ -15,8 +15,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xlsxwriter.h>
 #include <zip.h>
 
+#include "atomic.h"
 #include "date.h"
 
 #define NS_REL "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -798,4 +800,237 @@ int cb_xlsx_next(cb_xlsx *x, const cb_xlsx_row **row, cb_err *err)
     if (st == 1)
         *row = &x->row;
     return st;
+}
+
+/* ---- writing, with libxlsxwriter ----
+ *
+ * In constant-memory mode: each row goes to a temporary file as it is
+ * written, so memory does not grow with the records (rows in order, one
+ * sheet after the other, which is how the programs write). The workbook is
+ * written at close, into the temporary file cb_atomic made beside the
+ * target (the same inode, so cb_atomic_commit's fsync and rename apply). */
+
+#define XLSX_WIDTH_MAX 60
+
+struct cb_xlsx_writer {
+    cb_atomic at;
+    lxw_workbook *wb;
+    lxw_worksheet *ws;
+    lxw_format *bold, *date;
+    enum cb_xlsx_kind *kinds;
+    double *widths;
+    size_t ncols;
+    lxw_row_t row;
+    char **names;          /* sheet names used, to keep them unique */
+    size_t nnames;
+};
+
+static int lxw_fail(cb_err *err, lxw_error e, const char *what)
+{
+    return cb_err_set(err, EX_IOERR, "%s: %s", what, lxw_strerror(e));
+}
+
+cb_xlsx_writer *cb_xlsx_writer_new(const char *path, cb_err *err)
+{
+    cb_xlsx_writer *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        cb_err_set(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    if (cb_atomic_open(&w->at, path, 0644, err) < 0) {
+        free(w);
+        return NULL;
+    }
+    lxw_workbook_options o = {.constant_memory = LXW_TRUE};
+    w->wb = workbook_new_opt(w->at.tmp ? w->at.tmp : w->at.path, &o);
+    if (w->wb == NULL) {
+        cb_atomic_abort(&w->at);
+        free(w);
+        cb_err_set(err, EX_CANTCREAT, "%s: cannot start a workbook", path);
+        return NULL;
+    }
+    w->bold = workbook_add_format(w->wb);
+    format_set_bold(w->bold);
+    format_set_text_wrap(w->bold);
+    format_set_align(w->bold, LXW_ALIGN_VERTICAL_TOP);
+    w->date = workbook_add_format(w->wb);
+    format_set_num_format(w->date, "dd/mm/yyyy");
+    return w;
+}
+
+/* Excel's rules for a sheet name: 31 characters at most, none of
+ * []:*?/\, not blank, unique (ignoring case; here, exactly). */
+static int sheet_name(cb_xlsx_writer *w, const char *want, char *out, size_t outlen)
+{
+    size_t o = 0, chars = 0;
+    for (const char *p = want; *p && chars < 31 && o + 5 < outlen; chars++) {
+        size_t k = 1;
+        while ((p[k] & 0xC0) == 0x80)
+            k++;
+        if (k == 1 && strchr("[]:*?/\\", *p))
+            out[o++] = '-';
+        else
+            memcpy(out + o, p, k), o += k;
+        p += k;
+    }
+    out[o] = '\0';
+    if (o == 0)
+        snprintf(out, outlen, "Sheet%zu", w->nnames + 1);
+    char base[160];
+    snprintf(base, sizeof base, "%.100s", out);
+    for (int n = 2;; n++) {
+        int clash = 0;
+        for (size_t i = 0; i < w->nnames && !clash; i++)
+            clash = strcmp(w->names[i], out) == 0;
+        if (!clash)
+            break;
+        /* " (n)" within the 31 characters, the name cut between characters */
+        char suffix[16];
+        int slen = snprintf(suffix, sizeof suffix, " (%d)", n);
+        size_t keep = 0, chars = 0;
+        while (base[keep] && chars < 31 - (size_t)slen) {
+            keep++;
+            while ((base[keep] & 0xC0) == 0x80)
+                keep++;
+            chars++;
+        }
+        snprintf(out, outlen, "%.*s%s", (int)keep, base, suffix);
+    }
+    char **p = realloc(w->names, (w->nnames + 1) * sizeof *p);
+    if (p == NULL)
+        return -1;
+    w->names = p;
+    return (p[w->nnames] = strdup(out)) ? (int)++w->nnames : -1;
+}
+
+/* Column widths from the text written, in characters (code points). */
+static void widen(cb_xlsx_writer *w, size_t col, const char *s)
+{
+    double n = 0;
+    for (const char *p = s; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    if (n + 2 > w->widths[col])
+        w->widths[col] = n + 2 > XLSX_WIDTH_MAX ? XLSX_WIDTH_MAX : n + 2;
+}
+
+static void finish_sheet(cb_xlsx_writer *w)
+{
+    for (size_t i = 0; w->ws && i < w->ncols; i++)
+        worksheet_set_column(w->ws, (lxw_col_t)i, (lxw_col_t)i, w->widths[i], NULL);
+}
+
+int cb_xlsx_writer_sheet(cb_xlsx_writer *w, const char *name, const char *const *labels,
+                         const enum cb_xlsx_kind *kinds, size_t n, cb_err *err)
+{
+    char sname[200];
+    finish_sheet(w);
+    if (n > XLSX_MAX_COLS)
+        return cb_err_set(err, EX_DATAERR, "%zu columns: a sheet holds %d at most", n, XLSX_MAX_COLS);
+    enum cb_xlsx_kind *k = realloc(w->kinds, (n ? n : 1) * sizeof *k);
+    double *wd = k ? realloc(w->widths, (n ? n : 1) * sizeof *wd) : NULL;
+    w->kinds = k ? k : w->kinds;
+    w->widths = wd ? wd : w->widths;
+    if (k == NULL || wd == NULL || sheet_name(w, name, sname, sizeof sname) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    w->ws = workbook_add_worksheet(w->wb, sname);
+    if (w->ws == NULL)
+        return cb_err_set(err, EX_SOFTWARE, "cannot add sheet '%s'", sname);
+    w->ncols = n;
+    w->row = 0;
+    for (size_t i = 0; i < n; i++) {
+        w->kinds[i] = kinds ? kinds[i] : CB_XLSX_TEXT;
+        w->widths[i] = 8;
+        widen(w, i, labels[i]);
+        lxw_error e = worksheet_write_string(w->ws, 0, (lxw_col_t)i, labels[i], w->bold);
+        if (e != LXW_NO_ERROR)
+            return lxw_fail(err, e, "header");
+    }
+    worksheet_freeze_panes(w->ws, 1, 0);
+    w->row = 1;
+    return 0;
+}
+
+/* A whole number that Excel keeps exactly (15 digits), without a leading
+ * zero (that would be an identifier, and stays text). */
+static int whole_number(const char *s, double *out)
+{
+    const char *p = s + (*s == '-');
+    size_t n = strspn(p, "0123456789");
+    if (n == 0 || n > 15 || p[n] != '\0' || (p[0] == '0' && n > 1))
+        return 0;
+    *out = strtod(s, NULL);
+    return 1;
+}
+
+int cb_xlsx_writer_row(cb_xlsx_writer *w, const char *const *fields, size_t n, cb_err *err)
+{
+    if (w->ws == NULL)
+        return cb_err_set(err, EX_SOFTWARE, "a row before any sheet");
+    if (w->row >= LXW_ROW_MAX)
+        return cb_err_set(err, EX_DATAERR, "more rows than a sheet holds (%u)", (unsigned)LXW_ROW_MAX);
+    for (size_t i = 0; i < n && i < w->ncols; i++) {
+        const char *s = fields[i];
+        cb_date d;
+        double num;
+        lxw_error e = LXW_NO_ERROR;
+        if (*s == '\0')
+            continue;
+        if (w->kinds[i] == CB_XLSX_DATE && strlen(s) == 10 && cb_date_parse(s, &d) == 0 &&
+            d >= cb_date_from_ymd(1900, 3, 1)) {
+            /* serial 25569 is 1970-01-01, day 0 of cb_date */
+            e = worksheet_write_number(w->ws, w->row, (lxw_col_t)i, (double)d + 25569.0, w->date);
+            if (w->widths[i] < 12)
+                w->widths[i] = 12;
+        } else if (w->kinds[i] == CB_XLSX_NUMBER && whole_number(s, &num)) {
+            e = worksheet_write_number(w->ws, w->row, (lxw_col_t)i, num, NULL);
+            widen(w, i, s);
+        } else {
+            e = worksheet_write_string(w->ws, w->row, (lxw_col_t)i, s, NULL);
+            widen(w, i, s);
+        }
+        if (e != LXW_NO_ERROR)
+            return lxw_fail(err, e, "cell");
+    }
+    w->row++;
+    return 0;
+}
+
+static void writer_free(cb_xlsx_writer *w)
+{
+    for (size_t i = 0; i < w->nnames; i++)
+        free(w->names[i]);
+    free(w->names);
+    free(w->kinds);
+    free(w->widths);
+    free(w);
+}
+
+int cb_xlsx_writer_close(cb_xlsx_writer *w, cb_err *err)
+{
+    finish_sheet(w);
+    if (w->ws == NULL && workbook_add_worksheet(w->wb, NULL) == NULL) {   /* a workbook has a sheet */
+        cb_xlsx_writer_abort(w);
+        return cb_err_set(err, EX_SOFTWARE, "cannot add a sheet");
+    }
+    lxw_error e = workbook_close(w->wb);
+    w->wb = NULL;
+    int rc = 0;
+    if (e != LXW_NO_ERROR) {
+        rc = cb_err_set(err, EX_IOERR, "%s: %s", w->at.path, lxw_strerror(e));
+        cb_atomic_abort(&w->at);
+    } else {
+        rc = cb_atomic_commit(&w->at, 0, err);
+    }
+    writer_free(w);
+    return rc;
+}
+
+void cb_xlsx_writer_abort(cb_xlsx_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (w->wb)
+        lxw_workbook_free(w->wb);
+    cb_atomic_abort(&w->at);
+    writer_free(w);
 }
