@@ -43,7 +43,6 @@ static void agency_free(cb_agency *a)
     free(a->key);
     free(a->code);
     free(a->province);
-    free(a->email);
     for (size_t i = 0; i < a->nspellings; i++)
         free(a->spellings[i].name);
     free(a->spellings);

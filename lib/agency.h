@@ -32,7 +32,6 @@ typedef struct cb_agency {
     char *key;                 /* grouping key */
     char *code;                /* agency_code when grouped by it */
     char *province;            /* first province seen */
-    char *email;               /* first agency_email seen */
     cb_spelling *spellings;
     size_t nspellings, cap_spellings;
     unsigned long counts[CB_AG_NCOUNTS];

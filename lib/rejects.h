@@ -1,6 +1,7 @@
 /* The rejects channel of the contract: a record a program cannot accept is
  * written whole, plus reject_line, reject_field and reject_reason, to the
- * --rejects file (CSV, or a workbook for FILE.xlsx; atomically), or, without --rejects, reported as one
+ * --rejects file (CSV, or a workbook for FILE.xlsx; atomically; a device
+ * such as /dev/null is written in place, never renamed over), or, without --rejects, reported as one
  * diagnostic line `prog: FILE:LINE: reason` on the stream the program gives. */
 #ifndef CB_REJECTS_H
 #define CB_REJECTS_H
