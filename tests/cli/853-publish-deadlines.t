@@ -74,4 +74,13 @@ like "$(cat "$T/rev-rej.csv")" "1A2D is revoked" "a revoked certificate is rejec
 exit_is 65 "--strict exits 65 when a request was rejected" pub rev2 2026-02-24T09:00:00+07:00 \
     --crl "$T/ca/crl.pem" --strict -o /dev/null "$T/rev.csv"
 exit_is 64 "--as-of that is no date is a usage error" pub x tomorrow "$T/rev.csv"
+# The agencies' requests as an Excel workbook (written with openpyxl).
+/usr/bin/python3 -c '
+import sys, openpyxl
+wb = openpyxl.Workbook(); ws = wb.active
+ws.append(["request_id", "agency", "handed_over_date", "received_date"])
+ws.append(["CB-02", "Sở Tài chính tỉnh Lâm Đồng", "12/02/2026", "13/02/2026"])
+wb.save(sys.argv[1])' "$T/req.xlsx"
+ok "requests in an .xlsx workbook are read" pub xlsx 2026-02-23T09:00:00+07:00 -o "$T/xlsx.out" "$T/req.xlsx"
+is "$(csv_col "$T/xlsx.out" serial)" "1A2C" "and published"
 done_testing
