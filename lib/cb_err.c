@@ -20,6 +20,16 @@ int cb_err_set(cb_err *err, int code, const char *fmt, ...)
     return -1;
 }
 
+/* The message, then ": why". */
+static int set_because(cb_err *err, int code, const char *why, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    if (n >= 0 && (size_t)n < sizeof err->msg)
+        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", why);
+    err->code = code;
+    return -1;
+}
+
 int cb_err_sys(cb_err *err, int code, const char *fmt, ...)
 {
     int saved = errno;
@@ -27,11 +37,8 @@ int cb_err_sys(cb_err *err, int code, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    set_because(err, code, strerror(saved), fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof err->msg)
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(saved));
-    err->code = code;
     errno = saved;
     return -1;
 }
@@ -54,11 +61,8 @@ int cb_err_ssl(cb_err *err, int code, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    set_because(err, code, why, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof err->msg)
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", why);
-    err->code = code;
     return -1;
 }
 

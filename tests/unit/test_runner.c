@@ -15,44 +15,13 @@
 #include "pipeline.h"
 #include "runner.h"
 #include "tap.h"
-
-static char dir[] = "/tmp/cb-test-runner-XXXXXX";
-
-static char *path_of(const char *name)
-{
-    static char buf[8][512];
-    static int k;
-    char *p = buf[k++ & 7];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
-static const char *content(const char *path)
-{
-    static char buf[4][4096];
-    static int k;
-    char *b = buf[k++ & 3];
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return "(missing)";
-    size_t n = fread(b, 1, 4095, fp);
-    b[n] = '\0';
-    fclose(fp);
-    return b;
-}
-
-static void put(const char *name, const char *text)
-{
-    FILE *fp = fopen(path_of(name), "wb");
-    fputs(text, fp);
-    fclose(fp);
-}
+#include "tmpfiles.h"
 
 /* Loads the YAML with ${dir} set to the test's directory. */
 static int load(cb_pipeline *p, const char *yaml)
 {
     cb_err err = {0};
-    cb_var set = {"dir", dir};
+    cb_var set = {"dir", tmp_dir};
     int rc = cb_pipeline_parse(p, "t.yaml", yaml, strlen(yaml), "2025-06-01", &set, 1, &err);
     if (rc < 0)
         printf("# %s\n", err.msg);
@@ -89,8 +58,8 @@ static const cb_step_result *result_of(const cb_runner *r, const char *step)
 
 static void test_two_stages(void)
 {
-    put("in/a.txt", "b\na\nc\n");
-    put("in/b.txt", "z\n");
+    tmp_put("in/a.txt", "b\na\nc\n");
+    tmp_put("in/b.txt", "z\n");
     const char *yaml =
         "name: two\n"
         "stages:\n"
@@ -116,9 +85,9 @@ static void test_two_stages(void)
     cb_runner r;
     char *diag = NULL;
     is_int(run(&r, &p, NULL, &diag), 0, "a pipeline whose steps all succeed exits 0");
-    is_str(content(path_of("out/sorted.txt")), "a\nb\nc\nz\n", "the steps are joined by pipes, files in name order");
-    is_str(content(path_of("out/tee.txt")), "b\na\nc\nz\n", "the tee keeps the records as they left its step");
-    is_str(content(path_of("out/reversed.txt")), "z\nc\nb\na\n", "the second stage reads the first one's output");
+    is_str(tmp_content(tmp_path("out/sorted.txt")), "a\nb\nc\nz\n", "the steps are joined by pipes, files in name order");
+    is_str(tmp_content(tmp_path("out/tee.txt")), "b\na\nc\nz\n", "the tee keeps the records as they left its step");
+    is_str(tmp_content(tmp_path("out/reversed.txt")), "z\nc\nb\na\n", "the second stage reads the first one's output");
     const cb_step_result *s = result_of(&r, "sh");
     ok(s != NULL && s->ran && s->status == 0, "the counting step ran and succeeded");
     ok(s != NULL && s->in == 4 && s->out == 4 && s->rejected == 0, "its summary line gave 4 in, 4 out, 0 rejected");
@@ -136,7 +105,7 @@ static void test_two_stages(void)
 
     /* run twice: the same outputs, nothing left beside them */
     is_int(run(&r, &p, NULL, &diag), 0, "run twice: exits 0 again");
-    is_str(content(path_of("out/sorted.txt")), "a\nb\nc\nz\n", "run twice: the same output");
+    is_str(tmp_content(tmp_path("out/sorted.txt")), "a\nb\nc\nz\n", "run twice: the same output");
     cb_runner_free(&r);
     free(diag);
 
@@ -146,7 +115,7 @@ static void test_two_stages(void)
     is_int(cb_runner_dry_run(&p, fp, &err), 0, "--dry-run writes a script");
     fclose(fp);
     ok(strstr(script, "| sort") != NULL, "the script joins the steps with pipes");
-    ok(strstr(script, path_of("in/a.txt")) != NULL, "with the input files expanded");
+    ok(strstr(script, tmp_path("in/a.txt")) != NULL, "with the input files expanded");
     free(script);
     cb_pipeline_free(&p);
 }
@@ -169,7 +138,7 @@ static void test_failure(void)
         "    steps:\n"
         "      - [cat]\n"
         "    output: ${dir}/out/after.txt\n";
-    put("out/broken.txt", "old\n");
+    tmp_put("out/broken.txt", "old\n");
     cb_pipeline p;
     if (load(&p, yaml) < 0) {
         ok(0, "the failing pipeline loads");
@@ -178,8 +147,8 @@ static void test_failure(void)
     cb_runner r;
     char *diag = NULL;
     is_int(run(&r, &p, NULL, &diag), 65, "a step exiting 65 fails the run with 65");
-    is_str(content(path_of("out/broken.txt")), "old\n", "the failed stage's output keeps its old contents");
-    is_str(content(path_of("out/after.txt")), "(missing)", "the stage after it does not run");
+    is_str(tmp_content(tmp_path("out/broken.txt")), "old\n", "the failed stage's output keeps its old contents");
+    is_str(tmp_content(tmp_path("out/after.txt")), "(missing)", "the stage after it does not run");
     const cb_step_result *s = result_of(&r, "sh");
     ok(s != NULL && strstr(s->last_err, "this record is bad") != NULL, "the step's last error line is kept");
     cb_runner_free(&r);
@@ -187,13 +156,13 @@ static void test_failure(void)
     cb_pipeline_free(&p);
 
     cb_err err = {0};
-    cb_var sets[] = {{"dir", dir}, {"go_on", "true"}};
+    cb_var sets[] = {{"dir", tmp_dir}, {"go_on", "true"}};
     if (cb_pipeline_parse(&p, "t.yaml", yaml, strlen(yaml), "2025-06-01", sets, 2, &err) < 0) {
         ok(0, "the failing pipeline loads with go_on");
         return;
     }
     is_int(run(&r, &p, NULL, &diag), 65, "continue_on_error: the run still says it failed");
-    is_str(content(path_of("out/after.txt")), "b\na\nc\n", "but the next stage runs");
+    is_str(tmp_content(tmp_path("out/after.txt")), "b\na\nc\n", "but the next stage runs");
     cb_runner_free(&r);
     free(diag);
     cb_pipeline_free(&p);
@@ -218,7 +187,7 @@ static void test_stopped(void)
     cb_runner r;
     char *diag = NULL;
     is_int(run(&r, &p, &stop, &diag), 128 + SIGTERM, "a run stopped by SIGTERM exits 143");
-    is_str(content(path_of("out/stopped.txt")), "(missing)", "and writes no output");
+    is_str(tmp_content(tmp_path("out/stopped.txt")), "(missing)", "and writes no output");
     cb_runner_free(&r);
     free(diag);
     cb_pipeline_free(&p);
@@ -227,10 +196,10 @@ static void test_stopped(void)
 static void test_lock_and_dirs(void)
 {
     cb_err err = {0};
-    const char *lock = path_of("state/run.lock");
+    const char *lock = tmp_path("state/run.lock");
     is_int(cb_mkdir_parent(lock, &err), 0, "mkdir -p of a lock's directory");
     struct stat st;
-    ok(stat(path_of("state"), &st) == 0 && S_ISDIR(st.st_mode), "the directory exists");
+    ok(stat(tmp_path("state"), &st) == 0 && S_ISDIR(st.st_mode), "the directory exists");
     is_int(cb_mkdir_parent(lock, &err), 0, "and again: it exists already");
     int fd = cb_lock_take(lock, &err);
     ok(fd >= 0, "the lock is taken");
@@ -251,17 +220,15 @@ static void test_lock_and_dirs(void)
 
 int main(void)
 {
-    if (mkdtemp(dir) == NULL)
+    if (tmp_start("runner") < 0)
         return 1;
-    mkdir(path_of("in"), 0755);
-    mkdir(path_of("out"), 0755);
+    mkdir(tmp_path("in"), 0755);
+    mkdir(tmp_path("out"), 0755);
     test_two_stages();
     test_failure();
     test_stopped();
     test_lock_and_dirs();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (tmp_finish() < 0)
         return 1;
     return done_testing();
 }
