@@ -17,17 +17,20 @@
 #include "cb_err.h"
 #include "date.h"
 #include "record.h"
+#include "sheetout.h"
 #include "strmap.h"
 
-/* How a record is grouped: by agency_code where given (letter case aside:
- * codes like 000.00.15.H41 are written either way), else validate-form's
- * agency_key, else the agency name normalised (cb_agency_key); or by the
- * values of one column (`--by`, normalised with cb_text_key). The spelling
- * kept for display is the value cleaned (cb_text_clean). Each distinct
- * value is normalised once. */
+/* How a record is grouped: by agency_key where given (validate-form's:
+ * the registry's code with --agencies, else the normalised name), else by
+ * agency_code (letter case aside: codes like 000.00.15.H41 are written
+ * either way), else by the agency name normalised (cb_agency_key); or by
+ * the values of one column (`--by`, normalised with cb_text_key). The
+ * spelling kept for display is the registry's agency_name where the record
+ * has one, else the agency as written, cleaned (cb_text_clean). Each
+ * distinct value is normalised once. */
 typedef struct cb_agency_grouper {
     const char *by;
-    int c_by, c_code, c_key, c_agency;
+    int c_by, c_code, c_key, c_agency, c_name;
     cb_strmap spelling_of;    /* a value as typed -> its cleaned spelling */
     cb_strmap key_of;         /* a value as typed -> its grouping key */
     char codekey[256];
@@ -37,9 +40,10 @@ typedef struct cb_agency_grouper {
  * the --by column is missing, or none of agency_code, agency_key and
  * agency is there. */
 int cb_agency_grouper_bind(cb_agency_grouper *g, const cb_header *h, const char *by, cb_err *err);
-/* The record's key, spelling and code (code "" unless agency_code decided;
- * key NULL or "" when the record names no agency), valid until the next
- * call. 0, or -1 when memory ran out. */
+/* The record's key, spelling and code (the agency's code when known: its
+ * agency_code, or an agency_key that is a registry code; else ""; key NULL
+ * or "" when the record names no agency), valid until the next call. 0, or
+ * -1 when memory ran out. */
 int cb_agency_group(cb_agency_grouper *g, const cb_record *rec, const char **key,
                     const char **spelling, const char **code);
 /* The column a record naming no agency is at fault in. */
@@ -78,9 +82,17 @@ int cb_agsum_merge(cb_agency_table *t, const cb_agsum_cols *c, const cb_record *
  * 0, or -1 (a write error, errno; or out of memory, ENOMEM). */
 int cb_agsum_write(cb_agency_table *t, FILE *fp);
 
+/* The same into a sheet "Tổng hợp" of a workbook, or as the table of a CSV
+ * for Excel (lib/sheetout). */
+int cb_agsum_write_sheet(cb_agency_table *t, cb_sheet_out *out, cb_err *err);
+
 /* --detail: the header h (the records' columns and batch_seq), then each
  * agency's records from its spill file, agencies in key order. */
 int cb_agency_write_detail(cb_agency_table *t, const cb_header *h, FILE *fp, cb_err *err);
+/* --detail into a workbook (the proposal list sent up: the summary sheet,
+ * then a sheet per agency with its records) or a CSV for Excel (one
+ * table). The spill files must start with the header line h. */
+int cb_agency_write_detail_sheets(cb_agency_table *t, const cb_header *h, cb_sheet_out *out, cb_err *err);
 
 /* --split-dir: agency a's records, under header h, into an atomic file in
  * dir named after its code or its name, never a name in used (which

@@ -95,8 +95,15 @@ static void test_grouping(void)
     is_str(key, "sở y tế", "agency_key wins over the name");
     cb_record_set_str(rec, 2, "000.00.15.h41");
     cb_agency_group(&g, rec, &key, &spelling, &code);
-    is_str(key, "code 000.00.15.H41", "agency_code wins over both, letter case aside");
-    is_str(code, "000.00.15.h41", "the code as written is kept");
+    is_str(key, "sở y tế", "agency_key (validate-form's) wins over agency_code too");
+    is_str(code, "000.00.15.h41", "and the code is reported as written");
+    cb_record_set_str(rec, 1, "");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(key, "code 000.00.15.H41", "without agency_key, agency_code wins over the name, letter case aside");
+    cb_record_set_str(rec, 1, "000.00.15.H42");
+    cb_record_set_str(rec, 2, "");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(code, "000.00.15.H42", "an agency_key that is a registry code is the agency's code");
     cb_record_clear(rec);
     cb_record_set_str(rec, 3, "Lâm Đồng");
     cb_agency_group(&g, rec, &key, &spelling, &code);
