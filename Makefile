@@ -74,7 +74,7 @@ $(BINDIR)/%: bin/%.c $(LIB_A) lib/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CB_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
-$(B)/unit/%.t: tests/unit/%.c tests/unit/tap.h $(LIB_A) lib/*.h
+$(B)/unit/%.t: tests/unit/%.c tests/unit/*.h $(LIB_A) lib/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CB_CFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 

@@ -19,8 +19,6 @@
 #include "agency.h"
 #include "agency_out.h"
 #include "filter.h"
-#include "identifiers.h"
-#include "vntext.h"
 
 enum mode { MODE_SUMMARY, MODE_DETAIL, MODE_SPLIT };
 
@@ -29,11 +27,10 @@ typedef struct agg {
     int merge;
     const char *by, *split_dir;
     cb_agency_table *table;
-    cb_strmap spelling_of;    /* an agency as typed -> its cleaned spelling */
-    cb_strmap key_of;         /* an agency as typed -> its grouping key */
+    cb_agency_grouper grouper;
     cb_header *out_header;    /* the input's columns and batch_seq */
     cb_agsum_cols sum;        /* --merge: where the summary columns are */
-    int c_by, c_code, c_key, c_agency, c_name, c_province, c_rt, c_st, c_expiry, c_due, c_seq;
+    int c_province, c_rt, c_st, c_expiry, c_due, c_seq;
     char spill_dir[4096];
     int spill_header;         /* spills start with the header, to be read back (workbooks) */
 } agg;
@@ -72,63 +69,6 @@ static int oom(cb_err *err)
     return cb_err_set(err, EX_OSERR, "out of memory");
 }
 
-/* The cleaned spelling and grouping key of a raw agency value, computed
- * once per distinct value. */
-static int spelling_and_key(agg *g, const char *raw, const char **spelling, const char **key)
-{
-    *spelling = cb_strmap_get(&g->spelling_of, raw);
-    *key = cb_strmap_get(&g->key_of, raw);
-    if (*spelling && *key)
-        return 0;
-    char *clean = cb_text_clean(raw);
-    char *k = g->c_by >= 0 ? cb_text_key(raw) : cb_agency_key(raw);
-    int bad = clean == NULL || k == NULL || cb_strmap_put(&g->spelling_of, raw, clean) < 0 ||
-              cb_strmap_put(&g->key_of, raw, k) < 0;
-    free(clean);
-    free(k);
-    *spelling = cb_strmap_get(&g->spelling_of, raw);
-    *key = cb_strmap_get(&g->key_of, raw);
-    return bad ? -1 : 0;
-}
-
-/* The record's grouping key: agency_key (validate-form's: the registry's
- * code, or the normalised name), else agency_code (letter case aside:
- * codes like 000.00.15.H41 are written either way), else the normalised
- * agency; or the --by column. NULL when it names none. The name shown is
- * the registry's agency_name where the record has one. *code is the
- * agency's code when known. */
-static int group_of(agg *g, const cb_record *rec, const char **spelling, const char **key,
-                    const char **code_out, char *codekey, size_t cap)
-{
-    *spelling = "";
-    *key = NULL;
-    if (g->c_by >= 0) {
-        const char *v = cb_record_get(rec, g->c_by);
-        return *v ? spelling_and_key(g, v, spelling, key) : 0;
-    }
-    const char *agency = cb_record_get(rec, g->c_name), *akey = cb_record_get(rec, g->c_key);
-    const char *code = cb_record_get(rec, g->c_code), *k2 = NULL;
-    if (*agency == '\0')
-        agency = cb_record_get(rec, g->c_agency);
-    if (*agency && spelling_and_key(g, agency, spelling, &k2) < 0)
-        return -1;
-    if (*akey) {
-        *key = akey;
-        if (*code == '\0' && cb_agency_code_check(akey))
-            *code_out = akey;   /* the registry's code, for the summary and file names */
-    } else if (*code) {
-        size_t i = 0;
-        for (; code[i] && i < cap - 6; i++)
-            codekey[5 + i] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 32 : code[i]);
-        memcpy(codekey, "code ", 5);
-        codekey[5 + i] = '\0';
-        *key = codekey;
-    } else {
-        *key = k2;
-    }
-    return 0;
-}
-
 /* --detail and --split-dir: the record, numbered within its agency, into
  * the agency's spill file. */
 static int spill(agg *g, cb_agency *a, cb_record *rec, cb_err *err)
@@ -150,12 +90,11 @@ static int spill(agg *g, cb_agency *a, cb_record *rec, cb_err *err)
 
 static int add_record(agg *g, cb_filter *f, cb_record *rec, cb_err *err)
 {
-    const char *spelling, *key, *code = g->c_by >= 0 ? "" : cb_record_get(rec, g->c_code);
-    char codekey[256];
-    if (group_of(g, rec, &spelling, &key, &code, codekey, sizeof codekey) < 0)
+    const char *key, *spelling, *code;
+    if (cb_agency_group(&g->grouper, rec, &key, &spelling, &code) < 0)
         return oom(err);
     if (key == NULL || *key == '\0')
-        return cb_filter_reject(f, rec, g->c_by >= 0 ? g->by : "agency",
+        return cb_filter_reject(f, rec, cb_agency_group_field(&g->grouper),
                                 "the record names no agency (agency_code, agency_key and agency are all empty)"), 0;
     cb_date expiry = CB_AG_NO_DATE, due = CB_AG_NO_DATE;
     if (cb_agsum_date_min(&expiry, cb_record_get(rec, g->c_expiry)) < 0)
@@ -194,20 +133,13 @@ static int process(void *ctx, cb_filter *f, cb_record *rec, cb_err *err)
 
 static int bind_columns(agg *g, const cb_header *in, cb_err *err)
 {
-    g->c_by = g->by ? cb_header_find(in, g->by) : -1;
-    if (g->by && g->c_by < 0)
-        return cb_err_set(err, EX_DATAERR, "--by: the input has no column '%s'", g->by);
-    g->c_code = cb_header_find(in, "agency_code");
-    g->c_key = cb_header_find(in, "agency_key");
-    g->c_agency = cb_header_find(in, "agency");
-    g->c_name = cb_header_find(in, "agency_name");
+    if (cb_agency_grouper_bind(&g->grouper, in, g->by, err) < 0)
+        return -1;
     g->c_province = cb_header_find(in, "province");
     g->c_rt = cb_header_find(in, "request_type");
     g->c_st = cb_header_find(in, "subject_type");
     g->c_expiry = cb_header_find(in, "old_not_after");
     g->c_due = cb_header_find(in, "due_date");
-    if (!g->by && g->c_code < 0 && g->c_key < 0 && g->c_agency < 0)
-        return cb_err_set(err, EX_DATAERR, "no agency_code, agency_key or agency column to group by");
     return 0;
 }
 
@@ -331,8 +263,7 @@ int main(int argc, char **argv)
     cb_agency_table_free(g.table);   /* removes the spill files */
     if (g.spill_dir[0])
         rmdir(g.spill_dir);
-    cb_strmap_clear(&g.spelling_of);
-    cb_strmap_clear(&g.key_of);
+    cb_agency_grouper_free(&g.grouper);
     cb_header_free(g.out_header);
     return cb_filter_finish(&f);
 }

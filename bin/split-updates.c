@@ -20,12 +20,6 @@
 #define PROG "split-updates"
 #define MAX_LIST 64
 
-static const char *const columns[] = {
-    "request_id", "old_serial", "serial", "subject_cn", "holder", "email", "agency", "agency_key",
-    "agency_code", "path", "not_after", "status", "matched_by", "reason", "source",
-};
-enum { NCOLS = sizeof columns / sizeof columns[0] };
-
 typedef struct options {
     const char *out_dir, *as_of;
     char *req_files[MAX_LIST];
@@ -148,40 +142,18 @@ static cb_updates *load(cb_filter *f, const options *o, char **files, int nfiles
     return u;
 }
 
-/* One manifest record from a result. */
-static int fill(cb_record *rec, const cb_update_result *res)
-{
-    const cb_update_request *q = res->req;
-    const char *email = q && *q->email ? q->email : res->email;
-    const char *v[NCOLS] = {
-        q ? q->request_id : "", q ? q->old_serial : "", res->serial, res->subject_cn,
-        q ? q->holder : "", email, q ? q->agency : "", q ? q->agency_key : "",
-        q ? q->agency_code : "", res->path, res->not_after, cb_update_status_name(res->status),
-        res->matched_by ? res->matched_by : "", res->reason, res->source,
-    };
-    cb_record_clear(rec);
-    for (int i = 0; i < NCOLS; i++)
-        if (cb_record_set_str(rec, i, v[i]) < 0)
-            return -1;
-    return 0;
-}
-
 /* Each result the router has ready, into the manifest; rejects also to
- * the rejects channel, under the input's name (the source label without
- * its #index), as diagnostics want it. */
+ * the rejects channel, under the input's name. */
 static int drain(cb_filter *f, cb_updates *u, cb_record *rec)
 {
     const cb_update_result *res;
     while ((res = cb_updates_next_ready(u)) != NULL) {
-        if (fill(rec, res) < 0)
+        if (cb_update_manifest_row(res, rec) < 0)
             return cb_filter_stop(f, NULL, 0, &(cb_err){EX_OSERR, "out of memory"}), -1;
         if (cb_update_status_is_reject(res->status)) {
-            char label[512];
-            snprintf(label, sizeof label, "%s", res->source);
-            char *hash = strrchr(label, '#');
-            if (hash)
-                *hash = '\0';
-            if (cb_filter_reject_at(f, rec, label, res->line, "", res->reason) < 0)
+            char input[512];
+            cb_update_input_name(res, input, sizeof input);
+            if (cb_filter_reject_at(f, rec, input, res->line, "", res->reason) < 0)
                 return -1;
         } else {
             cb_filter_count_out(f);
@@ -245,7 +217,7 @@ static void write_missing(cb_filter *f, cb_updates *u, cb_record *rec)
     cb_update_result res;
     while (cb_updates_next_missing(u, &pos, &res)) {
         f->shortfall++;
-        if (fill(rec, &res) < 0) {
+        if (cb_update_manifest_row(&res, rec) < 0) {
             cb_filter_stop(f, NULL, 0, &(cb_err){EX_OSERR, "out of memory"});
             return;
         }
@@ -277,8 +249,8 @@ int main(int argc, char **argv)
     cb_header *hdr = cb_header_new();
     cb_record *rec = cb_record_new();
     int bad = hdr == NULL || rec == NULL;
-    for (int i = 0; !bad && i < NCOLS; i++)
-        bad = cb_header_add(hdr, columns[i]) < 0;
+    for (int i = 0; !bad && i < CB_UPDATE_MANIFEST_NCOLS; i++)
+        bad = cb_header_add(hdr, cb_update_manifest_columns[i]) < 0;
     if (bad)
         cb_filter_fail(&f, &(cb_err){EX_OSERR, "out of memory"});
     else if (cb_filter_set_header(&f, hdr) == 0 && cb_filter_set_reject_header(&f, hdr) == 0 &&

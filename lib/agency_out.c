@@ -7,7 +7,86 @@
 
 #include "atomic.h"
 #include "csvio.h"
+#include "identifiers.h"
 #include "vntext.h"
+
+int cb_agency_grouper_bind(cb_agency_grouper *g, const cb_header *h, const char *by, cb_err *err)
+{
+    memset(g, 0, sizeof *g);
+    g->by = by;
+    g->c_by = by ? cb_header_find(h, by) : -1;
+    if (by && g->c_by < 0)
+        return cb_err_set(err, EX_DATAERR, "--by: the input has no column '%s'", by);
+    g->c_code = cb_header_find(h, "agency_code");
+    g->c_key = cb_header_find(h, "agency_key");
+    g->c_agency = cb_header_find(h, "agency");
+    g->c_name = cb_header_find(h, "agency_name");
+    if (!by && g->c_code < 0 && g->c_key < 0 && g->c_agency < 0)
+        return cb_err_set(err, EX_DATAERR, "no agency_code, agency_key or agency column to group by");
+    return 0;
+}
+
+static int spelling_and_key(cb_agency_grouper *g, const char *raw, const char **spelling,
+                            const char **key)
+{
+    *spelling = cb_strmap_get(&g->spelling_of, raw);
+    *key = cb_strmap_get(&g->key_of, raw);
+    if (*spelling && *key)
+        return 0;
+    char *clean = cb_text_clean(raw);
+    char *k = g->c_by >= 0 ? cb_text_key(raw) : cb_agency_key(raw);
+    int bad = clean == NULL || k == NULL || cb_strmap_put(&g->spelling_of, raw, clean) < 0 ||
+              cb_strmap_put(&g->key_of, raw, k) < 0;
+    free(clean);
+    free(k);
+    *spelling = cb_strmap_get(&g->spelling_of, raw);
+    *key = cb_strmap_get(&g->key_of, raw);
+    return bad ? -1 : 0;
+}
+
+int cb_agency_group(cb_agency_grouper *g, const cb_record *rec, const char **key,
+                    const char **spelling, const char **code)
+{
+    *spelling = *code = "";
+    *key = NULL;
+    if (g->c_by >= 0) {
+        const char *v = cb_record_get(rec, g->c_by);
+        return *v ? spelling_and_key(g, v, spelling, key) : 0;
+    }
+    const char *agency = cb_record_get(rec, g->c_name), *akey = cb_record_get(rec, g->c_key);
+    const char *c = cb_record_get(rec, g->c_code), *k2 = NULL;
+    if (*agency == '\0')
+        agency = cb_record_get(rec, g->c_agency);
+    if (*agency && spelling_and_key(g, agency, spelling, &k2) < 0)
+        return -1;
+    if (*akey) {
+        *key = akey;
+        /* the registry's code, for the summary and the file names */
+        *code = *c == '\0' && cb_agency_code_check(akey) ? akey : c;
+    } else if (*c) {
+        size_t i = 0;
+        for (; c[i] && i < sizeof g->codekey - 6; i++)
+            g->codekey[5 + i] = (char)(c[i] >= 'a' && c[i] <= 'z' ? c[i] - 32 : c[i]);
+        memcpy(g->codekey, "code ", 5);
+        g->codekey[5 + i] = '\0';
+        *key = g->codekey;
+        *code = c;
+    } else {
+        *key = k2;
+    }
+    return 0;
+}
+
+const char *cb_agency_group_field(const cb_agency_grouper *g)
+{
+    return g->c_by >= 0 ? g->by : "agency";
+}
+
+void cb_agency_grouper_free(cb_agency_grouper *g)
+{
+    cb_strmap_clear(&g->spelling_of);
+    cb_strmap_clear(&g->key_of);
+}
 
 const char *const cb_agsum_columns[CB_AGSUM_NCOLS] = {
     "agency_key", "agency_code", "agency", "province",

@@ -1,6 +1,6 @@
-/* What aggregate-by-agency writes from its per-agency table, by column
- * name: the summary, its merge, the grouped detail and the per-agency
- * files.
+/* aggregate-by-agency's rules, by column name: how a record is grouped,
+ * and what is written from the per-agency table (the summary, its merge,
+ * the grouped detail and the per-agency files).
  *
  * The summary format is written once here: one row per
  * agency (agency_key, agency_code, agency, province, a count per
@@ -19,6 +19,36 @@
 #include "record.h"
 #include "sheetout.h"
 #include "strmap.h"
+
+/* How a record is grouped: by agency_key where given (validate-form's:
+ * the registry's code with --agencies, else the normalised name), else by
+ * agency_code (letter case aside: codes like 000.00.15.H41 are written
+ * either way), else by the agency name normalised (cb_agency_key); or by
+ * the values of one column (`--by`, normalised with cb_text_key). The
+ * spelling kept for display is the registry's agency_name where the record
+ * has one, else the agency as written, cleaned (cb_text_clean). Each
+ * distinct value is normalised once. */
+typedef struct cb_agency_grouper {
+    const char *by;
+    int c_by, c_code, c_key, c_agency, c_name;
+    cb_strmap spelling_of;    /* a value as typed -> its cleaned spelling */
+    cb_strmap key_of;         /* a value as typed -> its grouping key */
+    char codekey[256];
+} cb_agency_grouper;
+
+/* Finds the columns in h (by NULL: the agency columns). EX_DATAERR when
+ * the --by column is missing, or none of agency_code, agency_key and
+ * agency is there. */
+int cb_agency_grouper_bind(cb_agency_grouper *g, const cb_header *h, const char *by, cb_err *err);
+/* The record's key, spelling and code (the agency's code when known: its
+ * agency_code, or an agency_key that is a registry code; else ""; key NULL
+ * or "" when the record names no agency), valid until the next call. 0, or
+ * -1 when memory ran out. */
+int cb_agency_group(cb_agency_grouper *g, const cb_record *rec, const char **key,
+                    const char **spelling, const char **code);
+/* The column a record naming no agency is at fault in. */
+const char *cb_agency_group_field(const cb_agency_grouper *g);
+void cb_agency_grouper_free(cb_agency_grouper *g);
 
 enum { CB_AGSUM_NCOLS = 4 + CB_AG_NCOUNTS + 4 };
 extern const char *const cb_agsum_columns[CB_AGSUM_NCOLS];

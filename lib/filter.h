@@ -53,6 +53,14 @@
  * reads it itself and uses the rest: cb_filter_open_outputs, cb_filter_in,
  * cb_filter_emit, cb_filter_reject_at, cb_filter_finish.
  *
+ * Two kinds of problem: cb_filter_fail reports one and counts it in the
+ * exit code while the run goes on (an agency file of --split-dir that
+ * cannot be created); cb_filter_stop, or a step returning -1, stops the
+ * run and abandons the outputs. A step that writes its own format at the
+ * end (a summary) writes on cb_filter_output and counts with
+ * cb_filter_count_out; a step that selects counts with cb_filter_drop, so
+ * in = out + rejected + filtered always holds in the summary line.
+ *
  * stdout, when it is the output, gets a 64 KiB buffer held in the
  * cb_filter, so the cb_filter must outlive every write to stdout: declare it
  * static in main. */

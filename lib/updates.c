@@ -1305,3 +1305,36 @@ int cb_updates_next_missing(cb_updates *u, size_t *pos, cb_update_result *res)
     }
     return 0;
 }
+
+/* ---- The manifest ------------------------------------------------------ */
+
+const char *const cb_update_manifest_columns[CB_UPDATE_MANIFEST_NCOLS] = {
+    "request_id", "old_serial", "serial", "subject_cn", "holder", "email", "agency", "agency_key",
+    "agency_code", "path", "not_after", "status", "matched_by", "reason", "source",
+};
+
+int cb_update_manifest_row(const cb_update_result *res, cb_record *rec)
+{
+    const cb_update_request *q = res->req;
+    const char *email = q && *q->email ? q->email : res->email;
+    const char *v[CB_UPDATE_MANIFEST_NCOLS] = {
+        q ? q->request_id : "", q ? q->old_serial : "", res->serial, res->subject_cn,
+        q ? q->holder : "", email, q ? q->agency : "", q ? q->agency_key : "",
+        q ? q->agency_code : "", res->path, res->not_after, cb_update_status_name(res->status),
+        res->matched_by ? res->matched_by : "", res->reason, res->source,
+    };
+    cb_record_clear(rec);
+    for (int i = 0; i < CB_UPDATE_MANIFEST_NCOLS; i++)
+        if (cb_record_set_str(rec, i, v[i]) < 0)
+            return -1;
+    return 0;
+}
+
+const char *cb_update_input_name(const cb_update_result *res, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", res->source);
+    char *hash = strrchr(buf, '#');
+    if (hash)
+        *hash = '\0';
+    return buf;
+}

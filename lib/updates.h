@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "cb_err.h"
+#include "record.h"
 
 /* ---- Reading certificates ---------------------------------------------- */
 
@@ -157,5 +158,15 @@ const cb_update_result *cb_updates_next_ready(cb_updates *u);
 int cb_updates_next_missing(cb_updates *u, size_t *pos, cb_update_result *res);
 
 size_t cb_updates_request_count(const cb_updates *u);
+
+/* The manifest split-updates writes for notify: a row per certificate of
+ * the update file (rejects too) and per request left without one. */
+extern const char *const cb_update_manifest_columns[];
+enum { CB_UPDATE_MANIFEST_NCOLS = 15 };
+/* The manifest row of a result, into rec. 0, or -1 when out of memory. */
+int cb_update_manifest_row(const cb_update_result *res, cb_record *rec);
+/* The name of the input a result came from: its source without the
+ * "#index" of the certificate, into buf (diagnostics name files so). */
+const char *cb_update_input_name(const cb_update_result *res, char *buf, size_t size);
 
 #endif

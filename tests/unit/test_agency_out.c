@@ -74,8 +74,62 @@ static int merge_text(cb_agency_table *t, const char *text, cb_err *err)
     return n;
 }
 
+static void test_grouping(void)
+{
+    cb_header *h = cb_header_new();
+    cb_header_add(h, "agency");
+    cb_header_add(h, "agency_key");
+    cb_header_add(h, "agency_code");
+    cb_header_add(h, "province");
+    cb_agency_grouper g;
+    cb_err err = {0};
+    is_int(cb_agency_grouper_bind(&g, h, NULL, &err), 0, "grouping binds to the agency columns");
+    cb_record *rec = cb_record_new();
+    const char *key, *spelling, *code;
+    cb_record_set_str(rec, 0, "  UBND tỉnh  Lâm Đồng ");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(key, "ủy ban nhân dân tỉnh lâm đồng", "no code, no agency_key: the agency name normalised");
+    is_str(spelling, "UBND tỉnh Lâm Đồng", "and its spelling cleaned");
+    cb_record_set_str(rec, 1, "sở y tế");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(key, "sở y tế", "agency_key wins over the name");
+    cb_record_set_str(rec, 2, "000.00.15.h41");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(key, "sở y tế", "agency_key (validate-form's) wins over agency_code too");
+    is_str(code, "000.00.15.h41", "and the code is reported as written");
+    cb_record_set_str(rec, 1, "");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(key, "code 000.00.15.H41", "without agency_key, agency_code wins over the name, letter case aside");
+    cb_record_set_str(rec, 1, "000.00.15.H42");
+    cb_record_set_str(rec, 2, "");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(code, "000.00.15.H42", "an agency_key that is a registry code is the agency's code");
+    cb_record_clear(rec);
+    cb_record_set_str(rec, 3, "Lâm Đồng");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    ok(key == NULL || *key == '\0', "a record with none of them names no agency");
+    is_str(cb_agency_group_field(&g), "agency", "and is at fault in agency");
+    cb_agency_grouper_free(&g);
+
+    is_int(cb_agency_grouper_bind(&g, h, "province", &err), 0, "--by province binds");
+    cb_record_set_str(rec, 3, "TỈNH LÂM ĐỒNG");
+    cb_agency_group(&g, rec, &key, &spelling, &code);
+    is_str(key, "tỉnh lâm đồng", "--by: the column's value, case folded");
+    is_str(cb_agency_group_field(&g), "province", "--by: the column is at fault when empty");
+    cb_agency_grouper_free(&g);
+    is_int(cb_agency_grouper_bind(&g, h, "nope", &err), -1, "--by a column that is not there is refused");
+    is_str(err.msg, "--by: the input has no column 'nope'", "saying which");
+    cb_header *h2 = cb_header_new();
+    cb_header_add(h2, "x");
+    is_int(cb_agency_grouper_bind(&g, h2, NULL, &err), -1, "an input without agency columns is refused");
+    cb_header_free(h2);
+    cb_header_free(h);
+    cb_record_free(rec);
+}
+
 int main(void)
 {
+    test_grouping();
     cb_date d;
     cb_date_parse("2027-01-02", &d);
     is_int(d, 20820, "(2027-01-02 is day 20820)");

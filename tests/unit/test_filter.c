@@ -10,38 +10,7 @@
 
 #include "filter.h"
 #include "tap.h"
-
-static char dir[] = "/tmp/cb-test-filter-XXXXXX";
-
-static char *path_of(const char *name)
-{
-    static char buf[8][512];
-    static int k;
-    char *p = buf[k++ & 7];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
-static const char *content(const char *path)
-{
-    static char buf[4][4096];
-    static int k;
-    char *b = buf[k++ & 3];
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return "(missing)";
-    size_t n = fread(b, 1, 4095, fp);
-    b[n] = '\0';
-    fclose(fp);
-    return b;
-}
-
-static void put(const char *name, const char *text)
-{
-    FILE *fp = fopen(path_of(name), "wb");
-    fputs(text, fp);
-    fclose(fp);
-}
+#include "tmpfiles.h"
 
 /* The step under test: keeps rows with an e-mail, rejects the others,
  * drops rows whose kind is "skip", fails on "boom", and at the end (with
@@ -144,54 +113,54 @@ static const char *input_csv =
 
 static void test_counts_and_files(void)
 {
-    put("in.csv", input_csv);
-    char *argv[] = {"prog", "-o", path_of("out.csv"), "--rejects", path_of("rej.csv"),
-                    path_of("in.csv"), NULL};
+    tmp_put("in.csv", input_csv);
+    char *argv[] = {"prog", "-o", tmp_path("out.csv"), "--rejects", tmp_path("rej.csv"),
+                    tmp_path("in.csv"), NULL};
     step_state s = {0};
     char *diag = NULL;
     int rc = run(argv, 6, &s, &diag);
     is_int(rc, EX_OK, "a run with a reject exits 0 (rejects are a normal outcome)");
-    is_str(content(path_of("out.csv")), "id,kind,email\n1,a,an@x.gov.vn\n4,a,d@x.gov.vn\n",
+    is_str(tmp_content(tmp_path("out.csv")), "id,kind,email\n1,a,an@x.gov.vn\n4,a,d@x.gov.vn\n",
            "-o holds the header and the rows kept");
-    is_str(content(path_of("rej.csv")),
+    is_str(tmp_content(tmp_path("rej.csv")),
            "id,kind,email,reject_line,reject_field,reject_reason\n2,a,,3,email,no e-mail address\n",
            "--rejects holds the row whole, its line, the field and the reason");
     is_str(summary(diag), "prog: 4 in, 2 out, 1 rejected, 1 filtered",
            "the summary line: 4 in = 2 out + 1 rejected + 1 filtered");
     free(diag);
 
-    char *again[] = {"prog", "-o", path_of("out.csv"), "--rejects", path_of("rej.csv"),
-                     path_of("in.csv"), NULL};
+    char *again[] = {"prog", "-o", tmp_path("out.csv"), "--rejects", tmp_path("rej.csv"),
+                     tmp_path("in.csv"), NULL};
     step_state s2 = {0};
     rc = run(again, 6, &s2, &diag);
     is_int(rc, EX_OK, "run twice: exits 0 again");
-    is_str(content(path_of("out.csv")), "id,kind,email\n1,a,an@x.gov.vn\n4,a,d@x.gov.vn\n",
+    is_str(tmp_content(tmp_path("out.csv")), "id,kind,email\n1,a,an@x.gov.vn\n4,a,d@x.gov.vn\n",
            "run twice: the same output");
     free(diag);
 }
 
 static void test_diagnostics_and_options(void)
 {
-    char *argv[] = {"prog", "-o", path_of("o2.csv"), path_of("in.csv"), NULL};
+    char *argv[] = {"prog", "-o", tmp_path("o2.csv"), tmp_path("in.csv"), NULL};
     step_state s = {0};
     char *diag = NULL;
     run(argv, 4, &s, &diag);
     char want[1024];
-    snprintf(want, sizeof want, "prog: %s:3: email: no e-mail address\n", path_of("in.csv"));
+    snprintf(want, sizeof want, "prog: %s:3: email: no e-mail address\n", tmp_path("in.csv"));
     ok(strncmp(diag, want, strlen(want)) == 0,
        "without --rejects a reject is one line: prog: FILE:LINE: field: reason");
     free(diag);
 
-    char *strict[] = {"prog", "--strict", "-q", "-o", path_of("o3.csv"), path_of("in.csv"), NULL};
+    char *strict[] = {"prog", "--strict", "-q", "-o", tmp_path("o3.csv"), tmp_path("in.csv"), NULL};
     step_state s2 = {0};
     int rc = run(strict, 6, &s2, &diag);
     is_int(rc, EX_DATAERR, "--strict: a reject exits 65");
     ok(strstr(diag, " in, ") == NULL, "-q: no summary line");
-    is_str(content(path_of("o3.csv")), "id,kind,email\n1,a,an@x.gov.vn\n4,a,d@x.gov.vn\n",
+    is_str(tmp_content(tmp_path("o3.csv")), "id,kind,email\n1,a,an@x.gov.vn\n4,a,d@x.gov.vn\n",
            "--strict still writes the output whole");
     free(diag);
 
-    char *lang[] = {"prog", "--lang", "fr", path_of("in.csv"), NULL};
+    char *lang[] = {"prog", "--lang", "fr", tmp_path("in.csv"), NULL};
     rc = run(lang, 4, &s2, &diag);
     is_int(rc, EX_USAGE, "--lang fr is a usage error");
     is_str(diag, "prog: --lang: 'fr' is neither en nor vi\n", "and says so");
@@ -206,53 +175,53 @@ static void test_diagnostics_and_options(void)
 
 static void test_failures_keep_old_files(void)
 {
-    put("old.csv", "old contents\n");
-    put("boom.csv", "id,kind,email\n1,a,an@x.gov.vn\n2,boom,b@x.gov.vn\n3,a,c@x.gov.vn\n");
-    char *argv[] = {"prog", "-o", path_of("old.csv"), "--rejects", path_of("oldrej.csv"),
-                    path_of("boom.csv"), NULL};
+    tmp_put("old.csv", "old contents\n");
+    tmp_put("boom.csv", "id,kind,email\n1,a,an@x.gov.vn\n2,boom,b@x.gov.vn\n3,a,c@x.gov.vn\n");
+    char *argv[] = {"prog", "-o", tmp_path("old.csv"), "--rejects", tmp_path("oldrej.csv"),
+                    tmp_path("boom.csv"), NULL};
     step_state s = {0};
     char *diag = NULL;
     int rc = run(argv, 6, &s, &diag);
     is_int(rc, EX_SOFTWARE, "a step that fails gives its exit code");
     char want[1024];
-    snprintf(want, sizeof want, "prog: %s:3: the step broke\n", path_of("boom.csv"));
+    snprintf(want, sizeof want, "prog: %s:3: the step broke\n", tmp_path("boom.csv"));
     ok(strstr(diag, want) != NULL, "reported as prog: FILE:LINE: message");
     is_int(s.seen, 2, "the run stops at the failing record");
     is_str(summary(diag), "prog: 2 in, 1 out, 1 rejected", "the lost record counts as rejected");
-    is_str(content(path_of("old.csv")), "old contents\n", "-o keeps its old contents");
-    is_str(content(path_of("oldrej.csv")), "(missing)", "--rejects is not created");
+    is_str(tmp_content(tmp_path("old.csv")), "old contents\n", "-o keeps its old contents");
+    is_str(tmp_content(tmp_path("oldrej.csv")), "(missing)", "--rejects is not created");
     free(diag);
 
-    char *missing[] = {"prog", "-o", path_of("new.csv"), path_of("nowhere.csv"), NULL};
+    char *missing[] = {"prog", "-o", tmp_path("new.csv"), tmp_path("nowhere.csv"), NULL};
     rc = run(missing, 4, &s, &diag);
     is_int(rc, EX_NOINPUT, "a missing input exits 66");
-    is_str(content(path_of("new.csv")), "(missing)", "and creates no output");
+    is_str(tmp_content(tmp_path("new.csv")), "(missing)", "and creates no output");
     ok(strstr(diag, " in, ") == NULL, "and prints no summary (nothing was read)");
     free(diag);
 
     step_state bad = {.fail_begin = 1};
-    char *hdr[] = {"prog", "-o", path_of("new.csv"), path_of("in.csv"), NULL};
+    char *hdr[] = {"prog", "-o", tmp_path("new.csv"), tmp_path("in.csv"), NULL};
     rc = run(hdr, 4, &bad, &diag);
     is_int(rc, EX_DATAERR, "a header the step cannot use exits 65");
-    snprintf(want, sizeof want, "prog: %s:1: no column 'email'\n", path_of("in.csv"));
+    snprintf(want, sizeof want, "prog: %s:1: no column 'email'\n", tmp_path("in.csv"));
     ok(strstr(diag, want) != NULL, "reported at line 1, the header");
-    is_str(content(path_of("new.csv")), "(missing)", "and creates no output");
+    is_str(tmp_content(tmp_path("new.csv")), "(missing)", "and creates no output");
     ok(strstr(diag, " in, ") == NULL, "and prints no summary");
     free(diag);
 
-    char *nodir[] = {"prog", "-o", path_of("nodir/o.csv"), path_of("in.csv"), NULL};
+    char *nodir[] = {"prog", "-o", tmp_path("nodir/o.csv"), tmp_path("in.csv"), NULL};
     step_state s3 = {0};
     rc = run(nodir, 4, &s3, &diag);
     is_int(rc, EX_CANTCREAT, "-o into a missing directory exits 73");
     free(diag);
 
-    char *full[] = {"prog", "-q", "-o", "/dev/full", "--rejects", path_of("fullrej.csv"),
-                    path_of("in.csv"), NULL};
+    char *full[] = {"prog", "-q", "-o", "/dev/full", "--rejects", tmp_path("fullrej.csv"),
+                    tmp_path("in.csv"), NULL};
     step_state s4 = {0};
     rc = run(full, 7, &s4, &diag);
     is_int(rc, EX_IOERR, "an output that cannot be written exits 74");
     ok(strstr(diag, "prog: cannot write") != NULL, "and says so");
-    is_str(content(path_of("fullrej.csv")), "(missing)", "and the rejects file is not committed");
+    is_str(tmp_content(tmp_path("fullrej.csv")), "(missing)", "and the rejects file is not committed");
     free(diag);
 }
 
@@ -261,8 +230,8 @@ static void test_failures_keep_old_files(void)
  * regular file for the whole machine. */
 static void test_rejects_to_a_device(void)
 {
-    char *argv[] = {"prog", "-q", "-o", path_of("dn.csv"), "--rejects", "/dev/null",
-                    path_of("in.csv"), NULL};
+    char *argv[] = {"prog", "-q", "-o", tmp_path("dn.csv"), "--rejects", "/dev/null",
+                    tmp_path("in.csv"), NULL};
     step_state s = {0};
     char *diag = NULL;
     int rc = run(argv, 7, &s, &diag);
@@ -274,43 +243,41 @@ static void test_rejects_to_a_device(void)
 
 static void test_malformed_and_end(void)
 {
-    put("mal.csv", "id,kind,email\n1,a,an@x.gov.vn\n2,a,b@x.gov.vn,extra\n3,a,\xff\n");
-    char *argv[] = {"prog", "-o", path_of("tot.csv"), "--rejects", path_of("malrej.csv"),
-                    path_of("mal.csv"), NULL};
+    tmp_put("mal.csv", "id,kind,email\n1,a,an@x.gov.vn\n2,a,b@x.gov.vn,extra\n3,a,\xff\n");
+    char *argv[] = {"prog", "-o", tmp_path("tot.csv"), "--rejects", tmp_path("malrej.csv"),
+                    tmp_path("mal.csv"), NULL};
     step_state s = {.total = 1};
     char *diag = NULL;
     int rc = run(argv, 6, &s, &diag);
     is_int(rc, EX_OK, "malformed records are rejects, not a failure");
     is_int(s.seen, 1, "the step sees only the well-formed record");
     is_str(summary(diag), "prog: 3 in, 1 out, 2 rejected", "3 in = 1 out + 2 rejected");
-    is_str(content(path_of("tot.csv")), "total\n1\n", "end() writes what the step held");
-    const char *rej = content(path_of("malrej.csv"));
+    is_str(tmp_content(tmp_path("tot.csv")), "total\n1\n", "end() writes what the step held");
+    const char *rej = tmp_content(tmp_path("malrej.csv"));
     ok(strstr(rej, ",3,,") != NULL && strstr(rej, ",4,,") != NULL,
        "each malformed record is in --rejects with its line");
     free(diag);
 
-    put("empty.csv", "id,kind,email\n");
-    char *empty[] = {"prog", "-o", path_of("e.csv"), path_of("empty.csv"), NULL};
+    tmp_put("empty.csv", "id,kind,email\n");
+    char *empty[] = {"prog", "-o", tmp_path("e.csv"), tmp_path("empty.csv"), NULL};
     step_state s2 = {0};
     rc = run(empty, 4, &s2, &diag);
     is_int(rc, EX_OK, "a header and no rows: exit 0");
-    is_str(content(path_of("e.csv")), "id,kind,email\n", "the output is the header alone");
+    is_str(tmp_content(tmp_path("e.csv")), "id,kind,email\n", "the output is the header alone");
     is_str(summary(diag), "prog: 0 in, 0 out, 0 rejected", "0 in, 0 out, 0 rejected");
     free(diag);
 }
 
 int main(void)
 {
-    if (mkdtemp(dir) == NULL)
+    if (tmp_start("filter") < 0)
         return 1;
     test_counts_and_files();
     test_diagnostics_and_options();
     test_failures_keep_old_files();
     test_rejects_to_a_device();
     test_malformed_and_end();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (tmp_finish() < 0)
         return 1;
     return done_testing();
 }

@@ -78,8 +78,29 @@ static int count_certs(const char *path, int *unreadable)
     return n;
 }
 
+/* The manifest row of a certificate that matched no request, and the
+ * input named without the certificate's #index. */
+static void test_manifest_row(void)
+{
+    cb_update_result res = {.status = CB_UPD_UNMATCHED, .line = 11};
+    snprintf(res.serial, sizeof res.serial, "2001");
+    snprintf(res.subject_cn, sizeof res.subject_cn, "Nguyễn Văn An");
+    snprintf(res.source, sizeof res.source, "dir/update#2.pem#3");
+    cb_record *rec = cb_record_new();
+    is_int(cb_update_manifest_row(&res, rec), 0, "manifest: a row is made");
+    is_int(rec->n, CB_UPDATE_MANIFEST_NCOLS, "manifest: one field per column");
+    is_str(cb_record_get(rec, 2), "2001", "manifest: serial is the third column");
+    is_str(cb_record_get(rec, 11), cb_update_status_name(CB_UPD_UNMATCHED), "manifest: the status by name");
+    is_str(cb_record_get(rec, 14), "dir/update#2.pem#3", "manifest: the source with its index");
+    is_str(cb_update_manifest_columns[14], "source", "manifest: the last column is source");
+    char buf[64];
+    is_str(cb_update_input_name(&res, buf, sizeof buf), "dir/update#2.pem", "the input is the source without its last #index");
+    cb_record_free(rec);
+}
+
 int main(void)
 {
+    test_manifest_row();
     is_str(safe("Sở Tài chính", 120), "Sở-Tài-chính", "spaces become one dash, Vietnamese letters kept");
     is_str(safe("../../etc", 120), "etc", "dots and slashes go: no path");
     is_str(safe("..", 120), "unnamed", "'..' alone gives 'unnamed'");
