@@ -39,6 +39,7 @@ static void usage(FILE *fp)
           "  --ledger FILE         sign-batch's issuance ledger: a certificate renewed\n"
           "                        before, or itself a renewal, is rejected\n"
           "  --holidays FILE       holidays file (date,kind,name) for the years it covers,\n"
+          "                        (empty: the built-in schedules only)\n"
           "                        over the built-in 2025-2026 schedules\n"
           "  --official-domains LIST  e-mail domains accepted, comma-separated (default gov.vn)\n"
           "  --rejects FILE        write rejected rows there as CSV (default: one line each on stderr)\n"
@@ -120,7 +121,7 @@ int main(int argc, char **argv)
     cb_output out;
     cb_rejects rj;
     if ((cal = cb_calendar_new()) == NULL || cb_calendar_load_default(cal, &err) < 0 ||
-        (holidays != NULL && cb_calendar_load_file(cal, holidays, &err) < 0)) {
+        (holidays != NULL && *holidays && cb_calendar_load_file(cal, holidays, &err) < 0)) {
         rc = fail(&err);
         goto done;
     }
