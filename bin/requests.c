@@ -544,11 +544,47 @@ static int record_one_cb(void *ctx, cb_record *rec, cb_err *err)
     return record_one(k, rec, err) < 0 ? -1 : 1;
 }
 
+/* The directory of the ledger, resolved: files the ledger names (the
+ * proposal lists) are kept relative to it, so a state directory moved or
+ * restored elsewhere still finds them. */
+static char *ledger_dir(const char *ledger)
+{
+    char *copy = strdup(ledger), *slash = copy ? strrchr(copy, '/') : NULL;
+    if (copy == NULL)
+        return NULL;
+    if (slash)
+        *slash = '\0';
+    char *dir = realpath(slash ? (*copy ? copy : "/") : ".", NULL);
+    free(copy);
+    return dir;
+}
+
+/* detail as the ledger keeps a file's name: relative to the ledger's
+ * directory when the file is inside it. */
+static char *ledger_name(const char *ledger, const char *file)
+{
+    char *dir = ledger_dir(ledger), *abs = realpath(file, NULL), *name = NULL;
+    size_t n = dir ? strlen(dir) : 0;
+    if (abs && dir && !strncmp(abs, dir, n) && abs[n] == '/')
+        name = strdup(abs + n + 1);
+    else if (abs)
+        name = strdup(abs);
+    free(dir);
+    free(abs);
+    return name;
+}
+
 static int cmd_record(const opts *o, cb_run *run)
 {
-    recorder k = {.o = o, .c_where = -1};
+    opts o2 = *o;
+    char *name = o->detail && access(o->detail, F_OK) == 0 ? ledger_name(o->ledger, o->detail) : NULL;
+    if (name)
+        o2.detail = name;
+    recorder k = {.o = &o2, .c_where = -1};
     pass p = {.bind = record_bind_cb, .one = record_one_cb, .l = &k.l};
-    return run_pass(o, run, &p, &k);
+    int rc = run_pass(&o2, run, &p, &k);
+    free(name);
+    return rc;
 }
 
 /* ---- pending ---- */
@@ -582,10 +618,10 @@ static int proposal_files(const cb_reqledger *l, char ***files, int *n)
     return rc;
 }
 
-static int pending_file(const cb_reqledger *l, const opts *o, char *file, const cb_header *u,
-                        sink *out, cb_run *run, cb_err *err)
+static int pending_file(const cb_reqledger *l, const opts *o, const char *file, char *path,
+                        const cb_header *u, sink *out, cb_run *run, cb_err *err)
 {
-    cb_csv_reader *r = cb_csv_reader_open(&file, 1, 0, err);
+    cb_csv_reader *r = cb_csv_reader_open(&path, 1, 0, err);
     if (r == NULL)
         return -1;
     const cb_header *h = cb_csv_reader_header(r);
@@ -617,41 +653,73 @@ static int pending_file(const cb_reqledger *l, const opts *o, char *file, const 
     return rc;
 }
 
+/* Where the proposal lists are: the ledger names them relative to its own
+ * directory. */
+static char **resolve_paths(const char *ledger, char **files, int n)
+{
+    char *dir = ledger_dir(ledger);
+    char **paths = calloc((size_t)n + 1, sizeof *paths);
+    for (int i = 0; paths && i < n; i++) {
+        const char *base = files[i][0] == '/' ? "" : dir ? dir : ".";
+        size_t len = strlen(files[i]) + strlen(base) + 2;
+        if ((paths[i] = malloc(len)) == NULL) {
+            while (i-- > 0)
+                free(paths[i]);
+            free(paths);
+            paths = NULL;
+            break;
+        }
+        snprintf(paths[i], len, "%s%s%s", base, *base ? "/" : "", files[i]);
+    }
+    free(dir);
+    return paths;
+}
+
+static cb_header *pending_header(char **paths, int n)
+{
+    if (n > 0)
+        return union_header(paths, n);
+    cb_header *u = cb_header_new();
+    for (size_t k = 0; u && renewal_columns[k]; k++)
+        if (cb_header_add(u, renewal_columns[k]) < 0) {
+            cb_header_free(u);
+            return NULL;
+        }
+    return u;
+}
+
 static int cmd_pending(const opts *o, cb_run *run)
 {
     cb_err err = {0};
-    char **files = NULL;
+    char **files = NULL, **paths = NULL;
     int n = 0, rc = EX_OK;
     sink out = {0};
     cb_header *u = NULL;
     cb_reqledger *l = cb_reqledger_open(o->ledger, 0, &err);
-    if (l == NULL || proposal_files(l, &files, &n) < 0) {
+    if (l == NULL || proposal_files(l, &files, &n) < 0 ||
+        (paths = resolve_paths(o->ledger, files, n)) == NULL || (u = pending_header(paths, n)) == NULL) {
         rc = l ? fail(&(cb_err){.code = EX_OSERR, .msg = "out of memory"}) : fail(&err);
         goto done;
     }
-    /* The proposal lists are kept with the night's run: one missing is
-     * state lost, said as such. */
-    u = union_header(files, n);
-    if (u != NULL && n == 0) {
-        cb_header_free(u);
-        u = cb_header_new();
-        for (size_t k = 0; u && renewal_columns[k]; k++)
-            cb_header_add(u, renewal_columns[k]);
-    }
-    if (u == NULL || sink_open(&out, o->output, u, &err) < 0) {
-        rc = u ? fail(&err) : EX_OSERR;
+    if (sink_open(&out, o->output, u, &err) < 0) {
+        rc = fail(&err);
         goto done;
     }
+    /* The proposal lists are kept with the night's run: one missing is
+     * state lost, said as such (EX_NOINPUT). */
     for (int i = 0; rc == EX_OK && i < n; i++)
-        if (pending_file(l, o, files[i], u, &out, run, &err) < 0)
+        if (pending_file(l, o, files[i], paths[i], u, &out, run, &err) < 0)
             rc = fail(&err);
     if (sink_close(&out, rc == EX_OK, &err) < 0)
         rc = cb_exit_worst(rc, fail(&err));
 done:
     sink_close(&out, 0, &err);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         free(files[i]);
+        free(paths ? paths[i] : NULL);
+    }
     free(files);
+    free(paths);
     cb_header_free(u);
     cb_reqledger_close(l, &err);
     return rc;
@@ -821,7 +889,11 @@ static int move_one(const char *path, const char *dir, char *to, size_t n, cb_er
                 return cb_err_sys(err, EX_IOERR, "cannot remove %s", path);
             return 0;
         }
-        if (link(path, to) != 0 || sync_dir(dir) != 0 || unlink(path) != 0)
+        /* link then unlink never replaces a file that appeared meanwhile;
+         * where links are not supported, rename after the check above. */
+        int moved = link(path, to) == 0 ? unlink(path) == 0
+                    : (errno == EPERM || errno == ENOTSUP || errno == EXDEV) && rename(path, to) == 0;
+        if (!moved || sync_dir(dir) != 0)
             return cb_err_sys(err, EX_IOERR, "cannot move %s to %s", path, dir);
         return 0;
     }
@@ -876,8 +948,10 @@ static int cmd_file_away(const opts *o, cb_run *run)
     char **all = calloc((size_t)(o->nfiles + nlisted) + 1, sizeof *all);
     if (all == NULL)
         return EX_OSERR;
-    memcpy(all, o->files, (size_t)o->nfiles * sizeof *all);
-    memcpy(all + o->nfiles, listed, (size_t)nlisted * sizeof *all);
+    for (int i = 0; i < o->nfiles; i++)
+        all[i] = o->files[i];
+    for (int i = 0; i < nlisted; i++)
+        all[o->nfiles + i] = listed[i];
     opts o2 = *o;
     o2.files = all;
     o2.nfiles += nlisted;

@@ -102,5 +102,10 @@ for line in open(sys.argv[2], encoding='utf-8'):
         print(rid, to, greet)
 PY
 is "$(cat "$T/addr.txt")" "" "each letter goes to the applicant's address and is addressed to the applicant by name"
+mv "$S" "$T/moved"
+requests pending -q --ledger "$T/moved/requests.csv" -o "$T/pending.csv"
+is "$(mlr --icsv --onidx cut -f request_id then sort -f request_id "$T/pending.csv")" "$(good_ids | sort)" \
+    "the state directory moved elsewhere still knows every request waiting for its certificate"
+mv "$T/moved" "$S"
 ok "the reasons in the letters are Vietnamese" sh -c "! grep -rlE 'days of validity|identification number|is empty' '$S/mail/new'"
 done_testing
