@@ -76,8 +76,17 @@ is "$(wc -l <"$S/runs/$N4/proposal.csv")" 1 "night 4: the proposal list is empty
 is "$(mlr --icsv --onidx cut -f request_id then sort -f request_id "$S/runs/$N4/form-rejects.csv")" \
     "$(printf 'LD-GH-0005\nLD-GH-0015')" "night 4: both are rejected again"
 
-# Over the four nights.
-all=$(for n in "$N1" "$N2" "$N3" "$N4"; do proposed "$n"; done | sort)
+# Night 5: Excel's copy of seven forms already proposed (Vietnamese
+# labels, BOM, CRLF): recognised by their request ids and filtered.
+N5=$(day 4)
+cp "$SAMPLES/forms/renewal-vi.csv" "$S/forms/incoming/excel.csv"
+exit_is 0 "night 5, a workbook's export with Vietnamese headers: the job succeeds" nightly_run "$N5"
+is "$(mlr --icsv --onidx count "$S/runs/$N5/already-proposed.csv")" 7 \
+    "night 5: its seven requests, all proposed before, are filtered by their Mã hồ sơ"
+is "$(wc -l <"$S/runs/$N5/proposal.csv")" 1 "night 5: nothing is proposed again"
+
+# Over the five nights.
+all=$(for n in "$N1" "$N2" "$N3" "$N4" "$N5"; do proposed "$n"; done | sort)
 is "$all" "$(good_ids | sort)" "over the nights every good form was proposed exactly once"
 python3 - "$S/requests.csv" >"$T/events.txt" <<'PY'
 import csv, sys, collections
@@ -89,7 +98,7 @@ print(len(c), max(c.values()))
 PY
 is "$(cat "$T/events.txt")" "$(good_ids | wc -l) 1" "the request ledger records each good request proposed once"
 rejection_letters | sort >"$T/letters.txt"
-is "$(cut -f1 "$T/letters.txt" | sort | uniq -d)" "" "each rejected request is in one rejection letter only, over four nights"
+is "$(cut -f1 "$T/letters.txt" | sort | uniq -d)" "" "each rejected request is in one rejection letter only, over five nights"
 is "$(cut -f1 "$T/letters.txt" | sort -u)" "$(printf 'LD-GH-0005\nLD-GH-0015\nLD-GH-0025\nLD-GH-0036')" \
     "the letters name exactly the rejected requests"
 python3 - "$SAMPLES/forms/renewal.csv" "$T/letters.txt" <<'PY' >"$T/addr.txt"
