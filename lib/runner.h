@@ -47,6 +47,7 @@ typedef struct cb_runner {
     size_t nresults;
     int stopped_by;         /* the signal that stopped the run, or 0 */
     long cause;             /* result index of the run's first failure's cause, or -1 */
+    int log_errno;          /* why a log line could not be written, or 0 */
 } cb_runner;
 
 int cb_runner_init(cb_runner *r, const cb_pipeline *p, FILE *diag, cb_err *err);
