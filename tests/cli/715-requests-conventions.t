@@ -42,15 +42,18 @@ requests record -q --ledger "$L" --event rejected --detail-column status "$T/in.
 is "$(grep -c ',rejected,' "$L")" 3 "recording them again adds nothing"
 
 # A second writer: the ledger is locked while a writer holds it.
-python3 - "$L" "$T/held" <<'PY' &
+# The holder keeps the lock until told to let go (no timing involved).
+python3 - "$L" "$T/held" "$T/release" <<'PY' &
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR)
 fcntl.flock(fd, fcntl.LOCK_EX)
 open(sys.argv[2], 'w').close()
-time.sleep(3)
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
 PY
 while [ ! -e "$T/held" ]; do sleep 0.1; done
 exit_is 75 "a ledger held by another run: exit 75, try again later" requests record --ledger "$L" --event proposed "$T/in.csv"
+: >"$T/release"
 wait
 printf 'x,2026-12-01,approved,R9,,\n' >>"$L"
 exit_is 65 "a damaged ledger: exit 65" requests pending --ledger "$L"
