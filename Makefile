@@ -74,6 +74,14 @@ $(BINDIR)/%: bin/%.c $(LIB_A) lib/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CB_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
+# The data directory compiled in (CB_DATADIR) follows PREFIX: the programs
+# that use it are built again when PREFIX changes.
+PREFIX_STAMP = $(B)/.prefix
+$(PREFIX_STAMP): FORCE
+	@mkdir -p $(B)
+	@echo '$(PREFIX)' | cmp -s - $@ 2>/dev/null || echo '$(PREFIX)' > $@
+$(BINDIR)/notify: $(PREFIX_STAMP)
+
 $(B)/unit/%.t: tests/unit/%.c tests/unit/*.h $(LIB_A) lib/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CB_CFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
@@ -128,13 +136,25 @@ bench: all samples
 bench-nation: all samples
 	sh tests/bench/nightly.sh nation
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the programs, man pages,
+# templates, data, pipelines (with their profiles) and, under
+# share/certbatch/contrib/, a systemd service + timer and a cron example
+# naming the installed paths.
+SHARE = $(PREFIX)/share/certbatch
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/certbatch/templates $(DESTDIR)$(PREFIX)/share/certbatch/pipelines
+	    $(DESTDIR)$(SHARE)/templates $(DESTDIR)$(SHARE)/data $(DESTDIR)$(SHARE)/pipelines/profiles \
+	    $(DESTDIR)$(SHARE)/contrib
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 templates/*.txt $(DESTDIR)$(PREFIX)/share/certbatch/templates/
-	if ls pipelines/*.yaml >/dev/null 2>&1; then install -m 0644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/certbatch/pipelines/; fi
+	install -m 0644 templates/*.txt $(DESTDIR)$(SHARE)/templates/
+	install -m 0644 lib/data/*.csv $(DESTDIR)$(SHARE)/data/
+	install -m 0644 pipelines/*.yaml $(DESTDIR)$(SHARE)/pipelines/
+	install -m 0644 pipelines/profiles/*.yaml $(DESTDIR)$(SHARE)/pipelines/profiles/
+	for f in contrib/*; do \
+	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DATADIR@|$(SHARE)|g' $$f > $(DESTDIR)$(SHARE)/$$f.tmp && \
+	  chmod 0644 $(DESTDIR)$(SHARE)/$$f.tmp && mv $(DESTDIR)$(SHARE)/$$f.tmp $(DESTDIR)$(SHARE)/$$f || exit 1; \
+	done
 
 clean:
 	rm -rf build $(PROGS) samples/out tests/tmp

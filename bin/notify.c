@@ -33,12 +33,34 @@
 #define MAX_VARS 32
 #define MAX_THRESHOLDS 16
 
+/* --deliver: the transport as one word, so that a pipeline switches from a
+ * Maildir to SMTP by one variable. */
+static int deliver_parse(const char *spec, cb_mailer_opts *mo)
+{
+    if (!strncmp(spec, "maildir:", 8) && spec[8]) {
+        mo->kind = CB_MAIL_MAILDIR;
+        mo->maildir = spec + 8;
+    } else if (!strcmp(spec, "mbox")) {
+        mo->kind = CB_MAIL_MBOX;
+    } else if (!strcmp(spec, "sendmail") || (!strncmp(spec, "sendmail:", 9) && spec[9])) {
+        mo->kind = CB_MAIL_SENDMAIL;
+        mo->sendmail = spec[8] ? spec + 9 : NULL;
+    } else if (!strncmp(spec, "smtp://", 7) || !strncmp(spec, "smtps://", 8)) {
+        mo->kind = CB_MAIL_SMTP;
+        mo->smtp_url = spec;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: notify --template NAME|FILE [--to COLUMN] [--from ADDR] [--digest-by COLUMN]\n"
             "              [--mbox | --maildir DIR | --sendmail[=CMD] |\n"
-            "               --smtp URL [--smtp-login FILE] [--smtp-tls] [--retries N] [--retry-delay S]]\n"
+            "               --smtp URL [--smtp-login FILE] [--smtp-tls] [--retries N] [--retry-delay S] |\n"
+            "               --deliver maildir:DIR|mbox|sendmail[:CMD]|smtp://HOST[:PORT]|smtps://...]\n"
             "              [--ledger FILE [--thresholds 60,30,7] [--key COLUMN]] [--attach COLUMN]\n"
             "              [--set NAME=VALUE]... [--as-of DATE] [--rejects FILE] [--log FILE]\n"
             "              [-o FILE] [--dry-run] [--strict] [-q] [FILE...]\n"
@@ -442,7 +464,7 @@ static int need_col(const cb_header *h, const char *name, const char *opt, cb_er
 int main(int argc, char **argv)
 {
     cb_guard_std_fds();
-    enum { O_TEMPLATE = 256, O_TO, O_FROM, O_DIGEST, O_MBOX, O_MAILDIR, O_SENDMAIL, O_SMTP, O_LOGIN, O_TLS,
+    enum { O_TEMPLATE = 256, O_TO, O_FROM, O_DIGEST, O_MBOX, O_MAILDIR, O_SENDMAIL, O_SMTP, O_DELIVER, O_LOGIN, O_TLS,
            O_LEDGER, O_THRESH, O_KEY, O_ATTACH, O_SET, O_ASOF, O_REJECTS, O_LOG, O_DRY, O_STRICT, O_RETRIES,
            O_DELAY, O_HELP, O_VERSION };
     static const struct option longopts[] = {
@@ -450,6 +472,7 @@ int main(int argc, char **argv)
         {"from", required_argument, 0, O_FROM},         {"digest-by", required_argument, 0, O_DIGEST},
         {"mbox", no_argument, 0, O_MBOX},               {"maildir", required_argument, 0, O_MAILDIR},
         {"sendmail", optional_argument, 0, O_SENDMAIL}, {"smtp", required_argument, 0, O_SMTP},
+        {"deliver", required_argument, 0, O_DELIVER},
         {"smtp-login", required_argument, 0, O_LOGIN},  {"smtp-tls", no_argument, 0, O_TLS},
         {"ledger", required_argument, 0, O_LEDGER},     {"thresholds", required_argument, 0, O_THRESH},
         {"key", required_argument, 0, O_KEY},           {"attach", required_argument, 0, O_ATTACH},
@@ -477,6 +500,13 @@ int main(int argc, char **argv)
         case O_MAILDIR: mo.kind = CB_MAIL_MAILDIR; mo.maildir = optarg; ntransports++; break;
         case O_SENDMAIL: mo.kind = CB_MAIL_SENDMAIL; mo.sendmail = optarg; ntransports++; break;
         case O_SMTP: mo.kind = CB_MAIL_SMTP; mo.smtp_url = optarg; ntransports++; break;
+        case O_DELIVER:
+            if (deliver_parse(optarg, &mo) < 0) {
+                fprintf(stderr, "notify: --deliver: '%s' is none of maildir:DIR, mbox, sendmail[:CMD], smtp://..., smtps://...\n", optarg);
+                return EX_USAGE;
+            }
+            ntransports++;
+            break;
         case O_LOGIN: mo.login_file = optarg; break;
         case O_TLS: mo.require_tls = 1; break;
         case O_LEDGER: ledger_path = optarg; break;

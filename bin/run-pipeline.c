@@ -55,6 +55,31 @@ static int die(int code, const char *msg)
     return code;
 }
 
+/* The programs installed beside run-pipeline run before any of the same
+ * name on PATH: under cron's PATH=/usr/bin:/bin an install in /opt finds
+ * its own programs, and a checkout's bin/ (or build/san/bin) runs its own
+ * build. The steps inherit PATH, GNU parallel's jobs included. */
+static void prefer_own_programs(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash == NULL || slash == self)
+        return;
+    *slash = '\0';
+    const char *old = getenv("PATH");
+    size_t len = strlen(self) + (old ? strlen(old) : 0) + 2;
+    char *path = malloc(len);
+    if (path == NULL)
+        return;
+    snprintf(path, len, "%s%s%s", self, old && *old ? ":" : "", old ? old : "");
+    setenv("PATH", path, 1);
+    free(path);
+}
+
 /* The programs must never find 0, 1 or 2 closed: a pipe would take the
  * number and a step would write its records into it. */
 static void ensure_std_fds(void)
@@ -109,6 +134,7 @@ int main(int argc, char **argv)
         return EX_USAGE;
     }
     const char *file = argv[optind];
+    prefer_own_programs();
 
     cb_date today;
     char today_iso[16];
@@ -185,9 +211,15 @@ int main(int argc, char **argv)
     else if (r.stopped_by)
         fprintf(stderr, "run-pipeline: %s: stopped by signal %d; no partial output kept; log %s\n",
                 p.name, r.stopped_by, log_path);
-    else if (status != 0)
-        fprintf(stderr, "run-pipeline: %s: failed (status %d); log %s\n", p.name, status,
-                log_path);
+    else if (status != 0) {
+        char cause[512];
+        if (cb_runner_cause(&r, cause, sizeof cause))
+            fprintf(stderr, "run-pipeline: %s: failed (status %d) at %s; log %s\n", p.name, status,
+                    cause, log_path);
+        else
+            fprintf(stderr, "run-pipeline: %s: failed (status %d); log %s\n", p.name, status,
+                    log_path);
+    }
     else if (!quiet && r.log_errno == 0)
         fprintf(stderr, "run-pipeline: %s: done; log %s\n", p.name, log_path);
     if (r.log_errno != 0 || (fsync(log_fd) != 0 && errno != EINVAL)) {

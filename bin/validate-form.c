@@ -43,7 +43,7 @@ static void usage(FILE *fp)
           "  --allow-unknown-agency  an agency not in the registry passes, keyed by its name\n"
           "                        (default: rejected)\n"
           "  --holidays FILE       holidays file (date,kind,name) for the years it covers,\n"
-          "                        over the built-in 2025-2026 schedules\n"
+          "                        over the built-in 2025-2026 schedules (empty: built-in only)\n"
           "  --official-domains LIST  e-mail domains accepted, comma-separated (default gov.vn)\n"
           "  --delimiter C         ',', ';' or tab (default: found from each file's header line)\n"
           "  --sheet NAME          of a workbook (.xlsx) input, the sheet to read (default: the first)\n"
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     cb_calendar *cal = cb_calendar_new();
     cb_agency_registry *reg = NULL;
     if (cal == NULL || cb_calendar_load_default(cal, &err) < 0 ||
-        (holidays != NULL && cb_calendar_load_file(cal, holidays, &err) < 0)) {
+        (holidays != NULL && *holidays && cb_calendar_load_file(cal, holidays, &err) < 0)) {
         cb_filter_fail(&f, &err);
         goto done;
     }

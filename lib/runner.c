@@ -221,6 +221,7 @@ int cb_runner_init(cb_runner *r, const cb_pipeline *p, FILE *diag, cb_err *err)
         r->workdir = NULL;
         return -1;
     }
+    r->cause = -1;
     return 0;
 }
 
@@ -928,6 +929,71 @@ static void log_stage(cb_runner *r, const cb_stage *sg, const char *event, char 
 }
 
 /* Runs one stage; returns its status (0 done) or -1 with err. */
+/* Whether a step after i failed other than by SIGPIPE. */
+static int later_failed(const cb_runner *r, size_t i, size_t end)
+{
+    for (size_t k = i + 1; k < end; k++)
+        if (r->results[k].ran && r->results[k].status != 0 && r->results[k].status != 128 + SIGPIPE)
+            return 1;
+    return 0;
+}
+
+static void log_failure(cb_runner *r, size_t first, size_t end, size_t cause)
+{
+    const cb_step_result *c = &r->results[cause];
+    cb_buf b = {0};
+    log_begin(r, &b, "failure");
+    sb_jstr(&b, "stage", c->stage);
+    sb_jstr(&b, "step", c->step);
+    sb_fmt(&b, ",\"status\":%d", c->status);
+    sb_jstr(&b, "line", c->last_err);
+    sb_str(&b, ",\"input_cut_short\":[");
+    for (size_t i = first, k = 0; i < end; i++)
+        if (r->results[i].blame == CB_BLAME_INPUT_CUT) {
+            sb_str(&b, k++ ? "," : "");
+            sb_json(&b, r->results[i].step, strlen(r->results[i].step));
+        }
+    sb_str(&b, "]");
+    log_end(r, &b);
+}
+
+/* A failed stage's steps are blamed in pipe order (enum cb_blame); the
+ * stage fails with its cause's status, not with the status of a step that
+ * only lost its input. */
+static int blame_stage(cb_runner *r, size_t first, size_t end, int status)
+{
+    size_t cause = (size_t)-1;
+    for (size_t i = first; i < end; i++) {
+        cb_step_result *s = &r->results[i];
+        if (!s->ran || s->status == 0)
+            continue;
+        if (cause == (size_t)-1 && s->status == 128 + SIGPIPE && later_failed(r, i, end))
+            s->blame = CB_BLAME_OUTPUT_CLOSED;
+        else if (cause == (size_t)-1)
+            s->blame = CB_BLAME_CAUSE, cause = i;
+        else
+            s->blame = CB_BLAME_INPUT_CUT;
+    }
+    if (cause == (size_t)-1)
+        return status;
+    if (r->cause < 0)
+        r->cause = (long)cause;
+    log_failure(r, first, end, cause);
+    return r->results[cause].status;
+}
+
+int cb_runner_cause(const cb_runner *r, char *buf, size_t n)
+{
+    if (n > 0)
+        buf[0] = '\0';
+    if (r->cause < 0)
+        return 0;
+    const cb_step_result *c = &r->results[r->cause];
+    snprintf(buf, n, "stage %s: step %s exited %d%s%s", c->stage, c->step, c->status,
+             c->last_err[0] ? ": " : "", c->last_err);
+    return 1;
+}
+
 static int run_stage(cb_runner *r, size_t index, cb_err *err)
 {
     const cb_stage *sg = &r->p->stages[index];
@@ -1066,6 +1132,8 @@ static int run_stage(cb_runner *r, size_t index, cb_err *err)
         }
 
 finish:
+    if (status > 0 && r->stopped_by == 0)
+        status = blame_stage(r, first, r->nresults, status);
     if (status == 0 && r->stopped_by == 0) {
         for (size_t i = 0; i < tees_open; i++)
             if (cb_atomic_commit(&tees[i], 0, err) < 0) {
@@ -1198,8 +1266,14 @@ void cb_runner_table(const cb_runner *r, FILE *out)
             snprintf(sec, sizeof sec, "-");
         fprintf(out, "%-*s  %-*s  %8s  %8s  %8s  %8s  %8s\n", ws, s->stage, wt, s->step, st, in,
                 o, rj, sec);
-        if (s->ran && s->status != 0 && s->last_err[0])
-            fprintf(out, "%-*s  %-*s  %s\n", ws, "", wt, "", s->last_err);
+        if (s->blame == CB_BLAME_INPUT_CUT)
+            fprintf(out, "%-*s  %-*s  failed after its input was cut short by an earlier step\n", ws,
+                    "", wt, "");
+        else if (s->blame == CB_BLAME_OUTPUT_CLOSED)
+            fprintf(out, "%-*s  %-*s  stopped: the next step had failed\n", ws, "", wt, "");
+        else if (s->ran && s->status != 0 && s->last_err[0])
+            fprintf(out, "%-*s  %-*s  %s%s\n", ws, "", wt, "",
+                    s->blame == CB_BLAME_CAUSE ? "the cause: " : "", s->last_err);
     }
 }
 

@@ -26,7 +26,13 @@ typedef struct cb_step_result {
     double seconds;
     long in, out, rejected, filtered;   /* -1: no summary line seen */
     char last_err[256];     /* the step's last stderr line, for a failure */
+    int blame;              /* enum cb_blame, for a failed stage's steps */
 } cb_step_result;
+
+/* Who failed a stage: the first step in pipe order that failed of its own
+ * accord is the cause; a step after it that failed lost its input (cut
+ * short); a step before it killed by SIGPIPE lost its reader. */
+enum cb_blame { CB_BLAME_NONE, CB_BLAME_CAUSE, CB_BLAME_INPUT_CUT, CB_BLAME_OUTPUT_CLOSED };
 
 typedef struct cb_runner {
     const cb_pipeline *p;
@@ -40,15 +46,21 @@ typedef struct cb_runner {
     cb_step_result *results;
     size_t nresults;
     int stopped_by;         /* the signal that stopped the run, or 0 */
+    long cause;             /* result index of the run's first failure's cause, or -1 */
     int log_errno;          /* why a log line could not be written, or 0 */
 } cb_runner;
 
 int cb_runner_init(cb_runner *r, const cb_pipeline *p, FILE *diag, cb_err *err);
 /* Runs every stage. Returns the run's exit status: 0 when every stage
- * succeeded, else the status of the last failing step of the first failed
- * stage (like a shell with pipefail), or 128+N when stopped by signal N;
- * -1 with err set when the run could not be carried out (err->code). */
+ * succeeded, else the status of the first failed stage's cause (its first
+ * step in pipe order that failed of its own accord, see cb_blame), or
+ * 128+N when stopped by signal N; -1 with err set when the run could not be
+ * carried out (err->code). */
 int cb_runner_run(cb_runner *r, cb_err *err);
+/* The cause of the run's first failure as one line, `stage S: step P
+ * exited N: LAST STDERR LINE`; 0 when no step is to blame (the run
+ * succeeded, or a stage could not start), with buf empty. */
+int cb_runner_cause(const cb_runner *r, char *buf, size_t n);
 /* The closing table: one line per step with its status, counts and time. */
 void cb_runner_table(const cb_runner *r, FILE *out);
 void cb_runner_free(cb_runner *r);

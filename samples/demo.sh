@@ -19,7 +19,7 @@ PATH=$TOP/bin:$PATH
 export PATH
 D=$(cat "$O/as-of.txt")
 rm -rf "$S"
-mkdir -p "$S/ca" "$S/forms/incoming" "$S/updates/incoming" "$S/requests" "$S/batches/$D/forms"
+mkdir -p "$S/ca" "$S/forms/incoming" "$S/updates/incoming" "$S/batches/$D/forms"
 
 # The state directory: the province's certificates, the CA chain and CRL,
 # the forms received, and a signing certificate for the office (one of the
@@ -46,7 +46,6 @@ openssl cms -verify -binary -inform PEM -in "$R/proposal.csv.p7s" -content "$R/p
 sign-batch renew --ca-cert "$O/issuing-ca.pem" --ca-key "$S/ca/issuing-ca.key" \
     --pass-file "$S/ca/issuing-ca.pass" --old-certs "$O/certs" --ledger "$S/central-ledger.csv" \
     -o "$S/updates/incoming/update.pem" "$R/proposal.csv"
-cp "$R/proposal.csv" "$S/requests/pending.csv"
 echo
 echo "== 3. province: run-pipeline pipelines/return-updates.yaml"
 run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/return-updates.yaml"
@@ -68,7 +67,9 @@ echo "  runs/$D/expiring.csv          certificates with 60 days or less (the hol
 echo "  runs/$D/valid-requests.csv    renewal forms that passed validate-form"
 echo "  runs/$D/form-rejects.csv      the forms rejected, with the reasons"
 echo "  runs/$D/proposal.csv(.p7s)    the per-agency proposal list and its CMS signature"
-echo "  updates/incoming/update.pem     the renewed certificates (sign-batch renew)"
+echo "  updates/processed/$D/update.pem the renewed certificates (sign-batch renew), handled"
+echo "  requests.csv                    each request's life: received, rejected, proposed, renewed, delivered"
+echo "  forms/processed/$D/           the forms the night handled"
 echo "  delivered/<agency>/             each renewed certificate for its holder"
 echo "  batches/$D/issued.pem         new certificates; keys/ has the PKCS#12 files and pins.csv"
 echo "  www/chung-thu-so/index.html     the public list of published certificates (and certs/, index.csv/json, directory.ldif)"

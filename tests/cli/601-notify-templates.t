@@ -42,7 +42,8 @@ HS-2026-017,Phạm Minh Đức,vanthu@soyte.lamdong.gov.vn,Sở Y tế,5,id_numb
 CSV
 notify --template rejected --as-of 2026-01-20 --from "$FROM" "$T/rej.csv" 2>/dev/null | readmail mbox /dev/stdin >"$T/rej.txt"
 is "$(grep '^subject:' "$T/rej.txt")" "subject: Thông báo: hồ sơ đề nghị chứng thư số chưa hợp lệ" "rejected: subject"
-is "$(grep -c '^body: 1. Mã hồ sơ: HS-2026-017 (dòng 5 của tệp đã gửi)$' "$T/rej.txt")" 1 "rejected: names the request and its line"
+is "$(grep -c '^body: 1. Mã hồ sơ: HS-2026-017$' "$T/rej.txt")" 1 "rejected: names the request"
+is "$(grep -c '^body: Kính gửi Ông/Bà Phạm Minh Đức,$' "$T/rej.txt")" 1 "rejected: the letter is addressed to the applicant by name"
 is "$(grep -c '^body:    Lý do: the personal number must have 12 digits$' "$T/rej.txt")" 1 "rejected: gives the reason"
 
 cat >"$T/manifest.csv" <<'CSV'

@@ -12,11 +12,13 @@ for p in nightly-renewal return-updates central-issuance; do
     cp "$T/.out" "$T/$p.sh"
     ok "$p: the script is valid bash" bash -n "$T/$p.sh"
 done
-like "$(cat "$T/nightly-renewal.sh")" "scan-expiry --as-of $D --days 60 --status expiring .* \| tee $T/st/runs/$D/expiring.csv \| notify --template expiring" "nightly: scan-expiry feeds notify, the list kept"
-like "$(cat "$T/nightly-renewal.sh")" "validate-form --as-of $D .* \| tee $T/st/runs/$D/valid-requests.csv \| aggregate-by-agency --detail > $T/st/runs/$D/proposal.csv" "nightly: validate-form feeds aggregate-by-agency into the proposal list"
+like "$(cat "$T/nightly-renewal.sh")" "scan-expiry --as-of $D --days 60 --all .* > $T/st/runs/$D/all-certs.csv" "nightly: scan-expiry reads every certificate once"
+is "$(grep -c '^scan-expiry ' "$T/nightly-renewal.sh")" 1 "nightly: and only once a night"
+like "$(cat "$T/nightly-renewal.sh")" "mlr .*expiring.* $T/st/runs/$D/all-certs.csv < /dev/null \| tee $T/st/runs/$D/expiring.csv \| notify --template expiring" "nightly: the expiring certificates are selected from it for notify, the list kept"
+like "$(cat "$T/nightly-renewal.sh")" "requests intake .* \| validate-form --as-of $D .* \| tee $T/st/runs/$D/valid-requests.csv \| aggregate-by-agency --detail > $T/st/runs/$D/proposal.csv" "nightly: the forms go through the request ledger, validate-form and aggregate-by-agency into the proposal list"
 like "$(cat "$T/nightly-renewal.sh")" "sign-batch sign .* $T/st/runs/$D/proposal.csv < /dev/null > $T/st/runs/$D/proposal.csv.p7s" "nightly: the proposal list is signed"
 like "$(cat "$T/return-updates.sh")" "split-updates --out $T/st/delivered --ca " "return-updates: split-updates routes the update file"
-like "$(cat "$T/return-updates.sh")" "notify --template renewal-ready .*--digest-by agency" "return-updates: one letter per agency"
+like "$(cat "$T/return-updates.sh")" "notify --template renewal-ready .*--to agency_email --digest-by agency" "return-updates: one letter per agency, to the agency"
 like "$(cat "$T/central-issuance.sh")" "sign-batch issue .* $T/st/batches/$D/valid.csv < /dev/null > $T/st/batches/$D/issued.pem" "central-issuance: sign-batch issues from the valid forms"
 like "$(cat "$T/central-issuance.sh")" "notify --template issued-ready" "central-issuance: new holders are told"
 
@@ -38,21 +40,29 @@ ok "nightly: the proposal list is made" test -s "$R/proposal.csv"
 run-pipeline --as-of "$D" --set state="$S" "$PL/nightly-renewal.yaml" >/dev/null 2>&1
 is "$(ls "$S/mail/new" | wc -l)" "$(($(mlr --icsv --onidx count "$R/expiring.csv") + $(mlr --icsv --onidx count "$R/expired.csv")))" "nightly: a second run the same day sends no notice twice"
 
-# return-updates for real, on the split-updates test fixture (openssl CLI).
+# return-updates for real, on the split-updates test fixture (openssl CLI):
+# its requests are recorded as proposed in the request ledger, the update
+# file put where the office puts it.
 . "$(dirname "$0")/split-updates-fixture.sh"
 su_standard
 U=$T/ru
-mkdir -p "$U/ca"
+mkdir -p "$U/ca" "$U/updates/incoming"
 cp "$T/ca.pem" "$U/ca/ca-chain.pem"
 ln -s "$T/old" "$U/certs"
+mlr --icsv --ocsv put '$agency_email = "vanthu@" . sub($agency_code, "[^0-9]", "") . ".lamdong.gov.vn"' "$T/requests.csv" >"$U/proposal.csv"
+requests record -q --ledger "$U/requests.csv" --event proposed --detail "$U/proposal.csv" -o /dev/null "$U/proposal.csv"
+cp "$T/update.pem" "$U/updates/incoming/"
 # The fixture's certificates begin now, so this run is as of today.
 TODAY=$(TZ=UTC-7 date +%Y-%m-%d)
-exit_is 0 "return-updates runs" run-pipeline --as-of "$TODAY" --set state="$U" --set update="$T/update.pem" --set requests="$T/requests.csv" "$PL/return-updates.yaml"
+exit_is 0 "return-updates runs" run-pipeline --as-of "$TODAY" --set state="$U" "$PL/return-updates.yaml"
 M=$U/runs/$TODAY/update-manifest.csv
 is "$(mlr --icsv --onidx filter '$status == "delivered"' then count "$M")" "4" "return-updates: the four returned certificates are delivered"
 is "$(mlr --icsv --onidx filter '$status == "missing"' then count "$M")" "1" "return-updates: the request with no certificate back is listed missing"
 is "$(find "$U/delivered" -name '*.pem' | wc -l)" "4" "return-updates: four certificate files delivered"
-# The records carry the holders' addresses, not the agencies': notify's
-# digest by agency is one letter per agency and recipient, so four here.
-is "$(ls "$U/mail/new" | wc -l)" "4" "return-updates: one letter for each delivered certificate's holder, grouped by agency"
+# One letter per agency, to the agency's address: the fixture's four
+# delivered certificates belong to three agencies (agency codes 15, 16 and
+# none: Sở Giáo dục's request has no code, so no address).
+want=$(mlr --icsv --onidx filter '$request_id != "R5" && $agency_code != ""' then count-distinct -f agency_code then count "$T/requests.csv")
+is "$(ls "$U/mail/new" | wc -l)" "$want" "return-updates: one letter for each agency with an address"
+ok "return-updates: the letters go to the agencies, not the holders" sh -c "! grep -l '^To:.*@s[a-z]*\.lamdong' '$U/mail/new/'*"
 done_testing
