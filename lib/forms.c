@@ -296,6 +296,12 @@ const char *cb_forms_canonical(const char *label)
     return c < 0 ? NULL : cols[c].name;
 }
 
+const char *cb_forms_column_words(const char *name, int vi)
+{
+    int c = canonical_col(name);
+    return c < 0 ? NULL : vi ? cols[c].vi : cols[c].en;
+}
+
 cb_forms *cb_forms_new(const cb_forms_opts *opts, cb_err *err)
 {
     cb_forms *f = calloc(1, sizeof *f);

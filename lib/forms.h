@@ -73,4 +73,8 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
  * none of them. "Tổ chức cấp 1".."4" give agency_level_1..4. */
 const char *cb_forms_canonical(const char *label);
 
+/* How a reason names a column (a canonical name or a label): "ngày cấp"
+ * with vi, "ID issue date" without; NULL for a column of no form. */
+const char *cb_forms_column_words(const char *name, int vi);
+
 #endif
