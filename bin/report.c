@@ -33,8 +33,9 @@ static void usage(FILE *fp)
           "\n"
           "  --run DIR              a night's directory (runs/DATE): all-certs.csv,\n"
           "                         valid-requests.csv, form-rejects.csv, proposal.csv,\n"
-          "                         *-notices.csv, and DIR/../../requests.csv; files\n"
-          "                         missing there (but all-certs.csv) are left out\n"
+          "                         *-notices.csv, and STATE/requests.csv when DIR is\n"
+          "                         STATE/runs/DATE; files missing there (but\n"
+          "                         all-certs.csv) are left out\n"
           "  --certs FILE           scan-expiry --all output (the inventory)\n"
           "  --valid FILE           validate-form output: the night's valid requests\n"
           "  --rejects FILE         validate-form --rejects output: the rejected ones\n"
@@ -89,6 +90,28 @@ static const char *fill(opts *o, const char *given, const char *name, int requir
     return o->owned[slot] = in_run(o->run, name, required);
 }
 
+/* The province's ledger of a night's directory: STATE/requests.csv when
+ * DIR is STATE/runs/DATE (the layout of the pipelines), else none. */
+static char *ledger_of_run(const char *dir)
+{
+    char *real = realpath(dir, NULL);
+    if (real == NULL)
+        return NULL;
+    char *slash = strrchr(real, '/');
+    if (slash != NULL && slash != real) {
+        *slash = '\0';
+        char *parent = strrchr(real, '/');
+        if (parent != NULL && strcmp(parent + 1, "runs") == 0) {
+            *parent = '\0';
+            char *p = in_run(*real ? real : "/", "requests.csv", 0);
+            free(real);
+            return p;
+        }
+    }
+    free(real);
+    return NULL;
+}
+
 /* --run fills in what was not named; explicit options win. */
 static void from_run(opts *o)
 {
@@ -96,7 +119,8 @@ static void from_run(opts *o)
     o->in.valid = fill(o, o->in.valid, "valid-requests.csv", 0, 1);
     o->in.rejects = fill(o, o->in.rejects, "form-rejects.csv", 0, 2);
     o->in.proposal = fill(o, o->in.proposal, "proposal.csv", 0, 3);
-    o->in.requests_ledger = fill(o, o->in.requests_ledger, "../../requests.csv", 0, 4);
+    if (o->in.requests_ledger == NULL && o->run != NULL)
+        o->in.requests_ledger = o->owned[4] = ledger_of_run(o->run);
     o->in.run_dir = o->run;
     if (o->run != NULL && o->nnotices == 0) {
         char *pat = in_run(o->run, "*-notices.csv", 1);

@@ -317,6 +317,9 @@ int cb_report_each(cb_report *r, const char *path, rp_bind_fn bind, rp_record_fn
 
 int cb_report_load(cb_report *r, const cb_report_inputs *in, cb_err *err)
 {
+    struct stat st;
+    if (stat(in->certs, &st) < 0)
+        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s", in->certs);
     if (in->run_dir != NULL && (r->run_dir = strdup(in->run_dir)) == NULL)
         return cb_err_sys(err, EX_OSERR, "out of memory");
     /* Requests first: the certificates are judged against them. */

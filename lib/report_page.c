@@ -30,6 +30,7 @@ static const char css[] =
     "caption{text-align:left;font-weight:600;padding:4px 0}"
     "th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}"
     "thead th{background:#f0f0f0}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.serial{font-family:'DejaVu Sans Mono',Consolas,monospace;font-size:.85em;word-break:break-all}"
     "tr.soon td{background:#fff4e5}tr.now td{background:#fde8e8}"
     "svg{width:100%;height:auto;max-width:1000px;display:block}"
     ".legend{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;padding:0;margin:4px 0}"
@@ -39,7 +40,7 @@ static const char css[] =
     "footer{margin-top:28px;color:var(--muted);font-size:.85em}"
     "@page{size:A4 landscape;margin:12mm}"
     "@media print{body{max-width:none;padding:0;font-size:10.5pt}"
-    "h2{break-after:avoid}tr,.cards div,figure{break-inside:avoid}"
+    "th,td{overflow-wrap:anywhere}h2{break-after:avoid}tr,.cards div,figure{break-inside:avoid}"
     "thead{display:table-header-group}details{display:none}"
     "tr.soon td,tr.now td,thead th,.allclear{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
@@ -157,7 +158,7 @@ static void due_table(cb_html *h, const cb_report *r)
         date_vn(h, d->expiry);
         cb_html_close(h);
         td_num(h, d->days, "days");
-        cb_html_elem(h, "td", d->serial, "data-k", "serial", NULL);
+        cb_html_elem(h, "td", d->serial, "class", "serial", "data-k", "serial", NULL);
         cb_html_close(h);
     }
     cb_html_close_to(h, "table");
