@@ -4,8 +4,8 @@
  * rejected requests, the proposal list, the province's request ledger and
  * notify's logs — from a runs/DATE directory (--run) or named one by one,
  * and writes one self-contained HTML page in Vietnamese (lib/report.c says
- * what it counts), and with --text a short plain-text summary for the
- * e-mail that carries the page. */
+ * what it counts), and with --mail-records the records notify mails the
+ * page with (templates/report.txt). */
 #include <getopt.h>
 #include <glob.h>
 #include <stdio.h>
@@ -24,7 +24,8 @@ static void usage(FILE *fp)
 {
     fputs("usage: report [--run DIR] [--certs FILE] [--valid FILE] [--rejects FILE]\n"
           "              [--proposal FILE] [--requests-ledger FILE] [--notices FILE]...\n"
-          "              [--as-of DATE] [--text FILE] [--lang en|vi] [-o FILE] [-q]\n"
+          "              [--as-of DATE] [--mail-to ADDR[,ADDR...]] [--mail-records FILE]\n"
+          "              [--lang en|vi] [-o FILE] [-q]\n"
           "       report --help | --version\n"
           "\n"
           "Writes the office's morning page (HTML, self-contained, in Vietnamese): the\n"
@@ -44,7 +45,11 @@ static void usage(FILE *fp)
           "  --notices FILE         notify's log of the notices sent (may be repeated)\n"
           "  --as-of DATE           the report's day, YYYY-MM-DD or DD/MM/YYYY\n"
           "                         (default: today in UTC+07:00)\n"
-          "  --text FILE            also write a short text summary there (atomically)\n"
+          "  --mail-to ADDR,...     the office's addresses for --mail-records (\"\": none)\n"
+          "  --mail-records FILE    write there (atomically; - for stdout) one CSV row per\n"
+          "                         --mail-to address: email, report_date, report_file,\n"
+          "                         summary and the counts, for notify --template report\n"
+          "                         --attach-file PAGE\n"
           "  --lang en|vi           language of the messages (the page is Vietnamese)\n"
           "  -o FILE                write the page to FILE (atomically) instead of stdout\n"
           "  -q                     no summary line\n",
@@ -74,7 +79,10 @@ static char *in_run(const char *dir, const char *name, int required)
 
 typedef struct opts {
     cb_report_inputs in;
-    const char *run, *as_of, *output, *text;
+    const char *run, *as_of, *output, *mail_records;
+    char *mail_to_buf;
+    const char *mail_to[16];
+    size_t nmail_to;
     const char *notices[64];
     size_t nnotices;
     int quiet, vi;
@@ -135,6 +143,26 @@ static void from_run(opts *o)
     o->in.nnotices = o->nnotices;
 }
 
+/* --mail-to a,b,c: the addresses, spaces around them dropped. */
+static int split_addresses(opts *o, const char *list)
+{
+    free(o->mail_to_buf);
+    o->nmail_to = 0;
+    if ((o->mail_to_buf = strdup(list)) == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return -1;
+    }
+    for (char *save = NULL, *a = strtok_r(o->mail_to_buf, ", ", &save); a != NULL;
+         a = strtok_r(NULL, ", ", &save)) {
+        if (o->nmail_to == 16) {
+            fprintf(stderr, "%s: --mail-to: at most 16 addresses\n", prog);
+            return -1;
+        }
+        o->mail_to[o->nmail_to++] = a;
+    }
+    return 0;
+}
+
 static int parse(opts *o, int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -142,7 +170,8 @@ static int parse(opts *o, int argc, char **argv)
         {"valid", required_argument, NULL, 'v'},    {"rejects", required_argument, NULL, 'r'},
         {"proposal", required_argument, NULL, 'p'}, {"requests-ledger", required_argument, NULL, 'L'},
         {"notices", required_argument, NULL, 'n'},  {"as-of", required_argument, NULL, 'a'},
-        {"text", required_argument, NULL, 't'},     {"lang", required_argument, NULL, 'l'},
+        {"mail-to", required_argument, NULL, 'm'},  {"mail-records", required_argument, NULL, 'M'},
+        {"lang", required_argument, NULL, 'l'},
         {"output", required_argument, NULL, 'o'},   {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -164,7 +193,11 @@ static int parse(opts *o, int argc, char **argv)
             o->notices[o->nnotices++] = optarg;
             break;
         case 'a': o->as_of = optarg; break;
-        case 't': o->text = optarg; break;
+        case 'm':
+            if (split_addresses(o, optarg) < 0)
+                return EX_USAGE;
+            break;
+        case 'M': o->mail_records = optarg; break;
         case 'l':
             if (strcmp(optarg, "vi") != 0 && strcmp(optarg, "en") != 0) {
                 fprintf(stderr, "%s: --lang: '%s' is neither en nor vi\n", prog, optarg);
@@ -185,6 +218,12 @@ static int parse(opts *o, int argc, char **argv)
                 prog, argv[optind]);
         return EX_USAGE;
     }
+    if (o->mail_records != NULL && strcmp(o->mail_records, "-") == 0 &&
+        (o->output == NULL || strcmp(o->output, "-") == 0)) {
+        fprintf(stderr, o->vi ? "%s: --mail-records - cần -o FILE cho trang\n"
+                              : "%s: --mail-records - needs -o FILE for the page\n", prog);
+        return EX_USAGE;
+    }
     from_run(o);
     if (o->in.certs == NULL) {
         fprintf(stderr, o->vi ? "%s: cần --run DIR hoặc --certs FILE\n"
@@ -195,12 +234,13 @@ static int parse(opts *o, int argc, char **argv)
     return 0;
 }
 
-static int write_out(const cb_report *r, const char *path, int text, cb_err *err)
+static int write_out(const cb_report *r, const opts *o, const char *path, int records, cb_err *err)
 {
     cb_output out;
     if (cb_output_open(&out, path, 0644, err) < 0)
         return -1;
-    int rc = text ? cb_report_write_text(r, out.fp, err) : cb_report_write_html(r, out.fp, err);
+    int rc = records ? cb_report_write_mail_records(r, out.fp, o->mail_to, o->nmail_to, o->output, err)
+                     : cb_report_write_html(r, out.fp, err);
     if (rc < 0) {
         cb_output_abort(&out);
         return -1;
@@ -221,7 +261,8 @@ static int run(opts *o)
     cb_report *r = cb_report_new(today, o->vi, &err);
     int rc = EX_OK;
     if (r == NULL || cb_report_load(r, &o->in, &err) < 0 ||
-        write_out(r, o->output, 0, &err) < 0 || (o->text && write_out(r, o->text, 1, &err) < 0)) {
+        write_out(r, o, o->output, 0, &err) < 0 ||
+        (o->mail_records && write_out(r, o, o->mail_records, 1, &err) < 0)) {
         fprintf(stderr, "%s: %s\n", prog, err.msg);
         rc = err.code ? err.code : EX_SOFTWARE;
     }
@@ -250,5 +291,6 @@ int main(int argc, char **argv)
         free(o.owned[i]);
     if (o.globbed)
         globfree(&o.g);
+    free(o.mail_to_buf);
     return rc;
 }

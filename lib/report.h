@@ -1,6 +1,6 @@
 /* The morning report: what the office needs to see after a night, read from
  * the night's CSV outputs and written as one self-contained HTML page in
- * Vietnamese (and a short text summary for the e-mail that carries it).
+ * Vietnamese (and the records for the e-mail that carries it).
  *
  * Inputs, each optional but the certificates: the inventory (scan-expiry
  * --all), the valid requests (validate-form), the rejected ones (its
@@ -67,8 +67,12 @@ int cb_report_load(cb_report *r, const cb_report_inputs *in, cb_err *err);
 
 /* The page. */
 int cb_report_write_html(const cb_report *r, FILE *fp, cb_err *err);
-/* A few lines of plain text: the counts and the to-do list's size. */
-int cb_report_write_text(const cb_report *r, FILE *fp, cb_err *err);
+/* The records notify needs to mail the page (templates/report.txt): one CSV
+ * row per address in to[0..nto), none when nto is 0, with email,
+ * report_date, report_file (page), summary (a few lines of text: the
+ * counts and the to-do list's size) and the counts one a column. */
+int cb_report_write_mail_records(const cb_report *r, FILE *fp, const char *const *to, size_t nto,
+                                 const char *page, cb_err *err);
 
 /* Records read, used, and not usable (the summary line). */
 void cb_report_counts(const cb_report *r, unsigned long *in, unsigned long *used,

@@ -4,9 +4,11 @@
  * as 1.234 and dates as DD/MM/YYYY. Every value from the files goes through
  * the HTML writer's escaping. The elements carrying a figure have an id or
  * a data- attribute, so a test can find each figure in the rendered page. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvio.h"
 #include "forms.h"
 #include "html.h"
 #include "report_model.h"
@@ -49,6 +51,22 @@ static const char *const palette[RP_TOP_AGENCIES + 1] = {
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
     "#999999",
 };
+
+/* vasprintf is a GNU extension: the same with two vsnprintf calls. */
+static int asprintf_like(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int asprintf_like(char **out, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    *out = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (*out != NULL)
+        vsnprintf(*out, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    return *out == NULL ? -1 : n;
+}
 
 static void num(cb_html *h, long n)
 {
@@ -502,7 +520,8 @@ int cb_report_write_html(const cb_report *r, FILE *fp, cb_err *err)
     return cb_html_finish(&h, err);
 }
 
-int cb_report_write_text(const cb_report *r, FILE *fp, cb_err *err)
+/* The few lines an e-mail body carries: the counts and the to-do list's size. */
+static char *summary_text(const cb_report *r)
 {
     char day[16], v[32], a[32], b[32], c[32], d[32], e[32], f[32], g[32];
     cb_date_format_vn(r->today, day);
@@ -514,15 +533,47 @@ int cb_report_write_text(const cb_report *r, FILE *fp, cb_err *err)
     cb_report_format_count(r->revoked, e);
     cb_report_format_count((long)r->ndue, f);
     cb_report_format_count((long)r->nrej, g);
-    fprintf(fp,
-            "Báo cáo chứng thư số ngày %s (trang đầy đủ: tệp report.html đính kèm).\n\n"
-            "Còn hiệu lực: %s; hết hạn trong 60 ngày: %s (30 ngày: %s, 7 ngày: %s);\n"
-            "đã hết hạn: %s; đã thu hồi: %s.\n\n"
-            "Cần xử lý: %s người sắp hết hạn chưa có hồ sơ gia hạn; %s hồ sơ bị từ chối đêm qua.\n",
-            day, v, a, b, c, d, e, f, g);
-    if (r->ndue == 0 && r->nrej == 0)
-        fputs("Hôm nay không có việc cần xử lý.\n", fp);
-    if (fflush(fp) != 0 || ferror(fp))
-        return cb_err_sys(err, EX_IOERR, "cannot write the summary");
+    char *s = NULL;
+    int n = asprintf_like(&s,
+                          "Báo cáo chứng thư số ngày %s.\n"
+                          "Còn hiệu lực: %s; hết hạn trong 60 ngày: %s (30 ngày: %s, 7 ngày: %s); "
+                          "đã hết hạn: %s; đã thu hồi: %s.\n"
+                          "Cần xử lý: %s người sắp hết hạn chưa có hồ sơ gia hạn; "
+                          "%s hồ sơ bị từ chối đêm qua.%s",
+                          day, v, a, b, c, d, e, f, g,
+                          r->ndue == 0 && r->nrej == 0 ? "\nHôm nay không có việc cần xử lý." : "");
+    return n < 0 ? NULL : s;
+}
+
+int cb_report_write_mail_records(const cb_report *r, FILE *fp, const char *const *to, size_t nto,
+                                 const char *page, cb_err *err)
+{
+    static const char *const cols[] = {
+        "email", "report_date", "report_file", "summary", "certificates", "valid", "expiring_60",
+        "expiring_30", "expiring_7", "expired", "revoked", "untrusted", "to_chase", "rejected",
+    };
+    enum { NCOLS = sizeof cols / sizeof cols[0] };
+    char *summary = summary_text(r);
+    if (summary == NULL)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    char day[16], num[9][24];
+    cb_date_format(r->today, day);
+    long v[9] = {r->total, r->valid, r->le60, r->le30, r->le7, r->expired, r->revoked,
+                 r->untrusted, (long)r->ndue};
+    for (int i = 0; i < 9; i++)
+        snprintf(num[i], sizeof num[i], "%ld", v[i]);
+    char rej[24];
+    snprintf(rej, sizeof rej, "%zu", r->nrej);
+    cb_csv_writer w;
+    cb_csv_writer_init(&w, fp);
+    int bad = cb_csv_write_fields(&w, cols, NCOLS) < 0;
+    for (size_t i = 0; i < nto && !bad; i++) {
+        const char *row[NCOLS] = {to[i], day, page ? page : "", summary, num[0], num[1], num[2],
+                                  num[3], num[4], num[5], num[6], num[7], num[8], rej};
+        bad = cb_csv_write_fields(&w, row, NCOLS) < 0;
+    }
+    free(summary);
+    if (bad || fflush(fp) != 0 || ferror(fp))
+        return cb_err_sys(err, EX_IOERR, "cannot write the mail records");
     return 0;
 }

@@ -19,7 +19,7 @@ CSV
 
 exit_is 0 "--help exits 0" report --help
 help=$(cat "$T/.out")
-for o in --run --certs --valid --rejects --proposal --requests-ledger --notices --as-of --text --lang -o -q; do
+for o in --run --certs --valid --rejects --proposal --requests-ledger --notices --as-of --mail-to --mail-records --lang -o -q; do
     like "$help" "(^| )$o( |,|$)" "--help lists $o"
 done
 exit_is 0 "--version exits 0" report --version

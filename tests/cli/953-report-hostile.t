@@ -62,12 +62,22 @@ CSV
 printf 'request_id,full_name,agency,reject_line,reject_field,reject_reason\n' >"$T/no-rejects.csv"
 : >"$T/no-valid.csv"
 exit_is 0 "report on a quiet night" report --as-of "$D" --certs "$T/quiet.csv" --rejects "$T/no-rejects.csv" \
-    --valid "$T/no-valid.csv" -o "$T/q.html" --text "$T/q.txt"
+    --valid "$T/no-valid.csv" -o "$T/q.html" --mail-to office@lamdong.gov.vn --mail-records "$T/q.csv"
 like "$(cat "$T/.err")" '^report: 4 in, 4 out, 0 rejected' "the summary counts the four certificates (the empty files have no rows)"
 dump_dom "$T/q.html" "$T/q.dom"
 ok "the page says nothing needs doing today" grep -q 'id="all-clear"[^>]*>Hôm nay không có việc cần xử lý' "$T/q.dom"
 ok "the page says no certificate is due within 60 days" grep -q 'id="due-none"[^>]*>Không có chứng thư nào hết hạn trong 60 ngày tới' "$T/q.dom"
 ok "the page says no form was rejected last night" grep -q 'id="rejected-none"[^>]*>Đêm qua không có hồ sơ nào bị từ chối' "$T/q.dom"
-ok "the text summary says so too" grep -q '^Hôm nay không có việc cần xử lý.$' "$T/q.txt"
+summary=$(/usr/bin/python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+print(len(rows), rows[0]["email"], rows[0]["to_chase"], rows[0]["rejected"])
+print(rows[0]["summary"])' "$T/q.csv")
+like "$summary" '^1 office@lamdong.gov.vn 0 0$' "the mail record: one row for the address, nothing to chase, nothing rejected"
+like "$summary" '^Hôm nay không có việc cần xử lý.$' "and its summary says nothing needs doing"
+report -q --as-of "$D" --certs "$T/quiet.csv" -o "$T/q2.html" --mail-to= --mail-records "$T/q2.csv"
+is "$(/usr/bin/python3 -c 'import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1], newline="")))))' "$T/q2.csv")" "0" \
+    "no address: the mail records are only the header"
+exit_is 64 "--mail-records - with the page on stdout too is a usage error" report -q --as-of "$D" --certs "$T/quiet.csv" --mail-records -
 oracle "$T/q.dom" "$D" --certs "$T/quiet.csv" --rejects "$T/no-rejects.csv" --valid "$T/no-valid.csv"
 done_testing
