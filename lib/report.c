@@ -109,8 +109,7 @@ const cb_report_problem *cb_report_problem_at(const cb_report *r, size_t i)
     return (const cb_report_problem *)&r->prob[i].pub;
 }
 
-/* Grows an array of n elements of size sz to hold one more. */
-static int grow(void *arrp, size_t n, size_t *cap, size_t sz)
+int cb_report_grow(void *arrp, size_t n, size_t *cap, size_t sz)
 {
     void **arr = arrp;
     if (n < *cap)
@@ -137,7 +136,7 @@ static const char *keep_file(cb_report *r, const char *file, cb_err *err)
 {
     if (r->nfiles > 0 && strcmp(r->files[r->nfiles - 1], file) == 0)
         return r->files[r->nfiles - 1];
-    if (grow(&r->files, r->nfiles, &r->capfiles, sizeof *r->files) < 0 ||
+    if (cb_report_grow(&r->files, r->nfiles, &r->capfiles, sizeof *r->files) < 0 ||
         (r->files[r->nfiles] = strdup(file)) == NULL) {
         cb_err_sys(err, EX_OSERR, "out of memory");
         return NULL;
@@ -149,7 +148,7 @@ int cb_report_problem_add(cb_report *r, const char *file, long line, const char 
                           cb_err *err)
 {
     const char *f = keep_file(r, file, err);
-    if (f == NULL || grow(&r->prob, r->nprob, &r->capprob, sizeof *r->prob) < 0)
+    if (f == NULL || cb_report_grow(&r->prob, r->nprob, &r->capprob, sizeof *r->prob) < 0)
         return cb_err_sys(err, EX_OSERR, "out of memory");
     char *why = strdup(reason);
     if (why == NULL)
@@ -185,7 +184,7 @@ rp_agency *cb_report_agency(cb_report *r, const char *key, const char *name, int
     char num[24];
     snprintf(num, sizeof num, "%zu", r->nag);
     int oom = 0;
-    if (grow(&r->ag, r->nag, &r->capag, sizeof *r->ag) < 0 ||
+    if (cb_report_grow(&r->ag, r->nag, &r->capag, sizeof *r->ag) < 0 ||
         cb_strmap_put(&r->ag_index, key, num) < 0) {
         cb_err_sys(err, EX_OSERR, "out of memory");
         return NULL;

@@ -13,20 +13,6 @@ static int oom(cb_err *err)
     return cb_err_sys(err, EX_OSERR, "out of memory");
 }
 
-static int grow(void *arrp, size_t n, size_t *cap, size_t sz)
-{
-    void **arr = arrp;
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    void *p = realloc(*arr, nc * sz);
-    if (p == NULL)
-        return -1;
-    *arr = p;
-    *cap = nc;
-    return 0;
-}
-
 /* A request column by canonical name, whatever label the file used (the
  * rejects keep the header of the forms as the clerk sent them). */
 static int find_canon(const cb_header *h, const char *name)
@@ -82,7 +68,7 @@ static int add_reason(cb_report *r, const char *field, const char *reason, cb_er
             r->reason[i].count++;
             return 0;
         }
-    if (grow(&r->reason, r->nreason, &r->capreason, sizeof *r->reason) < 0)
+    if (cb_report_grow(&r->reason, r->nreason, &r->capreason, sizeof *r->reason) < 0)
         return oom(err);
     rp_reason *g = &r->reason[r->nreason];
     g->field = strdup(field);
@@ -100,7 +86,7 @@ static int add_reason(cb_report *r, const char *field, const char *reason, cb_er
 static int add_reject(cb_report *r, const cb_record *rec, const req_cols *c, size_t agency,
                       cb_err *err)
 {
-    if (grow(&r->rej, r->nrej, &r->caprej, sizeof *r->rej) < 0)
+    if (cb_report_grow(&r->rej, r->nrej, &r->caprej, sizeof *r->rej) < 0)
         return oom(err);
     const char *name = col(rec, c->full_name);
     if (*name == '\0')
@@ -274,7 +260,7 @@ static int bind_certs(cb_report *r, const cb_header *h, const char *path, void *
 static int add_due(cb_report *r, const cb_record *rec, const cert_cols *c, size_t agency,
                    cb_date expiry, int days, cb_err *err)
 {
-    if (grow(&r->due, r->ndue, &r->capdue, sizeof *r->due) < 0)
+    if (cb_report_grow(&r->due, r->ndue, &r->capdue, sizeof *r->due) < 0)
         return oom(err);
     rp_due *d = &r->due[r->ndue];
     d->name = strdup(col(rec, c->cn));

@@ -93,6 +93,9 @@ typedef int (*rp_record_fn)(cb_report *r, const cb_record *rec, const char *path
                             cb_err *err);
 
 /* report.c */
+/* Grows the array *arrp of n elements of size sz to hold one more: 0, or
+ * -1 when out of memory (the array unchanged). */
+int cb_report_grow(void *arrp, size_t n, size_t *cap, size_t sz);
 int cb_report_problem_add(cb_report *r, const char *file, long line, const char *reason,
                           cb_err *err);
 rp_agency *cb_report_agency(cb_report *r, const char *key, const char *name, int rank,

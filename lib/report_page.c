@@ -104,6 +104,29 @@ static void head_row(cb_html *h, const char *const *cells, const char *numeric)
     cb_html_close_to(h, "thead");
 }
 
+/* <section id=ID> with its <h2 id=h-ID>; with none, that sentence and
+ * the section closed at once (0), else 1: the caller fills it. */
+static int section(cb_html *h, const char *id, const char *title, const char *none)
+{
+    char hid[64];
+    snprintf(hid, sizeof hid, "h-%s", id);
+    cb_html_open(h, "section", "id", id, "aria-labelledby", hid, NULL);
+    cb_html_elem(h, "h2", title, "id", hid, NULL);
+    if (none == NULL)
+        return 1;
+    cb_html_elem(h, "p", none, "class", "none", NULL);
+    cb_html_close_to(h, "section");
+    return 0;
+}
+
+/* <table id=ID>, its header row and an open <tbody>. */
+static void table(cb_html *h, const char *id, const char *const *cols, const char *numeric)
+{
+    cb_html_open(h, "table", "id", id, NULL);
+    head_row(h, cols, numeric);
+    cb_html_open(h, "tbody", NULL);
+}
+
 static void card(cb_html *h, const char *id, const char *label, long n, const char *cls)
 {
     cb_html_open(h, "div", "class", cls, NULL);
@@ -115,8 +138,7 @@ static void card(cb_html *h, const char *id, const char *label, long n, const ch
 
 static void counts(cb_html *h, const cb_report *r)
 {
-    cb_html_open(h, "section", "id", "tong-quan", "aria-labelledby", "h-tong-quan", NULL);
-    cb_html_elem(h, "h2", "Tổng quan chứng thư số", "id", "h-tong-quan", NULL);
+    section(h, "tong-quan", "Tổng quan chứng thư số", NULL);
     cb_html_open(h, "dl", "class", "cards", NULL);
     card(h, "n-total", "Tổng số chứng thư", r->total, NULL);
     card(h, "n-valid", "Còn hiệu lực", r->valid, NULL);
@@ -159,11 +181,9 @@ static void due_table(cb_html *h, const cb_report *r)
                      "class", "none", "id", "due-none", NULL);
         return;
     }
-    cb_html_open(h, "table", "id", "due", NULL);
     static const char *const cols[] = {"TT", "Người giữ chứng thư", "Cơ quan", "Đơn vị",
                                        "Ngày hết hạn", "Còn (ngày)", "Số hiệu", NULL};
-    head_row(h, cols, "n....n.");
-    cb_html_open(h, "tbody", NULL);
+    table(h, "due", cols, "n....n.");
     for (size_t i = 0; i < r->ndue; i++) {
         const rp_due *d = &r->due[i];
         cb_html_open(h, "tr", "data-serial", d->serial,
@@ -196,11 +216,9 @@ static void reject_table(cb_html *h, const cb_report *r)
                      "class", "none", "id", "rejected-none", NULL);
         return;
     }
-    cb_html_open(h, "table", "id", "rejected", NULL);
     static const char *const cols[] = {"Mã hồ sơ", "Người / tổ chức đề nghị", "Cơ quan",
                                        "Dòng", "Lý do", NULL};
-    head_row(h, cols, "...n.");
-    cb_html_open(h, "tbody", NULL);
+    table(h, "rejected", cols, "...n.");
     for (size_t i = 0; i < r->nrej; i++) {
         const rp_reject *j = &r->rej[i];
         cb_html_open(h, "tr", "data-request", j->id, NULL);
@@ -216,8 +234,7 @@ static void reject_table(cb_html *h, const cb_report *r)
 
 static void todo(cb_html *h, const cb_report *r)
 {
-    cb_html_open(h, "section", "id", "can-xu-ly", "aria-labelledby", "h-can-xu-ly", NULL);
-    cb_html_elem(h, "h2", "Cần xử lý", "id", "h-can-xu-ly", NULL);
+    section(h, "can-xu-ly", "Cần xử lý", NULL);
     if (r->ndue == 0 && r->nrej == 0)
         cb_html_elem(h, "p", "Hôm nay không có việc cần xử lý: không có chứng thư nào đến hạn gia hạn "
                      "mà chưa có hồ sơ, không có hồ sơ nào bị từ chối.",
@@ -377,8 +394,7 @@ static void forecast(cb_html *h, const cb_report *r)
     for (int w = 0; w < RP_WEEKS; w++)
         m = r->week_total[w] > m ? r->week_total[w] : m;
     long ymax = nice_max(m);
-    cb_html_open(h, "section", "id", "du-bao", "aria-labelledby", "h-du-bao", NULL);
-    cb_html_elem(h, "h2", "Dự báo hết hạn 26 tuần tới (theo tuần, theo cơ quan)", "id", "h-du-bao", NULL);
+    section(h, "du-bao", "Dự báo hết hạn 26 tuần tới (theo tuần, theo cơ quan)", NULL);
     cb_html_open(h, "figure", NULL);
     cb_html_open(h, "svg", "xmlns", "http://www.w3.org/2000/svg", "viewBox", "0 0 980 290",
                  "role", "img", "aria-labelledby", "svg-title", NULL);
@@ -400,19 +416,12 @@ static void forecast(cb_html *h, const cb_report *r)
 
 static void agencies(cb_html *h, const cb_report *r)
 {
-    cb_html_open(h, "section", "id", "theo-co-quan", "aria-labelledby", "h-theo-co-quan", NULL);
-    cb_html_elem(h, "h2", "Theo cơ quan", "id", "h-theo-co-quan", NULL);
-    if (r->nag == 0) {
-        cb_html_elem(h, "p", "Không có dữ liệu.", "class", "none", NULL);
-        cb_html_close_to(h, "section");
+    if (!section(h, "theo-co-quan", "Theo cơ quan", r->nag == 0 ? "Không có dữ liệu." : NULL))
         return;
-    }
-    cb_html_open(h, "table", "id", "agencies", NULL);
     static const char *const cols[] = {"Cơ quan", "Chứng thư còn hiệu lực", "Hết hạn ≤ 60 ngày",
                                        "Hồ sơ nhận đêm qua", "Bị từ chối", "Đã đề nghị",
                                        "Đã gia hạn", "Đã trả", NULL};
-    head_row(h, cols, ".nnnnnnn");
-    cb_html_open(h, "tbody", NULL);
+    table(h, "agencies", cols, ".nnnnnnn");
     for (size_t i = 0; i < r->nag; i++) {
         const rp_agency *a = &r->ag[r->order[i]];
         cb_html_open(h, "tr", "data-agency", a->key, NULL);
@@ -440,17 +449,11 @@ static void agencies(cb_html *h, const cb_report *r)
 
 static void reasons(cb_html *h, const cb_report *r)
 {
-    cb_html_open(h, "section", "id", "ly-do", "aria-labelledby", "h-ly-do", NULL);
-    cb_html_elem(h, "h2", "Lý do từ chối (theo mục sai)", "id", "h-ly-do", NULL);
-    if (r->nreason == 0) {
-        cb_html_elem(h, "p", "Không có hồ sơ bị từ chối.", "class", "none", NULL);
-        cb_html_close_to(h, "section");
+    if (!section(h, "ly-do", "Lý do từ chối (theo mục sai)",
+                 r->nreason == 0 ? "Không có hồ sơ bị từ chối." : NULL))
         return;
-    }
-    cb_html_open(h, "table", "id", "reasons", NULL);
     static const char *const cols[] = {"Mục sai", "Số hồ sơ", "Ví dụ lý do", NULL};
-    head_row(h, cols, ".n.");
-    cb_html_open(h, "tbody", NULL);
+    table(h, "reasons", cols, ".n.");
     for (size_t i = 0; i < r->nreason; i++) {
         const rp_reason *g = &r->reason[i];
         const char *words = g->field[0] ? cb_forms_column_words(g->field, 1) : "cả hồ sơ";
