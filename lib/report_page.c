@@ -169,13 +169,19 @@ static void counts(cb_html *h, const cb_report *r)
     cb_html_close_to(h, "section");
 }
 
-static void due_table(cb_html *h, const cb_report *r)
+/* <h3>title: <span id=ID>n</span></h3> */
+static void h3_count(cb_html *h, const char *title, const char *id, long n)
 {
     cb_html_open(h, "h3", NULL);
-    cb_html_text(h, "Sắp hết hạn trong 60 ngày, chưa có hồ sơ gia hạn: ");
-    cb_html_open(h, "span", "id", "n-due", NULL);
-    num(h, (long)r->ndue);
+    cb_html_text(h, title);
+    cb_html_open(h, "span", "id", id, NULL);
+    num(h, n);
     cb_html_close_to(h, "h3");
+}
+
+static void due_table(cb_html *h, const cb_report *r)
+{
+    h3_count(h, "Sắp hết hạn trong 60 ngày, chưa có hồ sơ gia hạn: ", "n-due", (long)r->ndue);
     if (r->ndue == 0) {
         cb_html_elem(h, "p", "Không có chứng thư nào hết hạn trong 60 ngày tới mà chưa có hồ sơ gia hạn.",
                      "class", "none", "id", "due-none", NULL);
@@ -204,11 +210,7 @@ static void due_table(cb_html *h, const cb_report *r)
 
 static void reject_table(cb_html *h, const cb_report *r)
 {
-    cb_html_open(h, "h3", NULL);
-    cb_html_text(h, "Hồ sơ bị từ chối đêm qua: ");
-    cb_html_open(h, "span", "id", "n-rejected", NULL);
-    num(h, (long)r->nrej);
-    cb_html_close_to(h, "h3");
+    h3_count(h, "Hồ sơ bị từ chối đêm qua: ", "n-rejected", (long)r->nrej);
     if (!r->have_rejects || r->nrej == 0) {
         cb_html_elem(h, "p",
                      r->have_rejects ? "Đêm qua không có hồ sơ nào bị từ chối."
