@@ -88,15 +88,4 @@ exit_is 0 "a --run directory not under runs/ reads no requests.csv two levels up
 report -q --run "$S/runs/$D" --as-of "$D" -o "$T/nl.html"
 ok "without the ledger the page says the ledger columns are empty" grep -q 'id="no-ledger"' "$T/nl.html"
 
-# The man page's examples run, as written, on the samples.
-if [ -f "$SAMPLES/.done" ]; then
-    mkdir "$T/ex"
-    sed -n '/^\.SH EXAMPLES/,/^\.SH SEE/p' "$TOP/man/report.1" | sed -n '/^\.nf/,/^\.fi/p' | grep -v '^\.' |
-        sed -e 's/\\-/-/g' -e "s#samples/out#$SAMPLES#" >"$T/ex/examples.sh"
-    exit_is 0 "the examples of report(1) run" sh -ec "cd '$T/ex' && . ./examples.sh"
-    ok "and make the page" grep -q '<h2[^>]*>Cần xử lý</h2>' "$T/ex/report.html"
-    ok "and mail it" sh -c "ls '$T/ex/mail/new' | grep -q ."
-else
-    skip "the examples of report(1) run" "samples not built"
-fi
 done_testing
