@@ -387,7 +387,8 @@ static int agency_order(cb_report *r, int (*cmp)(const void *, const void *), si
         return -1;
     for (size_t i = 0; i < r->nag; i++)
         p[i] = &r->ag[i];
-    qsort(p, r->nag, sizeof *p, cmp);
+    if (r->nag > 1)
+        qsort(p, r->nag, sizeof *p, cmp);
     for (size_t i = 0; i < r->nag; i++)
         out[i] = (size_t)(p[i] - r->ag);
     free(p);
@@ -408,8 +409,10 @@ int cb_report_finish_model(cb_report *r, cb_err *err)
     }
     for (size_t i = 0; i < r->ndue; i++)
         r->due[i].agency_key = r->ag[r->due[i].agency].key;
-    qsort(r->due, r->ndue, sizeof *r->due, by_days);
-    qsort(r->reason, r->nreason, sizeof *r->reason, by_count);
+    if (r->ndue > 1)
+        qsort(r->due, r->ndue, sizeof *r->due, by_days);
+    if (r->nreason > 1)
+        qsort(r->reason, r->nreason, sizeof *r->reason, by_count);
     for (size_t i = 0; i < r->nag; i++) {
         const rp_agency *a = &r->ag[by_w[i]];
         if (a->in_window == 0)

@@ -142,10 +142,10 @@ static void counts(cb_html *h, const cb_report *r)
     cb_html_open(h, "dl", "class", "cards", NULL);
     card(h, "n-total", "Tổng số chứng thư", r->total, NULL);
     card(h, "n-valid", "Còn hiệu lực", r->valid, NULL);
-    card(h, "n-le60", "Hết hạn trong ≤ 60 ngày", r->le60, "warn");
-    card(h, "n-le30", "Hết hạn trong ≤ 30 ngày", r->le30, "warn");
-    card(h, "n-le7", "Hết hạn trong ≤ 7 ngày", r->le7, "bad");
-    card(h, "n-expired", "Đã hết hạn", r->expired, "bad");
+    card(h, "n-le60", "Hết hạn trong ≤ 60 ngày", r->le60, r->le60 ? "warn" : NULL);
+    card(h, "n-le30", "Hết hạn trong ≤ 30 ngày", r->le30, r->le30 ? "warn" : NULL);
+    card(h, "n-le7", "Hết hạn trong ≤ 7 ngày", r->le7, r->le7 ? "bad" : NULL);
+    card(h, "n-expired", "Đã hết hạn", r->expired, r->expired ? "bad" : NULL);
     card(h, "n-revoked", "Đã thu hồi", r->revoked, NULL);
     card(h, "n-untrusted", "Không xác minh được", r->untrusted, r->untrusted ? "bad" : NULL);
     if (r->not_yet_valid > 0)
@@ -241,7 +241,7 @@ static void todo(cb_html *h, const cb_report *r)
         cb_html_elem(h, "p", "Hôm nay không có việc cần xử lý: không có chứng thư nào đến hạn gia hạn "
                      "mà chưa có hồ sơ, không có hồ sơ nào bị từ chối.",
                      "class", "allclear", "id", "all-clear", NULL);
-    if (!r->have_valid && !r->have_ledger)
+    if (!r->have_valid && !r->have_ledger && r->ndue > 0)
         cb_html_elem(h, "p", "Lưu ý: không có tệp hồ sơ hợp lệ hay sổ theo dõi hồ sơ; mọi chứng thư "
                      "sắp hết hạn đều được coi là chưa có hồ sơ gia hạn.", "class", "none", NULL);
     due_table(h, r);

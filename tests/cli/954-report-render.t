@@ -18,10 +18,13 @@ is "$(grep -Eoi '(src|href)=' "$P" | wc -l)" "0" "no src or href attribute: noth
 is "$(grep -Eoi 'url\(|@import|@font-face' "$P" | wc -l)" "0" "the stylesheet fetches nothing (no url(), @import, @font-face)"
 ok "the page says its language is Vietnamese" grep -q '<html lang="vi">' "$P"
 ok "the print stylesheet asks for A4 landscape" grep -q '@page{size:A4 landscape' "$P"
-ok "numbers are written the Vietnamese way where they pass a thousand (1.234)" sh -c "
-    printf 'serial,subject_cn,subject_o,subject_ou,expiry_date,days_left,status\n' >'$T/many.csv'
-    i=0; while [ \$i -lt 1234 ]; do echo \"S\$i,Ng\$i,Sở Y tế,,2030-01-01,0,revoked\"; i=\$((i+1)); done >>'$T/many.csv'
-    report -q --as-of 2029-12-01 --certs '$T/many.csv' | grep -q 'id=\"n-revoked\">1.234<'"
+# 1.234 revoked certificates and nothing else: nothing to chase, no
+# reason, no forecast (a run with empty lists to sort, once undefined
+# behaviour that UBSan caught).
+printf 'serial,subject_cn,subject_o,subject_ou,expiry_date,days_left,status\n' >"$T/many.csv"
+awk 'BEGIN { for (i = 0; i < 1234; i++) printf "S%d,Ng%d,Sở Y tế,,2030-01-01,0,revoked\n", i, i }' >>"$T/many.csv"
+exit_is 0 "an inventory of 1.234 revoked certificates gives a page" report -q --as-of 2029-12-01 --certs "$T/many.csv" -o "$T/many.html"
+ok "numbers past a thousand are written the Vietnamese way (1.234)" grep -q 'id="n-revoked">1.234<' "$T/many.html"
 
 chrome --window-size=1280,800 --screenshot="$T/screen.png" "file://$P"
 ok "a screenshot at 1280x800 is taken" test -s "$T/screen.png"
