@@ -37,7 +37,7 @@ DEPS_STAMP = build/.deps-ok
 DEB_PKGS = gcc make pkg-config openssl libssl-dev libcsv-dev libyaml-dev libutf8proc-dev \
            libcurl4-openssl-dev libgmime-3.0-dev softhsm2 libengine-pkcs11-openssl opensc \
            miller parallel python3-aiosmtpd python3-cryptography perl man-db time hyperfine \
-           faketime chromium poppler-utils
+           faketime openssh-server openssh-client rsync chromium poppler-utils
 
 .PHONY: all deps check check-opt check-san check-later unit samples demo bench bench-nation install clean
 .DEFAULT_GOAL := all

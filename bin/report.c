@@ -86,6 +86,7 @@ typedef struct opts {
     const char *notices[64];
     size_t nnotices;
     int quiet, vi;
+    cb_lang lang;
     char *owned[8];
     glob_t g;
     int globbed;
@@ -199,11 +200,11 @@ static int parse(opts *o, int argc, char **argv)
             break;
         case 'M': o->mail_records = optarg; break;
         case 'l':
-            if (strcmp(optarg, "vi") != 0 && strcmp(optarg, "en") != 0) {
+            if (cb_lang_parse(optarg, &o->lang) < 0) {
                 fprintf(stderr, "%s: --lang: '%s' is neither en nor vi\n", prog, optarg);
                 return EX_USAGE;
             }
-            o->vi = strcmp(optarg, "vi") == 0;
+            o->vi = o->lang == CB_LANG_VI;
             break;
         case 'o': o->output = optarg; break;
         case 'q': o->quiet = 1; break;
@@ -258,7 +259,7 @@ static int run(opts *o)
         fprintf(stderr, "%s: --as-of: %s\n", prog, err.msg);
         return EX_USAGE;
     }
-    cb_report *r = cb_report_new(today, o->vi, &err);
+    cb_report *r = cb_report_new(today, o->lang, &err);
     int rc = EX_OK;
     if (r == NULL || cb_report_load(r, &o->in, &err) < 0 ||
         write_out(r, o, o->output, 0, &err) < 0 ||

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "csvio.h"
+#include "serial.h"
 #include "issue.h"
 
 static const char *const columns[] = {"request_id", "subject",   "request_type", "old_serial",
@@ -34,8 +35,8 @@ static int remember(cb_ledger *l, const char *rid, const char *type, const char 
                     const char *serial)
 {
     char o[160], s[160];
-    cb_serial_normalize(old, o, sizeof o);
-    cb_serial_normalize(serial, s, sizeof s);
+    cb_serial_key(old, o, sizeof o);
+    cb_serial_key(serial, s, sizeof s);
     if (cb_strmap_put(&l->by_request, rid, serial) < 0)
         return -1;
     if (strcmp(type, "renew") == 0) {
@@ -177,14 +178,14 @@ const char *cb_ledger_find_request(const cb_ledger *l, const char *request_id)
 const char *cb_ledger_find_renewal_of(const cb_ledger *l, const char *old_serial)
 {
     char o[160];
-    cb_serial_normalize(old_serial, o, sizeof o);
+    cb_serial_key(old_serial, o, sizeof o);
     return *o ? cb_strmap_get(&l->renewed, o) : NULL;
 }
 
 int cb_ledger_is_renewed(const cb_ledger *l, const char *serial)
 {
     char s[160];
-    cb_serial_normalize(serial, s, sizeof s);
+    cb_serial_key(serial, s, sizeof s);
     return *s && cb_strmap_get(&l->from_renewal, s) != NULL;
 }
 

@@ -28,8 +28,8 @@ cb_ledger *cb_ledger_open(const char *path, cb_err *err);
 
 /* The serial issued for this request id, or NULL. */
 const char *cb_ledger_find_request(const cb_ledger *l, const char *request_id);
-/* The request id that renewed the certificate with this serial (canonical
- * form, see cb_serial_normalize), or NULL. */
+/* The request id that renewed the certificate with this serial (any
+ * form serial.h reads), or NULL. */
 const char *cb_ledger_find_renewal_of(const cb_ledger *l, const char *old_serial);
 /* 1 when the certificate with this serial was itself made by a renewal. */
 int cb_ledger_is_renewed(const cb_ledger *l, const char *serial);

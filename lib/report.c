@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 
 #include "csvio.h"
-#include "issue.h"
 #include "report_model.h"
+#include "serial.h"
 #include "vntext.h"
 
 void cb_report_format_count(long n, char *buf)
@@ -29,7 +29,7 @@ void cb_report_format_count(long n, char *buf)
     *o = '\0';
 }
 
-cb_report *cb_report_new(cb_date today, int vi, cb_err *err)
+cb_report *cb_report_new(cb_date today, cb_lang lang, cb_err *err)
 {
     cb_report *r = calloc(1, sizeof *r);
     if (r == NULL) {
@@ -37,7 +37,7 @@ cb_report *cb_report_new(cb_date today, int vi, cb_err *err)
         return NULL;
     }
     r->today = today;
-    r->vi = vi;
+    r->lang = lang;
     return r;
 }
 
@@ -237,29 +237,16 @@ rp_agency *cb_report_request_agency(cb_report *r, const cb_record *rec, int c_ke
 
 int cb_report_mark_on_file(cb_report *r, const char *serial, cb_err *err)
 {
-    size_t n = strlen(serial);
-    char *norm = malloc(2 * n + 2);
-    if (norm == NULL)
-        return cb_err_sys(err, EX_OSERR, "out of memory");
-    cb_serial_normalize(serial, norm, 2 * n + 2);
-    int rc = norm[0] == '\0' || cb_strmap_put(&r->on_file, norm, "") == 0
-                 ? 0
-                 : cb_err_sys(err, EX_OSERR, "out of memory");
-    free(norm);
-    return rc;
+    char key[CB_SERIAL_MAX];
+    if (cb_serial_key(serial, key, sizeof key) < 0)
+        return 0;    /* no serial (an issuance request), or not one */
+    return cb_strmap_put(&r->on_file, key, "") < 0 ? cb_err_sys(err, EX_OSERR, "out of memory") : 0;
 }
 
 int cb_report_is_on_file(const cb_report *r, const char *serial)
 {
-    size_t n = strlen(serial);
-    char small[256], *norm = 2 * n + 2 <= sizeof small ? small : malloc(2 * n + 2);
-    if (norm == NULL)
-        return 0;
-    cb_serial_normalize(serial, norm, 2 * n + 2);
-    int on = norm[0] != '\0' && cb_strmap_get(&r->on_file, norm) != NULL;
-    if (norm != small)
-        free(norm);
-    return on;
+    char key[CB_SERIAL_MAX];
+    return cb_serial_key(serial, key, sizeof key) == 0 && cb_strmap_get(&r->on_file, key) != NULL;
 }
 
 /* Opens one CSV input. A missing file is EX_NOINPUT, named. */

@@ -36,6 +36,7 @@
 
 #include "cb_err.h"
 #include "date.h"
+#include "lang.h"
 
 typedef struct cb_report_inputs {
     const char *certs;            /* required */
@@ -57,8 +58,8 @@ typedef struct cb_report_problem {
     const char *reason;
 } cb_report_problem;
 
-/* vi: the problems' reasons in Vietnamese. */
-cb_report *cb_report_new(cb_date today, int vi, cb_err *err);
+/* lang: of the problems' reasons. */
+cb_report *cb_report_new(cb_date today, cb_lang lang, cb_err *err);
 void cb_report_free(cb_report *r);
 
 /* Reads every input named. A file named that does not exist is EX_NOINPUT;

@@ -317,7 +317,7 @@ static int one_cert(cb_report *r, const cb_record *rec, const char *path, void *
                  strcmp(st, "expired") == 0;
     if (judged && cb_date_parse(cb_record_get(rec, c->expiry), &expiry) < 0)
         return cb_report_problem_add(r, path, rec->line,
-                                     r->vi ? "ngày hết hạn (expiry_date) không đọc được"
+                                     r->lang == CB_LANG_VI ? "ngày hết hạn (expiry_date) không đọc được"
                                            : "expiry_date is not a date", err);
     if (judged) {
         r->total++;
@@ -334,7 +334,7 @@ static int one_cert(cb_report *r, const cb_record *rec, const char *path, void *
                                                  : NULL;
     if (n == NULL)
         return cb_report_problem_add(r, path, rec->line,
-                                     r->vi ? "trạng thái (status) không rõ" : "unknown status", err);
+                                     r->lang == CB_LANG_VI ? "trạng thái (status) không rõ" : "unknown status", err);
     (*n)++;
     r->total++;
     return 0;

@@ -53,7 +53,7 @@ typedef struct rp_problem {
 
 struct cb_report {
     cb_date today;
-    int vi;
+    cb_lang lang;
     char *run_dir;
     int have_valid, have_rejects, have_proposal, have_ledger, have_notices;
 
