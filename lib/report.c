@@ -84,6 +84,9 @@ void cb_report_free(cb_report *r)
         free(r->files[i]);
     free(r->files);
     cb_strmap_clear(&r->on_file);
+    cb_strmap_clear(&r->pending_renewed);
+    cb_strmap_clear(&r->pending_delivered);
+    cb_strmap_clear(&r->matched);
     free(r->run_dir);
     free(r);
 }

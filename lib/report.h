@@ -15,7 +15,8 @@
  *   not_yet_valid are taken as scan-expiry wrote them;
  * - "to chase": valid certificates with 0..60 days left whose serial is
  *   the old_serial of no request on file (a valid request or a proposal
- *   row of the night, or a ledger row that is not a rejection);
+ *   row of the night, or a request of the ledger whose last event is not
+ *   a rejection);
  * - the forecast: valid certificates per week of days left (week w holds
  *   days 7w..7w+6, w < 26), by agency, the 8 agencies with most of them
  *   and the rest together;
@@ -23,7 +24,8 @@
  *   name through cb_agency_key; a certificate's agency is its subject_o):
  *   valid certificates, those with <= 60 days, the night's requests
  *   received (valid + rejected), rejected, proposed, and the ledger's
- *   requests renewed and delivered;
+ *   requests renewed and delivered (each once, for the agency of the
+ *   certificate renewed when the ledger names none);
  * - the rejections grouped by the column at fault (reject_field).
  *
  * A record that cannot be used (unreadable CSV, a certificate without a

@@ -7,6 +7,8 @@
 
 #include "forms.h"
 #include "report_model.h"
+#include "serial.h"
+#include "strbuf.h"
 
 static int oom(cb_err *err)
 {
@@ -141,9 +143,20 @@ int cb_report_load_requests(cb_report *r, const char *path, enum rp_kind kind, c
 
 /* ---- the province's request ledger ---- */
 
+/* One event of the ledger (h15's state/requests.csv: recorded_at, night,
+ * event, request_id, old_serial, detail), kept until the whole file is
+ * read: whether a request is on file depends on its last event. */
+typedef struct ledger_row {
+    char *req;           /* request_id, or "#" and the serial's key */
+    char serial[CB_SERIAL_MAX];   /* key of old_serial, "" when none */
+    char *agency_key;    /* from an agency_key or agency column, else NULL */
+    enum { LR_OTHER, LR_REJECTED, LR_RENEWED, LR_DELIVERED } kind;
+} ledger_row;
+
 typedef struct ledger_cols {
-    int id, state, agency, agency_key, old_serial;
-    cb_strmap seen;     /* "state\x1Frequest_id" counted once */
+    int id, event, agency, agency_key, old_serial;
+    ledger_row *rows;
+    size_t n, cap;
 } ledger_cols;
 
 static int bind_ledger(cb_report *r, const cb_header *h, const char *path, void *ctx,
@@ -151,15 +164,16 @@ static int bind_ledger(cb_report *r, const cb_header *h, const char *path, void 
 {
     (void)r;
     ledger_cols *c = ctx;
+    static const char *const names[] = {"event", "status", "state"};
+    c->event = -1;
+    for (size_t i = 0; i < 3 && c->event < 0; i++)
+        c->event = cb_header_find(h, names[i]);
     c->id = cb_header_find(h, "request_id");
-    c->state = cb_header_find(h, "status");
-    if (c->state < 0)
-        c->state = cb_header_find(h, "state");
     c->agency = find_canon(h, "agency");
     c->agency_key = cb_header_find(h, "agency_key");
     c->old_serial = find_canon(h, "old_serial");
-    if (c->state < 0)
-        return cb_err_set(err, EX_DATAERR, "%s:1: no column 'status' or 'state'", path);
+    if (c->event < 0)
+        return cb_err_set(err, EX_DATAERR, "%s:1: no column 'event' (or 'status', 'state')", path);
     return 0;
 }
 
@@ -168,34 +182,77 @@ static int one_ledger_row(cb_report *r, const cb_record *rec, const char *path, 
 {
     (void)path;
     ledger_cols *c = ctx;
-    const char *state = col(rec, c->state), *id = col(rec, c->id);
-    if (strcmp(state, "rejected") != 0 && cb_report_mark_on_file(r, col(rec, c->old_serial), err) < 0)
+    if (cb_report_grow(&c->rows, c->n, &c->cap, sizeof *c->rows) < 0)
+        return oom(err);
+    ledger_row *row = &c->rows[c->n++];    /* counted now: freed with the others */
+    memset(row, 0, sizeof *row);
+    if (cb_serial_key(col(rec, c->old_serial), row->serial, sizeof row->serial) < 0)
+        row->serial[0] = '\0';
+    const char *ev = col(rec, c->event), *id = col(rec, c->id);
+    row->kind = !strcmp(ev, "rejected")    ? LR_REJECTED
+                : !strcmp(ev, "renewed")   ? LR_RENEWED
+                : !strcmp(ev, "delivered") ? LR_DELIVERED
+                                           : LR_OTHER;
+    size_t n = strlen(id) + strlen(row->serial) + 2;
+    if ((row->req = malloc(n)) == NULL)
+        return oom(err);
+    snprintf(row->req, n, *id ? "%s" : "#%s", *id ? id : row->serial);
+    const char *key = col(rec, c->agency_key);
+    if (*key == '\0' && c->agency >= 0 && (key = cb_report_agency_key(r, col(rec, c->agency), err)) == NULL)
         return -1;
-    int renewed = strcmp(state, "renewed") == 0, delivered = strcmp(state, "delivered") == 0;
-    if (!renewed && !delivered)
-        return 0;
-    if (*id != '\0') {
-        size_t n = strlen(state) + strlen(id) + 2;
-        char *k = malloc(n);
-        if (k == NULL)
-            return oom(err);
-        snprintf(k, n, "%s\x1F%s", state, id);
-        int again = cb_strmap_get(&c->seen, k) != NULL;
-        int rc = again ? 0 : cb_strmap_put(&c->seen, k, "");
-        free(k);
-        if (rc < 0)
-            return oom(err);
-        if (again)
-            return 0;
+    if (*key != '\0' && (row->agency_key = strdup(key)) == NULL)
+        return oom(err);
+    return 0;
+}
+
+/* A renewal or delivery, counted for its agency: the ledger's own agency
+ * column, else the agency of the certificate it renews (settled when the
+ * certificates are read), else no agency. */
+static int count_done(cb_report *r, const ledger_row *row, cb_err *err)
+{
+    if (row->agency_key == NULL && row->serial[0] != '\0') {
+        cb_strmap *m = row->kind == LR_RENEWED ? &r->pending_renewed : &r->pending_delivered;
+        return cb_strmap_put(m, row->serial, "") < 0 ? oom(err) : 0;
     }
-    rp_agency *a = cb_report_request_agency(r, rec, c->agency_key, -1, c->agency, err);
+    rp_agency *a = cb_report_agency(r, row->agency_key ? row->agency_key : "", NULL, 0, err);
     if (a == NULL)
         return -1;
-    if (renewed)
+    if (row->kind == LR_RENEWED)
         a->renewed++;
     else
         a->delivered++;
     return 0;
+}
+
+/* From the last event back: a request's last event says whether it is on
+ * file (anything but a rejection); each renewal and delivery counts once. */
+static int settle_ledger(cb_report *r, const ledger_cols *c, cb_err *err)
+{
+    cb_strmap last, counted;
+    cb_strmap_init(&last);
+    cb_strmap_init(&counted);
+    int rc = 0;
+    for (size_t i = c->n; rc == 0 && i-- > 0;) {
+        const ledger_row *row = &c->rows[i];
+        if (cb_strmap_get(&last, row->req) == NULL) {
+            if (cb_strmap_put(&last, row->req, "") < 0)
+                rc = oom(err);
+            else if (row->kind != LR_REJECTED && row->serial[0] != '\0')
+                rc = cb_report_mark_on_file(r, row->serial, err);
+        }
+        if (rc == 0 && (row->kind == LR_RENEWED || row->kind == LR_DELIVERED)) {
+            char k[2] = {row->kind == LR_RENEWED ? 'R' : 'D', '\0'};
+            cb_buf b = {0};
+            if (cb_buf_add(&b, k, 1) < 0 || cb_buf_add(&b, row->req, strlen(row->req)) < 0)
+                rc = oom(err);
+            else if (cb_strmap_get(&counted, b.s) == NULL)
+                rc = cb_strmap_put(&counted, b.s, "") < 0 ? oom(err) : count_done(r, row, err);
+            cb_buf_free(&b);
+        }
+    }
+    cb_strmap_clear(&last);
+    cb_strmap_clear(&counted);
+    return rc;
 }
 
 int cb_report_load_ledger(cb_report *r, const char *path, cb_err *err)
@@ -203,7 +260,13 @@ int cb_report_load_ledger(cb_report *r, const char *path, cb_err *err)
     ledger_cols c;
     memset(&c, 0, sizeof c);
     int rc = cb_report_each(r, path, bind_ledger, one_ledger_row, &c, err);
-    cb_strmap_clear(&c.seen);
+    if (rc == 0)
+        rc = settle_ledger(r, &c, err);
+    for (size_t i = 0; i < c.n; i++) {
+        free(c.rows[i].req);
+        free(c.rows[i].agency_key);
+    }
+    free(c.rows);
     return rc;
 }
 
@@ -307,10 +370,37 @@ static int valid_cert(cb_report *r, const cb_record *rec, const cert_cols *c, cb
     return 0;
 }
 
+/* The ledger's renewals and deliveries with no agency of their own go to
+ * the agency of the certificate they renew, whatever its status now. */
+static int settle_done(cb_report *r, const cb_record *rec, const cert_cols *c, cb_err *err)
+{
+    char key[CB_SERIAL_MAX], mk[CB_SERIAL_MAX + 1];
+    if ((r->pending_renewed.n == 0 && r->pending_delivered.n == 0) ||
+        cb_serial_key(col(rec, c->serial), key, sizeof key) < 0)
+        return 0;
+    for (int kind = 0; kind < 2; kind++) {
+        const cb_strmap *m = kind ? &r->pending_delivered : &r->pending_renewed;
+        snprintf(mk, sizeof mk, "%c%s", kind ? 'D' : 'R', key);
+        if (cb_strmap_get(m, key) == NULL || cb_strmap_get(&r->matched, mk) != NULL)
+            continue;
+        const char *o = col(rec, c->o), *akey = cb_report_agency_key(r, o, err);
+        rp_agency *a = akey ? cb_report_agency(r, akey, o, RP_NAME_CERT, err) : NULL;
+        if (a == NULL || cb_strmap_put(&r->matched, mk, "") < 0)
+            return a == NULL ? -1 : oom(err);
+        if (kind)
+            a->delivered++, r->matched_delivered++;
+        else
+            a->renewed++, r->matched_renewed++;
+    }
+    return 0;
+}
+
 static int one_cert(cb_report *r, const cb_record *rec, const char *path, void *ctx,
                     cb_err *err)
 {
     const cert_cols *c = ctx;
+    if (settle_done(r, rec, c, err) < 0)
+        return -1;
     const char *st = cb_record_get(rec, c->status);
     cb_date expiry;
     int judged = strcmp(st, "valid") == 0 || strcmp(st, "expiring") == 0 ||
@@ -397,6 +487,15 @@ static int agency_order(cb_report *r, int (*cmp)(const void *, const void *), si
 
 int cb_report_finish_model(cb_report *r, cb_err *err)
 {
+    long unmatched_r = (long)r->pending_renewed.n - r->matched_renewed;
+    long unmatched_d = (long)r->pending_delivered.n - r->matched_delivered;
+    if (unmatched_r > 0 || unmatched_d > 0) {
+        rp_agency *a = cb_report_agency(r, "", NULL, 0, err);    /* no agency known */
+        if (a == NULL)
+            return -1;
+        a->renewed += unmatched_r;
+        a->delivered += unmatched_d;
+    }
     size_t *by_w = malloc((r->nag + 1) * sizeof *by_w);
     r->order = malloc((r->nag + 1) * sizeof *r->order);
     if (by_w == NULL || r->order == NULL) {

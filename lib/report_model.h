@@ -71,6 +71,9 @@ struct cb_report {
     int have_rest;
 
     cb_strmap on_file;        /* old serials with a request, canonical */
+    cb_strmap pending_renewed, pending_delivered;   /* ledger, by old serial: agency unknown yet */
+    cb_strmap matched;        /* "R"/"D" + serial: found among the certificates */
+    long matched_renewed, matched_delivered;
     rp_due *due;
     size_t ndue, capdue;
     rp_reject *rej;

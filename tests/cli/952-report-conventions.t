@@ -65,21 +65,28 @@ ok "whose counts are zero" grep -q 'id="n-total">0<' "$T/e.html"
 S=$T/state
 mkdir -p "$S/runs/$D"
 cp "$T/certs.csv" "$S/runs/$D/all-certs.csv"
+# The ledger as requests(1) keeps it: one event a line.
 cat >"$S/requests.csv" <<'CSV'
-request_id,status,agency_key,old_serial,at
-R1,received,sở y tế,0A,2030-06-10T08:00:00+07:00
-R2,rejected,sở y tế,0B,2030-06-10T08:00:00+07:00
-R3,received,sở tư pháp,00:0C,2030-06-01T08:00:00+07:00
-R3,proposed,sở tư pháp,0C,2030-06-02T08:00:00+07:00
-R3,renewed,sở tư pháp,0C,2030-06-09T08:00:00+07:00
-R3,renewed,sở tư pháp,0C,2030-06-09T08:00:00+07:00
-R3,delivered,sở tư pháp,0C,2030-06-10T08:00:00+07:00
+recorded_at,night,event,request_id,old_serial,detail
+2030-06-10T08:00:00+07:00,2030-06-10,received,R1,0A,forms/a.csv
+2030-06-10T08:00:00+07:00,2030-06-10,received,R2,0B,forms/a.csv
+2030-06-10T08:00:01+07:00,2030-06-10,rejected,R2,0B,no one confirmed the request
+2030-06-01T08:00:00+07:00,2030-06-01,received,R3,00:0C,forms/b.csv
+2030-06-01T08:00:01+07:00,2030-06-01,proposed,R3,0C,runs/2030-06-01/proposal.csv
+2030-06-09T08:00:00+07:00,2030-06-09,renewed,R3,0C,7F01
+2030-06-09T09:00:00+07:00,2030-06-09,renewed,R3,0C,7F01
+2030-06-10T08:00:00+07:00,2030-06-10,delivered,R3,0C,delivered/so-tu-phap/7F01.pem
+2030-06-05T08:00:00+07:00,2030-06-05,received,R4,0D,forms/c.csv
+2030-06-05T08:00:01+07:00,2030-06-05,rejected,R4,0D,the date received is missing
+2030-06-12T08:00:00+07:00,2030-06-12,received,R4,0D,forms/d.csv
+2030-06-12T08:00:00+07:00,2030-06-12,renewed,R5,FF,7F02
 CSV
 exit_is 0 "report --run finds the ledger two levels up" report -q --run "$S/runs/$D" --as-of "$D" -o "$T/l.html"
 dump_dom "$T/l.html" "$T/l.dom"
 oracle "$T/l.dom" "$D" --certs "$T/certs.csv" --ledger "$S/requests.csv"
 ok "a holder with a request in the ledger is not to chase" sh -c "! grep -q 'data-serial=\"0A\"' '$T/l.dom'"
 ok "a holder whose only request was rejected is still to chase" grep -q 'data-serial="0B"' "$T/l.dom"
+ok "a holder who sent the form again after a rejection is not to chase" sh -c "! grep -q 'data-serial=\"0D\"' '$T/l.dom'"
 rm "$S/requests.csv"
 mkdir -p "$T/x/y/z"
 cp "$T/certs.csv" "$T/x/y/z/all-certs.csv"
