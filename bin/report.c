@@ -281,6 +281,7 @@ static int run(opts *o)
 
 int main(int argc, char **argv)
 {
+    cb_guard_std_fds();
     opts o;
     memset(&o, 0, sizeof o);
     int rc = parse(&o, argc, argv);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "csvio.h"
-#include "forms.h"
 #include "html.h"
+#include "labels.h"
 #include "report_model.h"
 
 static const char css[] =
@@ -458,9 +458,9 @@ static void reasons(cb_html *h, const cb_report *r)
     table(h, "reasons", cols, ".n.");
     for (size_t i = 0; i < r->nreason; i++) {
         const rp_reason *g = &r->reason[i];
-        const char *words = g->field[0] ? cb_forms_column_words(g->field, 1) : "cả hồ sơ";
+        const char *words = g->field[0] ? cb_label_vi(g->field) : "Cả hồ sơ";
         cb_html_open(h, "tr", "data-field", g->field, NULL);
-        cb_html_elem(h, "th", words ? words : g->field, "scope", "row", NULL);
+        cb_html_elem(h, "th", words, "scope", "row", NULL);
         td_num(h, g->count, "count");
         cb_html_elem(h, "td", g->example, NULL);
         cb_html_close(h);
