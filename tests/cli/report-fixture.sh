@@ -2,9 +2,10 @@
 # lib.sh: a night run on the samples, the page as headless chromium
 # renders it, and the Python oracle's checks as TAP.
 
-# chromium, headless, with its profile under $T (tests run side by side).
+# chromium, headless, with its profile under $T (tests run side by side),
+# on the real clock: under libfaketime (make check-later) it does not start.
 chrome() {
-    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    env -u LD_PRELOAD -u FAKETIME chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
         --user-data-dir="$T/chrome" --no-first-run "$@" 2>/dev/null
 }
 
