@@ -38,7 +38,7 @@ DEB_PKGS = gcc make pkg-config openssl libssl-dev libcsv-dev libyaml-dev libutf8
            libcurl4-openssl-dev libgmime-3.0-dev softhsm2 libengine-pkcs11-openssl opensc \
            miller parallel python3-aiosmtpd python3-cryptography perl man-db time hyperfine \
            faketime openssh-server openssh-client rsync libzip-dev libxml2-dev libxlsxwriter-dev \
-           python3-openpyxl libldap-dev slapd ldap-utils chromium
+           python3-openpyxl libldap-dev slapd ldap-utils chromium poppler-utils
 
 .PHONY: all deps check check-opt check-san check-later unit samples demo bench bench-nation install clean
 .DEFAULT_GOAL := all

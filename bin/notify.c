@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "atomic.h"
 #include "cb_err.h"
 #include "csvio.h"
 #include "date.h"
@@ -62,10 +64,11 @@ static void usage(FILE *fp)
             "               --smtp URL [--smtp-login FILE] [--smtp-tls] [--retries N] [--retry-delay S] |\n"
             "               --deliver maildir:DIR|mbox|sendmail[:CMD]|smtp://HOST[:PORT]|smtps://...]\n"
             "              [--ledger FILE [--thresholds 60,30,7] [--key COLUMN]] [--attach COLUMN]\n"
+            "              [--attach-file FILE]\n"
             "              [--set NAME=VALUE]... [--as-of DATE] [--rejects FILE] [--log FILE]\n"
             "              [-o FILE] [--dry-run] [--strict] [-q] [FILE...]\n"
             "       notify --help | --version\n"
-            "Shipped templates: expiring, expired, rejected, renewal-ready, issued-ready.\n");
+            "Shipped templates: expiring, expired, rejected, renewal-ready, issued-ready, report.\n");
 }
 
 struct group {
@@ -95,6 +98,8 @@ struct ctx {
     int dry_run, retries, retry_delay;
     int server_down;
     char down_reason[1100];
+    cb_mail_attachment file_att;   /* --attach-file, sent with every message */
+    int have_file_att;
     int tempfail;
     FILE *log;
     cb_csv_writer logw;
@@ -184,13 +189,13 @@ static int send_message(struct ctx *c, const char *rcpt, cb_record *const *recs,
         rc = -1;
         goto out;
     }
-    if (c->col_attach >= 0) {
-        att = calloc(n, sizeof *att);
+    if (c->col_attach >= 0 || c->have_file_att) {
+        att = calloc(n + 1, sizeof *att);
         if (att == NULL) {
             rc = cb_err_set(err, EX_OSERR, "out of memory");
             goto out;
         }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && c->col_attach >= 0; i++) {
             const char *path = cb_record_get(recs[i], c->col_attach);
             if (*path == '\0')
                 continue;
@@ -211,6 +216,8 @@ static int send_message(struct ctx *c, const char *rcpt, cb_record *const *recs,
             free(base);
             att[natt++] = (cb_mail_attachment){fname ? fname : "certificate.cer", "application/pkix-cert", der, dl};
         }
+        if (c->have_file_att)
+            att[natt++] = c->file_att;
     }
     int64_t now = (int64_t)time(NULL);
     cb_mail_msg m = {c->from_name, c->from_addr, to_name, rcpt, subject, body, att, natt, now};
@@ -275,6 +282,8 @@ static int send_message(struct ctx *c, const char *rcpt, cb_record *const *recs,
     free(hsubject);
 out:
     for (size_t i = 0; i < natt; i++) {
+        if (c->have_file_att && att[i].data == c->file_att.data)
+            continue;
         free((void *)att[i].data);
         if (strcmp(att[i].filename, "certificate.cer") != 0)
             free((void *)att[i].filename);
@@ -286,6 +295,31 @@ out:
     free(msg);
     free(mid);
     return rc;
+}
+
+/* --attach-file: the file read once, its type told by its name. */
+static int load_file_attachment(struct ctx *c, const char *path, cb_err *err)
+{
+    static const char *const types[][2] = {
+        {".html", "text/html"}, {".htm", "text/html"}, {".csv", "text/csv"},
+        {".pdf", "application/pdf"}, {".txt", "text/plain"},
+    };
+    FILE *fp = fopen(path, "rb");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (fp == NULL)
+        return cb_err_sys(err, EX_NOINPUT, "--attach-file: %s", path);
+    int rc = cb_read_all(fp, &data, &len);
+    fclose(fp);
+    if (rc < 0)
+        return cb_err_sys(err, EX_IOERR, "--attach-file: %s", path);
+    const char *base = strrchr(path, '/'), *dot = strrchr(path, '.');
+    c->file_att = (cb_mail_attachment){base ? base + 1 : path, "application/octet-stream", data, len};
+    for (size_t i = 0; dot != NULL && i < sizeof types / sizeof types[0]; i++)
+        if (strcasecmp(dot, types[i][0]) == 0)
+            c->file_att.content_type = types[i][1];
+    c->have_file_att = 1;
+    return 0;
 }
 
 static struct group *group_for(struct ctx *c, const char *digest, const char *rcpt)
@@ -465,7 +499,7 @@ int main(int argc, char **argv)
 {
     cb_guard_std_fds();
     enum { O_TEMPLATE = 256, O_TO, O_FROM, O_DIGEST, O_MBOX, O_MAILDIR, O_SENDMAIL, O_SMTP, O_DELIVER, O_LOGIN, O_TLS,
-           O_LEDGER, O_THRESH, O_KEY, O_ATTACH, O_SET, O_ASOF, O_REJECTS, O_LOG, O_DRY, O_STRICT, O_RETRIES,
+           O_LEDGER, O_THRESH, O_KEY, O_ATTACH, O_ATTACH_FILE, O_SET, O_ASOF, O_REJECTS, O_LOG, O_DRY, O_STRICT, O_RETRIES,
            O_DELAY, O_HELP, O_VERSION };
     static const struct option longopts[] = {
         {"template", required_argument, 0, O_TEMPLATE}, {"to", required_argument, 0, O_TO},
@@ -476,6 +510,7 @@ int main(int argc, char **argv)
         {"smtp-login", required_argument, 0, O_LOGIN},  {"smtp-tls", no_argument, 0, O_TLS},
         {"ledger", required_argument, 0, O_LEDGER},     {"thresholds", required_argument, 0, O_THRESH},
         {"key", required_argument, 0, O_KEY},           {"attach", required_argument, 0, O_ATTACH},
+        {"attach-file", required_argument, 0, O_ATTACH_FILE},
         {"set", required_argument, 0, O_SET},           {"as-of", required_argument, 0, O_ASOF},
         {"rejects", required_argument, 0, O_REJECTS},   {"log", required_argument, 0, O_LOG},
         {"dry-run", no_argument, 0, O_DRY},             {"strict", no_argument, 0, O_STRICT},
@@ -483,7 +518,7 @@ int main(int argc, char **argv)
         {"help", no_argument, 0, O_HELP},               {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
     const char *template_arg = NULL, *to = "email", *from = NULL, *digest = NULL, *ledger_path = NULL,
-               *thresholds = NULL, *key = NULL, *attach = NULL, *as_of = NULL, *rejects_path = NULL,
+               *thresholds = NULL, *key = NULL, *attach = NULL, *attach_file = NULL, *as_of = NULL, *rejects_path = NULL,
                *log_path = NULL, *out_path = NULL;
     cb_mailer_opts mo = {.kind = CB_MAIL_MBOX};
     int quiet = 0, strict = 0, ntransports = 0, opt;
@@ -513,6 +548,7 @@ int main(int argc, char **argv)
         case O_THRESH: thresholds = optarg; break;
         case O_KEY: key = optarg; break;
         case O_ATTACH: attach = optarg; break;
+        case O_ATTACH_FILE: attach_file = optarg; break;
         case O_SET: {
             char *eq = strchr(optarg, '=');
             if (eq == NULL || eq == optarg || c.nvars == MAX_VARS) {
@@ -622,6 +658,8 @@ int main(int argc, char **argv)
     }
     if (ledger_path && (c.ledger = cb_notify_ledger_open(ledger_path, !c.dry_run, &err)) == NULL)
         goto done;
+    if (attach_file && load_file_attachment(&c, attach_file, &err) < 0)
+        goto done;
 
     mbox_out = mo.kind == CB_MAIL_MBOX && !c.dry_run;
     /* An mbox's letters are handed over when the file is: their rows wait
@@ -705,6 +743,7 @@ done:
             cb_output_abort(&out);
         }
     }
+    free((void *)c.file_att.data);
     /* What was handed over must not go again, whatever stopped the run. */
     if (c.ledger && handed_over && cb_notify_ledger_commit(c.ledger, &err) < 0) {
         fprintf(stderr, "notify: %s\n", err.msg);
