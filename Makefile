@@ -10,7 +10,7 @@ CFLAGS    ?= -O2 -g
 CB_CFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
              -Ilib -DCB_DATADIR='"$(PREFIX)/share/certbatch"' \
              $(shell pkg-config --cflags gmime-3.0 libcurl libzip libxml-2.0 xlsxwriter 2>/dev/null)
-LDLIBS     = -Wl,--as-needed -lcrypto -lcsv -lyaml -lutf8proc \
+LDLIBS     = -Wl,--as-needed -lcrypto -lcsv -lyaml -lutf8proc -lldap -llber \
              $(shell pkg-config --libs gmime-3.0 libcurl libzip libxml-2.0 xlsxwriter 2>/dev/null) -lm
 
 # SAN=1 builds everything under build/san with AddressSanitizer and UBSan.
@@ -38,7 +38,7 @@ DEB_PKGS = gcc make pkg-config openssl libssl-dev libcsv-dev libyaml-dev libutf8
            libcurl4-openssl-dev libgmime-3.0-dev softhsm2 libengine-pkcs11-openssl opensc \
            miller parallel python3-aiosmtpd python3-cryptography perl man-db time hyperfine \
            faketime openssh-server openssh-client rsync libzip-dev libxml2-dev libxlsxwriter-dev \
-           python3-openpyxl
+           python3-openpyxl libldap-dev slapd ldap-utils chromium
 
 .PHONY: all deps check check-opt check-san check-later unit samples demo bench bench-nation install clean
 .DEFAULT_GOAL := all

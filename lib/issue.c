@@ -744,6 +744,17 @@ static int describe(const cb_issuer *is, cb_issue_job *job, X509 *x)
     return job->cert_pem ? 0 : -1;
 }
 
+int cb_issue_job_again(const cb_issuer *is, cb_issue_job *job, const unsigned char *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    int rc = x && describe(is, job, x) == 0 ? 0 : -1;
+    X509_free(x);
+    if (rc == 0)
+        job->status = CB_JOB_AGAIN;
+    return rc;
+}
+
 static EVP_PKEY *generate_key(const char *alg)
 {
     if (strcmp(alg, "ec-p256") == 0)

@@ -59,11 +59,13 @@ int cb_rejects_add(cb_rejects *rj, const cb_record *rec, const char *input, long
     if (field == NULL)
         field = "";
     if (!rj->to_file) {
+        /* A reject that cannot be told is lost: the caller's I/O error. */
+        int n;
         if (*field)
-            fprintf(rj->diag, "%s: %s:%ld: %s: %s\n", rj->prog, input, line, field, reason);
+            n = fprintf(rj->diag, "%s: %s:%ld: %s: %s\n", rj->prog, input, line, field, reason);
         else
-            fprintf(rj->diag, "%s: %s:%ld: %s\n", rj->prog, input, line, reason);
-        return 0;
+            n = fprintf(rj->diag, "%s: %s:%ld: %s\n", rj->prog, input, line, reason);
+        return n < 0 || fflush(rj->diag) != 0 ? -1 : 0;
     }
     if (write_header(rj) < 0)
         return -1;

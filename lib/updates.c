@@ -402,6 +402,36 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
     return ok;
 }
 
+/* The temporaries a killed run left in the agency folders
+ * (DIR/<agency>/.split-updates.tmp.PID.N) go before this run writes: a
+ * re-run leaves none behind. */
+static int sweep_temps(const char *out_dir, cb_err *err)
+{
+    DIR *d = opendir(out_dir);
+    if (d == NULL)
+        return cb_err_sys(err, EX_CANTCREAT, "cannot read %s", out_dir);
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        struct stat st;
+        if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISDIR(st.st_mode))
+            continue;
+        size_t n = strlen(out_dir) + strlen(de->d_name) + 2;
+        char *sub = malloc(n);
+        if (sub == NULL) {
+            rc = cb_err_set(err, EX_OSERR, "out of memory");
+            break;
+        }
+        snprintf(sub, n, "%s/%s", out_dir, de->d_name);
+        if (cb_atomic_sweep(sub, "split-updates", err) < 0)
+            rc = -1;
+        free(sub);
+    }
+    closedir(d);
+    return rc;
+}
+
 cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t verify_at,
                            cb_err *err)
 {
@@ -434,6 +464,10 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     u->dirfd = open(u->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (u->dirfd < 0) {
         cb_err_sys(err, EX_CANTCREAT, "cannot open %s", u->out_dir);
+        cb_updates_free(u);
+        return NULL;
+    }
+    if (sweep_temps(u->out_dir, err) < 0) {
         cb_updates_free(u);
         return NULL;
     }
@@ -1013,6 +1047,8 @@ static int ensure_dir(const char *path, cb_err *err)
     return 0;
 }
 
+static const char unmatched_dir[] = "_unmatched";
+
 /* Stores the certificate under DIR/sub for result slot; sets res->path and
  * res->status to delivered (pending the batch commit), unchanged or
  * conflict. Returns 0, or -1. */
@@ -1021,7 +1057,9 @@ static int store(cb_updates *u, X509 *cert, const char *sub, const char *holder,
 {
     cb_update_result *res = &u->queue[slot];
     char dir[4096], agency[160], name[160];
-    if (sub[0] == '_')
+    /* Only our own folder keeps its '_': a request's agency_key of
+     * "_unmatched" (or any "_x") is data and is made safe like any name. */
+    if (sub == unmatched_dir)
         snprintf(agency, sizeof agency, "%s", sub);
     else if (cb_update_safe_name(sub, 120, agency, sizeof agency) < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
@@ -1222,7 +1260,7 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
         return settle(u, err);
     }
     const char *holder = res->subject_cn[0] ? res->subject_cn : res->email;
-    if (store(u, cert, "_unmatched", holder, slot, NONE, err) < 0)
+    if (store(u, cert, unmatched_dir, holder, slot, NONE, err) < 0)
         return -1;
     if (res->status == CB_UPD_CONFLICT)
         return settle(u, err);
