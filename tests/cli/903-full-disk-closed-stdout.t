@@ -47,7 +47,14 @@ printf 'request_id,old_serial\nGH-1,0A1B2C3D4E5F6001\nGH-2,0A1B2C3D4E5F6002\nGH-
 sb() { sign-batch renew --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" --pass-file "$T/ca-pass.txt" \
     --old-certs "$T/old" --ledger "$T/ledger.csv" "$@" "$T/renew.csv"; }
 sb >&- 2>"$T/closed.err"
-is "$?" 74 "sign-batch renew with standard output closed exits 74"
+rc=$?
+case ${LD_PRELOAD:-} in
+*faketime*)
+    # libfaketime opens its shared memory on the lowest free descriptor,
+    # which is 1 when stdout is closed: the program then has a stdout.
+    skip "sign-batch renew with standard output closed exits 74" "stdout cannot be closed under libfaketime" ;;
+*) is "$rc" 74 "sign-batch renew with standard output closed exits 74" ;;
+esac
 is "$(csv_col "$T/ledger.csv" request_id | wc -l | tr -d ' ')" 3 "the ledger holds the three renewals"
 ok "and nothing but ledger lines (stdout's descriptor was not given to the ledger)" \
     sh -c "! grep -q CERTIFICATE '$T/ledger.csv'"
