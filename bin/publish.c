@@ -70,6 +70,8 @@ static void usage(FILE *fp)
           "  --strict           exit 65 if any request was rejected\n"
           "  --lang en|vi       language of the reasons and notes (default en)\n"
           "  -o FILE            write the published requests to FILE instead of stdout\n"
+          "                     (FILE.xlsx, also for --rejects: an Excel workbook)\n"
+          "  --excel-csv        CSV for Excel: UTF-8 BOM, Vietnamese labels, CRLF\n"
           "  -q                 no summary line\n",
           fp);
 }

@@ -45,6 +45,8 @@ static void usage(FILE *fp)
           "  --strict           exit 65 if any request was rejected\n"
           "  --lang en|vi       language of the reasons (default en)\n"
           "  -o FILE            write to FILE (atomically) instead of stdout\n"
+          "                     (FILE.xlsx, also for --rejects: an Excel workbook)\n"
+          "  --excel-csv        CSV for Excel: UTF-8 BOM, Vietnamese labels, CRLF\n"
           "  -q                 no summary line\n",
           fp);
 }

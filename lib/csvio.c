@@ -22,6 +22,10 @@
 
 #define IOBUF (64 * 1024)
 
+/* A message in the reader's language (--lang vi): both texts take the same
+ * arguments. */
+#define TR(r, en, vi) ((r)->lang ? (vi) : (en))
+
 /* libcsv's parser state, from its source: a quoted field is open while
  * pstate is FIELD_BEGUN with quoted set. */
 #define LIBCSV_FIELD_BEGUN 2
@@ -239,7 +243,7 @@ static int fill(cb_csv_reader *r, cb_err *err)
     size_t n = fread(r->buf, 1, IOBUF, r->fp);
     if (n == 0) {
         if (ferror(r->fp))
-            return cb_err_sys(err, EX_IOERR, "%s: read error", r->name);
+            return cb_err_sys(err, EX_IOERR, TR(r, "%s: read error", "%s: lỗi đọc"), r->name);
         r->eof = 1;
         return 0;
     }
@@ -278,7 +282,7 @@ static long next_chunk(cb_csv_reader *r, const char **out, int *ends_line, cb_er
             r->buf[0] = '\r';
             size_t m = fread(r->buf + 1, 1, IOBUF - 1, r->fp);
             if (m == 0 && ferror(r->fp))
-                return cb_err_sys(err, EX_IOERR, "%s: read error", r->name);
+                return cb_err_sys(err, EX_IOERR, TR(r, "%s: read error", "%s: lỗi đọc"), r->name);
             r->buf_pos = 0;
             r->buf_len = 1 + m;
             base = r->buf;
@@ -438,7 +442,9 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             if (r->skip_line)
                 r->skip_line = 0;
             if (r->parser_live && r->p.quoted && r->p.pstate == LIBCSV_FIELD_BEGUN && !r->at_record_start) {
-                cb_err_set(err, EX_DATAERR, "a quoted field opened on this line is never closed");
+                cb_err_set(err, EX_DATAERR, "%s",
+                           TR(r, "a quoted field opened on this line is never closed",
+                              "một trường mở dấu ngoặc kép ở dòng này không bao giờ được đóng"));
                 long start = r->rec_start;
                 if (replay_after_first_line(r, 0) < 0 || parser_reset(r) < 0)
                     return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
@@ -483,7 +489,9 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
             if (raw_append(r, chunk, (size_t)n) < 0)
                 return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
             long start = r->rec_start;
-            cb_err_set(err, EX_DATAERR, "record longer than %zu bytes (a quote never closed?)", r->limit);
+            cb_err_set(err, EX_DATAERR,
+                       TR(r, "record longer than %zu bytes (a quote never closed?)",
+                          "bản ghi dài hơn %zu byte (có dấu ngoặc kép chưa đóng?)"), r->limit);
             if (replay_after_first_line(r, ends_line) < 0 || parser_reset(r) < 0)
                 return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
             cb_record_clear(r->rec);
@@ -574,16 +582,23 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     if (st != CB_CSV_RECORD || r->bad_utf8) {
         cb_record_free(hdr);
         if (st == CB_CSV_EOF)
-            return cb_err_set(err, EX_DATAERR, "%s: empty input: no header row", r->name);
+            return cb_err_set(err, EX_DATAERR, TR(r, "%s: empty input: no header row",
+                                                  "%s: dữ liệu rỗng: không có dòng tiêu đề"), r->name);
         if (r->utf16)
-            return cb_err_set(err, EX_DATAERR, "%s: the file is UTF-16 text, not UTF-8 (save the sheet as \"CSV UTF-8\")",
+            return cb_err_set(err, EX_DATAERR,
+                              TR(r, "%s: the file is UTF-16 text, not UTF-8 (save the sheet as \"CSV UTF-8\")",
+                                 "%s: tệp là văn bản UTF-16, không phải UTF-8 (hãy lưu bảng tính dạng \"CSV UTF-8\")"),
                               r->name);
         if (r->bad_utf8)
-            return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row is not UTF-8 text (save the sheet as \"CSV UTF-8\")",
+            return cb_err_set(err, EX_DATAERR,
+                              TR(r, "%s:%ld: the header row is not UTF-8 text (save the sheet as \"CSV UTF-8\")",
+                                 "%s:%ld: dòng tiêu đề không phải văn bản UTF-8 (hãy lưu bảng tính dạng \"CSV UTF-8\")"),
                               r->name, r->rec_start);
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
-        return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row cannot be read: %.900s", r->name, r->rec_start, why);
+        return cb_err_set(err, EX_DATAERR,
+                          TR(r, "%s:%ld: the header row cannot be read: %.900s", "%s:%ld: không đọc được dòng tiêu đề: %.900s"),
+                          r->name, r->rec_start, why);
     }
     free(r->map);
     r->map = malloc((hdr->n ? hdr->n : 1) * sizeof *r->map);
@@ -600,7 +615,9 @@ static int read_header(cb_csv_reader *r, cb_err *err)
         int idx;
         if (first) {
             if (cb_header_find(r->header, name) >= 0) {
-                cb_err_set(err, EX_DATAERR, "%s:%ld: column '%s' appears twice in the header",
+                cb_err_set(err, EX_DATAERR,
+                           TR(r, "%s:%ld: column '%s' appears twice in the header",
+                              "%s:%ld: cột '%s' xuất hiện hai lần trong dòng tiêu đề"),
                            r->name, r->rec_start, name);
                 cb_record_free(hdr);
                 return -1;
@@ -618,7 +635,8 @@ static int read_header(cb_csv_reader *r, cb_err *err)
                     idx = (int)k;
             }
             if (idx < 0) {
-                cb_err_set(err, EX_DATAERR, "%s: column '%s' is not in the header of %s",
+                cb_err_set(err, EX_DATAERR,
+                           TR(r, "%s: column '%s' is not in the header of %s", "%s: cột '%s' không có trong dòng tiêu đề của %s"),
                            r->name, name, r->files[0]);
                 cb_record_free(hdr);
                 return -1;
@@ -731,7 +749,9 @@ static int next_record(cb_csv_reader *r, cb_record *rec, cb_err *err)
         if (r->nfields > r->map_n) {
             /* The extra fields have no column in a rejects file: the
              * reason carries them, so the record is still rejected whole. */
-            int n = snprintf(err->msg, sizeof err->msg, "the record has %zu fields, the header has %zu; the extra ones:",
+            int n = snprintf(err->msg, sizeof err->msg,
+                             TR(r, "the record has %zu fields, the header has %zu; the extra ones:",
+                                "bản ghi có %zu trường, dòng tiêu đề có %zu; các trường thừa:"),
                              r->nfields, r->map_n);
             for (size_t i = r->header->n; i < rec->n && n > 0 && (size_t)n < sizeof err->msg - 8; i++)
                 n += snprintf(err->msg + n, sizeof err->msg - (size_t)n, " \"%s\"", cb_record_get(rec, (int)i));
@@ -744,7 +764,8 @@ static int next_record(cb_csv_reader *r, cb_record *rec, cb_err *err)
             for (size_t i = 0; i < rec->n; i++)
                 utf8_scrub(rec->f[i].s ? rec->f[i].s : (char *)"", rec->f[i].len);
             const char *col = r->bad_utf8_col < r->header->n ? r->header->names[r->map[r->bad_utf8_col] >= 0 ? r->map[r->bad_utf8_col] : 0] : "?";
-            cb_err_set(err, EX_DATAERR, "column '%s' is not valid UTF-8 text", col);
+            cb_err_set(err, EX_DATAERR, TR(r, "column '%s' is not valid UTF-8 text", "cột '%s' không phải văn bản UTF-8 hợp lệ"),
+                       col);
             return CB_CSV_MALFORMED;
         }
         return CB_CSV_RECORD;
@@ -770,7 +791,7 @@ static int xlsx_probe(cb_csv_reader *r, cb_err *err)
     size_t head = r->buf_len - r->buf_pos, rest = 0;
     unsigned char *tail = NULL;
     if (cb_read_all(r->fp, &tail, &rest) < 0)
-        return cb_err_sys(err, EX_IOERR, "%s: read error", r->name);
+        return cb_err_sys(err, EX_IOERR, TR(r, "%s: read error", "%s: lỗi đọc"), r->name);
     unsigned char *data = malloc(head + rest + 1);
     if (data == NULL) {
         free(tail);
@@ -905,7 +926,8 @@ static int give_empty_row(cb_csv_reader *r, cb_record *rec, cb_err *err)
         if (cb_record_set(rec, (int)i, "", 0) < 0)
             return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
     if (e.nfields > r->header->n) {
-        cb_err_set(err, EX_DATAERR, "the record has %zu fields, the header has %zu", e.nfields, r->header->n);
+        cb_err_set(err, EX_DATAERR, TR(r, "the record has %zu fields, the header has %zu",
+                                       "bản ghi có %zu trường, dòng tiêu đề có %zu"), e.nfields, r->header->n);
         return CB_CSV_MALFORMED;
     }
     return CB_CSV_RECORD;

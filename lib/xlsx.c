@@ -8,6 +8,7 @@
  * <c r="B7" t="s" s="3"><v>12</v></c> in <row> elements, and its merged
  * ranges come after the rows (<mergeCell ref="A1:F1"/>), which is why a
  * sheet is read twice: once for the merged ranges, once for the rows. */
+#define _GNU_SOURCE   /* memmem */
 #include "xlsx.h"
 
 #include <libxml/xmlreader.h>
@@ -468,15 +469,54 @@ static int read_error(cb_xlsx *x, cb_err *err)
                       xmlTextReaderGetParserLineNumber(x->rd));
 }
 
+/* Whether the sheet's XML mentions merged cells at all: a search of the
+ * inflated bytes, much cheaper than parsing them, so that a sheet without
+ * merges (most machine-written ones) is parsed once. -1 when unreadable. */
+static int mentions_merges(cb_xlsx *x)
+{
+    static const char word[] = "mergeCell";
+    const size_t wl = sizeof word - 1;
+    zip_file_t *f = zip_fopen(x->zip, x->sheet_path, 0);
+    char *buf = malloc(65536 + wl);
+    size_t keep = 0;
+    int found = f && buf ? 0 : -1;
+    while (found == 0) {
+        zip_int64_t n = zip_fread(f, buf + keep, 65536);
+        if (n <= 0) {
+            found = n < 0 ? -1 : 0;
+            break;
+        }
+        size_t len = keep + (size_t)n;
+        if (memmem(buf, len, word, wl) != NULL)
+            found = 1;
+        keep = len < wl ? len : wl - 1;
+        memmove(buf, buf + len - keep, keep);
+    }
+    if (f)
+        zip_fclose(f);
+    free(buf);
+    return found;
+}
+
 /* The first pass: the merged ranges. */
 static int load_merges(cb_xlsx *x, cb_err *err)
 {
+    int any = mentions_merges(x);
+    if (any <= 0)
+        return any < 0 ? cb_err_set(err, EX_DATAERR, "%s: sheet '%s' cannot be read", x->name, x->sheet)
+                       : sheet_open(x, err);
     if (sheet_open(x, err) < 0)
         return -1;
-    int st;
-    while ((st = xmlTextReaderRead(x->rd)) == 1) {
-        if (!is_start(x->rd, "mergeCell"))
+    int st = xmlTextReaderRead(x->rd);
+    while (st == 1) {
+        if (is_start(x->rd, "sheetData") && !xmlTextReaderIsEmptyElement(x->rd)) {
+            st = xmlTextReaderNext(x->rd);   /* the rows come again in the second pass */
             continue;
+        }
+        if (!is_start(x->rd, "mergeCell")) {
+            st = xmlTextReaderRead(x->rd);
+            continue;
+        }
         char *ref = attr(x->rd, "ref");
         char *colon = ref ? strchr(ref, ':') : NULL;
         merge m = {0};
@@ -498,6 +538,7 @@ static int load_merges(cb_xlsx *x, cb_err *err)
             }
         }
         xmlFree(ref);
+        st = xmlTextReaderRead(x->rd);
     }
     return st < 0 ? read_error(x, err) : sheet_open(x, err);
 }
@@ -585,22 +626,29 @@ static int cell_done(cb_xlsx *x, cell_ctx *cc)
     return cell_set(c, num, strlen(num));
 }
 
+/* A <c>'s attributes, read in place (a cell is the sheet's commonest
+ * element: no copies). */
 static void cell_start(cb_xlsx *x, cell_ctx *cc, size_t *next_col)
 {
-    char *r = attr(x->rd, "r"), *t = attr(x->rd, "t"), *s = attr(x->rd, "s");
-    long row;
     size_t col = *next_col;
-    if (r == NULL || parse_ref(r, &col, &row) < 0)
-        col = *next_col;
+    long row;
+    cc->type[0] = '\0';
+    cc->style = -1;
+    while (xmlTextReaderMoveToNextAttribute(x->rd) == 1) {
+        const char *n = (const char *)xmlTextReaderConstLocalName(x->rd);
+        const char *v = (const char *)xmlTextReaderConstValue(x->rd);
+        if (strcmp(n, "r") == 0 && parse_ref(v, &col, &row) < 0)
+            col = *next_col;
+        else if (strcmp(n, "t") == 0)
+            snprintf(cc->type, sizeof cc->type, "%s", v);
+        else if (strcmp(n, "s") == 0)
+            cc->style = atol(v);
+    }
+    xmlTextReaderMoveToElement(x->rd);
     cc->col = col;
     *next_col = col + 1;
-    snprintf(cc->type, sizeof cc->type, "%s", t ? t : "");
-    cc->style = s ? atol(s) : -1;
     cc->has_v = 0;
     cell_set(&cc->v, "", 0);
-    xmlFree(r);
-    xmlFree(t);
-    xmlFree(s);
 }
 
 /* The merged ranges over this row: the value of each range's top-left
@@ -638,61 +686,69 @@ static int row_has_value(const cb_xlsx_row *row)
     return 0;
 }
 
-/* Reads the sheet up to the end of the next row that has a value. */
-static int next_sheet_row(cb_xlsx *x, cb_err *err)
+typedef struct row_state {
+    int in_row, in_c, in_v, in_is, in_t, in_rph;
+    size_t next_col;
+} row_state;
+
+/* An element of the sheet opening (start) or closing; 1 when it ends a
+ * row that has a value. */
+static int sheet_element(cb_xlsx *x, row_state *rs, cell_ctx *cc, const char *ln, int start, int *rc)
 {
-    cell_ctx cc = {0};
-    int in_row = 0, in_c = 0, in_v = 0, in_is = 0, in_t = 0, in_rph = 0, st, rc = 0;
-    size_t next_col = 0;
-    while (rc == 0 && (st = xmlTextReaderRead(x->rd)) == 1) {
-        xmlTextReaderPtr rd = x->rd;
-        int empty = xmlTextReaderIsEmptyElement(rd);
-        if (is_start(rd, "row")) {
-            char *r = attr(rd, "r");
+    int open = start && !xmlTextReaderIsEmptyElement(x->rd);
+    if (strcmp(ln, "c") == 0 && rs->in_row) {
+        if (start)
+            cell_start(x, cc, &rs->next_col);
+        rs->in_c = open;
+        if (!open)
+            *rc = cell_done(x, cc);
+    } else if (strcmp(ln, "v") == 0 && rs->in_c) {
+        rs->in_v = open;
+        cc->has_v |= start;
+    } else if (strcmp(ln, "is") == 0 && rs->in_c) {
+        rs->in_is = open;
+        cc->has_v |= start;
+    } else if (strcmp(ln, "t") == 0 && rs->in_is) {
+        rs->in_t = open;
+    } else if (strcmp(ln, "rPh") == 0 && rs->in_is) {
+        rs->in_rph = open;
+    } else if (strcmp(ln, "row") == 0) {
+        if (start) {
+            char *r = attr(x->rd, "r");
             x->row.r = r ? atol(r) : x->last_row + 1;
             xmlFree(r);
             x->row.n = 0;
             x->last_row = x->row.r;
-            next_col = 0;
-            in_row = !empty;
-        } else if (in_row && is_start(rd, "c")) {
-            cell_start(x, &cc, &next_col);
-            in_c = !empty;
-        } else if (in_c && is_start(rd, "v")) {
-            in_v = !empty;
-            cc.has_v = 1;
-        } else if (in_c && is_start(rd, "is")) {
-            in_is = !empty;
-            cc.has_v = 1;
-        } else if (in_is && is_start(rd, "rPh")) {
-            in_rph = !empty;
-        } else if (in_is && is_start(rd, "t")) {
-            in_t = !empty;
-        } else if ((in_v || (in_t && !in_rph)) && is_text(rd)) {
-            const char *v = (const char *)xmlTextReaderConstValue(rd);
+            rs->next_col = 0;
+        }
+        rs->in_row = open;
+        if (!open && (*rc = apply_merges(x)) == 0 && row_has_value(&x->row))
+            return 1;
+    }
+    return 0;
+}
+
+/* Reads the sheet up to the end of the next row that has a value. */
+static int next_sheet_row(cb_xlsx *x, cb_err *err)
+{
+    cell_ctx cc = {0};
+    row_state rs = {0};
+    int st, rc = 0, done = 0;
+    while (rc == 0 && !done && (st = xmlTextReaderRead(x->rd)) == 1) {
+        int type = xmlTextReaderNodeType(x->rd);
+        if (type == XML_READER_TYPE_ELEMENT || type == XML_READER_TYPE_END_ELEMENT) {
+            const char *ln = (const char *)xmlTextReaderConstLocalName(x->rd);
+            done = sheet_element(x, &rs, &cc, ln, type == XML_READER_TYPE_ELEMENT, &rc);
+        } else if ((rs.in_v || (rs.in_t && !rs.in_rph)) && is_text(x->rd)) {
+            const char *v = (const char *)xmlTextReaderConstValue(x->rd);
             rc = cell_append(&cc.v, v, strlen(v));
-        } else if (is_end(rd, "v")) {
-            in_v = 0;
-        } else if (is_end(rd, "t")) {
-            in_t = 0;
-        } else if (is_end(rd, "rPh")) {
-            in_rph = 0;
-        } else if (is_end(rd, "is")) {
-            in_is = 0;
-        } else if (in_c && is_end(rd, "c")) {
-            in_c = 0;
-            rc = cell_done(x, &cc);
-        } else if (in_row && is_end(rd, "row")) {
-            in_row = 0;
-            if ((rc = apply_merges(x)) == 0 && row_has_value(&x->row)) {
-                free(cc.v.s);
-                return 1;
-            }
         }
     }
     free(cc.v.s);
     if (rc < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
+    if (done)
+        return 1;
     return st < 0 ? read_error(x, err) : 0;
 }
 

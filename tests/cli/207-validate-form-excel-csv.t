@@ -71,6 +71,21 @@ validate-form --as-of "$D" "$T/typo.csv" >/dev/null 2>"$T/typo.err"
 like "$(cat "$T/typo.err")" "column 'recieved_date' is not a column of the forms \\(nearest: 'received_date'" "a mistyped canonical name is named too"
 is "$(grep -c "'note'" "$T/typo.err")" "0" "a column like 'note', near no known label, passes through without a warning"
 
+# The reader's own messages under --lang vi.
+printf 'request_id,form\nA,"03\nB,03,x\n' >"$T/broken.csv"
+validate-form --lang vi --as-of "$D" --rejects "$T/rej-vi.csv" "$T/broken.csv" >/dev/null 2>&1
+like "$(mlr --icsv --onidx cut -f reject_reason "$T/rej-vi.csv" | head -n 1)" "một trường mở dấu ngoặc kép ở dòng này không bao giờ được đóng" \
+   "--lang vi: a quote never closed, said in Vietnamese"
+printf 'request_id,form\nB,03,x\n' >"$T/extra.csv"
+validate-form --lang vi --as-of "$D" --rejects "$T/rej-vi2.csv" "$T/extra.csv" >/dev/null 2>&1
+like "$(mlr --icsv --onidx cut -f reject_reason "$T/rej-vi2.csv")" "^bản ghi có 3 trường, dòng tiêu đề có 2; các trường thừa: \"x\"" \
+   "--lang vi: more fields than the header, said in Vietnamese"
+printf 'request_id,request_id\nB,03\n' >"$T/twice.csv"
+exit_is 65 "a column twice in the header stops the run" validate-form --lang vi --as-of "$D" "$T/twice.csv"
+like "$(cat "$T/.err")" "cột 'request_id' xuất hiện hai lần trong dòng tiêu đề" "--lang vi: and says so in Vietnamese"
+validate-form --as-of "$D" --rejects "$T/rej-en.csv" "$T/broken.csv" >/dev/null 2>&1
+like "$(mlr --icsv --onidx cut -f reject_reason "$T/rej-en.csv" | head -n 1)" "a quoted field opened on this line is never closed" "in English without --lang vi"
+
 # aggregate-by-agency reads ';' too.
 excel_csv "$T/want.csv" "$T/valid-semi.csv" ';' 2
 aggregate-by-agency -q "$T/want.csv" >"$T/sum.csv"
