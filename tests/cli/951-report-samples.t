@@ -10,6 +10,10 @@ need_chromium
 D=$(cat "$SAMPLES/as-of.txt")
 night_on_samples "$T/state"
 ok "the nightly pipeline runs on the samples" test -s "$R/all-certs.csv"
+# The night keeps the province's request ledger (state/requests.csv), which
+# report --run reads beside the run directory.
+LEDGER=""
+[ -f "$T/state/requests.csv" ] && LEDGER="--ledger $T/state/requests.csv"
 
 exit_is 0 "report --run reads the night's directory" report --run "$R" --as-of "$D" -o "$T/report.html"
 # Records in: every row of every input (Python's csv module counts them).
@@ -18,12 +22,13 @@ import csv, glob, sys
 d = sys.argv[1]
 files = [d + "/" + f for f in ("all-certs.csv", "valid-requests.csv", "form-rejects.csv", "proposal.csv")]
 files += glob.glob(d + "/*-notices.csv")
+files += glob.glob(d + "/../../requests.csv")
 print(sum(len(list(csv.DictReader(open(f, newline="", encoding="utf-8")))) for f in files))' "$R")
 like "$(cat "$T/.err")" "^report: $rows in, $rows out, 0 rejected \(" "the summary line counts every row of the night's files"
 dump_dom "$T/report.html" "$T/report.dom"
 oracle "$T/report.dom" "$D" --certs "$R/all-certs.csv" --valid "$R/valid-requests.csv" \
     --rejects "$R/form-rejects.csv" --proposal "$R/proposal.csv" \
-    --notices "$R/expiring-notices.csv" --notices "$R/expired-notices.csv" --notices "$R/rejected-notices.csv"
+    --notices "$R/expiring-notices.csv" --notices "$R/expired-notices.csv" --notices "$R/rejected-notices.csv" $LEDGER
 
 report -q --run "$R" --as-of "$D" -o "$T/again.html"
 ok "the page made twice from the same night is the same" cmp "$T/report.html" "$T/again.html"
@@ -43,5 +48,5 @@ report -q --run "$R" --as-of "$L" -o "$T/later.html"
 dump_dom "$T/later.html" "$T/later.dom"
 oracle "$T/later.dom" "$L" --certs "$R/all-certs.csv" --valid "$R/valid-requests.csv" \
     --rejects "$R/form-rejects.csv" --proposal "$R/proposal.csv" \
-    --notices "$R/expiring-notices.csv" --notices "$R/expired-notices.csv" --notices "$R/rejected-notices.csv"
+    --notices "$R/expiring-notices.csv" --notices "$R/expired-notices.csv" --notices "$R/rejected-notices.csv" $LEDGER
 done_testing

@@ -21,9 +21,12 @@ night_on_samples "$T/state" --set report_to=office@lamdong.gov.vn,vanthu@lamdong
 ok "with report_to the night runs" grep -q 'nightly-renewal: done' "$T/night.err"
 ok "the page is runs/DATE/report.html" test -s "$R/report.html"
 dump_dom "$R/report.html" "$T/report.dom"
+# The night keeps the province's request ledger, which the page reads too.
+LEDGER=""
+[ -f "$T/state/requests.csv" ] && LEDGER="--ledger $T/state/requests.csv"
 oracle "$T/report.dom" "$D" --certs "$R/all-certs.csv" --valid "$R/valid-requests.csv" \
     --rejects "$R/form-rejects.csv" --proposal "$R/proposal.csv" \
-    --notices "$R/expiring-notices.csv" --notices "$R/expired-notices.csv" --notices "$R/rejected-notices.csv"
+    --notices "$R/expiring-notices.csv" --notices "$R/expired-notices.csv" --notices "$R/rejected-notices.csv" $LEDGER
 
 readmail maildir "$T/state/mail" >"$T/mail.txt"
 # The report's messages, one block each (notify_mail.py's format).
