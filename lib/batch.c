@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "atomic.h"
+#include "serial.h"
 #include "strmap.h"
 
 struct cb_batch {
@@ -141,7 +142,7 @@ static int check_renewal(cb_batch *b, cb_issue_job *j, const char *line, cb_err 
 {
     char serial[160], norm[160];
     trimmed(j->rec, b->cfg->cols->old_serial, serial, sizeof serial);
-    cb_serial_normalize(serial, norm, sizeof norm);
+    cb_serial_key(serial, norm, sizeof norm);
     if (*norm == '\0')
         return 0;  /* the job rejects it */
     cb_ledger *l = b->cfg->ledger;

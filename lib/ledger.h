@@ -34,11 +34,16 @@ cb_ledger *cb_ledger_open(const char *path, cb_err *err);
 
 /* The serial issued for this request id, or NULL. */
 const char *cb_ledger_find_request(const cb_ledger *l, const char *request_id);
-/* The request id that renewed the certificate with this serial (canonical
- * form, see cb_serial_normalize), or NULL. */
+/* The request id that renewed the certificate with this serial (any
+ * form serial.h reads), or NULL. */
 const char *cb_ledger_find_renewal_of(const cb_ledger *l, const char *old_serial);
 /* 1 when the certificate with this serial was itself made by a renewal. */
 int cb_ledger_is_renewed(const cb_ledger *l, const char *serial);
+/* The request id that was issued the certificate with this serial (any
+ * form cb_serial_key reads), or NULL: for publish and track. */
+const char *cb_ledger_find_serial(const cb_ledger *l, const char *serial);
+/* The instant the request's certificate was issued, or NULL. */
+const char *cb_ledger_issued_at(const cb_ledger *l, const char *request_id);
 size_t cb_ledger_count(const cb_ledger *l);
 
 /* 1 when the ledger on disk holds this request with this serial (after

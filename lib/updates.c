@@ -3,6 +3,7 @@
  * certificate and e-mail+name); the certificates stream through one at a
  * time. */
 #include "updates.h"
+#include "serial.h"
 #include "strmap.h"
 
 #include <dirent.h>
@@ -210,41 +211,6 @@ int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_e
 }
 
 /* ---- Serials, names, keys ---------------------------------------------- */
-
-void cb_serial_normalise(const char *in, char *out, size_t size)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    int neg = 0, started = 0;
-    char digits[256];
-    for (const char *p = in; *p && n < sizeof digits - 1; p++) {
-        char c = *p;
-        if (c == '-' && !started && n == 0) {
-            neg = 1;
-            continue;
-        }
-        const char *h = strchr(hex, (c >= 'a' && c <= 'f') ? c - 'a' + 'A' : c);
-        if (c == '\0' || h == NULL)
-            continue;           /* colons, spaces */
-        if (*h == '0' && !started)
-            continue;
-        started = 1;
-        digits[n++] = *h;
-    }
-    digits[n] = '\0';
-    size_t o = 0;
-    if (size == 0)
-        return;
-    if (neg && n && o + 1 < size)
-        out[o++] = '-';
-    if ((n % 2 == 1 || n == 0) && o + 1 < size)
-        out[o++] = '0';
-    if (n == 0 && o + 1 < size)
-        out[o++] = '0';
-    for (size_t i = 0; i < n && o + 1 < size; i++)
-        out[o++] = digits[i];
-    out[o] = '\0';
-}
 
 /* The serial as the manifest and the file names show it, the way
  * `openssl x509 -serial` prints it (cut to size). */
@@ -654,9 +620,11 @@ int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_e
             p->agency_key = cb_agency_key(p->agency);
         }
         if (old != NULL && *old) {
-            p->old_serial = malloc(strlen(old) + 3);
-            if (p->old_serial)
-                cb_serial_normalise(old, p->old_serial, strlen(old) + 3);
+            /* as certificates show it, to match theirs; a value that is
+             * not a serial stays as typed and matches none */
+            p->old_serial = malloc(strlen(old) + 4);
+            if (p->old_serial && cb_serial_display(old, p->old_serial, strlen(old) + 4) < 0)
+                strcpy(p->old_serial, old);
         } else {
             p->old_serial = old, old = NULL;
         }
