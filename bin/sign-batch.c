@@ -1,14 +1,12 @@
 /* sign-batch: issue and renew certificates from request records with the CA
  * key, and sign or check batch files with a detached CMS signature. The
- * work is in lib/issue.c (certificates), lib/ledger.c (re-runs),
+ * work is in lib/issue.c (certificates), lib/batch.c (the ledger's rules
+ * and the crash-safe write order: journal, ledger, key files; see there),
  * lib/keyload.c (keys, passphrases, tokens) and lib/cms.c (signatures);
- * this file holds the options, the loop in batches and the outputs, which
- * it writes in input order and in an order that survives a crash (see
- * emit): new keys and PINs into the batch journal (lib/journal.c), the
- * certificates and their ledger lines (the commit), then key files, then
- * the certificates out. A re-run finishes what a crash left half-done, and
- * writes the certificates the ledger already holds for its requests out
- * again from the ledger's store: its output is always the whole batch. */
+ * this file holds the options, the loop in batches and what the run shows
+ * (certificates, manifest, rejects) in input order. A re-run finishes what
+ * a crash left half-done and writes the certificates the ledger already
+ * holds for its requests out again: its output is always the whole batch. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -20,13 +18,13 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "audit.h"
+#include "batch.h"
 #include "cb_err.h"
 #include "cms.h"
 #include "csvio.h"
 #include "date.h"
 #include "issue.h"
-#include "audit.h"
-#include "journal.h"
 #include "keyload.h"
 #include "ledger.h"
 #include "profile.h"
@@ -181,10 +179,9 @@ typedef struct batch {
     cb_issue_ctx ctx;
     cb_issue_cols cols;
     cb_ledger *ledger;
+    cb_batch_cfg cfg;
+    cb_batch *rules;          /* the ledger's rules and the write order */
     cb_audit *audit;
-    cb_strmap *seen_ids;      /* request id -> line, this run */
-    cb_strmap *seen_serials;  /* old serial -> line, this run */
-    cb_strmap *seen_files;    /* key file -> request id, this run */
     cb_rejects rj;
     cb_run run;
     cb_output out;
@@ -195,8 +192,6 @@ typedef struct batch {
     cb_header *man_header;
     int man_cols[6];
     const char *pins_path;
-    char *journal_path;       /* LEDGER.journal, or PINS.journal without a ledger */
-    cb_journal *journal;      /* created at the first generated key */
     const char *input;
     cb_issue_job *jobs;
     char **key_files;
@@ -208,178 +203,6 @@ static void job_worker(void *arg, size_t i)
 {
     batch *b = arg;
     cb_issue_job_run(&b->ctx, &b->jobs[i]);
-}
-
-static void set_status(cb_issue_job *j, int status, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void set_status(cb_issue_job *j, int status, const char *field, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(j->reason, sizeof j->reason, fmt, ap);
-    va_end(ap);
-    j->status = status;
-    j->field = field;
-}
-
-static void trimmed(const cb_record *r, int col, char *buf, size_t n)
-{
-    const char *s = col >= 0 ? cb_record_get(r, col) : "";
-    while (*s == ' ' || *s == '\t')
-        s++;
-    snprintf(buf, n, "%s", s);
-    size_t l = strlen(buf);
-    while (l && (buf[l - 1] == ' ' || buf[l - 1] == '\t'))
-        buf[--l] = '\0';
-}
-
-/* A request the ledger holds: its certificate goes out again, from the
- * ledger's store; only one issued before the store existed is skipped. */
-static int again(batch *b, size_t i, const char *id, const char *serial, cb_err *err)
-{
-    cb_issue_job *j = &b->jobs[i];
-    const unsigned char *der;
-    size_t len;
-    int found = cb_ledger_cert(b->ledger, serial, &der, &len, err);
-    if (found < 0)
-        return -1;
-    if (found == 0 || cb_issue_job_again(b->ctx.issuer, j, der, len) < 0) {
-        set_status(j, CB_JOB_SKIP, NULL,
-                   "request %.200s was already issued as serial %.80s (ledger), and its "
-                   "certificate is not in %.150s.certs.pem: skipped",
-                   id, serial, cb_ledger_path(b->ledger));
-        return 0;
-    }
-    snprintf(j->reason, sizeof j->reason,
-             "request %.200s was already issued as serial %.80s (ledger): its certificate is "
-             "written out again, not issued twice",
-             id, serial);
-    if (b->ctx.mode == CB_ISSUE_NEW) {
-        char name[256];
-        struct stat st;
-        cb_issue_file_name(id, name, sizeof name);
-        snprintf(b->key_files[i], PATH_MAX, "%s/%s.p12", b->o->key_dir, name);
-        if (stat(b->key_files[i], &st) != 0)
-            b->key_files[i][0] = '\0';  /* a CSR's certificate, or a key kept elsewhere */
-    }
-    return 0;
-}
-
-/* The checks that need the whole run: the ledger, and requests or serials
- * met earlier in this run. Done in input order, before the jobs run. */
-static int precheck(batch *b, size_t i, cb_err *err)
-{
-    cb_issue_job *j = &b->jobs[i];
-    char id[512], line[32], serial[160];
-    trimmed(j->rec, b->cols.request_id, id, sizeof id);
-    b->key_files[i][0] = '\0';
-    if (*id == '\0')
-        return 0;  /* the job rejects it */
-    snprintf(line, sizeof line, "%ld", j->rec->line);
-    const char *done = b->ledger ? cb_ledger_find_request(b->ledger, id) : NULL;
-    if (done)
-        return again(b, i, id, done, err);
-    const char *first = cb_strmap_get(b->seen_ids, id);
-    if (first) {
-        set_status(j, CB_JOB_REJECT, "request_id",
-                   "request id %s appears twice in the batch; the first is at line %s", id, first);
-        return 0;
-    }
-    if (cb_strmap_put(b->seen_ids, id, line) < 0)
-        return cb_err_set(err, EX_OSERR, "out of memory");
-    if (b->ctx.mode == CB_ISSUE_RENEW) {
-        trimmed(j->rec, b->cols.old_serial, serial, sizeof serial);
-        char norm[160];
-        cb_serial_normalize(serial, norm, sizeof norm);
-        if (*norm == '\0')
-            return 0;  /* the job rejects it */
-        const char *by = b->ledger ? cb_ledger_find_renewal_of(b->ledger, norm) : NULL;
-        if (by) {
-            set_status(j, CB_JOB_REJECT, "old_serial",
-                       "certificate %s was already renewed (request %s); a certificate may be "
-                       "renewed only once",
-                       serial, by);
-            return 0;
-        }
-        if (b->ledger && cb_ledger_is_renewed(b->ledger, norm)) {
-            set_status(j, CB_JOB_REJECT, "old_serial",
-                       "certificate %s is itself a renewal; a certificate may be renewed only once",
-                       serial);
-            return 0;
-        }
-        first = cb_strmap_get(b->seen_serials, norm);
-        if (first) {
-            set_status(j, CB_JOB_REJECT, "old_serial",
-                       "certificate %s is asked for twice in the batch; the first is at line %s",
-                       serial, first);
-            return 0;
-        }
-        if (cb_strmap_put(b->seen_serials, norm, line) < 0)
-            return cb_err_set(err, EX_OSERR, "out of memory");
-        return 0;
-    }
-    int has_csr = (b->cols.csr_pem >= 0 && *cb_record_get(j->rec, b->cols.csr_pem)) ||
-                  (b->cols.csr_file >= 0 && *cb_record_get(j->rec, b->cols.csr_file));
-    if (has_csr)
-        return 0;
-    char name[256];
-    cb_issue_file_name(id, name, sizeof name);
-    snprintf(b->key_files[i], PATH_MAX, "%s/%s.p12", b->o->key_dir, name);
-    struct stat st;
-    const char *other = cb_strmap_get(b->seen_files, b->key_files[i]);
-    if (other || stat(b->key_files[i], &st) == 0) {
-        set_status(j, CB_JOB_REJECT, "request_id",
-                   "the key file %s already exists%s%s; key files are never overwritten",
-                   b->key_files[i], other ? " for request " : "", other ? other : "");
-        b->key_files[i][0] = '\0';
-        return 0;
-    }
-    if (cb_strmap_put(b->seen_files, b->key_files[i], id) < 0)
-        return cb_err_set(err, EX_OSERR, "out of memory");
-    return 0;
-}
-
-/* 1. New keys and PINs into the journal, synced: from here on no key can
- * be lost, whatever happens to the process. */
-static int stage_keys(batch *b, cb_err *err)
-{
-    int any = 0;
-    for (size_t i = 0; i < b->njobs; i++) {
-        cb_issue_job *j = &b->jobs[i];
-        if (j->status != CB_JOB_OK || j->p12 == NULL)
-            continue;
-        if (b->journal == NULL && (b->journal = cb_journal_create(b->journal_path, err)) == NULL)
-            return -1;
-        char id[512];
-        trimmed(j->rec, b->cols.request_id, id, sizeof id);
-        cb_journal_entry e = {id, j->serial, b->key_files[i], b->pins_path, j->pin, j->p12, j->p12_len};
-        if (cb_journal_add(b->journal, &e, err) < 0)
-            return -1;
-        any = 1;
-    }
-    return any ? cb_journal_sync(b->journal, err) : 0;
-}
-
-/* 2. The certificates into the ledger's store, then their ledger lines:
- * the commit. */
-static int commit(batch *b, cb_err *err)
-{
-    const char *type = b->ctx.mode == CB_ISSUE_RENEW ? "renew" : "issue";
-    int any = 0;
-    for (size_t i = 0; b->ledger && i < b->njobs; i++) {
-        cb_issue_job *j = &b->jobs[i];
-        if (j->status != CB_JOB_OK)
-            continue;
-        char id[512];
-        trimmed(j->rec, b->cols.request_id, id, sizeof id);
-        cb_ledger_entry e = {id,         type,         j->old_serial,   j->serial,
-                             j->subject, j->not_after, j->sha256,       b->issued_at,
-                             j->cert_pem, j->cert_pem_len};
-        if (cb_ledger_append(b->ledger, &e, err) < 0)
-            return -1;
-        any = 1;
-    }
-    return any ? cb_ledger_sync(b->ledger, err) : 0;
 }
 
 static int write_out(batch *b, size_t i, cb_err *err)
@@ -401,28 +224,15 @@ static int write_out(batch *b, size_t i, cb_err *err)
     return 0;
 }
 
-/* Writes the results of the jobs: stage, commit, key files, then in input
- * order the certificates, manifest rows and rejects. A crash before the
- * commit leaves nothing issued (the journal's keys are rolled back by the
- * re-run); after it, the re-run publishes the keys and PINs from the
- * journal and writes the certificates from the ledger's store. Returns 0,
- * or -1 with err set for an error that stops the run. */
+/* Writes the results of the jobs: durable first (cb_batch_commit), then
+ * in input order what the run shows — certificates, manifest rows,
+ * rejects. Returns 0, or -1 with err set for an error that stops the run. */
 static int emit(batch *b, cb_err *err)
 {
-    if (stage_keys(b, err) < 0 || commit(b, err) < 0 ||
+    if (cb_batch_commit(b->rules, b->jobs, b->key_files, b->njobs, err) < 0 ||
         cb_audit_jobs(b->audit, b->ctx.mode == CB_ISSUE_RENEW ? "renew" : "issue", b->jobs, b->njobs,
                       b->cols.request_id, err) < 0)
         return -1;
-    /* 3. Key files: each is in the journal, so a crash here loses none. */
-    for (size_t i = 0; i < b->njobs; i++) {
-        cb_issue_job *j = &b->jobs[i];
-        if (j->status == CB_JOB_OK && j->p12 &&
-            cb_atomic_write_file(b->key_files[i], j->p12, j->p12_len, 0600, 1, err) < 0)
-            return -1;
-        if (j->status == CB_JOB_OK && j->p12 == NULL)
-            b->key_files[i][0] = '\0';
-    }
-    /* 4. What the run shows: certificates, manifest, rejects. */
     for (size_t i = 0; i < b->njobs; i++) {
         cb_issue_job *j = &b->jobs[i];
         switch (j->status) {
@@ -456,8 +266,8 @@ static int emit(batch *b, cb_err *err)
 }
 
 /* Before anything is written: the hidden temporaries a killed run left
- * beside the outputs go (a PKCS#12 among them), and a batch journal it
- * left is finished — or rolled back where the ledger never committed it. */
+ * beside the outputs go, and a batch journal it left is finished — or
+ * rolled back where the ledger never committed it — and said so. */
 static int recover(batch *b, cb_err *err)
 {
     const opts *o = b->o;
@@ -465,19 +275,15 @@ static int recover(batch *b, cb_err *err)
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
         if (paths[i] && strcmp(paths[i], "-") != 0 && cb_atomic_sweep_path(paths[i], err) < 0)
             return -1;
-    if (o->key_dir && cb_atomic_sweep(o->key_dir, NULL, err) < 0)
-        return -1;
-    if (b->journal_path == NULL)
-        return 0;
     cb_journal_report jr;
-    if (cb_journal_finish(b->journal_path, b->ledger, &jr, err) < 0)
+    if (cb_batch_recover(b->rules, &jr, err) < 0)
         return -1;
     if (jr.entries && !o->quiet)
         fprintf(stderr,
                 PROG ": %s: finished the batch a previous run left half-done: %zu key file%s and "
                 "%zu PIN%s written, %zu key%s never committed rolled back\n",
-                b->journal_path, jr.keys, jr.keys == 1 ? "" : "s", jr.pins, jr.pins == 1 ? "" : "s",
-                jr.rolled_back, jr.rolled_back == 1 ? "" : "s");
+                cb_batch_journal_path(b->rules), jr.keys, jr.keys == 1 ? "" : "s", jr.pins,
+                jr.pins == 1 ? "" : "s", jr.rolled_back, jr.rolled_back == 1 ? "" : "s");
     return 0;
 }
 
@@ -557,14 +363,6 @@ static int do_batch(const opts *o, int nfiles, char **files)
         rc = die(err.code, "%s", err.msg);
         goto out;
     }
-    if (!renew && (b.journal_path = cb_journal_path(o->ledger ? o->ledger : pins_path)) == NULL) {
-        rc = die(EX_OSERR, "out of memory");
-        goto out;
-    }
-    if (recover(&b, &err) < 0) {
-        rc = die(err.code, "%s", err.msg);
-        goto out;
-    }
     const cb_header *h = cb_csv_reader_header(rd);
     cb_issue_cols_find(&b.cols, h);
     b.ctx = (cb_issue_ctx){
@@ -579,13 +377,15 @@ static int do_batch(const opts *o, int nfiles, char **files)
         .now = (int64_t)time(NULL),
     };
     cb_instant_format(b.ctx.now, b.issued_at);
-    b.seen_ids = cb_strmap_new();
-    b.seen_serials = cb_strmap_new();
-    b.seen_files = cb_strmap_new();
+    b.cfg = (cb_batch_cfg){b.ctx.mode, &issuer, &b.cols, b.ledger, o->key_dir, b.pins_path, b.issued_at};
+    if ((b.rules = cb_batch_new(&b.cfg, &err)) == NULL || recover(&b, &err) < 0) {
+        rc = die(err.code, "%s", err.msg);
+        goto out;
+    }
     b.cap = (size_t)(renew ? 512 : 16) * (size_t)o->jobs;
     b.jobs = calloc(b.cap, sizeof *b.jobs);
     b.key_files = calloc(b.cap, sizeof *b.key_files);
-    if (!b.seen_ids || !b.seen_serials || !b.seen_files || !b.jobs || !b.key_files) {
+    if (!b.jobs || !b.key_files) {
         rc = die(EX_OSERR, "out of memory");
         goto out;
     }
@@ -646,9 +446,10 @@ static int do_batch(const opts *o, int nfiles, char **files)
                 break;
             }
             b.run.in++;
-            if (st == CB_CSV_MALFORMED)
-                set_status(j, CB_JOB_REJECT, NULL, "%s", err.msg);
-            else if (precheck(&b, b.njobs, &err) < 0) {
+            if (st == CB_CSV_MALFORMED) {
+                snprintf(j->reason, sizeof j->reason, "%.500s", err.msg);
+                j->status = CB_JOB_REJECT;
+            } else if (cb_batch_check(b.rules, j, b.key_files[b.njobs], &err) < 0) {
                 rc = die(err.code, "%s", err.msg);
                 eof = 1;
                 break;
@@ -667,14 +468,9 @@ static int do_batch(const opts *o, int nfiles, char **files)
     /* Whatever happened, the keys committed get their files and PINs (a
      * journal that cannot be finished stays for the next run), and the
      * outputs keep what was issued. */
-    if (b.journal) {
-        cb_journal_close(b.journal);
-        b.journal = NULL;
-        cb_journal_report jr;
-        if (cb_journal_finish(b.journal_path, b.ledger, &jr, &err) < 0)
-            rc = cb_exit_worst(rc, die(err.code, "%s (the keys and PINs wait in %s for the next run)",
-                                       err.msg, b.journal_path));
-    }
+    if (cb_batch_finish(b.rules, &err) < 0)
+        rc = cb_exit_worst(rc, die(err.code, "%s (the keys and PINs wait in %s for the next run)",
+                                   err.msg, cb_batch_journal_path(b.rules)));
     if (b.have_manifest && cb_atomic_commit(&b.manifest, 0, &err) < 0)
         rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
     if (cb_output_close(&b.out, &err) < 0)
@@ -700,12 +496,8 @@ out:
     }
     free(b.jobs);
     free(b.key_files);
-    cb_journal_close(b.journal);
-    free(b.journal_path);
+    cb_batch_free(b.rules);
     cb_header_free(b.man_header);
-    cb_strmap_free(b.seen_ids);
-    cb_strmap_free(b.seen_serials);
-    cb_strmap_free(b.seen_files);
     cb_csv_reader_close(rd);
     cb_certindex_free(old);
     if (issuer_ok)
