@@ -19,6 +19,9 @@
 #include "pemscan.h"
 #include "rejects.h"
 #include "run.h"
+#include "trust.h"
+
+#include <openssl/err.h>
 
 #define DER_MAX (1 << 20)
 
@@ -30,7 +33,9 @@ static const char *const status_names[ST_COUNT] = {
 static const char *const columns[] = {
     "serial", "subject_cn", "subject_o", "subject_ou", "subject_l", "subject_st", "email", "uid",
     "issuer_cn", "not_before", "not_after", "expiry_date", "days_left", "status", "sha256", "source",
+    "trust_problem",
 };
+#define COL_SOURCE 15
 #define NCOLS (sizeof columns / sizeof columns[0])
 
 typedef struct scan {
@@ -40,11 +45,13 @@ typedef struct scan {
     cb_header *header;
     cb_certinfo_ctx ctx;
     cb_crlset *crls;
-    X509_STORE *trust;
+    cb_trust *trust;         /* with --ca: every certificate's path is checked */
     cb_date today;
     int64_t check_time;
     int days;
     int want[ST_COUNT];
+    int vi;                  /* --lang vi */
+    const char **cas, **chains;
     int exit_code;
     int write_failed;
 } scan;
@@ -52,7 +59,8 @@ typedef struct scan {
 static void usage(FILE *fp)
 {
     fputs("usage: scan-expiry [--days N] [--as-of DATE] [--all | --status LIST]\n"
-          "                   [--crl FILE]... [--ca FILE] [--rejects FILE] [--strict]\n"
+          "                   [--ca FILE]... [--chain FILE]... [--crl FILE]... [--partial-chain]\n"
+          "                   [--crl-optional] [--lang en|vi] [--rejects FILE] [--strict]\n"
           "                   [-o FILE] [-q] [FILE|DIR]...\n"
           "       scan-expiry --help | --version\n"
           "\n"
@@ -65,9 +73,18 @@ static void usage(FILE *fp)
           "  --status LIST   print these statuses (comma-separated): valid, expiring,\n"
           "                  expired, revoked, not_yet_valid, untrusted\n"
           "                  (default: expiring,expired)\n"
-          "  --crl FILE      a CRL (PEM or DER) marking revoked certificates; repeatable\n"
-          "  --ca FILE       trusted and intermediate CA certificates: those that do not\n"
-          "                  chain to them are untrusted\n"
+          "  --ca FILE       trust anchors (self-signed CA certificates); with it every\n"
+          "                  certificate's path is checked (RFC 5280) and those whose\n"
+          "                  path fails are untrusted, trust_problem says why; repeatable\n"
+          "  --chain FILE    intermediate CA certificates, untrusted, to build paths with;\n"
+          "                  CA certificates of the input serve too; repeatable\n"
+          "  --crl FILE      CRLs (PEM or DER); with --ca, revocation is checked for every\n"
+          "                  certificate of the path and a missing or stale CRL makes the\n"
+          "                  certificate untrusted; without --ca, a listed certificate is\n"
+          "                  revoked (the CRL is not verified); repeatable\n"
+          "  --partial-chain a --ca certificate that is not self-signed is an anchor too\n"
+          "  --crl-optional  a missing or unusable CRL does not make a certificate untrusted\n"
+          "  --lang en|vi    language of trust_problem and reasons (default en)\n"
           "  --rejects FILE  write unreadable certificates there as CSV records\n"
           "  --strict        exit 65 if any certificate was rejected\n"
           "  -o FILE         write the records to FILE (atomically) instead of stdout\n"
@@ -105,9 +122,34 @@ static void reject(scan *s, const char *source, const char *input, long line, co
     s->run.rejected++;
     cb_record *r = cb_record_new();
     if (r != NULL)
-        cb_record_set_str(r, (int)NCOLS - 1, source);
+        cb_record_set_str(r, COL_SOURCE, source);
     cb_rejects_add(&s->rejects, r, input, line, NULL, reason);
     cb_record_free(r);
+}
+
+/* The path check (--ca): the certificate decoded in full, a CA certificate
+ * kept as an intermediate for those after it. -1 when the run must stop. */
+static int check_path(scan *s, const unsigned char *der, size_t len, cb_trust_result *tr)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    cb_err err = {0};
+    int rc = 0;
+    if (x == NULL) {
+        ERR_clear_error();
+        tr->verdict = CB_TRUST_UNTRUSTED;
+        snprintf(tr->problem, sizeof tr->problem, "%s",
+                 s->vi ? "chứng thư số không giải mã được" : "the certificate cannot be decoded");
+        return 0;
+    }
+    if (cb_trust_add_intermediate(s->trust, x, &err) < 0 ||
+        cb_trust_verify(s->trust, x, s->check_time, tr, &err) < 0) {
+        snprintf(tr->problem, sizeof tr->problem, "%.600s", err.msg);
+        s->exit_code = cb_exit_worst(s->exit_code, err.code);
+        rc = -1;
+    }
+    X509_free(x);
+    return rc;
 }
 
 static void handle_cert(scan *s, const unsigned char *der, size_t len, const char *input,
@@ -123,16 +165,21 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
         reject(s, source, input, line, reason);
         return;
     }
+    cb_trust_result tr = {0};
+    if (s->trust != NULL && check_path(s, der, len, &tr) < 0) {
+        reject(s, source, input, line, tr.problem);
+        cb_cert_info_clear(&ci);
+        return;
+    }
     s->run.in++;
     cb_run_tick(&s->run);
 
     cb_date expiry = cb_date_of_instant(ci.not_after);
     long days_left = (long)expiry - (long)s->today;
     int st;
-    const char *why;
-    if (cb_crlset_is_revoked(s->crls, ci.serial, der, len))
+    if (tr.verdict == CB_TRUST_REVOKED || (s->trust == NULL && cb_crlset_is_revoked(s->crls, ci.serial, der, len)))
         st = ST_REVOKED;
-    else if (s->trust != NULL && !cb_trust_check(s->trust, der, len, s->check_time, &why))
+    else if (tr.verdict == CB_TRUST_UNTRUSTED)
         st = ST_UNTRUSTED;
     else if (cb_date_of_instant(ci.not_before) > s->today)
         st = ST_NOT_YET_VALID;
@@ -164,7 +211,7 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
         OR_EMPTY(ci.serial), OR_EMPTY(ci.subject_cn), OR_EMPTY(ci.subject_o),
         OR_EMPTY(ci.subject_ou), OR_EMPTY(ci.subject_l), OR_EMPTY(ci.subject_st),
         OR_EMPTY(ci.email), OR_EMPTY(ci.uid), OR_EMPTY(ci.issuer_cn), nb, na, exp, dl,
-        status_names[st], sha, source,
+        status_names[st], sha, source, tr.problem,
     };
     if (cb_csv_write_fields(&s->out, f, NCOLS) < 0)
         s->write_failed = 1;
@@ -328,14 +375,30 @@ static void scan_path(scan *s, const char *path, int top)
     fclose(fp);
 }
 
+/* --ca, --chain and --crl into the trust module; its warnings (a CRL of an
+ * unknown issuer, an intermediate given as an anchor) on stderr. */
+static int load_trust(scan *s, const cb_trust_opts *o, char **crls, int ncrl, int nca, int nchain,
+                      cb_err *err)
+{
+    if ((s->trust = cb_trust_new(o, err)) == NULL)
+        return -1;
+    int rc = cb_trust_load(s->trust, s->cas, nca, s->chains, nchain, (const char *const *)crls, ncrl, err);
+    const char *w;
+    for (size_t i = 0; (w = cb_trust_warning(s->trust, i)) != NULL; i++)
+        fprintf(stderr, "scan-expiry: warning: %s\n", w);
+    return rc;
+}
+
 /* Frees what main built; every return after the option parsing goes
  * through here, so that a run stopped by an error leaks nothing. */
 static int finish(scan *s, char **crls, int rc)
 {
     free(crls);
+    free(s->cas);
+    free(s->chains);
     cb_header_free(s->header);
     cb_crlset_free(s->crls);
-    X509_STORE_free(s->trust);
+    cb_trust_free(s->trust);
     cb_certinfo_ctx_free(&s->ctx);
     return rc;
 }
@@ -346,6 +409,8 @@ int main(int argc, char **argv)
         {"days", required_argument, NULL, 'd'},   {"as-of", required_argument, NULL, 'a'},
         {"all", no_argument, NULL, 'A'},          {"status", required_argument, NULL, 's'},
         {"crl", required_argument, NULL, 'c'},    {"ca", required_argument, NULL, 'C'},
+        {"chain", required_argument, NULL, 'H'},  {"partial-chain", no_argument, NULL, 'P'},
+        {"crl-optional", no_argument, NULL, 'O'}, {"lang", required_argument, NULL, 'L'},
         {"rejects", required_argument, NULL, 'r'}, {"strict", no_argument, NULL, 'S'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
@@ -353,9 +418,16 @@ int main(int argc, char **argv)
     };
     scan s = {.days = 60};
     s.want[ST_EXPIRING] = s.want[ST_EXPIRED] = 1;
-    const char *as_of = NULL, *ca = NULL, *rejects = NULL, *output = NULL;
+    const char *as_of = NULL, *rejects = NULL, *output = NULL;
     char **crls = calloc((size_t)argc + 1, sizeof *crls);
-    int ncrl = 0, strict = 0, quiet = 0, all = 0, status_given = 0, c;
+    s.cas = calloc((size_t)argc + 1, sizeof *s.cas);
+    s.chains = calloc((size_t)argc + 1, sizeof *s.chains);
+    if (crls == NULL || s.cas == NULL || s.chains == NULL) {
+        fprintf(stderr, "scan-expiry: out of memory\n");
+        return finish(&s, crls, EX_OSERR);
+    }
+    cb_trust_opts topts = {.leaf = CB_TRUST_LEAF_ANY_DATES};
+    int nca = 0, nchain = 0, ncrl = 0, strict = 0, quiet = 0, all = 0, status_given = 0, c;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'd': {
@@ -376,7 +448,17 @@ int main(int argc, char **argv)
                 return finish(&s, crls, EX_USAGE);
             break;
         case 'c': crls[ncrl++] = optarg; break;
-        case 'C': ca = optarg; break;
+        case 'C': s.cas[nca++] = optarg; break;
+        case 'H': s.chains[nchain++] = optarg; break;
+        case 'P': topts.partial_chain = 1; break;
+        case 'O': topts.crl_optional = 1; break;
+        case 'L':
+            if (strcmp(optarg, "en") != 0 && strcmp(optarg, "vi") != 0) {
+                fprintf(stderr, "scan-expiry: --lang: '%s' is neither en nor vi\n", optarg);
+                return finish(&s, crls, EX_USAGE);
+            }
+            s.vi = topts.lang_vi = strcmp(optarg, "vi") == 0;
+            break;
         case 'r': rejects = optarg; break;
         case 'S': strict = 1; break;
         case 'o': output = optarg; break;
@@ -407,14 +489,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "scan-expiry: %s\n", err.msg);
         return finish(&s, crls, err.code);
     }
-    if (ca != NULL && (s.trust = cb_trust_load(ca, &err)) == NULL) {
-        fprintf(stderr, "scan-expiry: %s\n", err.msg);
-        return finish(&s, crls, err.code);
-    }
-    if (ncrl > 0) {
+    if (nca > 0) {
+        if (load_trust(&s, &topts, crls, ncrl, nca, nchain, &err) < 0) {
+            fprintf(stderr, "scan-expiry: %s\n", err.msg);
+            return finish(&s, crls, err.code);
+        }
+    } else if (nchain > 0 || topts.partial_chain || topts.crl_optional) {
+        fprintf(stderr, "scan-expiry: --chain, --partial-chain and --crl-optional need --ca\n");
+        return finish(&s, crls, EX_USAGE);
+    } else if (ncrl > 0) {
         s.crls = cb_crlset_new();
         for (int i = 0; i < ncrl; i++) {
-            if (cb_crlset_load(s.crls, crls[i], s.trust, &err) < 0) {
+            if (cb_crlset_load(s.crls, crls[i], &err) < 0) {
                 fprintf(stderr, "scan-expiry: %s\n", err.msg);
                 return finish(&s, crls, err.code);
             }

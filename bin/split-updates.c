@@ -26,22 +26,30 @@
 
 static const char *const columns[] = {
     "request_id", "old_serial", "serial", "subject_cn", "holder", "email", "agency", "agency_key",
-    "agency_code", "path", "not_after", "status", "matched_by", "reason", "source",
+    "agency_code", "path", "not_after", "status", "matched_by", "reason", "source", "trust_problem",
 };
 enum { NCOLS = sizeof columns / sizeof columns[0] };
 
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: " PROG " --out DIR --ca FILE [--requests FILE] [--old-certs FILE|DIR]\n"
-            "                     [--as-of DATE] [--format pem|der|both] [--rejects FILE]\n"
-            "                     [--strict] [-o MANIFEST] [-q] [FILE...]\n"
+            "usage: " PROG " --out DIR --ca FILE [--chain FILE]... [--crl FILE]... [--partial-chain]\n"
+            "                     [--crl-optional] [--requests FILE] [--old-certs FILE|DIR]\n"
+            "                     [--as-of DATE] [--format pem|der|both] [--lang en|vi]\n"
+            "                     [--rejects FILE] [--strict] [-o MANIFEST] [-q] [FILE...]\n"
             "       " PROG " --help | --version\n"
             "\n"
             "Checks each certificate of the update file (PEM, or PKCS#7 .p7b/.p7c in DER or\n"
             "PEM; stdin when no FILE) against the CA, matches it to a pending request, and\n"
             "writes DIR/<agency>/<holder>-<serial>.pem; certificates that match no request go\n"
-            "to DIR/_unmatched. The CSV manifest goes to stdout.\n");
+            "to DIR/_unmatched. The CSV manifest goes to stdout.\n"
+            "\n"
+            "  --ca FILE        trust anchors (self-signed CA certificates); repeatable\n"
+            "  --chain FILE     intermediate CA certificates to build paths with; repeatable\n"
+            "  --crl FILE       CRLs: revocation is checked for the whole path; repeatable\n"
+            "  --partial-chain  a --ca certificate that is not self-signed is an anchor too\n"
+            "  --crl-optional   a missing or unusable CRL does not make a certificate untrusted\n"
+            "  --lang en|vi     language of trust_problem (default en)\n");
 }
 
 static void die(int code, const char *fmt, const char *arg)
@@ -61,7 +69,7 @@ static int fill(cb_record *rec, const cb_update_result *res)
         q ? q->request_id : "", q ? q->old_serial : "", res->serial, res->subject_cn,
         q ? q->holder : "", email, q ? q->agency : "", q ? q->agency_key : "",
         q ? q->agency_code : "", res->path, res->not_after, cb_update_status_name(res->status),
-        res->matched_by ? res->matched_by : "", res->reason, res->source,
+        res->matched_by ? res->matched_by : "", res->reason, res->source, res->trust_problem,
     };
     cb_record_clear(rec);
     for (int i = 0; i < NCOLS; i++)
@@ -74,16 +82,21 @@ int main(int argc, char **argv)
 {
     const char *out_dir = NULL, *as_of = NULL, *rejects_path = NULL, *manifest = NULL;
     char *req_files[MAX_LIST];
-    const char *ca_files[MAX_LIST], *old_paths[MAX_LIST];
-    int nreq = 0, nca = 0, nold = 0, strict = 0, quiet = 0;
+    const char *ca_files[MAX_LIST], *old_paths[MAX_LIST], *chain_files[MAX_LIST], *crl_files[MAX_LIST];
+    int nreq = 0, nca = 0, nold = 0, nchain = 0, ncrl = 0, strict = 0, quiet = 0;
+    cb_trust_opts topts = {.leaf = CB_TRUST_LEAF_MAY_START_LATER};
     cb_update_format fmt = CB_UPD_PEM;
-    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_REJ, O_STRICT, O_HELP, O_VERSION };
+    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_REJ, O_STRICT, O_HELP, O_VERSION,
+           O_CHAIN, O_CRL, O_PARTIAL, O_CRLOPT, O_LANG };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},       {"ca", required_argument, NULL, O_CA},
         {"requests", required_argument, NULL, O_REQ},  {"old-certs", required_argument, NULL, O_OLD},
         {"as-of", required_argument, NULL, O_ASOF},    {"format", required_argument, NULL, O_FMT},
         {"rejects", required_argument, NULL, O_REJ},   {"strict", no_argument, NULL, O_STRICT},
         {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
+        {"chain", required_argument, NULL, O_CHAIN},   {"crl", required_argument, NULL, O_CRL},
+        {"partial-chain", no_argument, NULL, O_PARTIAL}, {"crl-optional", no_argument, NULL, O_CRLOPT},
+        {"lang", required_argument, NULL, O_LANG},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -94,6 +107,23 @@ int main(int argc, char **argv)
             if (nca == MAX_LIST)
                 die(EX_USAGE, "too many --ca options%s", "");
             ca_files[nca++] = optarg;
+            break;
+        case O_CHAIN:
+            if (nchain == MAX_LIST)
+                die(EX_USAGE, "too many --chain options%s", "");
+            chain_files[nchain++] = optarg;
+            break;
+        case O_CRL:
+            if (ncrl == MAX_LIST)
+                die(EX_USAGE, "too many --crl options%s", "");
+            crl_files[ncrl++] = optarg;
+            break;
+        case O_PARTIAL: topts.partial_chain = 1; break;
+        case O_CRLOPT: topts.crl_optional = 1; break;
+        case O_LANG:
+            if (strcmp(optarg, "en") != 0 && strcmp(optarg, "vi") != 0)
+                die(EX_USAGE, "--lang: '%s' is neither en nor vi", optarg);
+            topts.lang_vi = strcmp(optarg, "vi") == 0;
             break;
         case O_REQ:
             if (nreq == MAX_LIST)
@@ -146,9 +176,16 @@ int main(int argc, char **argv)
     cb_updates *u = cb_updates_new(out_dir, fmt, at, &err);
     if (u == NULL)
         die(err.code, "%s", err.msg);
-    for (int i = 0; i < nca; i++)
-        if (cb_updates_load_ca(u, ca_files[i], &err) < 0)
-            die(err.code, "%s", err.msg);
+    cb_trust *trust = cb_trust_new(&topts, &err);
+    if (trust == NULL)
+        die(err.code, "%s", err.msg);
+    int loaded = cb_trust_load(trust, ca_files, nca, chain_files, nchain, crl_files, ncrl, &err);
+    const char *warning;
+    for (size_t i = 0; (warning = cb_trust_warning(trust, i)) != NULL; i++)
+        fprintf(stderr, PROG ": warning: %s\n", warning);
+    if (loaded < 0)
+        die(err.code, "%s", err.msg);
+    cb_updates_set_trust(u, trust);
     if (nreq && cb_updates_load_requests(u, req_files, nreq, &err) < 0)
         die(err.code, "%s", err.msg);
     for (int i = 0; i < nold; i++) {
@@ -282,5 +319,6 @@ int main(int argc, char **argv)
     cb_record_free(rec);
     cb_header_free(hdr);
     cb_updates_free(u);
+    cb_trust_free(trust);
     return code;
 }

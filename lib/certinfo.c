@@ -407,18 +407,7 @@ static int crlset_grow(cb_crlset *set)
     return 0;
 }
 
-static X509 *find_issuer_cert(X509_STORE *store, const X509_NAME *name)
-{
-    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
-    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
-        X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
-        if (c != NULL && X509_NAME_cmp(X509_get_subject_name(c), name) == 0)
-            return c;
-    }
-    return NULL;
-}
-
-int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *err)
+int cb_crlset_load(cb_crlset *set, const char *path, cb_err *err)
 {
     BIO *bio = BIO_new_file(path, "rb");
     if (bio == NULL)
@@ -433,15 +422,6 @@ int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *
     if (crl == NULL) {
         ERR_clear_error();
         return cb_err_set(err, EX_DATAERR, "--crl %s: not a CRL (PEM or DER)", path);
-    }
-    if (trust != NULL) {
-        X509 *issuer = find_issuer_cert(trust, X509_CRL_get_issuer(crl));
-        if (issuer == NULL || X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-            ERR_clear_error();
-            X509_CRL_free(crl);
-            return cb_err_set(err, EX_DATAERR,
-                              "--crl %s: its signature does not verify with a certificate of --ca", path);
-        }
     }
     if (!sk_X509_CRL_push(set->crls, crl)) {
         X509_CRL_free(crl);
@@ -495,80 +475,4 @@ int cb_crlset_is_revoked(const cb_crlset *set, const char *serial_hex,
     X509_free(x);
     ERR_clear_error();
     return revoked;
-}
-
-X509_STORE *cb_trust_load(const char *path, cb_err *err)
-{
-    X509_STORE *store = X509_STORE_new();
-    BIO *bio = BIO_new_file(path, "rb");
-    if (store == NULL || bio == NULL) {
-        X509_STORE_free(store);
-        BIO_free(bio);
-        cb_err_sys(err, EX_NOINPUT, "--ca %s", path);
-        return NULL;
-    }
-    int n = 0;
-    X509 *x;
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        X509_STORE_add_cert(store, x);
-        X509_free(x);
-        n++;
-    }
-    ERR_clear_error();
-    if (n == 0) {
-        (void)BIO_reset(bio);
-        x = d2i_X509_bio(bio, NULL);
-        if (x != NULL) {
-            X509_STORE_add_cert(store, x);
-            X509_free(x);
-            n++;
-        }
-        ERR_clear_error();
-    }
-    BIO_free(bio);
-    if (n == 0) {
-        X509_STORE_free(store);
-        cb_err_set(err, EX_DATAERR, "--ca %s: no certificate in it", path);
-        return NULL;
-    }
-    /* An intermediate given in the bundle is an anchor of its own: the
-     * operator trusts the issuing CA they named. */
-    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
-    return store;
-}
-
-static int ignore_leaf_validity(int ok, X509_STORE_CTX *ctx)
-{
-    if (ok)
-        return ok;
-    int e = X509_STORE_CTX_get_error(ctx);
-    if (X509_STORE_CTX_get_error_depth(ctx) == 0 &&
-        (e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID))
-        return 1;
-    return ok;
-}
-
-int cb_trust_check(X509_STORE *store, const unsigned char *der, size_t len, int64_t t,
-                   const char **why)
-{
-    const unsigned char *p = der;
-    X509 *x = d2i_X509(NULL, &p, (long)len);
-    *why = "the certificate cannot be decoded";
-    if (x == NULL) {
-        ERR_clear_error();
-        return 0;
-    }
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    int ok = 0;
-    if (ctx != NULL && X509_STORE_CTX_init(ctx, store, x, NULL)) {
-        X509_STORE_CTX_set_time(ctx, 0, (time_t)t);
-        X509_STORE_CTX_set_verify_cb(ctx, ignore_leaf_validity);
-        ok = X509_verify_cert(ctx) == 1;
-        if (!ok)
-            *why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
-    }
-    X509_STORE_CTX_free(ctx);
-    X509_free(x);
-    ERR_clear_error();
-    return ok;
 }

@@ -5,8 +5,8 @@
  * together; a scan only needs names, dates and extensions. So the
  * certificate is decoded with OpenSSL's own ASN.1 template machinery
  * against a template that keeps the public key as an opaque value; the full
- * X509 object is built only when a signature must be checked (--ca) or a
- * CRL entry matches. */
+ * X509 object is built only when a path must be checked (--ca, lib/trust.h)
+ * or a CRL entry matches. */
 #ifndef CB_CERTINFO_H
 #define CB_CERTINFO_H
 
@@ -69,19 +69,11 @@ int cb_cert_slice(const unsigned char *der, size_t len, cb_cert_slices *s);
 typedef struct cb_crlset cb_crlset;
 cb_crlset *cb_crlset_new(void);
 void cb_crlset_free(cb_crlset *set);
-/* Loads a CRL in PEM or DER. With trust non-NULL, the CRL's signature must
- * verify with an issuer certificate found there. */
-int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *err);
+/* Loads a CRL in PEM or DER, unverified: the fast "is it listed?" of a
+ * scan without trust anchors (lib/trust.h checks CRLs with --ca). */
+int cb_crlset_load(cb_crlset *set, const char *path, cb_err *err);
 /* 1 when the certificate (DER) is revoked by a loaded CRL of its issuer. */
 int cb_crlset_is_revoked(const cb_crlset *set, const char *serial_hex,
                          const unsigned char *der, size_t len);
-
-/* A store of trusted and intermediate CA certificates from a bundle file. */
-X509_STORE *cb_trust_load(const char *path, cb_err *err);
-/* 1 when the certificate chains to the store at instant t (its own
- * validity period is not judged here: scan-expiry reports that itself),
- * 0 when not; *why gets OpenSSL's reason. */
-int cb_trust_check(X509_STORE *store, const unsigned char *der, size_t len, int64_t t,
-                   const char **why);
 
 #endif

@@ -388,9 +388,7 @@ struct cb_updates {
     char *out_dir;
     cb_update_format fmt;
     int64_t verify_at;
-    X509_STORE *store;
-    X509_STORE_CTX *ctx;
-    int ca_count;
+    cb_trust *trust;          /* the caller's */
     req *reqs;
     size_t nreq, capreq;
     strmap by_id;
@@ -426,16 +424,6 @@ int cb_update_status_is_reject(cb_update_status st)
            st != CB_UPD_MISSING;
 }
 
-/* A renewed certificate may begin only when the old one ends: its not-yet-
- * valid state is no sign of forgery. Expiry and everything else are. */
-static int verify_cb(int ok, X509_STORE_CTX *ctx)
-{
-    if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_NOT_YET_VALID &&
-        X509_STORE_CTX_get_error_depth(ctx) == 0)
-        return 1;
-    return ok;
-}
-
 cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t verify_at,
                            cb_err *err)
 {
@@ -443,8 +431,7 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     if (u != NULL)
         u->dirfd = -1;
     if (u == NULL || (u->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-        (u->out_dir = strdup(out_dir)) == NULL || (u->store = X509_STORE_new()) == NULL ||
-        (u->ctx = X509_STORE_CTX_new()) == NULL) {
+        (u->out_dir = strdup(out_dir)) == NULL) {
         cb_updates_free(u);
         cb_err_set(err, EX_OSERR, "out of memory");
         return NULL;
@@ -455,11 +442,6 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     u->fmt = fmt;
     u->pid = (long)getpid();
     u->verify_at = verify_at;
-    X509_VERIFY_PARAM *param = X509_STORE_get0_param(u->store);
-    X509_VERIFY_PARAM_set_time(param, (time_t)verify_at);
-    /* The operator names the CA to trust: the issuing CA alone is enough. */
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-    X509_STORE_set_verify_cb(u->store, verify_cb);
     if (mkdir(u->out_dir, 0755) != 0 && errno != EEXIST) {
         cb_err_sys(err, EX_CANTCREAT, "cannot create %s", u->out_dir);
         cb_updates_free(u);
@@ -504,8 +486,6 @@ void cb_updates_free(cb_updates *u)
     map_free(&u->by_name);
     map_free(&u->old_serials);
     free(u->old_keys);
-    X509_STORE_CTX_free(u->ctx);
-    X509_STORE_free(u->store);
     free(u->out_dir);
     free(u);
 }
@@ -515,35 +495,9 @@ size_t cb_updates_request_count(const cb_updates *u)
     return u->nreq;
 }
 
-int cb_updates_load_ca(cb_updates *u, const char *path, cb_err *err)
+void cb_updates_set_trust(cb_updates *u, cb_trust *trust)
 {
-    cb_certs_reader *r = cb_certs_open(path, err);
-    if (r == NULL)
-        return -1;
-    X509 *x;
-    long line, index;
-    int rc, added = 0;
-    while ((rc = cb_certs_next(r, &x, &line, &index, err)) != CB_CERTS_EOF) {
-        if (rc == CB_CERTS_FATAL || rc == CB_CERTS_UNREADABLE) {
-            if (rc == CB_CERTS_UNREADABLE)
-                cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, line, err->msg);
-            cb_certs_close(r);
-            return -1;
-        }
-        int ok = X509_STORE_add_cert(u->store, x);
-        X509_free(x);
-        if (!ok) {
-            cb_certs_close(r);
-            return cb_err_set(err, EX_SOFTWARE, "%s: cannot add certificate %ld to the trust store",
-                              path, index);
-        }
-        added++;
-    }
-    cb_certs_close(r);
-    if (added == 0)
-        return cb_err_set(err, EX_DATAERR, "%s: no certificate in the CA file", path);
-    u->ca_count += added;
-    return 0;
+    u->trust = trust;
 }
 
 static char *dup_field(const cb_record *rec, int col)
@@ -1194,15 +1148,18 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
     if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
         cb_instant_format(cb_instant_from_utc_tm(&tm), res->not_after);
 
-    if (u->ca_count == 0 || !X509_STORE_CTX_init(u->ctx, u->store, cert, NULL))
-        return cb_err_set(err, EX_SOFTWARE, "no trust store to check certificates against");
-    int ok = X509_verify_cert(u->ctx);
-    int verr = X509_STORE_CTX_get_error(u->ctx);
-    X509_STORE_CTX_cleanup(u->ctx);
-    if (ok != 1) {
+    if (u->trust == NULL)
+        return cb_err_set(err, EX_SOFTWARE, "no trust anchors to check certificates against");
+    /* A CA certificate sent along may be the intermediate of the next ones. */
+    cb_trust_result tr;
+    if (cb_trust_add_intermediate(u->trust, cert, err) < 0 ||
+        cb_trust_verify(u->trust, cert, u->verify_at, &tr, err) < 0)
+        return -1;
+    if (tr.verdict != CB_TRUST_OK) {
         res->status = CB_UPD_UNTRUSTED;
-        snprintf(res->reason, sizeof res->reason,
-                 "the certificate does not verify against the CA: %s", X509_verify_cert_error_string(verr));
+        snprintf(res->trust_problem, sizeof res->trust_problem, "%s", tr.problem);
+        snprintf(res->reason, sizeof res->reason, "the certificate does not verify against the CA: %.440s",
+                 tr.problem);
         return settle(u, err);
     }
     /* Bundles exported "with the certification path" carry the CA

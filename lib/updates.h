@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "cb_err.h"
+#include "trust.h"
 
 /* ---- Reading certificates ---------------------------------------------- */
 
@@ -103,6 +104,7 @@ typedef struct cb_update_result {
     char not_after[32];
     char path[4096];                /* the file written or found; "" if none */
     char reason[512];               /* why, for rejects */
+    char trust_problem[640];        /* why the path does not verify (lib/trust.h), else "" */
     const char *matched_by;         /* "public_key", "email_name" or "" */
     char source[512];               /* as given to cb_updates_route */
     long line;                      /* as given to cb_updates_route */
@@ -116,11 +118,11 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
                            cb_err *err);
 void cb_updates_free(cb_updates *u);
 
-/* The trusted CA certificates (root, issuing CA, or both; any format
- * cb_certs_open reads). A certificate verifies when it chains to one of them
- * at verify_at; one not yet valid at that instant is accepted (a renewal may
- * start when the old certificate ends), an expired one is not. */
-int cb_updates_load_ca(cb_updates *u, const char *path, cb_err *err);
+/* The anchors, intermediates and CRLs certificates are checked with
+ * (lib/trust.h, made with CB_TRUST_LEAF_MAY_START_LATER: a renewal may
+ * begin when the old certificate ends; an expired one is untrusted). The
+ * caller keeps it and frees it after u. */
+void cb_updates_set_trust(cb_updates *u, cb_trust *trust);
 
 /* The pending requests: CSV with request_id and some of old_serial,
  * full_name, org_name, email, agency, agency_key, agency_code; agency_key,

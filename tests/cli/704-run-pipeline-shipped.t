@@ -24,7 +24,8 @@ like "$(cat "$T/central-issuance.sh")" "notify --template issued-ready" "central
 S=$T/state
 mkdir -p "$S/ca" "$S/forms/incoming"
 ln -s "$SAMPLES/certs" "$S/certs"
-cp "$SAMPLES/ca-chain.pem" "$SAMPLES/crl.pem" "$S/ca/"
+cp "$SAMPLES/roots.pem" "$SAMPLES/chain.pem" "$S/ca/"
+cp "$SAMPLES/crls.pem" "$S/ca/crl.pem"
 cp "$SAMPLES/forms/renewal.csv" "$S/forms/incoming/"
 run-pipeline --as-of "$D" --set state="$S" "$PL/nightly-renewal.yaml" >"$T/n.out" 2>"$T/n.err"
 R=$S/runs/$D
@@ -43,7 +44,8 @@ is "$(ls "$S/mail/new" | wc -l)" "$(($(mlr --icsv --onidx count "$R/expiring.csv
 su_standard
 U=$T/ru
 mkdir -p "$U/ca"
-cp "$T/ca.pem" "$U/ca/ca-chain.pem"
+cp "$T/ca.pem" "$U/ca/roots.pem"
+: >"$U/ca/chain.pem"
 ln -s "$T/old" "$U/certs"
 # The fixture's certificates begin now, so this run is as of today.
 TODAY=$(TZ=UTC-7 date +%Y-%m-%d)
