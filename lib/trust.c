@@ -222,8 +222,25 @@ int cb_trust_anchor_count(const cb_trust *t)
     return sk_X509_num(t->anchors);
 }
 
+/* RFC 5280 5.2.3: conforming CRL issuers MUST include the CRL number, by
+ * which a CRL replaces the one before. Path validation (6.3.3) does not
+ * need it, nor does openssl verify, and `openssl ca` without a crlnumber
+ * file makes such CRLs: a warning, and the CRL is used. */
+static int has_crl_number(X509_CRL *crl)
+{
+    ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+    ASN1_INTEGER_free(n);
+    ERR_clear_error();
+    return n != NULL;
+}
+
 static int keep_crl(cb_trust *t, X509_CRL *crl, const char *path, cb_err *err)
 {
+    if (!has_crl_number(crl)) {
+        char cn[256];
+        name_text(X509_CRL_get_issuer(crl), cn, sizeof cn);
+        warn(t, "--crl %s: the CRL of \"%s\" has no CRL number (RFC 5280 5.2.3 requires one)", path, cn);
+    }
     int n = sk_X509_CRL_num(t->crls);
     char **files = realloc(t->crl_files, (size_t)(n + 1) * sizeof *files);
     if (files == NULL)
@@ -235,12 +252,6 @@ static int keep_crl(cb_trust *t, X509_CRL *crl, const char *path, cb_err *err)
         free(files[n]);
         return cb_err_set(err, EX_OSERR, "out of memory");
     }
-    if (n == 0) {
-        /* Revocation of the whole path, each CRL's signer found by path
-         * building (a separate CRL-signing key, a re-keyed CA), deltas. */
-        X509_STORE_set_flags(t->store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
-                                           X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS);
-    }
     return 0;
 }
 
@@ -251,6 +262,11 @@ int cb_trust_add_crls(cb_trust *t, const char *path, cb_err *err)
         ERR_clear_error();
         return cb_err_sys(err, EX_NOINPUT, "--crl %s", path);
     }
+    /* Revocation of the whole path, each CRL's signer found by path
+     * building (a separate CRL-signing key, a re-keyed CA), deltas; on as
+     * soon as CRLs are asked for, even if none of them is usable. */
+    X509_STORE_set_flags(t->store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
+                                       X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS);
     int n = 0, rc = 0;
     X509_CRL *crl;
     while (rc == 0 && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
@@ -472,6 +488,23 @@ static void describe(int e, int depth, X509 *x, X509_CRL *crl, int vi, char *out
         snprintf(out, size, vi ? "chứng thư số của %s\"%s\" chỉ có hiệu lực từ ngày %s"
                                : "the %scertificate of \"%s\" is only valid from %s",
                  ca, who, day);
+        break;
+    case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
+        snprintf(out, size, vi ? "chứng thư số của CA \"%s\" không có phần mở rộng keyUsage (RFC 5280 4.2.1.3)"
+                               : "the CA certificate of \"%s\" has no keyUsage extension (RFC 5280 4.2.1.3)",
+                 who);
+        break;
+    case X509_V_ERR_CA_BCONS_NOT_CRITICAL:
+        snprintf(out, size, vi ? "basicConstraints của CA \"%s\" không được đánh dấu critical (RFC 5280 4.2.1.9)"
+                               : "the basicConstraints of the CA \"%s\" are not marked critical (RFC 5280 4.2.1.9)",
+                 who);
+        break;
+    case X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER:
+    case X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER:
+        snprintf(out, size, vi ? "chứng thư số của %s\"%s\" thiếu định danh khóa (%s, RFC 5280 4.2.1.1-2)"
+                               : "the %scertificate of \"%s\" lacks a key identifier (%s, RFC 5280 4.2.1.1-2)",
+                 ca, who, e == X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER ? "authorityKeyIdentifier"
+                                                                          : "subjectKeyIdentifier");
         break;
     default:
         snprintf(out, size, vi ? "đường chứng thực của \"%s\" không hợp lệ: %s (OpenSSL)"
