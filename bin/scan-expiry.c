@@ -16,7 +16,7 @@
 #include "certinfo.h"
 #include "csvio.h"
 #include "date.h"
-#include "pemscan.h"
+#include "certread.h"
 #include "rejects.h"
 #include "run.h"
 #include "trust.h"
@@ -165,6 +165,9 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
         reject(s, source, input, line, reason);
         return;
     }
+    if (ci.more_emails > 0)
+        cb_warn(&s->run, "%s: the subject has %d more e-mail address%s: the email column holds the first, %s",
+                source, ci.more_emails, ci.more_emails > 1 ? "es" : "", ci.email);
     cb_trust_result tr = {0};
     if (s->trust != NULL && check_path(s, der, len, &tr) < 0) {
         reject(s, source, input, line, tr.problem);
@@ -219,78 +222,46 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
     cb_cert_info_clear(&ci);
 }
 
-static void scan_pem(scan *s, FILE *fp, const char *name)
+/* Every item of one input (lib/certread: PEM, DER, PKCS#7). */
+static void scan_input(scan *s, const char *path)
 {
-    cb_pem_scanner sc;
-    cb_pem_block blk;
-    int index = 0, blocks = 0, rc;
-    cb_pem_scanner_init(&sc, fp);
-    while ((rc = cb_pem_next(&sc, &blk)) > 0) {
-        blocks++;
-        if (!cb_pem_is_cert_label(blk.label)) {
-            /* Never the content: it may be a private key. */
-            cb_warn(&s->run, "%s:%ld: skipping a %s block: not a certificate", name, blk.line,
-                    blk.label);
-            continue;
-        }
-        index++;
-        if (blk.error != NULL) {
-            char source[4200], reason[300];
-            snprintf(source, sizeof source, "%s#%d", name, index);
-            snprintf(reason, sizeof reason, "certificate %d: %s", index, blk.error);
-            reject(s, source, name, blk.line, reason);
-            continue;
-        }
-        handle_cert(s, blk.der, blk.der_len, name, blk.line, index);
-    }
-    if (rc < 0) {
-        cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
-        s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
-    } else if (blocks == 0) {
-        cb_warn(&s->run, "%s: no PEM block found", name);
-    }
-    cb_pem_scanner_free(&sc);
-}
-
-static void scan_der(scan *s, FILE *fp, const char *name)
-{
-    unsigned char *buf = malloc(DER_MAX + 1);
-    if (buf == NULL) {
-        s->exit_code = cb_exit_worst(s->exit_code, EX_OSERR);
+    cb_err err = {0};
+    cb_certs_reader *r = cb_certs_open(path, &err);
+    if (r == NULL) {
+        cb_warn(&s->run, "%s", err.msg);
+        s->exit_code = cb_exit_worst(s->exit_code, err.code);
         return;
     }
-    size_t n = fread(buf, 1, DER_MAX + 1, fp);
-    if (ferror(fp)) {
-        cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
-        s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
-    } else if (n > DER_MAX) {
-        char source[4200];
-        snprintf(source, sizeof source, "%s#1", name);
-        reject(s, source, name, 1, "certificate 1: a DER file larger than 1 MiB is not a certificate");
-    } else {
-        handle_cert(s, buf, n, name, 1, 1);
-    }
-    free(buf);
-}
-
-static void scan_stream(scan *s, FILE *fp, const char *name)
-{
-    int c = getc(fp);
-    if (c == EOF) {
-        if (ferror(fp)) {
-            cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
-            s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
+    const char *name = cb_certs_name(r);
+    const unsigned char *der;
+    size_t len;
+    long line = 0, index = 0;
+    int rc;
+    while ((rc = cb_certs_next_der(r, &der, &len, &line, &index, &err)) != CB_CERTS_EOF) {
+        char source[4200], reason[1200];
+        snprintf(source, sizeof source, "%s#%ld", name, index);
+        if (rc == CB_CERTS_FATAL) {
+            cb_warn(&s->run, "%s", err.msg);
+            s->exit_code = cb_exit_worst(s->exit_code, err.code);
+            break;
+        } else if (rc == CB_CERTS_SKIPPED) {
+            cb_warn(&s->run, "%s:%ld: skipping a %s block: not a certificate", name, line, err.msg);
+        } else if (rc == CB_CERTS_UNREADABLE) {
+            snprintf(reason, sizeof reason, "certificate %ld: %s", index, err.msg);
+            reject(s, source, name, line, reason);
+        } else if (len > DER_MAX) {
+            snprintf(reason, sizeof reason, "certificate %ld: a DER item larger than 1 MiB is not a certificate",
+                     index);
+            reject(s, source, name, line ? line : 1, reason);
         } else {
-            cb_warn(&s->run, "%s: empty input", name);
+            handle_cert(s, der, len, name, line ? line : 1, (int)index);
         }
-        return;
     }
-    ungetc(c, fp);
-    /* A DER certificate starts with a SEQUENCE tag; PEM is text. */
-    if (c == 0x30)
-        scan_der(s, fp, name);
-    else
-        scan_pem(s, fp, name);
+    if (cb_certs_empty(r))
+        cb_warn(&s->run, "%s: empty input", name);
+    else if (rc == CB_CERTS_EOF && cb_certs_blocks(r) == 0 && index == 0)
+        cb_warn(&s->run, "%s: no PEM block found", name);
+    cb_certs_close(r);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -344,7 +315,7 @@ static void scan_dir(scan *s, const char *path)
 static void scan_path(scan *s, const char *path, int top)
 {
     if (strcmp(path, "-") == 0) {
-        scan_stream(s, stdin, "stdin");
+        scan_input(s, "-");
         return;
     }
     struct stat st;
@@ -365,14 +336,7 @@ static void scan_path(scan *s, const char *path, int top)
     }
     if (!S_ISREG(st.st_mode) && !top)
         return;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        cb_warn(&s->run, "%s: %s", path, strerror(errno));
-        s->exit_code = cb_exit_worst(s->exit_code, EX_NOINPUT);
-        return;
-    }
-    scan_stream(s, fp, path);
-    fclose(fp);
+    scan_input(s, path);
 }
 
 /* --ca, --chain and --crl into the trust module; its warnings (a CRL of an

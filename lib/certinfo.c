@@ -211,13 +211,16 @@ int cb_cert_slice(const unsigned char *der, size_t len, cb_cert_slices *s)
     return 0;
 }
 
-/* The entry's value as UTF-8, whatever its ASN.1 string type. */
+/* The entry's value as UTF-8, whatever its ASN.1 string type; NULL when
+ * it is not text in its own type (a UTF8String that is not UTF-8). */
 static char *entry_utf8(X509_NAME_ENTRY *e)
 {
     unsigned char *out = NULL;
     int n = ASN1_STRING_to_UTF8(&out, X509_NAME_ENTRY_get_data(e));
-    if (n < 0)
-        return strdup("");
+    if (n < 0) {
+        ERR_clear_error();
+        return NULL;
+    }
     char *s = malloc((size_t)n + 1);
     if (s != NULL) {
         memcpy(s, out, (size_t)n);
@@ -247,7 +250,9 @@ static void add_value(char **slot, char *v)
     free(v);
 }
 
-static void read_name(CB_NAME *name, cb_cert_info *ci, int is_subject)
+/* Reads the attributes scan-expiry reports; returns the short name of the
+ * first whose value is not text, or NULL. */
+static const char *read_name(CB_NAME *name, cb_cert_info *ci, int is_subject)
 {
     for (int i = 0; i < sk_CB_RDN_num(name); i++) {
         CB_RDN *rdn = sk_CB_RDN_value(name, i);
@@ -270,10 +275,21 @@ static void read_name(CB_NAME *name, cb_cert_info *ci, int is_subject)
                 default: break;
                 }
             }
-            if (slot != NULL)
-                add_value(slot, entry_utf8(e));
+            if (slot == NULL)
+                continue;
+            char *v = entry_utf8(e);
+            if (v == NULL)
+                return OBJ_nid2sn(nid);
+            if (nid == NID_pkcs9_emailAddress && *slot != NULL) {
+                /* One address: the column is where notify sends. */
+                ci->more_emails++;
+                free(v);
+                continue;
+            }
+            add_value(slot, v);
         }
     }
+    return NULL;
 }
 
 static void read_san_email(STACK_OF(X509_EXTENSION) *exts, cb_cert_info *ci)
@@ -330,8 +346,14 @@ int cb_cert_info_parse(cb_certinfo_ctx *ctx, const unsigned char *der, size_t le
         goto out;
     }
     ci->serial = cb_asn1_int_hex(tbs->serial);
-    read_name(tbs->subject, ci, 1);
-    read_name(tbs->issuer, ci, 0);
+    const char *bad = read_name(tbs->subject, ci, 1);
+    if (bad == NULL && (bad = read_name(tbs->issuer, ci, 0)) != NULL)
+        bad = "issuer CN";
+    if (bad != NULL) {
+        rc = cb_err_set(err, EX_DATAERR, "the certificate's %s is not valid text in its string type "
+                                         "(for a UTF8String: not UTF-8)", bad);
+        goto out;
+    }
     if (ci->email == NULL)
         read_san_email(tbs->extensions, ci);
     if (!EVP_Digest(der, (size_t)(p - der), ci->sha256, NULL, ctx->sha256, NULL))

@@ -20,7 +20,8 @@
 typedef struct cb_cert_info {
     char *serial;           /* upper-case hex as `openssl x509 -serial` prints */
     char *subject_cn, *subject_o, *subject_ou, *subject_l, *subject_st;
-    char *email;            /* subject emailAddress, else first SAN rfc822Name */
+    char *email;            /* the first subject emailAddress, else the first SAN rfc822Name */
+    int more_emails;        /* further emailAddress attributes, not in email */
     char *uid;              /* subject UID attribute */
     char *issuer_cn;
     int64_t not_before, not_after;   /* POSIX instants */
@@ -35,7 +36,9 @@ typedef struct cb_certinfo_ctx {
 int cb_certinfo_ctx_init(cb_certinfo_ctx *ctx, cb_err *err);
 void cb_certinfo_ctx_free(cb_certinfo_ctx *ctx);
 
-/* Parses a DER certificate. On failure err says why in a sentence. */
+/* Parses a DER certificate. On failure err says why in a sentence: also
+ * when a subject attribute scan-expiry reports (or the issuer's CN) is not
+ * valid text, never a record with that field empty. */
 int cb_cert_info_parse(cb_certinfo_ctx *ctx, const unsigned char *der, size_t len,
                        cb_cert_info *ci, cb_err *err);
 void cb_cert_info_clear(cb_cert_info *ci);

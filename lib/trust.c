@@ -10,8 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "certread.h"
 #include "date.h"
-#include "updates.h"
 
 #define MAX_WARNINGS 64
 

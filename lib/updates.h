@@ -16,31 +16,10 @@
 #include <openssl/x509.h>
 
 #include "cb_err.h"
+#include "certread.h"
 #include "trust.h"
 
-/* ---- Reading certificates ---------------------------------------------- */
-
-enum {
-    CB_CERTS_FATAL = -1,       /* read error: stop (err says why) */
-    CB_CERTS_EOF = 0,
-    CB_CERTS_CERT = 1,         /* *cert set; the caller frees it */
-    CB_CERTS_UNREADABLE = 2,   /* an item that is not a certificate: err says why */
-};
-
-typedef struct cb_certs_reader cb_certs_reader;
-
-/* path "-" or NULL is stdin. The format is found from the content: a PEM
- * stream (certificate and PKCS7 blocks; other blocks and text ignored), a DER
- * PKCS#7 SignedData, or DER certificates one after another. A missing file is
- * EX_NOINPUT. */
-cb_certs_reader *cb_certs_open(const char *path, cb_err *err);
-void cb_certs_close(cb_certs_reader *r);
-/* The next certificate. *line is the line of its PEM block (for DER input,
- * and for every certificate of a PKCS#7 block, the block's line or 0);
- * *index counts the items of the file from 1. */
-int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_err *err);
-/* Name of the input for messages ("stdin" for standard input). */
-const char *cb_certs_name(const cb_certs_reader *r);
+/* Certificates are read with lib/certread.h. */
 
 /* A serial typed by a person ("0a:1b", " A1B ") the way `openssl x509
  * -serial` prints it: upper-case hex, two digits a byte, no colons, into out
