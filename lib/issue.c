@@ -17,8 +17,8 @@
 #include <openssl/x509v3.h>
 
 #include "certinfo.h"
+#include "certread.h"
 #include "keyload.h"
-#include "pemscan.h"
 
 /* ---- time ---- */
 
@@ -275,42 +275,30 @@ static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb
     return 0;
 }
 
+/* Every certificate of one file, in any form lib/certread reads (PEM,
+ * DER, PKCS#7); unreadable items are passed over. */
 static int ix_add_file(cb_certindex *ix, const char *path, cb_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
-    int c = getc(fp), n = 0, rc = 0;
-    if (c == 0x30) {
-        /* One DER certificate. */
-        ungetc(c, fp);
-        unsigned char *buf = malloc(1 << 20);
-        size_t len = buf ? fread(buf, 1, 1 << 20, fp) : 0;
-        if (buf == NULL)
-            rc = cb_err_set(err, EX_OSERR, "out of memory");
-        else if ((rc = ix_add_der(ix, buf, len, err)) == 0)
-            n = 1;
-        else if (rc > 0)
-            rc = 0;
-        free(buf);
-    } else if (c != EOF) {
-        ungetc(c, fp);
-        cb_pem_scanner sc;
-        cb_pem_block blk;
-        cb_pem_scanner_init(&sc, fp);
-        while (rc >= 0 && cb_pem_next(&sc, &blk) > 0) {
-            if (blk.error != NULL || !cb_pem_is_cert_label(blk.label))
-                continue;
-            int r = ix_add_der(ix, blk.der, blk.der_len, err);
-            if (r < 0)
-                rc = -1;
-            else if (r == 0)
+    cb_certs_reader *r = cb_certs_open(path, err);
+    if (r == NULL)
+        return -1;
+    const unsigned char *der;
+    size_t len;
+    long line, index;
+    int rc, n = 0, ret = 0;
+    while (ret == 0 && (rc = cb_certs_next_der(r, &der, &len, &line, &index, err)) != CB_CERTS_EOF) {
+        if (rc == CB_CERTS_FATAL) {
+            ret = -1;
+        } else if (rc == CB_CERTS_CERT) {
+            int added = ix_add_der(ix, der, len, err);   /* 0 added, > 0 passed over */
+            if (added < 0)
+                ret = -1;
+            else if (added == 0)
                 n++;
         }
-        cb_pem_scanner_free(&sc);
     }
-    fclose(fp);
-    if (rc < 0)
+    cb_certs_close(r);
+    if (ret < 0)
         return -1;
     if (n == 0)
         return cb_err_set(err, EX_DATAERR, "%s: no certificate in the file", path);
