@@ -19,6 +19,7 @@
 #include "certinfo.h"
 #include "certread.h"
 #include "keyload.h"
+#include "vntext.h"
 
 /* ---- time ---- */
 
@@ -803,6 +804,35 @@ static X509_REQ *read_csr(const cb_issue_ctx *ctx, cb_issue_job *job, int *given
     return req;
 }
 
+/* The trimmed length of a field, as fld() would copy it. */
+static size_t fld_len(const cb_record *r, int col)
+{
+    if (col < 0)
+        return 0;
+    const char *s = cb_record_get(r, col);
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t l = strlen(s);
+    while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r' || s[l - 1] == '\n'))
+        l--;
+    return l;
+}
+
+/* A field longer than its buffer would be certified cut short: another
+ * identity. Rejects the job naming the first such field; 0 when all fit. */
+static int identity_fits(cb_issue_job *job, const cb_record *r, const int *cols, const size_t *caps,
+                         const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (fld_len(r, cols[i]) >= caps[i]) {
+            reject(job, names[i], "%s is longer than %zu bytes: a certificate is never issued for a "
+                                  "shortened identity", names[i], caps[i] - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int64_t cap_at_ca(const cb_issue_ctx *ctx, int64_t na)
 {
     return na > ctx->issuer->ca_not_after ? ctx->issuer->ca_not_after : na;
@@ -832,6 +862,14 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
                subj);
         return;
     }
+    const int cols[] = {c->full_name, c->org_name, c->agency, c->province, c->email, c->id_number,
+                        c->tax_code, c->position};
+    const size_t caps[] = {sizeof name, sizeof org, sizeof agency, sizeof province, sizeof email,
+                           sizeof idn, sizeof tax, sizeof pos};
+    static const char *const names[] = {"full_name", "org_name", "agency", "province", "email",
+                                        "id_number", "tax_code", "position"};
+    if (identity_fits(job, r, cols, caps, names, 8) < 0)
+        return;
     fld(r, c->full_name, name, sizeof name);
     fld(r, c->org_name, org, sizeof org);
     fld(r, c->agency, agency, sizeof agency);
@@ -856,12 +894,7 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
         reject(job, "province", "the province is missing");
         return;
     }
-    const char *at = strchr(email, '@');
-    int ascii = 1;
-    for (const char *p = email; *p; p++)
-        if ((unsigned char)*p >= 128 || *p <= ' ')
-            ascii = 0;
-    if (!*email || at == NULL || at == email || !at[1] || !ascii) {
+    if (!cb_email_check(email, NULL)) {
         reject(job, "email", "the e-mail address is missing or not valid");
         return;
     }
