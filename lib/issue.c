@@ -1056,12 +1056,78 @@ static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, const unsigne
     old_cert_free(&old);
 }
 
+/* Bits of an RSA modulus from the DER of an RSAPublicKey (inside the
+ * SPKI's BIT STRING), read without decoding the key; 0 when unreadable. */
+static int rsa_modulus_bits(const unsigned char *p, long len)
+{
+    const unsigned char *end = p + len;
+    long l;
+    int tag, cls;
+    if (len < 1 || *p++ != 0)   /* unused bits of the BIT STRING */
+        return 0;
+    if ((ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_SEQUENCE ||
+        (ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_INTEGER || l > end - p)
+        return 0;
+    while (l > 0 && *p == 0)
+        p++, l--;
+    int bits = (int)l * 8;
+    for (unsigned char b = l > 0 ? *p : 0; bits > 0 && !(b & 0x80); b <<= 1)
+        bits--;
+    return bits;
+}
+
+/* The key policy for a key certified again: what the profile's key types
+ * give a new key pair at the least (RSA of 2048 bits, EC on P-256, P-384 or
+ * P-521), read from the SPKI's algorithm and parameters. NULL when it is
+ * allowed, else why not. */
+static const char *renew_key_refused(const old_cert *o, char *why, size_t n)
+{
+    const unsigned char *p = o->s.spki, *end = o->s.spki + o->s.spki_len;
+    long l;
+    int tag, cls;
+    if (ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80)
+        return "its public key cannot be read";
+    X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, end - p);
+    if (alg == NULL || (ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_BIT_STRING) {
+        X509_ALGOR_free(alg);
+        ERR_clear_error();
+        return "its public key cannot be read";
+    }
+    int nid = OBJ_obj2nid(alg->algorithm), bits;
+    const ASN1_TYPE *param = alg->parameter;
+    const char *no = NULL;
+    if (nid == NID_rsaEncryption) {
+        if ((bits = rsa_modulus_bits(p, l)) < 2048) {
+            snprintf(why, n, "its RSA key has %d bits, fewer than the 2048 the profile's keys have", bits);
+            no = why;
+        }
+    } else if (nid == NID_X9_62_id_ecPublicKey) {
+        int curve = param && param->type == V_ASN1_OBJECT ? OBJ_obj2nid(param->value.object) : NID_undef;
+        if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1 && curve != NID_secp521r1) {
+            snprintf(why, n, "its EC key is on %s, not on P-256, P-384 or P-521",
+                     curve == NID_undef ? "explicit or unknown parameters" : OBJ_nid2sn(curve));
+            no = why;
+        }
+    } else {
+        snprintf(why, n, "its key type %s is none of the profile's (RSA, EC)", OBJ_nid2sn(nid));
+        no = why;
+    }
+    X509_ALGOR_free(alg);
+    ERR_clear_error();
+    return no;
+}
+
 static void renew_old(const cb_issue_ctx *ctx, cb_issue_job *job, const old_cert *old,
                       const char *serial)
 {
     const cb_issue_cols *c = ctx->cols;
     const cb_record *r = job->rec;
-    char rd[64];
+    char rd[64], why[160];
+    const char *refused = renew_key_refused(old, why, sizeof why);
+    if (refused != NULL) {
+        reject(job, "old_serial", "the certificate %s is not renewed: %s", serial, refused);
+        return;
+    }
     int64_t old_na = cb_asn1_time_instant(old->validity->notAfter);
     if (old_na <= ctx->now) {
         reject(job, "old_serial", "the certificate %s has already expired; an expired "
