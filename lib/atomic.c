@@ -1,8 +1,10 @@
 /* Atomic file writes: see atomic.h. */
 #include "atomic.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,19 @@ int cb_atomic_open(cb_atomic *a, const char *path, mode_t mode, cb_err *err)
     if (a->path == NULL || a->tmp == NULL) {
         cb_atomic_abort(a);
         return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        a->fp = fopen(path, "w");
+        if (a->fp == NULL) {
+            cb_err_sys(err, EX_CANTCREAT, "cannot open %s", path);
+            cb_atomic_abort(a);
+            return -1;
+        }
+        free(a->tmp);
+        a->tmp = NULL;
+        a->in_place = 1;
+        return 0;
     }
     /* The temporary name is hidden and carries the pid, so two programs
      * writing the same file never share it. */
@@ -64,7 +79,7 @@ int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err)
 {
     if (a->fp == NULL)
         return cb_err_set(err, EX_SOFTWARE, "atomic file not open");
-    int bad = fflush(a->fp) != 0 || ferror(a->fp) || fsync(fileno(a->fp)) != 0;
+    int bad = fflush(a->fp) != 0 || ferror(a->fp) || (!a->in_place && fsync(fileno(a->fp)) != 0);
     if (fclose(a->fp) != 0)
         bad = 1;
     a->fp = NULL;
@@ -72,6 +87,16 @@ int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err)
         cb_err_sys(err, EX_IOERR, "cannot write %s", a->path);
         cb_atomic_abort(a);
         return -1;
+    }
+    if (a->in_place) {
+        int exists = no_replace;
+        if (exists) {
+            errno = EEXIST;
+            cb_err_sys(err, EX_CANTCREAT, "cannot create %s", a->path);
+        }
+        free(a->path);
+        a->path = NULL;
+        return exists ? -1 : 0;
     }
     if (no_replace) {
         /* link() fails when the name exists: no window where another file
@@ -107,6 +132,69 @@ void cb_atomic_abort(cb_atomic *a)
     free(a->path);
     free(a->tmp);
     a->path = a->tmp = NULL;
+}
+
+/* The pid of a temporary's name ".NAME.tmp.PID.N" when its NAME is name
+ * (any NAME when name is NULL), else 0. */
+static long temp_owner(const char *entry, const char *name)
+{
+    if (entry[0] != '.')
+        return 0;
+    if (name && strncmp(entry + 1, name, strlen(name)) != 0)
+        return 0;
+    const char *t = name ? entry + 1 + strlen(name) : strstr(entry + 1, ".tmp.");
+    if (t == NULL || strncmp(t, ".tmp.", 5) != 0)
+        return 0;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    if (pid <= 0 || *end != '.')
+        return 0;
+    const char *n = end + 1;
+    if (*n == '\0' || n[strspn(n, "0123456789")] != '\0')
+        return 0;
+    return pid;
+}
+
+int cb_atomic_sweep(const char *dir, const char *name, cb_err *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        return cb_err_sys(err, EX_IOERR, "cannot read the directory %s", dir);
+    }
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        long pid = temp_owner(de->d_name, name);
+        /* A live writer's temporary is its own business. */
+        if (pid == 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    if (removed) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+    }
+    return removed;
+}
+
+int cb_atomic_sweep_path(const char *path, cb_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return cb_atomic_sweep(".", path, err);
+    char *dir = strndup(path, (size_t)(slash - path) + (slash == path));
+    if (dir == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    int rc = cb_atomic_sweep(dir, slash + 1, err);
+    free(dir);
+    return rc;
 }
 
 int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
@@ -174,6 +262,18 @@ void cb_output_abort(cb_output *o)
     else if (o->fp)
         fflush(o->fp);
     o->fp = NULL;
+}
+
+void cb_guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", O_RDONLY);
+            if (n >= 0 && n != fd) {
+                dup2(n, fd);
+                close(n);
+            }
+        }
 }
 
 int cb_read_all(FILE *fp, unsigned char **data, size_t *len)

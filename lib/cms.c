@@ -17,21 +17,18 @@
 int cb_cms_sign(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain, BIO *data, BIO *out,
                 cb_err *err)
 {
-    char why[256];
     if (X509_check_private_key(cert, key) != 1) {
         ERR_clear_error();
         return cb_err_set(err, EX_DATAERR, "the key does not belong to the signing certificate");
     }
     CMS_ContentInfo *cms = CMS_sign(cert, key, chain, data, CMS_DETACHED | CMS_BINARY);
     if (cms == NULL) {
-        cb_ssl_error(why, sizeof why);
-        return cb_err_set(err, EX_DATAERR, "cannot sign: %s", why);
+        return cb_err_ssl(err, EX_DATAERR, "cannot sign");
     }
     int ok = PEM_write_bio_CMS(out, cms);
     CMS_ContentInfo_free(cms);
     if (!ok) {
-        cb_ssl_error(why, sizeof why);
-        return cb_err_set(err, EX_IOERR, "cannot write the signature: %s", why);
+        return cb_err_ssl(err, EX_IOERR, "cannot write the signature");
     }
     return 0;
 }
@@ -108,6 +105,12 @@ int cb_cms_verify(const char *ca_file, const char *sig_path, const char *data_pa
     X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
     if ((cms = read_sig(sig_path, err)) == NULL)
         goto out;
+    /* CMS_verify builds the signer's path from the certificates inside
+     * the signature only: the intermediates of --ca join them there. */
+    STACK_OF(X509) *inter = cb_trust_intermediates(trust);
+    for (int i = 0; i < sk_X509_num(inter); i++)
+        CMS_add1_cert(cms, sk_X509_value(inter, i));   /* fails harmlessly when already there */
+    ERR_clear_error();
     if ((data = read_data(data_path, data_fp, err)) == NULL)
         goto out;
     char *mem;

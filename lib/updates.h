@@ -21,10 +21,6 @@
 
 /* Certificates are read with lib/certread.h. */
 
-/* A serial typed by a person ("0a:1b", " A1B ") the way `openssl x509
- * -serial` prints it: upper-case hex, two digits a byte, no colons, into out
- * (cut to size). */
-void cb_serial_normalise(const char *in, char *out, size_t size);
 
 /* ---- Safe names and matching keys -------------------------------------- */
 
