@@ -16,10 +16,14 @@
 #include "certinfo.h"
 #include "csvio.h"
 #include "date.h"
+#include "certread.h"
 #include "pemscan.h"
 #include "publish.h"
 #include "rejects.h"
 #include "run.h"
+#include "trust.h"
+
+#include <openssl/err.h>
 
 #define DER_MAX (1 << 20)
 
@@ -32,7 +36,9 @@ static const char *const status_names[ST_COUNT] = {
 static const char *const columns[] = {
     "serial", "subject_cn", "subject_o", "subject_ou", "subject_l", "subject_st", "email", "uid",
     "issuer_cn", "not_before", "not_after", "expiry_date", "days_left", "status", "sha256", "source",
+    "trust_problem",
 };
+#define COL_SOURCE 15
 #define NCOLS (sizeof columns / sizeof columns[0])
 
 typedef struct scan {
@@ -42,11 +48,13 @@ typedef struct scan {
     cb_header *header;
     cb_certinfo_ctx ctx;
     cb_crlset *crls;
-    X509_STORE *trust;
+    cb_trust *trust;         /* with --ca: every certificate's path is checked */
     cb_date today;
     int64_t check_time;
     int days;
     int want[ST_COUNT];
+    int vi;                  /* --lang vi */
+    const char **cas, **chains;
     int exit_code;
     int write_failed;
     cb_publisher *effect;   /* --ledger: issued but not yet published */
@@ -55,7 +63,8 @@ typedef struct scan {
 static void usage(FILE *fp)
 {
     fputs("usage: scan-expiry [--days N] [--as-of DATE] [--all | --status LIST]\n"
-          "                   [--crl FILE]... [--ca FILE] [--rejects FILE] [--strict]\n"
+          "                   [--ca FILE]... [--chain FILE]... [--crl FILE]... [--partial-chain]\n"
+          "                   [--crl-optional] [--lang en|vi] [--rejects FILE] [--strict]\n"
           "                   [-o FILE] [-q] [FILE|DIR]...\n"
           "       scan-expiry --help | --version\n"
           "\n"
@@ -68,9 +77,18 @@ static void usage(FILE *fp)
           "  --status LIST   print these statuses (comma-separated): valid, expiring,\n"
           "                  expired, revoked, not_yet_valid, untrusted, not_yet_effective\n"
           "                  (default: expiring,expired)\n"
-          "  --crl FILE      a CRL (PEM or DER) marking revoked certificates; repeatable\n"
-          "  --ca FILE       trusted and intermediate CA certificates: those that do not\n"
-          "                  chain to them are untrusted\n"
+          "  --ca FILE       trust anchors (self-signed CA certificates); with it every\n"
+          "                  certificate's path is checked (RFC 5280) and those whose\n"
+          "                  path fails are untrusted, trust_problem says why; repeatable\n"
+          "  --chain FILE    intermediate CA certificates, untrusted, to build paths with;\n"
+          "                  CA certificates of the input serve too; repeatable\n"
+          "  --crl FILE      CRLs (PEM or DER); with --ca, revocation is checked for every\n"
+          "                  certificate of the path and a missing or stale CRL makes the\n"
+          "                  certificate untrusted; without --ca, a listed certificate is\n"
+          "                  revoked (the CRL is not verified); repeatable\n"
+          "  --partial-chain a --ca certificate that is not self-signed is an anchor too\n"
+          "  --crl-optional  a missing or unusable CRL does not make a certificate untrusted\n"
+          "  --lang en|vi    language of trust_problem and reasons (default en)\n"
           "  --ledger FILE   sign-batch's issuance ledger: a certificate it issued that is\n"
           "                  not published yet (its publication ledger beside it) is\n"
           "                  not_yet_effective\n"
@@ -111,9 +129,34 @@ static void reject(scan *s, const char *source, const char *input, long line, co
     s->run.rejected++;
     cb_record *r = cb_record_new();
     if (r != NULL)
-        cb_record_set_str(r, (int)NCOLS - 1, source);
+        cb_record_set_str(r, COL_SOURCE, source);
     cb_rejects_add(&s->rejects, r, input, line, NULL, reason);
     cb_record_free(r);
+}
+
+/* The path check (--ca): the certificate decoded in full, a CA certificate
+ * kept as an intermediate for those after it. -1 when the run must stop. */
+static int check_path(scan *s, const unsigned char *der, size_t len, cb_trust_result *tr)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    cb_err err = {0};
+    int rc = 0;
+    if (x == NULL) {
+        ERR_clear_error();
+        tr->verdict = CB_TRUST_UNTRUSTED;
+        snprintf(tr->problem, sizeof tr->problem, "%s",
+                 s->vi ? "chứng thư số không giải mã được" : "the certificate cannot be decoded");
+        return 0;
+    }
+    if (cb_trust_add_intermediate(s->trust, x, &err) < 0 ||
+        cb_trust_verify(s->trust, x, s->check_time, tr, &err) < 0) {
+        snprintf(tr->problem, sizeof tr->problem, "%.600s", err.msg);
+        s->exit_code = cb_exit_worst(s->exit_code, err.code);
+        rc = -1;
+    }
+    X509_free(x);
+    return rc;
 }
 
 static void handle_cert(scan *s, const unsigned char *der, size_t len, const char *input,
@@ -129,16 +172,24 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
         reject(s, source, input, line, reason);
         return;
     }
+    if (ci.more_emails > 0)
+        cb_warn(&s->run, "%s: the subject has %d more e-mail address%s: the email column holds the first, %s",
+                source, ci.more_emails, ci.more_emails > 1 ? "es" : "", ci.email);
+    cb_trust_result tr = {0};
+    if (s->trust != NULL && check_path(s, der, len, &tr) < 0) {
+        reject(s, source, input, line, tr.problem);
+        cb_cert_info_clear(&ci);
+        return;
+    }
     s->run.in++;
     cb_run_tick(&s->run);
 
     cb_date expiry = cb_date_of_instant(ci.not_after);
     long days_left = (long)expiry - (long)s->today;
     int st;
-    const char *why;
-    if (cb_crlset_is_revoked(s->crls, ci.serial, der, len))
+    if (tr.verdict == CB_TRUST_REVOKED || (s->trust == NULL && cb_crlset_is_revoked(s->crls, ci.serial, der, len)))
         st = ST_REVOKED;
-    else if (s->trust != NULL && !cb_trust_check(s->trust, der, len, s->check_time, &why))
+    else if (tr.verdict == CB_TRUST_UNTRUSTED)
         st = ST_UNTRUSTED;
     else if (cb_date_of_instant(ci.not_before) > s->today)
         st = ST_NOT_YET_VALID;
@@ -172,7 +223,7 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
         OR_EMPTY(ci.serial), OR_EMPTY(ci.subject_cn), OR_EMPTY(ci.subject_o),
         OR_EMPTY(ci.subject_ou), OR_EMPTY(ci.subject_l), OR_EMPTY(ci.subject_st),
         OR_EMPTY(ci.email), OR_EMPTY(ci.uid), OR_EMPTY(ci.issuer_cn), nb, na, exp, dl,
-        status_names[st], sha, source,
+        status_names[st], sha, source, tr.problem,
     };
     if (cb_csv_write_fields(&s->out, f, NCOLS) < 0)
         s->write_failed = 1;
@@ -180,78 +231,46 @@ static void handle_cert(scan *s, const unsigned char *der, size_t len, const cha
     cb_cert_info_clear(&ci);
 }
 
-static void scan_pem(scan *s, FILE *fp, const char *name)
+/* Every item of one input (lib/certread: PEM, DER, PKCS#7). */
+static void scan_input(scan *s, const char *path)
 {
-    cb_pem_scanner sc;
-    cb_pem_block blk;
-    int index = 0, blocks = 0, rc;
-    cb_pem_scanner_init(&sc, fp);
-    while ((rc = cb_pem_next(&sc, &blk)) > 0) {
-        blocks++;
-        if (!cb_pem_is_cert_label(blk.label)) {
-            /* Never the content: it may be a private key. */
-            cb_warn(&s->run, "%s:%ld: skipping a %s block: not a certificate", name, blk.line,
-                    blk.label);
-            continue;
-        }
-        index++;
-        if (blk.error != NULL) {
-            char source[4200], reason[300];
-            snprintf(source, sizeof source, "%s#%d", name, index);
-            snprintf(reason, sizeof reason, "certificate %d: %s", index, blk.error);
-            reject(s, source, name, blk.line, reason);
-            continue;
-        }
-        handle_cert(s, blk.der, blk.der_len, name, blk.line, index);
-    }
-    if (rc < 0) {
-        cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
-        s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
-    } else if (blocks == 0) {
-        cb_warn(&s->run, "%s: no PEM block found", name);
-    }
-    cb_pem_scanner_free(&sc);
-}
-
-static void scan_der(scan *s, FILE *fp, const char *name)
-{
-    unsigned char *buf = malloc(DER_MAX + 1);
-    if (buf == NULL) {
-        s->exit_code = cb_exit_worst(s->exit_code, EX_OSERR);
+    cb_err err = {0};
+    cb_certs_reader *r = cb_certs_open(path, &err);
+    if (r == NULL) {
+        cb_warn(&s->run, "%s", err.msg);
+        s->exit_code = cb_exit_worst(s->exit_code, err.code);
         return;
     }
-    size_t n = fread(buf, 1, DER_MAX + 1, fp);
-    if (ferror(fp)) {
-        cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
-        s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
-    } else if (n > DER_MAX) {
-        char source[4200];
-        snprintf(source, sizeof source, "%s#1", name);
-        reject(s, source, name, 1, "certificate 1: a DER file larger than 1 MiB is not a certificate");
-    } else {
-        handle_cert(s, buf, n, name, 1, 1);
-    }
-    free(buf);
-}
-
-static void scan_stream(scan *s, FILE *fp, const char *name)
-{
-    int c = getc(fp);
-    if (c == EOF) {
-        if (ferror(fp)) {
-            cb_warn(&s->run, "%s: read error: %s", name, strerror(errno));
-            s->exit_code = cb_exit_worst(s->exit_code, EX_IOERR);
+    const char *name = cb_certs_name(r);
+    const unsigned char *der;
+    size_t len;
+    long line = 0, index = 0;
+    int rc;
+    while ((rc = cb_certs_next_der(r, &der, &len, &line, &index, &err)) != CB_CERTS_EOF) {
+        char source[4200], reason[1200];
+        snprintf(source, sizeof source, "%s#%ld", name, index);
+        if (rc == CB_CERTS_FATAL) {
+            cb_warn(&s->run, "%s", err.msg);
+            s->exit_code = cb_exit_worst(s->exit_code, err.code);
+            break;
+        } else if (rc == CB_CERTS_SKIPPED) {
+            cb_warn(&s->run, "%s:%ld: skipping a %s block: not a certificate", name, line, err.msg);
+        } else if (rc == CB_CERTS_UNREADABLE) {
+            snprintf(reason, sizeof reason, "certificate %ld: %s", index, err.msg);
+            reject(s, source, name, line, reason);
+        } else if (len > DER_MAX) {
+            snprintf(reason, sizeof reason, "certificate %ld: a DER item larger than 1 MiB is not a certificate",
+                     index);
+            reject(s, source, name, line ? line : 1, reason);
         } else {
-            cb_warn(&s->run, "%s: empty input", name);
+            handle_cert(s, der, len, name, line ? line : 1, (int)index);
         }
-        return;
     }
-    ungetc(c, fp);
-    /* A DER certificate starts with a SEQUENCE tag; PEM is text. */
-    if (c == 0x30)
-        scan_der(s, fp, name);
-    else
-        scan_pem(s, fp, name);
+    if (cb_certs_empty(r))
+        cb_warn(&s->run, "%s: empty input", name);
+    else if (rc == CB_CERTS_EOF && cb_certs_blocks(r) == 0 && index == 0)
+        cb_warn(&s->run, "%s: no PEM block found", name);
+    cb_certs_close(r);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -305,7 +324,7 @@ static void scan_dir(scan *s, const char *path)
 static void scan_path(scan *s, const char *path, int top)
 {
     if (strcmp(path, "-") == 0) {
-        scan_stream(s, stdin, "stdin");
+        scan_input(s, "-");
         return;
     }
     struct stat st;
@@ -326,14 +345,21 @@ static void scan_path(scan *s, const char *path, int top)
     }
     if (!S_ISREG(st.st_mode) && !top)
         return;
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        cb_warn(&s->run, "%s: %s", path, strerror(errno));
-        s->exit_code = cb_exit_worst(s->exit_code, EX_NOINPUT);
-        return;
-    }
-    scan_stream(s, fp, path);
-    fclose(fp);
+    scan_input(s, path);
+}
+
+/* --ca, --chain and --crl into the trust module; its warnings (a CRL of an
+ * unknown issuer, an intermediate given as an anchor) on stderr. */
+static int load_trust(scan *s, const cb_trust_opts *o, char **crls, int ncrl, int nca, int nchain,
+                      cb_err *err)
+{
+    if ((s->trust = cb_trust_new(o, err)) == NULL)
+        return -1;
+    int rc = cb_trust_load(s->trust, s->cas, nca, s->chains, nchain, (const char *const *)crls, ncrl, err);
+    const char *w;
+    for (size_t i = 0; (w = cb_trust_warning(s->trust, i)) != NULL; i++)
+        fprintf(stderr, "scan-expiry: warning: %s\n", w);
+    return rc;
 }
 
 /* Frees what main built; every return after the option parsing goes
@@ -341,9 +367,11 @@ static void scan_path(scan *s, const char *path, int top)
 static int finish(scan *s, char **crls, int rc)
 {
     free(crls);
+    free(s->cas);
+    free(s->chains);
     cb_header_free(s->header);
     cb_crlset_free(s->crls);
-    X509_STORE_free(s->trust);
+    cb_trust_free(s->trust);
     cb_certinfo_ctx_free(&s->ctx);
     cb_publisher_free(s->effect);
     return rc;
@@ -355,7 +383,9 @@ int main(int argc, char **argv)
         {"days", required_argument, NULL, 'd'},   {"as-of", required_argument, NULL, 'a'},
         {"all", no_argument, NULL, 'A'},          {"status", required_argument, NULL, 's'},
         {"crl", required_argument, NULL, 'c'},    {"ca", required_argument, NULL, 'C'},
-        {"ledger", required_argument, NULL, 'L'},
+        {"ledger", required_argument, NULL, 'E'},
+        {"chain", required_argument, NULL, 'H'},  {"partial-chain", no_argument, NULL, 'P'},
+        {"crl-optional", no_argument, NULL, 'O'}, {"lang", required_argument, NULL, 'L'},
         {"rejects", required_argument, NULL, 'r'}, {"strict", no_argument, NULL, 'S'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
@@ -363,9 +393,16 @@ int main(int argc, char **argv)
     };
     scan s = {.days = 60};
     s.want[ST_EXPIRING] = s.want[ST_EXPIRED] = 1;
-    const char *as_of = NULL, *ca = NULL, *rejects = NULL, *output = NULL, *ledger = NULL;
+    const char *as_of = NULL, *rejects = NULL, *output = NULL, *ledger = NULL;
     char **crls = calloc((size_t)argc + 1, sizeof *crls);
-    int ncrl = 0, strict = 0, quiet = 0, all = 0, status_given = 0, c;
+    s.cas = calloc((size_t)argc + 1, sizeof *s.cas);
+    s.chains = calloc((size_t)argc + 1, sizeof *s.chains);
+    if (crls == NULL || s.cas == NULL || s.chains == NULL) {
+        fprintf(stderr, "scan-expiry: out of memory\n");
+        return finish(&s, crls, EX_OSERR);
+    }
+    cb_trust_opts topts = {.leaf = CB_TRUST_LEAF_ANY_DATES};
+    int nca = 0, nchain = 0, ncrl = 0, strict = 0, quiet = 0, all = 0, status_given = 0, c;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'd': {
@@ -386,8 +423,18 @@ int main(int argc, char **argv)
                 return finish(&s, crls, EX_USAGE);
             break;
         case 'c': crls[ncrl++] = optarg; break;
-        case 'C': ca = optarg; break;
-        case 'L': ledger = optarg; break;
+        case 'C': s.cas[nca++] = optarg; break;
+        case 'H': s.chains[nchain++] = optarg; break;
+        case 'P': topts.partial_chain = 1; break;
+        case 'O': topts.crl_optional = 1; break;
+        case 'L':
+            if (strcmp(optarg, "en") != 0 && strcmp(optarg, "vi") != 0) {
+                fprintf(stderr, "scan-expiry: --lang: '%s' is neither en nor vi\n", optarg);
+                return finish(&s, crls, EX_USAGE);
+            }
+            s.vi = topts.lang_vi = strcmp(optarg, "vi") == 0;
+            break;
+        case 'E': ledger = optarg; break;
         case 'r': rejects = optarg; break;
         case 'S': strict = 1; break;
         case 'o': output = optarg; break;
@@ -423,14 +470,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "scan-expiry: %s\n", err.msg);
         return finish(&s, crls, err.code);
     }
-    if (ca != NULL && (s.trust = cb_trust_load(ca, &err)) == NULL) {
-        fprintf(stderr, "scan-expiry: %s\n", err.msg);
-        return finish(&s, crls, err.code);
-    }
-    if (ncrl > 0) {
+    if (nca > 0) {
+        if (load_trust(&s, &topts, crls, ncrl, nca, nchain, &err) < 0) {
+            fprintf(stderr, "scan-expiry: %s\n", err.msg);
+            return finish(&s, crls, err.code);
+        }
+    } else if (nchain > 0 || topts.partial_chain || topts.crl_optional) {
+        fprintf(stderr, "scan-expiry: --chain, --partial-chain and --crl-optional need --ca\n");
+        return finish(&s, crls, EX_USAGE);
+    } else if (ncrl > 0) {
         s.crls = cb_crlset_new();
         for (int i = 0; i < ncrl; i++) {
-            if (cb_crlset_load(s.crls, crls[i], s.trust, &err) < 0) {
+            if (cb_crlset_load(s.crls, crls[i], &err) < 0) {
                 fprintf(stderr, "scan-expiry: %s\n", err.msg);
                 return finish(&s, crls, err.code);
             }

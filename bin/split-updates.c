@@ -23,17 +23,19 @@
 typedef struct options {
     const char *out_dir, *as_of;
     char *req_files[MAX_LIST];
-    const char *ca_files[MAX_LIST], *old_paths[MAX_LIST];
-    int nreq, nca, nold;
+    const char *ca_files[MAX_LIST], *old_paths[MAX_LIST], *chain_files[MAX_LIST], *crl_files[MAX_LIST];
+    int nreq, nca, nold, nchain, ncrl;
     cb_update_format fmt;
+    cb_trust_opts trust;
 } options;
 
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: " PROG " --out DIR --ca FILE [--requests FILE] [--old-certs FILE|DIR]\n"
-            "                     [--as-of DATE] [--format pem|der|both] [--rejects FILE]\n"
-            "                     [--strict] [-o MANIFEST] [--excel-csv] [-q] [FILE...]\n"
+            "usage: " PROG " --out DIR --ca FILE [--chain FILE]... [--crl FILE]... [--partial-chain]\n"
+            "                     [--crl-optional] [--requests FILE] [--old-certs FILE|DIR]\n"
+            "                     [--as-of DATE] [--format pem|der|both] [--lang en|vi]\n"
+            "                     [--rejects FILE] [--strict] [-o MANIFEST] [--excel-csv] [-q] [FILE...]\n"
             "       " PROG " --help | --version\n"
             "\n"
             "Checks each certificate of the update file (PEM, or PKCS#7 .p7b/.p7c in DER or\n"
@@ -41,7 +43,14 @@ static void usage(FILE *fp)
             "writes DIR/<agency>/<holder>-<serial>.pem; certificates that match no request go\n"
             "to DIR/_unmatched. The CSV manifest goes to stdout, or to -o MANIFEST (an Excel\n"
             "workbook with Vietnamese labels when it ends in .xlsx; --excel-csv: CSV for Excel,\n"
-            "with a BOM, Vietnamese labels and CRLF).\n");
+            "with a BOM, Vietnamese labels and CRLF).\n"
+            "\n"
+            "  --ca FILE        trust anchors (self-signed CA certificates); repeatable\n"
+            "  --chain FILE     intermediate CA certificates to build paths with; repeatable\n"
+            "  --crl FILE       CRLs: revocation is checked for the whole path; repeatable\n"
+            "  --partial-chain  a --ca certificate that is not self-signed is an anchor too\n"
+            "  --crl-optional   a missing or unusable CRL does not make a certificate untrusted\n"
+            "  --lang en|vi     language of trust_problem (default en)\n");
 }
 
 /* Appends a repeatable option's value; -1 when there are too many. */
@@ -58,11 +67,15 @@ static int push(cb_filter *f, const char **list, int *n, const char *name, const
 /* The options; EX_OK, or the exit code of --help, --version or a usage error. */
 static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *done)
 {
-    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_HELP, O_VERSION };
+    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_HELP, O_VERSION, O_CHAIN, O_CRL, O_PARTIAL,
+           O_CRLOPT, O_LANG };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},       {"ca", required_argument, NULL, O_CA},
         {"requests", required_argument, NULL, O_REQ},  {"old-certs", required_argument, NULL, O_OLD},
         {"as-of", required_argument, NULL, O_ASOF},    {"format", required_argument, NULL, O_FMT},
+        {"chain", required_argument, NULL, O_CHAIN},   {"crl", required_argument, NULL, O_CRL},
+        {"partial-chain", no_argument, NULL, O_PARTIAL}, {"crl-optional", no_argument, NULL, O_CRLOPT},
+        {"lang", required_argument, NULL, O_LANG},
         CB_FILTER_OPTIONS_NO_LANG,
         {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -79,6 +92,16 @@ static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *d
         case O_CA: bad = push(f, o->ca_files, &o->nca, "--ca", optarg); break;
         case O_REQ: bad = push(f, (const char **)o->req_files, &o->nreq, "--requests", optarg); break;
         case O_OLD: bad = push(f, o->old_paths, &o->nold, "--old-certs", optarg); break;
+        case O_CHAIN: bad = push(f, o->chain_files, &o->nchain, "--chain", optarg); break;
+        case O_CRL: bad = push(f, o->crl_files, &o->ncrl, "--crl", optarg); break;
+        case O_PARTIAL: o->trust.partial_chain = 1; break;
+        case O_CRLOPT: o->trust.crl_optional = 1; break;
+        case O_LANG:
+            bad = strcmp(optarg, "en") != 0 && strcmp(optarg, "vi") != 0;
+            if (bad)
+                cb_filter_note(f, "--lang: '%s' is neither en nor vi", optarg);
+            o->trust.lang_vi = strcmp(optarg, "vi") == 0;
+            break;
         case O_ASOF: o->as_of = optarg; break;
         case O_FMT:
             bad = 1;
@@ -104,9 +127,29 @@ static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *d
     return EX_OK;
 }
 
+/* The trust anchors, intermediates and CRLs (lib/trust), their warnings
+ * noted; NULL after reporting why not. */
+static cb_trust *load_trust(cb_filter *f, const options *o)
+{
+    cb_err err = {0};
+    cb_trust *t = cb_trust_new(&o->trust, &err);
+    if (t == NULL)
+        return cb_filter_fail(f, &err), NULL;
+    int rc = cb_trust_load(t, o->ca_files, o->nca, o->chain_files, o->nchain, o->crl_files, o->ncrl, &err);
+    const char *w;
+    for (size_t i = 0; (w = cb_trust_warning(t, i)) != NULL; i++)
+        cb_filter_note(f, "warning: %s", w);
+    if (rc < 0) {
+        cb_filter_fail(f, &err);
+        cb_trust_free(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* The router with its CA, requests and old certificates loaded; NULL after
  * reporting why not. */
-static cb_updates *load(cb_filter *f, const options *o, char **files, int nfiles)
+static cb_updates *load(cb_filter *f, const options *o, cb_trust *trust, char **files, int nfiles)
 {
     cb_err err = {0};
     cb_date today;
@@ -124,8 +167,8 @@ static cb_updates *load(cb_filter *f, const options *o, char **files, int nfiles
     }
     cb_updates *u = cb_updates_new(o->out_dir, o->fmt, at, &err);
     int bad = u == NULL;
-    for (int i = 0; !bad && i < o->nca; i++)
-        bad = cb_updates_load_ca(u, o->ca_files[i], &err) < 0;
+    if (!bad)
+        cb_updates_set_trust(u, trust);
     if (!bad && o->nreq)
         bad = cb_updates_load_requests(u, (char *const *)o->req_files, o->nreq, &err) < 0;
     for (int i = 0; !bad && i < o->nold; i++) {
@@ -234,7 +277,7 @@ int main(int argc, char **argv)
     static cb_filter f;
     cb_filter_init(&f, PROG, stderr);
     f.out_sheet = "Danh sách chứng thư";
-    options o = {.fmt = CB_UPD_PEM};
+    options o = {.fmt = CB_UPD_PEM, .trust = {.leaf = CB_TRUST_LEAF_MAY_START_LATER}};
     int done;
     int code = parse_options(&f, &o, argc, argv, &done);
     if (done)
@@ -242,9 +285,12 @@ int main(int argc, char **argv)
     char *stdin_only[] = {"-"};
     char **files = optind < argc ? argv + optind : stdin_only;
     int nfiles = optind < argc ? argc - optind : 1;
-    cb_updates *u = load(&f, &o, argv + optind, argc - optind);
-    if (u == NULL)
+    cb_trust *trust = load_trust(&f, &o);
+    cb_updates *u = trust ? load(&f, &o, trust, argv + optind, argc - optind) : NULL;
+    if (u == NULL) {
+        cb_trust_free(trust);
         return cb_filter_finish(&f);
+    }
 
     cb_header *hdr = cb_header_new();
     cb_record *rec = cb_record_new();
@@ -264,5 +310,6 @@ int main(int argc, char **argv)
     cb_record_free(rec);
     cb_header_free(hdr);
     cb_updates_free(u);
+    cb_trust_free(trust);
     return cb_filter_finish(&f);
 }

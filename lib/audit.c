@@ -15,6 +15,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "certinfo.h"
@@ -22,6 +23,7 @@
 #include "cms.h"
 #include "csvio.h"
 #include "date.h"
+#include "trust.h"
 #include "issue.h"
 #include "record.h"
 
@@ -365,7 +367,7 @@ typedef struct vline {
 typedef struct vstate {
     vline *v;
     size_t n, cap;
-    X509_STORE *store;
+    cb_trust *trust;          /* --ca: anchors, and intermediates for the signers' paths */
     cb_audit_report *rep;
 } vstate;
 
@@ -386,7 +388,7 @@ static int bad(cb_audit_report *rep, long line, const char *fmt, ...)
     return 0;
 }
 
-static int cms_holds(X509_STORE *store, const char *b64, const char *msg)
+static int cms_holds(cb_trust *trust, const char *b64, const char *msg)
 {
     size_t n = strlen(b64);
     unsigned char *der = malloc(n / 4 * 3 + 3);
@@ -398,7 +400,13 @@ static int cms_holds(X509_STORE *store, const char *b64, const char *msg)
         const unsigned char *p = der;
         CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, len);
         BIO *data = BIO_new_mem_buf(msg, (int)strlen(msg));
-        ok = cms && data && CMS_verify(cms, NULL, store, data, NULL, CMS_BINARY) == 1;
+        /* CMS_verify builds the signer's path from the signature's own
+         * certificates: the intermediates of --ca join them there. */
+        STACK_OF(X509) *inter = cb_trust_intermediates(trust);
+        for (int i = 0; cms != NULL && i < sk_X509_num(inter); i++)
+            CMS_add1_cert(cms, sk_X509_value(inter, i));
+        ERR_clear_error();
+        ok = cms && data && CMS_verify(cms, NULL, cb_trust_store(trust), data, NULL, CMS_BINARY) == 1;
         BIO_free(data);
         CMS_ContentInfo_free(cms);
     }
@@ -426,7 +434,7 @@ static void check_checkpoint(vstate *s, size_t i, const char *detail)
     }
     char msg[256];
     snprintf(msg, sizeof msg, CHECKPOINT_MSG, lines, head);
-    if (!cms_holds(s->store, cms + 5, msg)) {
+    if (!cms_holds(s->trust, cms + 5, msg)) {
         if (bad(s->rep, (long)i + 1, "line %zu: the checkpoint's signature does not verify with the CA", i + 1))
             s->rep->from_checkpoint = 1;
         return;
@@ -523,11 +531,13 @@ int cb_audit_verify(const char *path, const char *ca_file, cb_audit_report *rep,
     if (fp == NULL)
         return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
     vstate s = {.rep = rep};
-    if ((s.store = cb_trust_load(ca_file, err)) == NULL) {
+    if ((s.trust = cb_trust_new(NULL, err)) == NULL ||
+        cb_trust_load(s.trust, &ca_file, 1, NULL, 0, NULL, 0, err) < 0) {
+        cb_trust_free(s.trust);
         fclose(fp);
         return -1;
     }
-    X509_STORE_set_purpose(s.store, X509_PURPOSE_ANY);
+    X509_STORE_set_purpose(cb_trust_store(s.trust), X509_PURPOSE_ANY);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -551,6 +561,6 @@ int cb_audit_verify(const char *path, const char *ca_file, cb_audit_report *rep,
             rep->unsigned_tail++;
     }
     free(s.v);
-    X509_STORE_free(s.store);
+    cb_trust_free(s.trust);
     return rc < 0 ? -1 : rep->bad_line != 0;
 }

@@ -211,13 +211,16 @@ int cb_cert_slice(const unsigned char *der, size_t len, cb_cert_slices *s)
     return 0;
 }
 
-/* The entry's value as UTF-8, whatever its ASN.1 string type. */
+/* The entry's value as UTF-8, whatever its ASN.1 string type; NULL when
+ * it is not text in its own type (a UTF8String that is not UTF-8). */
 static char *entry_utf8(X509_NAME_ENTRY *e)
 {
     unsigned char *out = NULL;
     int n = ASN1_STRING_to_UTF8(&out, X509_NAME_ENTRY_get_data(e));
-    if (n < 0)
-        return strdup("");
+    if (n < 0) {
+        ERR_clear_error();
+        return NULL;
+    }
     char *s = malloc((size_t)n + 1);
     if (s != NULL) {
         memcpy(s, out, (size_t)n);
@@ -247,7 +250,9 @@ static void add_value(char **slot, char *v)
     free(v);
 }
 
-static void read_name(CB_NAME *name, cb_cert_info *ci, int is_subject)
+/* Reads the attributes scan-expiry reports; returns the short name of the
+ * first whose value is not text, or NULL. */
+static const char *read_name(CB_NAME *name, cb_cert_info *ci, int is_subject)
 {
     for (int i = 0; i < sk_CB_RDN_num(name); i++) {
         CB_RDN *rdn = sk_CB_RDN_value(name, i);
@@ -270,10 +275,21 @@ static void read_name(CB_NAME *name, cb_cert_info *ci, int is_subject)
                 default: break;
                 }
             }
-            if (slot != NULL)
-                add_value(slot, entry_utf8(e));
+            if (slot == NULL)
+                continue;
+            char *v = entry_utf8(e);
+            if (v == NULL)
+                return OBJ_nid2sn(nid);
+            if (nid == NID_pkcs9_emailAddress && *slot != NULL) {
+                /* One address: the column is where notify sends. */
+                ci->more_emails++;
+                free(v);
+                continue;
+            }
+            add_value(slot, v);
         }
     }
+    return NULL;
 }
 
 static void read_san_email(STACK_OF(X509_EXTENSION) *exts, cb_cert_info *ci)
@@ -330,8 +346,14 @@ int cb_cert_info_parse(cb_certinfo_ctx *ctx, const unsigned char *der, size_t le
         goto out;
     }
     ci->serial = cb_asn1_int_hex(tbs->serial);
-    read_name(tbs->subject, ci, 1);
-    read_name(tbs->issuer, ci, 0);
+    const char *bad = read_name(tbs->subject, ci, 1);
+    if (bad == NULL && (bad = read_name(tbs->issuer, ci, 0)) != NULL)
+        bad = "issuer CN";
+    if (bad != NULL) {
+        rc = cb_err_set(err, EX_DATAERR, "the certificate's %s is not valid text in its string type "
+                                         "(for a UTF8String: not UTF-8)", bad);
+        goto out;
+    }
     if (ci->email == NULL)
         read_san_email(tbs->extensions, ci);
     if (!EVP_Digest(der, (size_t)(p - der), ci->sha256, NULL, ctx->sha256, NULL))
@@ -407,18 +429,7 @@ static int crlset_grow(cb_crlset *set)
     return 0;
 }
 
-static X509 *find_issuer_cert(X509_STORE *store, const X509_NAME *name)
-{
-    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
-    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
-        X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
-        if (c != NULL && X509_NAME_cmp(X509_get_subject_name(c), name) == 0)
-            return c;
-    }
-    return NULL;
-}
-
-int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *err)
+int cb_crlset_load(cb_crlset *set, const char *path, cb_err *err)
 {
     BIO *bio = BIO_new_file(path, "rb");
     if (bio == NULL)
@@ -433,15 +444,6 @@ int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *
     if (crl == NULL) {
         ERR_clear_error();
         return cb_err_set(err, EX_DATAERR, "--crl %s: not a CRL (PEM or DER)", path);
-    }
-    if (trust != NULL) {
-        X509 *issuer = find_issuer_cert(trust, X509_CRL_get_issuer(crl));
-        if (issuer == NULL || X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-            ERR_clear_error();
-            X509_CRL_free(crl);
-            return cb_err_set(err, EX_DATAERR,
-                              "--crl %s: its signature does not verify with a certificate of --ca", path);
-        }
     }
     if (!sk_X509_CRL_push(set->crls, crl)) {
         X509_CRL_free(crl);
@@ -495,80 +497,4 @@ int cb_crlset_is_revoked(const cb_crlset *set, const char *serial_hex,
     X509_free(x);
     ERR_clear_error();
     return revoked;
-}
-
-X509_STORE *cb_trust_load(const char *path, cb_err *err)
-{
-    X509_STORE *store = X509_STORE_new();
-    BIO *bio = BIO_new_file(path, "rb");
-    if (store == NULL || bio == NULL) {
-        X509_STORE_free(store);
-        BIO_free(bio);
-        cb_err_sys(err, EX_NOINPUT, "--ca %s", path);
-        return NULL;
-    }
-    int n = 0;
-    X509 *x;
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        X509_STORE_add_cert(store, x);
-        X509_free(x);
-        n++;
-    }
-    ERR_clear_error();
-    if (n == 0) {
-        (void)BIO_reset(bio);
-        x = d2i_X509_bio(bio, NULL);
-        if (x != NULL) {
-            X509_STORE_add_cert(store, x);
-            X509_free(x);
-            n++;
-        }
-        ERR_clear_error();
-    }
-    BIO_free(bio);
-    if (n == 0) {
-        X509_STORE_free(store);
-        cb_err_set(err, EX_DATAERR, "--ca %s: no certificate in it", path);
-        return NULL;
-    }
-    /* An intermediate given in the bundle is an anchor of its own: the
-     * operator trusts the issuing CA they named. */
-    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
-    return store;
-}
-
-static int ignore_leaf_validity(int ok, X509_STORE_CTX *ctx)
-{
-    if (ok)
-        return ok;
-    int e = X509_STORE_CTX_get_error(ctx);
-    if (X509_STORE_CTX_get_error_depth(ctx) == 0 &&
-        (e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID))
-        return 1;
-    return ok;
-}
-
-int cb_trust_check(X509_STORE *store, const unsigned char *der, size_t len, int64_t t,
-                   const char **why)
-{
-    const unsigned char *p = der;
-    X509 *x = d2i_X509(NULL, &p, (long)len);
-    *why = "the certificate cannot be decoded";
-    if (x == NULL) {
-        ERR_clear_error();
-        return 0;
-    }
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    int ok = 0;
-    if (ctx != NULL && X509_STORE_CTX_init(ctx, store, x, NULL)) {
-        X509_STORE_CTX_set_time(ctx, 0, (time_t)t);
-        X509_STORE_CTX_set_verify_cb(ctx, ignore_leaf_validity);
-        ok = X509_verify_cert(ctx) == 1;
-        if (!ok)
-            *why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
-    }
-    X509_STORE_CTX_free(ctx);
-    X509_free(x);
-    ERR_clear_error();
-    return ok;
 }

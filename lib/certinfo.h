@@ -5,8 +5,8 @@
  * together; a scan only needs names, dates and extensions. So the
  * certificate is decoded with OpenSSL's own ASN.1 template machinery
  * against a template that keeps the public key as an opaque value; the full
- * X509 object is built only when a signature must be checked (--ca) or a
- * CRL entry matches. */
+ * X509 object is built only when a path must be checked (--ca, lib/trust.h)
+ * or a CRL entry matches. */
 #ifndef CB_CERTINFO_H
 #define CB_CERTINFO_H
 
@@ -20,7 +20,8 @@
 typedef struct cb_cert_info {
     char *serial;           /* upper-case hex as `openssl x509 -serial` prints */
     char *subject_cn, *subject_o, *subject_ou, *subject_l, *subject_st;
-    char *email;            /* subject emailAddress, else first SAN rfc822Name */
+    char *email;            /* the first subject emailAddress, else the first SAN rfc822Name */
+    int more_emails;        /* further emailAddress attributes, not in email */
     char *uid;              /* subject UID attribute */
     char *issuer_cn;
     int64_t not_before, not_after;   /* POSIX instants */
@@ -35,7 +36,9 @@ typedef struct cb_certinfo_ctx {
 int cb_certinfo_ctx_init(cb_certinfo_ctx *ctx, cb_err *err);
 void cb_certinfo_ctx_free(cb_certinfo_ctx *ctx);
 
-/* Parses a DER certificate. On failure err says why in a sentence. */
+/* Parses a DER certificate. On failure err says why in a sentence: also
+ * when a subject attribute scan-expiry reports (or the issuer's CN) is not
+ * valid text, never a record with that field empty. */
 int cb_cert_info_parse(cb_certinfo_ctx *ctx, const unsigned char *der, size_t len,
                        cb_cert_info *ci, cb_err *err);
 void cb_cert_info_clear(cb_cert_info *ci);
@@ -69,19 +72,11 @@ int cb_cert_slice(const unsigned char *der, size_t len, cb_cert_slices *s);
 typedef struct cb_crlset cb_crlset;
 cb_crlset *cb_crlset_new(void);
 void cb_crlset_free(cb_crlset *set);
-/* Loads a CRL in PEM or DER. With trust non-NULL, the CRL's signature must
- * verify with an issuer certificate found there. */
-int cb_crlset_load(cb_crlset *set, const char *path, X509_STORE *trust, cb_err *err);
+/* Loads a CRL in PEM or DER, unverified: the fast "is it listed?" of a
+ * scan without trust anchors (lib/trust.h checks CRLs with --ca). */
+int cb_crlset_load(cb_crlset *set, const char *path, cb_err *err);
 /* 1 when the certificate (DER) is revoked by a loaded CRL of its issuer. */
 int cb_crlset_is_revoked(const cb_crlset *set, const char *serial_hex,
                          const unsigned char *der, size_t len);
-
-/* A store of trusted and intermediate CA certificates from a bundle file. */
-X509_STORE *cb_trust_load(const char *path, cb_err *err);
-/* 1 when the certificate chains to the store at instant t (its own
- * validity period is not judged here: scan-expiry reports that itself),
- * 0 when not; *why gets OpenSSL's reason. */
-int cb_trust_check(X509_STORE *store, const unsigned char *der, size_t len, int64_t t,
-                   const char **why);
 
 #endif

@@ -12,6 +12,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "keyload.h"
+#include "trust.h"
 
 int cb_cms_sign(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain, BIO *data, BIO *out,
                 cb_err *err)
@@ -93,27 +94,29 @@ int cb_cms_verify(const char *ca_file, const char *sig_path, const char *data_pa
     char why[512];
     CMS_ContentInfo *cms = NULL;
     BIO *data = NULL;
-    X509_STORE *store = X509_STORE_new();
-    STACK_OF(X509) *anchors = sk_X509_new_null();
-    if (store == NULL || anchors == NULL) {
-        cb_err_set(err, EX_OSERR, "out of memory");
+    /* The anchors as every program takes them (lib/trust.h): self-signed
+     * CAs only; an intermediate in the file helps build the path. */
+    cb_trust *trust = cb_trust_new(NULL, err);
+    if (trust == NULL || cb_trust_load(trust, &ca_file, 1, NULL, 0, NULL, 0, err) < 0)
         goto out;
-    }
-    if (cb_certs_load(ca_file, anchors, err) < 0)
-        goto out;
-    for (int i = 0; i < sk_X509_num(anchors); i++)
-        X509_STORE_add_cert(store, sk_X509_value(anchors, i));
+    X509_STORE *store = cb_trust_store(trust);
     /* The signer is a CA or an officer's certificate, not an S/MIME one:
      * what matters is the chain to the anchors, not the e-mail purpose. */
     X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
     if ((cms = read_sig(sig_path, err)) == NULL)
         goto out;
+    /* CMS_verify builds the signer's path from the certificates inside
+     * the signature only: the intermediates of --ca join them there. */
+    STACK_OF(X509) *inter = cb_trust_intermediates(trust);
+    for (int i = 0; i < sk_X509_num(inter); i++)
+        CMS_add1_cert(cms, sk_X509_value(inter, i));   /* fails harmlessly when already there */
+    ERR_clear_error();
     if ((data = read_data(data_path, data_fp, err)) == NULL)
         goto out;
     char *mem;
     long len = BIO_get_mem_data(data, &mem);
     BIO *in = BIO_new_mem_buf(mem, (int)len);
-    int ok = in && CMS_verify(cms, NULL, store, in, NULL, CMS_BINARY) == 1;
+    int ok = in && CMS_verify(cms, cb_trust_intermediates(trust), store, in, NULL, CMS_BINARY) == 1;
     BIO_free(in);
     if (!ok) {
         unsigned long e = ERR_peek_last_error();
@@ -135,7 +138,7 @@ int cb_cms_verify(const char *ca_file, const char *sig_path, const char *data_pa
         }
         ERR_clear_error();
         in = BIO_new_mem_buf(mem, (int)len);
-        ok = in && CMS_verify(cms, NULL, store, in, NULL, 0) == 1;
+        ok = in && CMS_verify(cms, cb_trust_intermediates(trust), store, in, NULL, 0) == 1;
         BIO_free(in);
         ERR_clear_error();
         if (!ok) {
@@ -166,7 +169,6 @@ int cb_cms_verify(const char *ca_file, const char *sig_path, const char *data_pa
 out:
     CMS_ContentInfo_free(cms);
     BIO_free(data);
-    sk_X509_pop_free(anchors, X509_free);
-    X509_STORE_free(store);
+    cb_trust_free(trust);
     return rc;
 }

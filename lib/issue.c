@@ -17,8 +17,9 @@
 #include <openssl/x509v3.h>
 
 #include "certinfo.h"
+#include "certread.h"
 #include "keyload.h"
-#include "pemscan.h"
+#include "vntext.h"
 
 /* ---- time ---- */
 
@@ -252,42 +253,30 @@ static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb
     return 0;
 }
 
+/* Every certificate of one file, in any form lib/certread reads (PEM,
+ * DER, PKCS#7); unreadable items are passed over. */
 static int ix_add_file(cb_certindex *ix, const char *path, cb_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
-    int c = getc(fp), n = 0, rc = 0;
-    if (c == 0x30) {
-        /* One DER certificate. */
-        ungetc(c, fp);
-        unsigned char *buf = malloc(1 << 20);
-        size_t len = buf ? fread(buf, 1, 1 << 20, fp) : 0;
-        if (buf == NULL)
-            rc = cb_err_set(err, EX_OSERR, "out of memory");
-        else if ((rc = ix_add_der(ix, buf, len, err)) == 0)
-            n = 1;
-        else if (rc > 0)
-            rc = 0;
-        free(buf);
-    } else if (c != EOF) {
-        ungetc(c, fp);
-        cb_pem_scanner sc;
-        cb_pem_block blk;
-        cb_pem_scanner_init(&sc, fp);
-        while (rc >= 0 && cb_pem_next(&sc, &blk) > 0) {
-            if (blk.error != NULL || !cb_pem_is_cert_label(blk.label))
-                continue;
-            int r = ix_add_der(ix, blk.der, blk.der_len, err);
-            if (r < 0)
-                rc = -1;
-            else if (r == 0)
+    cb_certs_reader *r = cb_certs_open(path, err);
+    if (r == NULL)
+        return -1;
+    const unsigned char *der;
+    size_t len;
+    long line, index;
+    int rc, n = 0, ret = 0;
+    while (ret == 0 && (rc = cb_certs_next_der(r, &der, &len, &line, &index, err)) != CB_CERTS_EOF) {
+        if (rc == CB_CERTS_FATAL) {
+            ret = -1;
+        } else if (rc == CB_CERTS_CERT) {
+            int added = ix_add_der(ix, der, len, err);   /* 0 added, > 0 passed over */
+            if (added < 0)
+                ret = -1;
+            else if (added == 0)
                 n++;
         }
-        cb_pem_scanner_free(&sc);
     }
-    fclose(fp);
-    if (rc < 0)
+    cb_certs_close(r);
+    if (ret < 0)
         return -1;
     if (n == 0)
         return cb_err_set(err, EX_DATAERR, "%s: no certificate in the file", path);
@@ -803,6 +792,35 @@ static X509_REQ *read_csr(const cb_issue_ctx *ctx, cb_issue_job *job, int *given
     return req;
 }
 
+/* The trimmed length of a field, as fld() would copy it. */
+static size_t fld_len(const cb_record *r, int col)
+{
+    if (col < 0)
+        return 0;
+    const char *s = cb_record_get(r, col);
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t l = strlen(s);
+    while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r' || s[l - 1] == '\n'))
+        l--;
+    return l;
+}
+
+/* A field longer than its buffer would be certified cut short: another
+ * identity. Rejects the job naming the first such field; 0 when all fit. */
+static int identity_fits(cb_issue_job *job, const cb_record *r, const int *cols, const size_t *caps,
+                         const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (fld_len(r, cols[i]) >= caps[i]) {
+            reject(job, names[i], "%s is longer than %zu bytes: a certificate is never issued for a "
+                                  "shortened identity", names[i], caps[i] - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int64_t cap_at_ca(const cb_issue_ctx *ctx, int64_t na)
 {
     return na > ctx->issuer->ca_not_after ? ctx->issuer->ca_not_after : na;
@@ -832,6 +850,14 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
                subj);
         return;
     }
+    const int cols[] = {c->full_name, c->org_name, c->agency, c->province, c->email, c->id_number,
+                        c->tax_code, c->position};
+    const size_t caps[] = {sizeof name, sizeof org, sizeof agency, sizeof province, sizeof email,
+                           sizeof idn, sizeof tax, sizeof pos};
+    static const char *const names[] = {"full_name", "org_name", "agency", "province", "email",
+                                        "id_number", "tax_code", "position"};
+    if (identity_fits(job, r, cols, caps, names, 8) < 0)
+        return;
     fld(r, c->full_name, name, sizeof name);
     fld(r, c->org_name, org, sizeof org);
     fld(r, c->agency, agency, sizeof agency);
@@ -856,12 +882,7 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
         reject(job, "province", "the province is missing");
         return;
     }
-    const char *at = strchr(email, '@');
-    int ascii = 1;
-    for (const char *p = email; *p; p++)
-        if ((unsigned char)*p >= 128 || *p <= ' ')
-            ascii = 0;
-    if (!*email || at == NULL || at == email || !at[1] || !ascii) {
+    if (!cb_email_check(email, NULL)) {
         reject(job, "email", "the e-mail address is missing or not valid");
         return;
     }
@@ -1023,12 +1044,78 @@ static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, const unsigne
     old_cert_free(&old);
 }
 
+/* Bits of an RSA modulus from the DER of an RSAPublicKey (inside the
+ * SPKI's BIT STRING), read without decoding the key; 0 when unreadable. */
+static int rsa_modulus_bits(const unsigned char *p, long len)
+{
+    const unsigned char *end = p + len;
+    long l;
+    int tag, cls;
+    if (len < 1 || *p++ != 0)   /* unused bits of the BIT STRING */
+        return 0;
+    if ((ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_SEQUENCE ||
+        (ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_INTEGER || l > end - p)
+        return 0;
+    while (l > 0 && *p == 0)
+        p++, l--;
+    int bits = (int)l * 8;
+    for (unsigned char b = l > 0 ? *p : 0; bits > 0 && !(b & 0x80); b <<= 1)
+        bits--;
+    return bits;
+}
+
+/* The key policy for a key certified again: what the profile's key types
+ * give a new key pair at the least (RSA of 2048 bits, EC on P-256, P-384 or
+ * P-521), read from the SPKI's algorithm and parameters. NULL when it is
+ * allowed, else why not. */
+static const char *renew_key_refused(const old_cert *o, char *why, size_t n)
+{
+    const unsigned char *p = o->s.spki, *end = o->s.spki + o->s.spki_len;
+    long l;
+    int tag, cls;
+    if (ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80)
+        return "its public key cannot be read";
+    X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, end - p);
+    if (alg == NULL || (ASN1_get_object(&p, &l, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_BIT_STRING) {
+        X509_ALGOR_free(alg);
+        ERR_clear_error();
+        return "its public key cannot be read";
+    }
+    int nid = OBJ_obj2nid(alg->algorithm), bits;
+    const ASN1_TYPE *param = alg->parameter;
+    const char *no = NULL;
+    if (nid == NID_rsaEncryption) {
+        if ((bits = rsa_modulus_bits(p, l)) < 2048) {
+            snprintf(why, n, "its RSA key has %d bits, fewer than the 2048 the profile's keys have", bits);
+            no = why;
+        }
+    } else if (nid == NID_X9_62_id_ecPublicKey) {
+        int curve = param && param->type == V_ASN1_OBJECT ? OBJ_obj2nid(param->value.object) : NID_undef;
+        if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1 && curve != NID_secp521r1) {
+            snprintf(why, n, "its EC key is on %s, not on P-256, P-384 or P-521",
+                     curve == NID_undef ? "explicit or unknown parameters" : OBJ_nid2sn(curve));
+            no = why;
+        }
+    } else {
+        snprintf(why, n, "its key type %s is none of the profile's (RSA, EC)", OBJ_nid2sn(nid));
+        no = why;
+    }
+    X509_ALGOR_free(alg);
+    ERR_clear_error();
+    return no;
+}
+
 static void renew_old(const cb_issue_ctx *ctx, cb_issue_job *job, const old_cert *old,
                       const char *serial)
 {
     const cb_issue_cols *c = ctx->cols;
     const cb_record *r = job->rec;
-    char rd[64];
+    char rd[64], why[160];
+    const char *refused = renew_key_refused(old, why, sizeof why);
+    if (refused != NULL) {
+        reject(job, "old_serial", "the certificate %s is not renewed: %s", serial, refused);
+        return;
+    }
     int64_t old_na = cb_asn1_time_instant(old->validity->notAfter);
     if (old_na <= ctx->now) {
         reject(job, "old_serial", "the certificate %s has already expired; an expired "

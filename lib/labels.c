@@ -84,6 +84,7 @@ static const label labels[] = {
     {"matched_by", "Khớp theo", T},
     {"reason", "Lý do", T},
     {"source", "Nguồn", T},
+    {"trust_problem", "Vấn đề về tin cậy", T},
 };
 
 #undef T

@@ -285,7 +285,7 @@ int cb_publisher_load_issued(cb_publisher *p, const char *path, cb_err *err)
 
 int cb_publisher_load_crl(cb_publisher *p, const char *path, cb_err *err)
 {
-    return cb_crlset_load(p->crls, path, NULL, err);
+    return cb_crlset_load(p->crls, path, err);
 }
 
 int cb_publisher_set_header(cb_publisher *p, const cb_header *h, cb_err *err)

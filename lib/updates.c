@@ -29,187 +29,6 @@
 #include "record.h"
 #include "vntext.h"
 
-/* ---- Reading certificates ---------------------------------------------- */
-
-struct cb_certs_reader {
-    FILE *fp;
-    int own_fp;
-    char *name;
-    int der;                   /* whole input is binary */
-    cb_pem_scanner pem;
-    unsigned char *buf;        /* DER input */
-    size_t len, pos;
-    STACK_OF(X509) *queue;     /* certificates of a PKCS#7 bundle */
-    int qpos;
-    long qline;
-    long index;
-};
-
-/* The certificates of a PKCS#7 SignedData (its certificates field, not its
- * signers), or NULL when it is not one. */
-static STACK_OF(X509) *p7_certs(const unsigned char *der, size_t len)
-{
-    const unsigned char *p = der;
-    PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
-    if (p7 == NULL)
-        return NULL;
-    STACK_OF(X509) *out = NULL;
-    if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL) {
-        STACK_OF(X509) *certs = p7->d.sign->cert;
-        out = sk_X509_new_null();
-        for (int i = 0; out != NULL && certs != NULL && i < sk_X509_num(certs); i++) {
-            X509 *x = sk_X509_value(certs, i);
-            if (X509_up_ref(x) != 1 || !sk_X509_push(out, x)) {
-                sk_X509_pop_free(out, X509_free);
-                out = NULL;
-            }
-        }
-    }
-    PKCS7_free(p7);
-    return out;
-}
-
-cb_certs_reader *cb_certs_open(const char *path, cb_err *err)
-{
-    cb_certs_reader *r = calloc(1, sizeof *r);
-    if (r == NULL) {
-        cb_err_set(err, EX_OSERR, "out of memory");
-        return NULL;
-    }
-    if (path == NULL || strcmp(path, "-") == 0) {
-        r->fp = stdin;
-        r->name = strdup("stdin");
-    } else {
-        r->fp = fopen(path, "rb");
-        r->own_fp = 1;
-        r->name = strdup(path);
-        if (r->fp == NULL) {
-            cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
-            free(r->name);
-            free(r);
-            return NULL;
-        }
-    }
-    if (r->name == NULL) {
-        cb_err_set(err, EX_OSERR, "out of memory");
-        cb_certs_close(r);
-        return NULL;
-    }
-    /* DER always starts with a SEQUENCE tag; PEM with text. */
-    int c = getc(r->fp);
-    if (c != EOF)
-        ungetc(c, r->fp);
-    if (c == 0x30) {
-        r->der = 1;
-        if (cb_read_all(r->fp, &r->buf, &r->len) < 0) {
-            cb_err_sys(err, EX_IOERR, "cannot read %s", r->name);
-            cb_certs_close(r);
-            return NULL;
-        }
-        r->queue = p7_certs(r->buf, r->len);
-        if (r->queue != NULL)
-            r->pos = r->len;
-    } else {
-        cb_pem_scanner_init(&r->pem, r->fp);
-    }
-    return r;
-}
-
-void cb_certs_close(cb_certs_reader *r)
-{
-    if (r == NULL)
-        return;
-    if (r->own_fp && r->fp)
-        fclose(r->fp);
-    if (!r->der)
-        cb_pem_scanner_free(&r->pem);
-    free(r->buf);
-    sk_X509_pop_free(r->queue, X509_free);
-    free(r->name);
-    free(r);
-}
-
-const char *cb_certs_name(const cb_certs_reader *r)
-{
-    return r->name;
-}
-
-static int is_p7_label(const char *label)
-{
-    return strcmp(label, "PKCS7") == 0 || strcmp(label, "PKCS #7 SIGNED DATA") == 0 ||
-           strcmp(label, "CMS") == 0;
-}
-
-int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_err *err)
-{
-    *cert = NULL;
-    for (;;) {
-        if (r->queue != NULL && r->qpos < sk_X509_num(r->queue)) {
-            X509 *x = sk_X509_value(r->queue, r->qpos++);
-            X509_up_ref(x);
-            *cert = x;
-            *line = r->qline;
-            *index = ++r->index;
-            return CB_CERTS_CERT;
-        }
-        if (r->der) {
-            if (r->pos >= r->len)
-                return CB_CERTS_EOF;
-            const unsigned char *p = r->buf + r->pos;
-            *line = 0;
-            *index = ++r->index;
-            X509 *x = d2i_X509(NULL, &p, (long)(r->len - r->pos));
-            if (x == NULL) {
-                cb_err_set(err, EX_DATAERR, "the bytes at offset %zu are neither a certificate nor a PKCS#7 bundle",
-                           r->pos);
-                r->pos = r->len;
-                return CB_CERTS_UNREADABLE;
-            }
-            r->pos = (size_t)(p - r->buf);
-            *cert = x;
-            return CB_CERTS_CERT;
-        }
-        cb_pem_block blk;
-        int rc = cb_pem_next(&r->pem, &blk);
-        if (rc < 0) {
-            cb_err_sys(err, EX_IOERR, "cannot read %s", r->name);
-            return CB_CERTS_FATAL;
-        }
-        if (rc == 0)
-            return CB_CERTS_EOF;
-        int cert_block = cb_pem_is_cert_label(blk.label);
-        int p7_block = is_p7_label(blk.label);
-        if (!cert_block && !p7_block && blk.error == NULL)
-            continue;           /* keys, CRLs, requests: not ours to route */
-        *line = blk.line;
-        if (blk.error != NULL) {
-            *index = ++r->index;
-            cb_err_set(err, EX_DATAERR, "%s", blk.error);
-            return CB_CERTS_UNREADABLE;
-        }
-        if (cert_block) {
-            *index = ++r->index;
-            const unsigned char *p = blk.der;
-            X509 *x = d2i_X509(NULL, &p, (long)blk.der_len);
-            if (x == NULL) {
-                cb_err_set(err, EX_DATAERR, "the %s block is not a valid X.509 certificate", blk.label);
-                return CB_CERTS_UNREADABLE;
-            }
-            *cert = x;
-            return CB_CERTS_CERT;
-        }
-        sk_X509_pop_free(r->queue, X509_free);
-        r->queue = p7_certs(blk.der, blk.der_len);
-        r->qpos = 0;
-        r->qline = blk.line;
-        if (r->queue == NULL || sk_X509_num(r->queue) == 0) {
-            *index = ++r->index;
-            cb_err_set(err, EX_DATAERR, "the %s block is not a PKCS#7 bundle of certificates", blk.label);
-            return CB_CERTS_UNREADABLE;
-        }
-    }
-}
-
 /* ---- Serials, names, keys ---------------------------------------------- */
 
 /* The serial as the manifest and the file names show it, the way
@@ -354,9 +173,7 @@ struct cb_updates {
     char *out_dir;
     cb_update_format fmt;
     int64_t verify_at;
-    X509_STORE *store;
-    X509_STORE_CTX *ctx;
-    int ca_count;
+    cb_trust *trust;          /* the caller's */
     req *reqs;
     size_t nreq, capreq;
     strmap by_id;
@@ -390,16 +207,6 @@ int cb_update_status_is_reject(cb_update_status st)
 {
     return st != CB_UPD_DELIVERED && st != CB_UPD_UNCHANGED && st != CB_UPD_CHAIN &&
            st != CB_UPD_MISSING;
-}
-
-/* A renewed certificate may begin only when the old one ends: its not-yet-
- * valid state is no sign of forgery. Expiry and everything else are. */
-static int verify_cb(int ok, X509_STORE_CTX *ctx)
-{
-    if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_NOT_YET_VALID &&
-        X509_STORE_CTX_get_error_depth(ctx) == 0)
-        return 1;
-    return ok;
 }
 
 /* The temporaries a killed run left in the agency folders
@@ -439,8 +246,7 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     if (u != NULL)
         u->dirfd = -1;
     if (u == NULL || (u->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-        (u->out_dir = strdup(out_dir)) == NULL || (u->store = X509_STORE_new()) == NULL ||
-        (u->ctx = X509_STORE_CTX_new()) == NULL) {
+        (u->out_dir = strdup(out_dir)) == NULL) {
         cb_updates_free(u);
         cb_err_set(err, EX_OSERR, "out of memory");
         return NULL;
@@ -451,11 +257,6 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     u->fmt = fmt;
     u->pid = (long)getpid();
     u->verify_at = verify_at;
-    X509_VERIFY_PARAM *param = X509_STORE_get0_param(u->store);
-    X509_VERIFY_PARAM_set_time(param, (time_t)verify_at);
-    /* The operator names the CA to trust: the issuing CA alone is enough. */
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-    X509_STORE_set_verify_cb(u->store, verify_cb);
     if (mkdir(u->out_dir, 0755) != 0 && errno != EEXIST) {
         cb_err_sys(err, EX_CANTCREAT, "cannot create %s", u->out_dir);
         cb_updates_free(u);
@@ -504,8 +305,6 @@ void cb_updates_free(cb_updates *u)
     map_free(&u->by_name);
     map_free(&u->old_serials);
     free(u->old_keys);
-    X509_STORE_CTX_free(u->ctx);
-    X509_STORE_free(u->store);
     free(u->out_dir);
     free(u);
 }
@@ -515,35 +314,9 @@ size_t cb_updates_request_count(const cb_updates *u)
     return u->nreq;
 }
 
-int cb_updates_load_ca(cb_updates *u, const char *path, cb_err *err)
+void cb_updates_set_trust(cb_updates *u, cb_trust *trust)
 {
-    cb_certs_reader *r = cb_certs_open(path, err);
-    if (r == NULL)
-        return -1;
-    X509 *x;
-    long line, index;
-    int rc, added = 0;
-    while ((rc = cb_certs_next(r, &x, &line, &index, err)) != CB_CERTS_EOF) {
-        if (rc == CB_CERTS_FATAL || rc == CB_CERTS_UNREADABLE) {
-            if (rc == CB_CERTS_UNREADABLE)
-                cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, line, err->msg);
-            cb_certs_close(r);
-            return -1;
-        }
-        int ok = X509_STORE_add_cert(u->store, x);
-        X509_free(x);
-        if (!ok) {
-            cb_certs_close(r);
-            return cb_err_set(err, EX_SOFTWARE, "%s: cannot add certificate %ld to the trust store",
-                              path, index);
-        }
-        added++;
-    }
-    cb_certs_close(r);
-    if (added == 0)
-        return cb_err_set(err, EX_DATAERR, "%s: no certificate in the CA file", path);
-    u->ca_count += added;
-    return 0;
+    u->trust = trust;
 }
 
 static char *dup_field(const cb_record *rec, int col)
@@ -1200,15 +973,18 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
     if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
         cb_instant_format(cb_instant_from_utc_tm(&tm), res->not_after);
 
-    if (u->ca_count == 0 || !X509_STORE_CTX_init(u->ctx, u->store, cert, NULL))
-        return cb_err_set(err, EX_SOFTWARE, "no trust store to check certificates against");
-    int ok = X509_verify_cert(u->ctx);
-    int verr = X509_STORE_CTX_get_error(u->ctx);
-    X509_STORE_CTX_cleanup(u->ctx);
-    if (ok != 1) {
+    if (u->trust == NULL)
+        return cb_err_set(err, EX_SOFTWARE, "no trust anchors to check certificates against");
+    /* A CA certificate sent along may be the intermediate of the next ones. */
+    cb_trust_result tr;
+    if (cb_trust_add_intermediate(u->trust, cert, err) < 0 ||
+        cb_trust_verify(u->trust, cert, u->verify_at, &tr, err) < 0)
+        return -1;
+    if (tr.verdict != CB_TRUST_OK) {
         res->status = CB_UPD_UNTRUSTED;
-        snprintf(res->reason, sizeof res->reason,
-                 "the certificate does not verify against the CA: %s", X509_verify_cert_error_string(verr));
+        snprintf(res->trust_problem, sizeof res->trust_problem, "%s", tr.problem);
+        snprintf(res->reason, sizeof res->reason, "the certificate does not verify against the CA: %.440s",
+                 tr.problem);
         return settle(u, err);
     }
     /* Bundles exported "with the certification path" carry the CA
@@ -1310,7 +1086,7 @@ int cb_updates_next_missing(cb_updates *u, size_t *pos, cb_update_result *res)
 
 const char *const cb_update_manifest_columns[CB_UPDATE_MANIFEST_NCOLS] = {
     "request_id", "old_serial", "serial", "subject_cn", "holder", "email", "agency", "agency_key",
-    "agency_code", "path", "not_after", "status", "matched_by", "reason", "source",
+    "agency_code", "path", "not_after", "status", "matched_by", "reason", "source", "trust_problem",
 };
 
 int cb_update_manifest_row(const cb_update_result *res, cb_record *rec)
@@ -1321,7 +1097,7 @@ int cb_update_manifest_row(const cb_update_result *res, cb_record *rec)
         q ? q->request_id : "", q ? q->old_serial : "", res->serial, res->subject_cn,
         q ? q->holder : "", email, q ? q->agency : "", q ? q->agency_key : "",
         q ? q->agency_code : "", res->path, res->not_after, cb_update_status_name(res->status),
-        res->matched_by ? res->matched_by : "", res->reason, res->source,
+        res->matched_by ? res->matched_by : "", res->reason, res->source, res->trust_problem,
     };
     cb_record_clear(rec);
     for (int i = 0; i < CB_UPDATE_MANIFEST_NCOLS; i++)

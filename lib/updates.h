@@ -17,30 +17,10 @@
 
 #include "cb_err.h"
 #include "record.h"
+#include "certread.h"
+#include "trust.h"
 
-/* ---- Reading certificates ---------------------------------------------- */
-
-enum {
-    CB_CERTS_FATAL = -1,       /* read error: stop (err says why) */
-    CB_CERTS_EOF = 0,
-    CB_CERTS_CERT = 1,         /* *cert set; the caller frees it */
-    CB_CERTS_UNREADABLE = 2,   /* an item that is not a certificate: err says why */
-};
-
-typedef struct cb_certs_reader cb_certs_reader;
-
-/* path "-" or NULL is stdin. The format is found from the content: a PEM
- * stream (certificate and PKCS7 blocks; other blocks and text ignored), a DER
- * PKCS#7 SignedData, or DER certificates one after another. A missing file is
- * EX_NOINPUT. */
-cb_certs_reader *cb_certs_open(const char *path, cb_err *err);
-void cb_certs_close(cb_certs_reader *r);
-/* The next certificate. *line is the line of its PEM block (for DER input,
- * and for every certificate of a PKCS#7 block, the block's line or 0);
- * *index counts the items of the file from 1. */
-int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_err *err);
-/* Name of the input for messages ("stdin" for standard input). */
-const char *cb_certs_name(const cb_certs_reader *r);
+/* Certificates are read with lib/certread.h. */
 
 
 /* ---- Safe names and matching keys -------------------------------------- */
@@ -100,6 +80,7 @@ typedef struct cb_update_result {
     char not_after[32];
     char path[4096];                /* the file written or found; "" if none */
     char reason[512];               /* why, for rejects */
+    char trust_problem[640];        /* why the path does not verify (lib/trust.h), else "" */
     const char *matched_by;         /* "public_key", "email_name" or "" */
     char source[512];               /* as given to cb_updates_route */
     long line;                      /* as given to cb_updates_route */
@@ -113,11 +94,11 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
                            cb_err *err);
 void cb_updates_free(cb_updates *u);
 
-/* The trusted CA certificates (root, issuing CA, or both; any format
- * cb_certs_open reads). A certificate verifies when it chains to one of them
- * at verify_at; one not yet valid at that instant is accepted (a renewal may
- * start when the old certificate ends), an expired one is not. */
-int cb_updates_load_ca(cb_updates *u, const char *path, cb_err *err);
+/* The anchors, intermediates and CRLs certificates are checked with
+ * (lib/trust.h, made with CB_TRUST_LEAF_MAY_START_LATER: a renewal may
+ * begin when the old certificate ends; an expired one is untrusted). The
+ * caller keeps it and frees it after u. */
+void cb_updates_set_trust(cb_updates *u, cb_trust *trust);
 
 /* The pending requests: CSV with request_id and some of old_serial,
  * full_name, org_name, email, agency, agency_key, agency_code; agency_key,
@@ -162,7 +143,7 @@ size_t cb_updates_request_count(const cb_updates *u);
 /* The manifest split-updates writes for notify: a row per certificate of
  * the update file (rejects too) and per request left without one. */
 extern const char *const cb_update_manifest_columns[];
-enum { CB_UPDATE_MANIFEST_NCOLS = 15 };
+enum { CB_UPDATE_MANIFEST_NCOLS = 16 };
 /* The manifest row of a result, into rec. 0, or -1 when out of memory. */
 int cb_update_manifest_row(const cb_update_result *res, cb_record *rec);
 /* The name of the input a result came from: its source without the

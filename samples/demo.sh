@@ -25,7 +25,8 @@ mkdir -p "$S/ca" "$S/forms/incoming" "$S/updates/incoming" "$S/batches/$D/forms"
 # the forms received, and a signing certificate for the office (one of the
 # sample organisation certificates).
 ln -s "$O/certs" "$S/certs"
-cp "$O/ca-chain.pem" "$O/crl.pem" "$S/ca/"
+cp "$O/roots.pem" "$O/chain.pem" "$S/ca/"
+cp "$O/crls.pem" "$S/ca/crl.pem"
 cp "$O/forms/renewal.csv" "$S/forms/incoming/"
 office=$(mlr --icsv --onidx filter '$kind == "organization" && $revoked == "no"' then head -n 1 then cut -f serial "$O/manifest.csv")
 cp "$O/certs/$office.pem" "$S/ca/office-signer.pem"

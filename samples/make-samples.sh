@@ -308,8 +308,11 @@ serial         = $dir/serial
 rand_serial    = yes
 certificate    = root-ca.pem
 private_key    = root-ca.key
+crlnumber      = $dir/crlnumber
 default_md     = sha256
 default_days   = 3650
+default_crl_days = 30
+crl_extensions = ext_crl
 policy         = policy_any
 preserve       = yes
 unique_subject = no
@@ -388,6 +391,7 @@ EOF
 echo "unique_subject = no" >ca/root/index.txt.attr
 echo "unique_subject = no" >ca/issuing/index.txt.attr
 echo 01 >ca/issuing/crlnumber
+echo 01 >ca/root/crlnumber
 
 # CA validity: root from 6 years ago for 26 years, issuing from 5 years ago
 # for 15 years, both starting 08:00 Vietnam time.
@@ -414,6 +418,9 @@ run openssl req -new -config "$CNF" -utf8 -newkey rsa:2048 -nodes -keyout issuin
 run openssl ca -batch -config "$CNF" -name CA_root -utf8 -notext \
     -in "$W/issuing.csr" -startdate "$ISS_START" -enddate "$ISS_END" -extensions ext_issuing -out issuing-ca.pem
 cat issuing-ca.pem root-ca.pem >ca-chain.pem
+# Trust anchors and intermediates apart, as --ca and --chain take them.
+cp root-ca.pem roots.pem
+cp issuing-ca.pem chain.pem
 
 # The same issuing key, encrypted (AES-256-CBC, PKCS#8); passphrase in ca-pass.txt.
 (umask 077 && echo "certbatch-sample-ca-pass" >ca-pass.txt)
@@ -509,6 +516,11 @@ mv "$W/index.new" ca/issuing/index.txt
 run openssl ca -batch -config "$CNF" -name CA_issuing -gencrl \
     -crl_lastupdate "$CRL_LAST" -crl_nextupdate "$CRL_NEXT" -out crl.pem
 run openssl crl -in crl.pem -outform DER -out crl.der
+# The root's CRL (it revokes nothing): with it, revocation can be checked
+# for the whole path, the issuing CA's certificate too (--crl-check-all).
+run openssl ca -batch -config "$CNF" -name CA_root -gencrl \
+    -crl_lastupdate "$CRL_LAST" -crl_nextupdate "$CRL_NEXT" -out root-crl.pem
+cat crl.pem root-crl.pem >crls.pem
 
 # ---------------------------------------------------------------------------
 # subscribers.pem (with a few lines of text before each block, which PEM
@@ -740,6 +752,9 @@ case $vout in
 *"certificate revoked"*) ;;
 *) die 70 "revoked certificate $first_revoked does not fail the CRL check as revoked: $vout" ;;
 esac
+# and with both CRLs the whole path of a valid one is checked
+run openssl verify -attime "$ATTIME" -x509_strict -crl_check_all -CRLfile crls.pem -CAfile roots.pem \
+    -untrusted chain.pem "$(sed -n 1p "$W/valid.txt")"
 nrev=$(wc -l <revoked.txt)
 [ "$nrev" -eq 5 ] || die 70 "expected 5 revoked certificates, got $nrev"
 

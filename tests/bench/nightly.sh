@@ -55,7 +55,8 @@ echo "== $SCALE: $NCERTS certificates, $nforms forms, as of $D"
 S=$W/state
 mkdir -p "$S/ca" "$S/forms/incoming"
 ln -s "$G/certs" "$S/certs"
-cp "$SAMPLES/ca-chain.pem" "$SAMPLES/crl.pem" "$SAMPLES/office-signer.pem" "$SAMPLES/office-signer.key" "$S/ca/"
+cp "$SAMPLES/roots.pem" "$SAMPLES/chain.pem" "$SAMPLES/office-signer.pem" "$SAMPLES/office-signer.key" "$S/ca/"
+cp "$SAMPLES/crls.pem" "$S/ca/crl.pem"
 : >"$S/ca/office-signer.pass"
 cp "$G"/forms/*.csv "$S/forms/incoming/"
 

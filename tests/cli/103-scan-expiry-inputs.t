@@ -56,7 +56,7 @@ like "$(csv_col "$T/rej2.csv" reject_reason)" "not a readable X.509 certificate"
 
 : >"$T/empty.pem"
 scan "$T/empty.pem" >"$T/empty.csv" 2>"$T/empty.err"
-is "$(cat "$T/empty.csv")" "serial,subject_cn,subject_o,subject_ou,subject_l,subject_st,email,uid,issuer_cn,not_before,not_after,expiry_date,days_left,status,sha256,source" "an empty input gives the header only"
+is "$(cat "$T/empty.csv")" "serial,subject_cn,subject_o,subject_ou,subject_l,subject_st,email,uid,issuer_cn,not_before,not_after,expiry_date,days_left,status,sha256,source,trust_problem" "an empty input gives the header only"
 like "$(cat "$T/empty.err")" "0 in, 0 out, 0 rejected" "and says so in the summary"
 exit_is 66 "a missing input file is exit 66" scan -q "$T/nonexistent.pem"
 

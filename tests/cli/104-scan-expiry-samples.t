@@ -5,7 +5,7 @@
 need_samples
 ASOF=$(cat "$SAMPLES/as-of.txt")
 
-scan-expiry --all --as-of "$ASOF" --ca "$SAMPLES/ca-chain.pem" --crl "$SAMPLES/crl.pem" \
+scan-expiry --all --as-of "$ASOF" --ca "$SAMPLES/roots.pem" --chain "$SAMPLES/chain.pem" --crl "$SAMPLES/crls.pem" \
     "$SAMPLES/certs" >"$T/all.csv" 2>"$T/all.err"
 n=$(($(wc -l <"$SAMPLES/manifest.csv") - 1))
 like "$(cat "$T/all.err")" "^scan-expiry: $n in, $n out, 0 rejected" "every sample certificate is read from the directory"

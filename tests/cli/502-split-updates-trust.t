@@ -85,20 +85,33 @@ exit_is 0 "(a run as of 2020, before the certificates begin)" split-updates --as
 is "$(mlr --icsv --onidx head -n 1 then cut -f status "$T/m5.csv")" "untrusted" \
     "before the CA itself is valid, nothing verifies"
 
-# Only the issuing CA is named: a root above it is not needed.
+# --ca holds trust anchors only: the issuing CA alone is no anchor unless
+# --partial-chain says so (issue 14), as openssl verify judges it.
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/root.key" -out "$T/root.pem" \
-    -subj "/CN=Root" -days 3650 2>/dev/null
+    -subj "/CN=Root" -days 3650 -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/sub.key" -subj "/CN=Sub CA" -out "$T/sub.csr" 2>/dev/null
 printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >"$T/ext"
 openssl x509 -req -in "$T/sub.csr" -CA "$T/root.pem" -CAkey "$T/root.key" -set_serial 7 -days 3650 -extfile "$T/ext" -out "$T/sub.pem" 2>/dev/null
 su_cert h3 sub 0x3003 365 "$T/sub-h3.pem"
-split-updates -q --out "$T/o6" --ca "$T/sub.pem" --requests "$T/requests.csv" --old-certs "$T/old" -o "$T/m6.csv" "$T/sub-h3.pem"
-is "$(mlr --icsv --onidx head -n 1 then cut -o -f request_id,status "$T/m6.csv")" "R3 delivered" \
-    "--ca naming the issuing CA alone is enough"
+ok "(openssl verify refuses the issuing CA alone as an anchor)" sh -c "! openssl verify -x509_strict -CAfile '$T/sub.pem' '$T/sub-h3.pem' >/dev/null 2>&1"
+exit_is 65 "--ca naming the issuing CA alone stops the run (65): it is no trust anchor" \
+    split-updates -q --out "$T/o6" --ca "$T/sub.pem" --requests "$T/requests.csv" --old-certs "$T/old" -o "$T/m6.csv" "$T/sub-h3.pem"
+like "$(cat "$T/.err")" "warning: --ca .*sub.pem#1: \"Sub CA\" is not self-signed" "... a warning says why"
+like "$(cat "$T/.err")" "split-updates: --ca: no trust anchor" "... and the error that there is no trust anchor"
+ok "(openssl verify -partial_chain accepts it)" openssl verify -x509_strict -partial_chain -CAfile "$T/sub.pem" "$T/sub-h3.pem"
+split-updates -q --partial-chain --out "$T/o6p" --ca "$T/sub.pem" --requests "$T/requests.csv" --old-certs "$T/old" -o "$T/m6p.csv" "$T/sub-h3.pem"
+is "$(mlr --icsv --onidx head -n 1 then cut -o -f request_id,status "$T/m6p.csv")" "R3 delivered" \
+    "with --partial-chain the issuing CA alone is enough"
 split-updates -q --out "$T/o7" --ca "$T/root.pem" --requests "$T/requests.csv" -o "$T/m7.csv" "$T/sub-h3.pem" 2>/dev/null
 is "$(mlr --icsv --onidx head -n 1 then cut -f status "$T/m7.csv")" "untrusted" \
     "with only the root and no issuing CA certificate, the chain cannot be built: untrusted"
 cat "$T/root.pem" "$T/sub.pem" >"$T/chain.pem"
-split-updates -q --out "$T/o8" --ca "$T/chain.pem" --requests "$T/requests.csv" -o "$T/m8.csv" "$T/sub-h3.pem"
-is "$(mlr --icsv --onidx head -n 1 then cut -f status "$T/m8.csv")" "delivered" "a chain file (root + issuing CA) works"
+split-updates -q --out "$T/o8" --ca "$T/chain.pem" --requests "$T/requests.csv" -o "$T/m8.csv" "$T/sub-h3.pem" 2>/dev/null
+is "$(mlr --icsv --onidx head -n 1 then cut -f status "$T/m8.csv")" "delivered" "a chain file (root + issuing CA) as --ca still works: the root is the anchor"
+split-updates -q --out "$T/o11" --ca "$T/root.pem" --chain "$T/sub.pem" --requests "$T/requests.csv" -o "$T/m11.csv" "$T/sub-h3.pem"
+is "$(mlr --icsv --onidx head -n 1 then cut -o -f status,trust_problem "$T/m11.csv")" "delivered " "--ca root and --chain issuing CA: delivered, no trust problem"
+cat "$T/sub-h3.pem" "$T/sub.pem" >"$T/with-sub.pem"
+split-updates -q --out "$T/o12" --ca "$T/root.pem" --requests "$T/requests.csv" -o "$T/m12.csv" "$T/sub.pem" "$T/sub-h3.pem"
+is "$(mlr --icsv --onidx --ofs , filter '$status != "missing"' then cut -o -f status "$T/m12.csv" | tr '\n' ' ')" "chain delivered " \
+    "an issuing CA certificate sent ahead in the update serves as the intermediate of those after it"
 done_testing

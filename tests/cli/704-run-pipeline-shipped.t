@@ -26,7 +26,8 @@ like "$(cat "$T/central-issuance.sh")" "notify --template issued-ready" "central
 S=$T/state
 mkdir -p "$S/ca" "$S/forms/incoming"
 ln -s "$SAMPLES/certs" "$S/certs"
-cp "$SAMPLES/ca-chain.pem" "$SAMPLES/crl.pem" "$S/ca/"
+cp "$SAMPLES/roots.pem" "$SAMPLES/chain.pem" "$S/ca/"
+cp "$SAMPLES/crls.pem" "$S/ca/crl.pem"
 cp "$SAMPLES/forms/renewal.csv" "$S/forms/incoming/"
 run-pipeline --as-of "$D" --set state="$S" "$PL/nightly-renewal.yaml" >"$T/n.out" 2>"$T/n.err"
 R=$S/runs/$D
@@ -47,7 +48,8 @@ is "$(ls "$S/mail/new" | wc -l)" "$(($(mlr --icsv --onidx count "$R/expiring.csv
 su_standard
 U=$T/ru
 mkdir -p "$U/ca" "$U/updates/incoming"
-cp "$T/ca.pem" "$U/ca/ca-chain.pem"
+cp "$T/ca.pem" "$U/ca/roots.pem"
+: >"$U/ca/chain.pem"
 ln -s "$T/old" "$U/certs"
 mlr --icsv --ocsv put '$agency_email = "vanthu@" . sub($agency_code, "[^0-9]", "") . ".lamdong.gov.vn"' "$T/requests.csv" >"$U/proposal.csv"
 requests record -q --ledger "$U/requests.csv" --event proposed --detail "$U/proposal.csv" -o /dev/null "$U/proposal.csv"

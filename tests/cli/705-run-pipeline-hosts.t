@@ -77,7 +77,7 @@ ls "$SAMPLES"/certs/*.pem | head -n 20 | while read -r f; do cp "$f" "$T/certs/"
 while read -r s; do cp "$SAMPLES/certs/$s.pem" "$T/certs/"; done <"$SAMPLES/revoked.txt"
 n=$(ls "$T/certs" | wc -l)
 exit_is 0 "the scan over two hosts runs" run-pipeline -q --as-of "$D" --set certs="$T/certs" \
-    --set ca="$SAMPLES/ca-chain.pem" --set crl="$SAMPLES/crl.pem" --set dir="$T" \
+    --set ca="$SAMPLES/ca-chain.pem" --set crl="$SAMPLES/crls.pem" --set dir="$T" \
     --log "$T/hosts.jsonl" "$TESTDATA/pipelines/scan-hosts.yaml"
 is "$(ls "$T/certs" | wc -l | tr -d ' ')" "$n" "every input file is still in the certificate directory"
 is "$(($(wc -l <"$T/hosts.csv") - 1))" "$n" "one record per certificate file"

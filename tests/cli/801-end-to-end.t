@@ -12,7 +12,8 @@ D=$(cat "$O/as-of.txt")
 S=$T/state
 mkdir -p "$S/ca" "$S/forms/incoming" "$S/updates/incoming" "$S/requests" "$S/batches/$D/forms"
 ln -s "$O/certs" "$S/certs"
-cp "$O/ca-chain.pem" "$O/crl.pem" "$O/issuing-ca.pem" "$S/ca/"
+cp "$O/roots.pem" "$O/chain.pem" "$O/issuing-ca.pem" "$S/ca/"
+cp "$O/crls.pem" "$S/ca/crl.pem"
 cp "$O/forms/renewal.csv" "$S/forms/incoming/"
 office=$(mlr --icsv --onidx filter '$kind == "organization" && $revoked == "no"' then head -n 1 then cut -f serial "$O/manifest.csv")
 cp "$O/certs/$office.pem" "$S/ca/office-signer.pem"
