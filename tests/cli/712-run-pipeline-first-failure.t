@@ -54,7 +54,7 @@ D=$(cat "$SAMPLES/as-of.txt")
 S=$T/state
 mkdir -p "$S/ca" "$S/forms/incoming"
 ln -s "$SAMPLES/certs" "$S/certs"
-cp "$SAMPLES/ca-chain.pem" "$S/ca/"
+cp "$SAMPLES/roots.pem" "$SAMPLES/chain.pem" "$S/ca/"
 cp "$SAMPLES/forms/renewal.csv" "$S/forms/incoming/"
 exit_is 66 "a night with the CRL missing exits 66, scan-expiry's status" \
     run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/nightly-renewal.yaml"

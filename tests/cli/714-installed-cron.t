@@ -42,7 +42,7 @@ fi
 S=$T/state
 mkdir -p "$S/ca" "$S/forms/incoming"
 ln -s "$SAMPLES/certs" "$S/certs"
-cp "$SAMPLES/ca-chain.pem" "$SAMPLES/crl.pem" "$S/ca/"
+cp "$SAMPLES/roots.pem" "$SAMPLES/chain.pem" "$S/ca/" && cp "$SAMPLES/crls.pem" "$S/ca/crl.pem"
 cp "$SAMPLES/forms/renewal.csv" "$S/forms/incoming/"
 office=$(mlr --icsv --onidx filter '$kind == "organization" && $revoked == "no"' then head -n 1 then cut -f serial "$SAMPLES/manifest.csv")
 cp "$SAMPLES/certs/$office.pem" "$S/ca/office-signer.pem"

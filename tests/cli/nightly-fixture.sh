@@ -10,7 +10,7 @@ D0=$(cat "$SAMPLES/as-of.txt")
 S=$T/state
 mkdir -p "$S/ca" "$S/forms/incoming"
 ln -s "$SAMPLES/certs" "$S/certs"
-cp "$SAMPLES/ca-chain.pem" "$SAMPLES/crl.pem" "$S/ca/"
+cp "$SAMPLES/roots.pem" "$SAMPLES/chain.pem" "$S/ca/" && cp "$SAMPLES/crls.pem" "$S/ca/crl.pem"
 office=$(mlr --icsv --onidx filter '$kind == "organization" && $revoked == "no"' then head -n 1 then cut -f serial "$SAMPLES/manifest.csv")
 cp "$SAMPLES/certs/$office.pem" "$S/ca/office-signer.pem"
 install -m 0600 "$SAMPLES/keys/$office.key" "$S/ca/office-signer.key"

@@ -43,7 +43,7 @@ night_on_samples() {
     _s=$1; shift
     mkdir -p "$_s/ca" "$_s/forms/incoming"
     ln -s "$SAMPLES/certs" "$_s/certs"
-    cp "$SAMPLES/ca-chain.pem" "$SAMPLES/crl.pem" "$_s/ca/"
+    cp "$SAMPLES/roots.pem" "$SAMPLES/chain.pem" "$_s/ca/" && cp "$SAMPLES/crls.pem" "$_s/ca/crl.pem"
     cp "$SAMPLES/forms/renewal.csv" "$_s/forms/incoming/"
     _office=$(mlr --icsv --onidx filter '$kind == "organization" && $revoked == "no"' then head -n 1 then cut -f serial "$SAMPLES/manifest.csv")
     cp "$SAMPLES/certs/$_office.pem" "$_s/ca/office-signer.pem"
