@@ -50,7 +50,9 @@ struct cb_csv_reader {
     long rec_start;           /* first line of the record being parsed */
     int at_record_start;
     int bom_checked;
-    int utf16;                /* the file starts with a UTF-16 byte order mark */
+    int utf16;                /* the file looks like UTF-16: a BOM, or ASCII with NULs between */
+    size_t content;           /* bytes of this file after any BOM */
+    int empty;                /* every file had no bytes: no header, zero records */
 
     cb_header *header;
     int *map;                 /* column of this file -> column of the header */
@@ -64,6 +66,9 @@ struct cb_csv_reader {
     int bad_utf8;
     size_t bad_utf8_col;
     int utf8_suspect;         /* a chunk of this record is not UTF-8 by itself */
+    int nul_suspect;          /* a chunk of this record holds a NUL byte */
+    int has_nul;
+    size_t nul_col;
     size_t nfields;
 };
 
@@ -137,6 +142,10 @@ static void on_field(void *data, size_t len, void *ctx)
         r->bad_utf8 = 1;
         r->bad_utf8_col = k;
     }
+    if (r->nul_suspect && !r->has_nul && len && memchr(data, '\0', len) != NULL) {
+        r->has_nul = 1;
+        r->nul_col = k;
+    }
     int target;
     if (r->reading_header)
         target = (int)k;
@@ -144,7 +153,9 @@ static void on_field(void *data, size_t len, void *ctx)
         target = r->map[k];
     else
         target = (int)(r->header->n + (k - r->map_n));
-    if (target >= 0)
+    /* Past the column limit a field is only counted: a hostile line of a
+     * million commas costs no memory. */
+    if (target >= 0 && target < CB_CSV_MAX_COLUMNS + 16)
         cb_record_set(r->rec, target, data ? data : "", data ? len : 0);
 }
 
@@ -191,6 +202,7 @@ static int open_file(cb_csv_reader *r, cb_err *err)
     r->skip_line = 0;
     r->line = 1;
     r->bom_checked = 0;
+    r->content = 0;
     r->replay_len = r->replay_pos = 0;
     return parser_reset(r) < 0 ? cb_err_set(err, EX_OSERR, "out of memory") : 0;
 }
@@ -200,6 +212,16 @@ static void close_file(cb_csv_reader *r)
     if (r->fp && !r->is_stdin)
         fclose(r->fp);
     r->fp = NULL;
+}
+
+/* UTF-16 by its byte order mark, or without one (a "Unicode text" export
+ * some tools write bare) by ASCII characters with a NUL byte beside each:
+ * a UTF-8 header never holds a NUL. */
+static int looks_utf16(const unsigned char *b, size_t n)
+{
+    if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+        return 1;
+    return n >= 4 && ((b[0] && !b[1] && b[2] && !b[3]) || (!b[0] && b[1] && !b[2] && b[3]));
 }
 
 static int fill(cb_csv_reader *r, cb_err *err)
@@ -221,8 +243,9 @@ static int fill(cb_csv_reader *r, cb_err *err)
         r->bom_checked = 1;
         if (n >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
             r->buf_pos = 3;
-        r->utf16 = n >= 2 && (memcmp(r->buf, "\xFF\xFE", 2) == 0 || memcmp(r->buf, "\xFE\xFF", 2) == 0);
+        r->utf16 = looks_utf16((const unsigned char *)r->buf, n);
     }
+    r->content += n - r->buf_pos;
     return 1;
 }
 
@@ -355,6 +378,8 @@ static void split_line(cb_csv_reader *r, const char *s, size_t n)
 {
     if (!utf8_ok((const unsigned char *)s, n))
         r->utf8_suspect = 1;
+    if (memchr(s, '\0', n) != NULL)
+        r->nul_suspect = 1;
     if (n && s[n - 1] == '\n')
         n--;
     if (n && s[n - 1] == '\r')
@@ -385,6 +410,8 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
     r->nfields = 0;
     r->bad_utf8 = 0;
     r->utf8_suspect = 0;
+    r->has_nul = 0;
+    r->nul_suspect = 0;
     cb_record_clear(r->rec);
     for (;;) {
         const char *chunk = NULL;
@@ -455,6 +482,8 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
          * which only costs the per-field check. */
         if (!r->utf8_suspect && !utf8_ok((const unsigned char *)chunk, (size_t)n))
             r->utf8_suspect = 1;
+        if (!r->nul_suspect && memchr(chunk, '\0', (size_t)n) != NULL)
+            r->nul_suspect = 1;
         if (csv_parse(&r->p, chunk, (size_t)n, on_field, on_record, r) != (size_t)n)
             return cb_err_set(err, EX_DATAERR, "%s:%ld: %s", r->name, r->line,
                               csv_strerror(csv_error(&r->p))), CB_CSV_FATAL;
@@ -473,8 +502,34 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
     }
 }
 
+/* Why a header row that parse_one returned as st cannot be used (an
+ * error set in err), or 0 when it can. */
+static int header_problem(cb_csv_reader *r, int st, cb_err *err)
+{
+    if (st == CB_CSV_RECORD && !r->bad_utf8 && !r->has_nul && r->nfields <= CB_CSV_MAX_COLUMNS)
+        return 0;
+    if (st == CB_CSV_EOF)
+        return cb_err_set(err, EX_DATAERR, "%s: empty input: no header row", r->name);
+    if (r->utf16)
+        return cb_err_set(err, EX_DATAERR, "%s: the file is UTF-16 text, not UTF-8 (save the sheet as \"CSV UTF-8\")",
+                          r->name);
+    if (r->bad_utf8)
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row is not UTF-8 text (save the sheet as \"CSV UTF-8\")",
+                          r->name, r->rec_start);
+    if (r->has_nul)
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row holds a NUL byte: this is not a CSV text file",
+                          r->name, r->rec_start);
+    if (st == CB_CSV_RECORD)
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row has %zu columns, more than the %d a file may have",
+                          r->name, r->rec_start, r->nfields, CB_CSV_MAX_COLUMNS);
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row cannot be read: %.900s", r->name, r->rec_start, why);
+}
+
 /* Reads a file's header; for a later file, maps its columns onto the first
- * header by name. */
+ * header by name. A file with no bytes at all (or only a BOM) has no header
+ * and no records: 1, the caller goes on to the next file. */
 static int read_header(cb_csv_reader *r, cb_err *err)
 {
     cb_record *hdr = cb_record_new();
@@ -490,19 +545,13 @@ static int read_header(cb_csv_reader *r, cb_err *err)
         cb_record_free(hdr);
         return -1;
     }
-    if (st != CB_CSV_RECORD || r->bad_utf8) {
+    if (st == CB_CSV_EOF && r->content == 0) {
         cb_record_free(hdr);
-        if (st == CB_CSV_EOF)
-            return cb_err_set(err, EX_DATAERR, "%s: empty input: no header row", r->name);
-        if (r->utf16)
-            return cb_err_set(err, EX_DATAERR, "%s: the file is UTF-16 text, not UTF-8 (save the sheet as \"CSV UTF-8\")",
-                              r->name);
-        if (r->bad_utf8)
-            return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row is not UTF-8 text (save the sheet as \"CSV UTF-8\")",
-                              r->name, r->rec_start);
-        char why[sizeof err->msg];
-        snprintf(why, sizeof why, "%s", err->msg);
-        return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row cannot be read: %.900s", r->name, r->rec_start, why);
+        return 1;
+    }
+    if (header_problem(r, st, err) < 0) {
+        cb_record_free(hdr);
+        return -1;
     }
     free(r->map);
     r->map = malloc((hdr->n ? hdr->n : 1) * sizeof *r->map);
@@ -549,6 +598,22 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     return 0;
 }
 
+/* Opens files from file_idx on until one has a header: 0, or 1 when every
+ * file left was empty, or -1. */
+static int open_next(cb_csv_reader *r, cb_err *err)
+{
+    for (;;) {
+        int st = open_file(r, err);
+        if (st == 0)
+            st = read_header(r, err);
+        if (st <= 0)
+            return st;
+        close_file(r);
+        if (r->nfiles == 0 || ++r->file_idx >= r->nfiles)
+            return 1;
+    }
+}
+
 cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, cb_err *err)
 {
     return cb_csv_reader_open_canon(files, nfiles, limit, NULL, err);
@@ -567,7 +632,16 @@ cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t l
     r->nfiles = nfiles;
     r->canon = canon;
     r->limit = limit ? limit : CB_CSV_DEFAULT_LIMIT;
-    if (open_file(r, err) < 0 || read_header(r, err) < 0) {
+    int st = open_next(r, err);
+    if (st == 1) {
+        r->empty = 1;
+        r->name = nfiles ? files[nfiles - 1] : "stdin";
+        if (strcmp(r->name, "-") == 0)
+            r->name = "stdin";
+        if ((r->header = cb_header_new()) == NULL)
+            st = cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    if (st < 0) {
         cb_csv_reader_close(r);
         return NULL;
     }
@@ -589,6 +663,11 @@ void cb_csv_reader_close(cb_csv_reader *r)
     free(r);
 }
 
+int cb_csv_reader_empty(const cb_csv_reader *r)
+{
+    return r->empty;
+}
+
 const cb_header *cb_csv_reader_header(const cb_csv_reader *r)
 {
     return r->header;
@@ -597,6 +676,14 @@ const cb_header *cb_csv_reader_header(const cb_csv_reader *r)
 const char *cb_csv_reader_name(const cb_csv_reader *r)
 {
     return r->name;
+}
+
+/* The header's name for field k of the file being read. */
+static const char *column_name(const cb_csv_reader *r, size_t k)
+{
+    if (k >= r->map_n || r->map[k] < 0 || (size_t)r->map[k] >= r->header->n)
+        return "?";
+    return r->header->names[r->map[k]];
 }
 
 int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
@@ -610,8 +697,9 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
             close_file(r);
             if (r->nfiles == 0 || ++r->file_idx >= r->nfiles)
                 return CB_CSV_EOF;
-            if (open_file(r, err) < 0 || read_header(r, err) < 0)
-                return CB_CSV_FATAL;
+            st = open_next(r, err);
+            if (st != 0)
+                return st < 0 ? CB_CSV_FATAL : CB_CSV_EOF;
             continue;
         }
         if (st != CB_CSV_RECORD)
@@ -626,11 +714,21 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
             err->code = EX_DATAERR;
             return CB_CSV_MALFORMED;
         }
+        if (r->has_nul) {
+            /* Every consumer reads fields as C strings: one NUL would cut
+             * "h@x.vn\0evil@x.com" to an address nobody wrote. The
+             * rejected record shows each NUL as '?'. */
+            for (size_t i = 0; i < rec->n; i++)
+                for (char *q = rec->f[i].s; q && (q = memchr(q, '\0', rec->f[i].len - (size_t)(q - rec->f[i].s))) != NULL;)
+                    *q = '?';
+            cb_err_set(err, EX_DATAERR, "column '%s' holds a NUL byte, which no text field may hold",
+                       column_name(r, r->nul_col));
+            return CB_CSV_MALFORMED;
+        }
         if (r->bad_utf8) {
             for (size_t i = 0; i < rec->n; i++)
                 utf8_scrub(rec->f[i].s ? rec->f[i].s : (char *)"", rec->f[i].len);
-            const char *col = r->bad_utf8_col < r->header->n ? r->header->names[r->map[r->bad_utf8_col] >= 0 ? r->map[r->bad_utf8_col] : 0] : "?";
-            cb_err_set(err, EX_DATAERR, "column '%s' is not valid UTF-8 text", col);
+            cb_err_set(err, EX_DATAERR, "column '%s' is not valid UTF-8 text", column_name(r, r->bad_utf8_col));
             return CB_CSV_MALFORMED;
         }
         return CB_CSV_RECORD;
