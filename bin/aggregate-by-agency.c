@@ -461,7 +461,8 @@ int main(int argc, char **argv)
         oom();
 
     int mcol[NSUMMARY];
-    if (merge) {
+    int empty = cb_csv_reader_empty(r);   /* no bytes: zero records, no column to check */
+    if (merge && !empty) {
         for (size_t i = 0; i < NSUMMARY; i++) {
             mcol[i] = cb_header_find(g.in_header, summary_cols[i]);
             if (mcol[i] < 0) {
@@ -484,7 +485,7 @@ int main(int argc, char **argv)
         g.c_st = cb_header_find(g.in_header, "subject_type");
         g.c_expiry = cb_header_find(g.in_header, "old_not_after");
         g.c_due = cb_header_find(g.in_header, "due_date");
-        if (!by && g.c_code < 0 && g.c_key < 0 && g.c_agency < 0) {
+        if (!by && !empty && g.c_code < 0 && g.c_key < 0 && g.c_agency < 0) {
             fprintf(stderr, "aggregate-by-agency: %s: no agency_code, agency_key or agency column to group by\n",
                     cb_csv_reader_name(r));
             return finish(&g, r, EX_DATAERR);
