@@ -1,9 +1,12 @@
-/* libFuzzer harness: the CSV reader (lib/csvio.c), differential against
- * libcsv itself. The reader feeds libcsv a line at a time, splits plain
- * lines itself and re-parses after a broken record; on an input where it
- * reports nothing malformed (and that has no BOM, no NUL, only UTF-8, which
- * it treats specially on purpose) its header and records must be exactly
- * what libcsv gives parsing the whole buffer in one call. */
+/* libFuzzer harness: the CSV reader and writer (lib/csvio.c), differential
+ * against libcsv itself. The reader feeds libcsv a line at a time, splits
+ * plain lines itself and re-parses after a broken record; on an input where
+ * it reports nothing malformed (and that has no BOM, no NUL, only UTF-8,
+ * which it treats specially on purpose) its header and records must be
+ * exactly what libcsv gives parsing the whole buffer in one call. The good
+ * records, written out by the writer, must read back the same. An input
+ * with a form feed is cut there into two files read as one stream (later
+ * headers mapped by name). */
 #include <csv.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,40 +62,79 @@ static void oracle(const uint8_t *data, size_t size, text *t)
     csv_free(&p);
 }
 
+/* Reads files[0..n) to the end into a transcript; with w, writes every
+ * good record back out as CSV too. Returns 1 when nothing was malformed. */
+static int drain(char **files, int n, text *got, cb_csv_writer *w)
+{
+    cb_err err = {0};
+    cb_csv_reader *r = cb_csv_reader_open(files, n, 4096, &err);
+    if (r == NULL)
+        return 0;
+    int clean = !cb_csv_reader_empty(r);
+    const cb_header *h = cb_csv_reader_header(r);
+    for (size_t i = 0; i < h->n; i++)
+        on_field(h->names[i], strlen(h->names[i]), got);
+    on_record(0, got);
+    if (w != NULL && clean && cb_csv_write_header(w, h) < 0)
+        abort();
+    cb_record *rec = cb_record_new();
+    int st;
+    long last = 0;
+    const char *name = cb_csv_reader_name(r);
+    while ((st = cb_csv_reader_next(r, rec, &err)) != CB_CSV_EOF && st != CB_CSV_FATAL) {
+        if (name == cb_csv_reader_name(r) && rec->line < last)
+            abort();   /* a file's records come in the order of their lines */
+        name = cb_csv_reader_name(r);
+        last = rec->line;
+        if (st == CB_CSV_MALFORMED) {
+            clean = 0;
+            continue;
+        }
+        for (size_t i = 0; i < rec->n; i++)
+            on_field(rec->f[i].s, rec->f[i].len, got);
+        on_record(0, got);
+        if (w != NULL && cb_csv_write_record(w, rec, rec->n) < 0)
+            abort();
+    }
+    if (st == CB_CSV_FATAL)
+        clean = 0;
+    cb_record_free(rec);
+    cb_csv_reader_close(r);
+    return clean;
+}
+
+/* Two files read as one stream: the input cut at its first form feed. */
+static void two_files(const uint8_t *data, size_t size, const uint8_t *ff)
+{
+    char p1[64], p2[64];
+    int f1 = fuzz_memfile(data, (size_t)(ff - data), p1, sizeof p1);
+    int f2 = fuzz_memfile(ff + 1, size - (size_t)(ff - data) - 1, p2, sizeof p2);
+    char *files[] = {p1, p2};
+    text got = {0};
+    (void)drain(files, 2, &got, NULL);
+    free(got.s);
+    close(f1);
+    close(f2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const uint8_t *ff = memchr(data, '\f', size);
+    if (ff != NULL) {
+        two_files(data, size, ff);
+        return 0;
+    }
     char path[64];
     int fd = fuzz_memfile(data, size, path, sizeof path);
     char *files[] = {path};
-    cb_err err = {0};
-    cb_csv_reader *r = cb_csv_reader_open(files, 1, 4096, &err);
-    int clean = r != NULL && !cb_csv_reader_empty(r);
     text got = {0};
-    if (r != NULL) {
-        const cb_header *h = cb_csv_reader_header(r);
-        for (size_t i = 0; i < h->n; i++)
-            on_field(h->names[i], strlen(h->names[i]), &got);
-        on_record(0, &got);
-        cb_record *rec = cb_record_new();
-        int st;
-        long last = 0;
-        while ((st = cb_csv_reader_next(r, rec, &err)) != CB_CSV_EOF && st != CB_CSV_FATAL) {
-            if (rec->line < last)
-                abort();   /* records come in the order of their lines */
-            last = rec->line;
-            if (st == CB_CSV_MALFORMED) {
-                clean = 0;
-                continue;
-            }
-            for (size_t i = 0; i < rec->n; i++)
-                on_field(rec->f[i].s, rec->f[i].len, &got);
-            on_record(0, &got);
-        }
-        if (st == CB_CSV_FATAL)
-            clean = 0;
-        cb_record_free(rec);
-        cb_csv_reader_close(r);
-    }
+    char *written = NULL;
+    size_t written_len = 0;
+    FILE *out = open_memstream(&written, &written_len);
+    cb_csv_writer w;
+    cb_csv_writer_init(&w, out);
+    int clean = drain(files, 1, &got, &w);
+    fclose(out);
     if (clean && size > 0 && data[0] != 0xEF && memchr(data, '\0', size) == NULL &&
         cb_utf8_valid((const char *)data, size)) {
         text want = {0};
@@ -101,6 +143,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         free(want.s);
     }
+    /* What the writer wrote reads back as the same header and records. */
+    if (clean) {
+        char p2[64];
+        int fd2 = fuzz_memfile((const uint8_t *)written, written_len, p2, sizeof p2);
+        char *again[] = {p2};
+        text back = {0};
+        if (!drain(again, 1, &back, NULL) || back.n != got.n || memcmp(back.s, got.s, got.n) != 0)
+            abort();
+        free(back.s);
+        close(fd2);
+    }
+    free(written);
     free(got.s);
     close(fd);
     return 0;

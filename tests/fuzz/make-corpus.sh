@@ -39,6 +39,7 @@ done
 printf 'a,b\r\n"x\r\ny","q""q"\r\n\r\n1,2\r\n' >csv/crlf-quoted.csv
 printf '\357\273\277a,b\n1,2\n' >csv/bom.csv
 printf 'a,b\n"never closed\n1,2\n' >csv/unclosed.csv
+printf 'a,b,c\n1,2,3\n\fc,a\n6,4\n' >csv/two-files.csv
 
 cp "$TOP"/pipelines/*.yaml pipeline/ 2>/dev/null || true
 cp "$TOP"/tests/data/pipelines/*.yaml pipeline/ 2>/dev/null || true
