@@ -33,6 +33,19 @@ int cb_atomic_open(cb_atomic *a, const char *path, mode_t mode, cb_err *err)
         cb_atomic_abort(a);
         return cb_err_set(err, EX_OSERR, "out of memory");
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        a->fp = fopen(path, "w");
+        if (a->fp == NULL) {
+            cb_err_sys(err, EX_CANTCREAT, "cannot open %s", path);
+            cb_atomic_abort(a);
+            return -1;
+        }
+        free(a->tmp);
+        a->tmp = NULL;
+        a->in_place = 1;
+        return 0;
+    }
     /* The temporary name is hidden and carries the pid, so two programs
      * writing the same file never share it. */
     const char *slash = strrchr(path, '/');
@@ -64,7 +77,7 @@ int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err)
 {
     if (a->fp == NULL)
         return cb_err_set(err, EX_SOFTWARE, "atomic file not open");
-    int bad = fflush(a->fp) != 0 || ferror(a->fp) || fsync(fileno(a->fp)) != 0;
+    int bad = fflush(a->fp) != 0 || ferror(a->fp) || (!a->in_place && fsync(fileno(a->fp)) != 0);
     if (fclose(a->fp) != 0)
         bad = 1;
     a->fp = NULL;
@@ -72,6 +85,16 @@ int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err)
         cb_err_sys(err, EX_IOERR, "cannot write %s", a->path);
         cb_atomic_abort(a);
         return -1;
+    }
+    if (a->in_place) {
+        int exists = no_replace;
+        if (exists) {
+            errno = EEXIST;
+            cb_err_sys(err, EX_CANTCREAT, "cannot create %s", a->path);
+        }
+        free(a->path);
+        a->path = NULL;
+        return exists ? -1 : 0;
     }
     if (no_replace) {
         /* link() fails when the name exists: no window where another file

@@ -11,11 +11,15 @@
 
 typedef struct cb_atomic {
     char *path;   /* final name */
-    char *tmp;    /* temporary name in the same directory */
+    char *tmp;    /* temporary name in the same directory (NULL in place) */
     FILE *fp;     /* write here */
+    int in_place; /* path is a device or FIFO, written directly */
 } cb_atomic;
 
-/* Creates the temporary file (O_EXCL, with mode, e.g. 0644 or 0600). */
+/* Creates the temporary file (O_EXCL, with mode, e.g. 0644 or 0600). A path
+ * that names a device or a FIFO (/dev/null, /dev/stderr) is opened and
+ * written in place instead: renaming over it would replace the device
+ * itself with a regular file, for every program on the machine. */
 int cb_atomic_open(cb_atomic *a, const char *path, mode_t mode, cb_err *err);
 /* Flushes, fsyncs, renames over path, fsyncs the directory. With
  * no_replace, an existing path is left alone and the commit fails with

@@ -686,6 +686,19 @@ static const char *column_name(const cb_csv_reader *r, size_t k)
     return r->header->names[r->map[k]];
 }
 
+/* Outputs of several runs concatenated (`parallel prog ::: parts | prog
+ * --merge`) carry each part's header line: a line that is exactly the header
+ * is the next part's header, not a record. */
+static int is_repeated_header(const cb_csv_reader *r, const cb_record *rec)
+{
+    if (r->canon != NULL || r->nfields != r->header->n)
+        return 0;
+    for (size_t i = 0; i < r->header->n; i++)
+        if (strcmp(cb_record_get(rec, (int)i), r->header->names[i]) != 0)
+            return 0;
+    return 1;
+}
+
 int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
 {
     r->rec = rec;
@@ -725,6 +738,8 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
                        column_name(r, r->nul_col));
             return CB_CSV_MALFORMED;
         }
+        if (is_repeated_header(r, rec))
+            continue;
         if (r->bad_utf8) {
             for (size_t i = 0; i < rec->n; i++)
                 utf8_scrub(rec->f[i].s ? rec->f[i].s : (char *)"", rec->f[i].len);

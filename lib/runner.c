@@ -735,11 +735,22 @@ out:
 
 /* The argv for a parallel stage: its steps as one bash pipeline per input
  * file, each job's stdout and stderr kept in resdir/<job number> and
- * resdir/<job number>.err, so they can be joined in input order. */
+ * resdir/<job number>.err, so they can be joined in input order.
+ *
+ * Over hosts, each job runs in a fresh directory of its own on the host
+ * (--workdir ...), the input file is sent there under its base name (the
+ * input is given as DIR/./NAME, see parallel_inputs) and --cleanup removes
+ * only that copy: the original is never a transferred file, so a host that
+ * shares the state directory (or the local host itself) cannot lose it. The
+ * job reads the copy where there is one (so records it writes name the
+ * file by its base name), else the file itself by its own name (the local
+ * host ':' transfers nothing). */
 static char **parallel_argv(const cb_stage *sg, const char *resdir)
 {
     cb_buf cmd = {0};
     sb_str(&cmd, "set -o pipefail; ");
+    if (sg->nhosts)
+        sb_str(&cmd, "f={/}; [ -e \"$f\" ] || { f={}; f=${f/\\/.\\///}; }; ");
     for (size_t i = 0; i < sg->nsteps; i++) {
         if (i)
             sb_str(&cmd, " | ");
@@ -751,11 +762,11 @@ static char **parallel_argv(const cb_stage *sg, const char *resdir)
             free(q);
         }
         if (i == 0)
-            sb_str(&cmd, " {}");
+            sb_str(&cmd, sg->nhosts ? " \"$f\"" : " {}");
     }
     char jobs[16];
     snprintf(jobs, sizeof jobs, "%d", sg->parallel);
-    size_t cap = 16 + 2 * sg->nhosts;
+    size_t cap = 18 + 2 * sg->nhosts;
     char **argv = calloc(cap, sizeof *argv);
     if (argv == NULL) {
         free(cmd.s);
@@ -778,6 +789,8 @@ static char **parallel_argv(const cb_stage *sg, const char *resdir)
         argv[k++] = strdup(sg->hosts[i]);
     }
     if (sg->nhosts) {
+        argv[k++] = strdup("--workdir");
+        argv[k++] = strdup("...");
         argv[k++] = strdup("--transferfile");
         argv[k++] = strdup("{}");
         argv[k++] = strdup("--cleanup");
@@ -786,6 +799,35 @@ static char **parallel_argv(const cb_stage *sg, const char *resdir)
     argv[k++] = strdup(":::");
     argv[k] = NULL;
     return argv;
+}
+
+/* The input files as a parallel stage over hosts passes them: DIR/./NAME,
+ * so that GNU parallel sends each to the job's directory as NAME. Without
+ * hosts, a copy of the list. NULL when out of memory. */
+static char **parallel_inputs(const cb_stage *sg, char **files, size_t nfiles)
+{
+    char **v = calloc(nfiles + 1, sizeof *v);
+    if (v == NULL)
+        return NULL;
+    for (size_t i = 0; i < nfiles; i++) {
+        const char *slash = strrchr(files[i], '/');
+        cb_buf b = {0};
+        if (!sg->nhosts) {
+            sb_str(&b, files[i]);
+        } else if (slash == NULL) {
+            sb_str(&b, "./");
+            sb_str(&b, files[i]);
+        } else {
+            sb_add(&b, files[i], (size_t)(slash - files[i]));
+            sb_str(&b, "/./");
+            sb_str(&b, slash + 1);
+        }
+        if ((v[i] = b.s) == NULL) {
+            cb_free_words(v);
+            return NULL;
+        }
+    }
+    return v;
 }
 
 /* Joins the jobs' results in input order; a CSV header repeated at the top
@@ -948,8 +990,17 @@ static int run_stage(cb_runner *r, size_t index, cb_err *err)
             goto done;
         }
         char **pargv = parallel_argv(sg, resdir);
+        char **pfiles = parallel_inputs(sg, files, nfiles);
+        if (pargv == NULL || pfiles == NULL) {
+            cb_free_words(pargv);
+            cb_free_words(pfiles);
+            close(null_fd);
+            cb_err_set(err, EX_OSERR, "out of memory");
+            goto done;
+        }
         lk[0] = (plink){.argv = pargv, .result = first, .par = sg, .par_first = first};
-        status = run_links(r, lk, 1, files, nfiles, -1, null_fd, err);
+        status = run_links(r, lk, 1, pfiles, nfiles, -1, null_fd, err);
+        cb_free_words(pfiles);
         close(null_fd);
         if (status >= 0 && join_results(r, &lk[0], resdir, nfiles, status == 0 ? joined : NULL, err) < 0)
             status = -1;
@@ -1243,7 +1294,9 @@ int cb_runner_dry_run(const cb_pipeline *p, FILE *out, cb_err *err)
                 free(q);
             }
             cb_free_words(pargv);
-            put_files(out, files, nfiles);
+            char **pfiles = parallel_inputs(sg, files, nfiles);
+            put_files(out, pfiles ? pfiles : files, nfiles);
+            cb_free_words(pfiles);
             fprintf(out, " > /dev/null &&\n");
             char *qn = cb_shell_quote(sg->name);
             fprintf(out, "awk 'FNR == 1 && NR > 1 && $0 == h && h !~ /^-----BEGIN/ { next } "

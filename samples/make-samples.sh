@@ -728,6 +728,14 @@ esac
 nrev=$(wc -l <revoked.txt)
 [ "$nrev" -eq 5 ] || die 70 "expected 5 revoked certificates, got $nrev"
 
+# The office's own signing certificate and key (it signs the proposal lists
+# it sends up): the sample organisation certificate that runs longest.
+office=$(awk -F, 'NR > 1 && $2 == "organization" && $13 == "no" && $12 > best { best = $12; s = $1 }
+                  END { print s }' manifest.csv)
+[ -n "$office" ] || die 70 "no organisation certificate to sign the office's lists with"
+cp "certs/$office.pem" office-signer.pem
+install -m 0600 "keys/$office.key" office-signer.key
+
 echo "$TODAY" >as-of.txt
 rm -rf "$W"
 : >.done        # what tests/cli/lib.sh looks for (make touches it too)

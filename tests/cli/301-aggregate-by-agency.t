@@ -59,6 +59,9 @@ aggregate-by-agency -q --merge "$T/p1.sum" "$T/p2.sum" "$T/p3.sum" >"$T/merged.c
 aggregate-by-agency -q "$T/req.csv" >"$T/whole.csv" 2>/dev/null
 ok "--merge of the parts' summaries equals the summary of the whole" cmp "$T/merged.csv" "$T/whole.csv"
 ok "the merge runs under GNU parallel the same way" sh -c "ls '$T'/p?.csv | parallel -k 'aggregate-by-agency -q {} 2>/dev/null' | aggregate-by-agency -q --merge | cmp - '$T/whole.csv'"
+ls "$T"/p?.csv | parallel -k 'aggregate-by-agency -q {} 2>/dev/null' | aggregate-by-agency --merge >/dev/null 2>"$T/merge.err"
+like "$(cat "$T/merge.err")" "^aggregate-by-agency: [0-9]+ in, [0-9]+ out, 0 rejected" \
+    "the parts' header lines in a concatenated stream are headers, not rejected rows"
 exit_is 65 "--merge of something that is not a summary is a clear error" aggregate-by-agency --merge "$T/req.csv"
 like "$(cat "$T/.err")" "not a summary of aggregate-by-agency: the column 'agency_key' is missing" "the error names the missing column"
 

@@ -254,6 +254,16 @@ int main(void)
         fputs("discarded\n", dn.fp);
         ok(cb_output_close(&dn, &e2) == 0, "and closes it");
         ok(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null is still a character device");
+        /* The same through the lower layer every ledger, manifest, log and
+         * tee uses: cb_atomic_open/commit and cb_atomic_write_file. */
+        cb_atomic at;
+        ok(cb_atomic_open(&at, "/dev/null", 0644, &e2) == 0 && at.in_place, "cb_atomic_open writes /dev/null in place");
+        fputs("discarded\n", at.fp);
+        ok(cb_atomic_commit(&at, 0, &e2) == 0, "and commits without renaming");
+        ok(cb_atomic_write_file("/dev/null", "x", 1, 0644, 0, &e2) == 0, "cb_atomic_write_file to /dev/null");
+        ok(cb_atomic_write_file("/dev/null", "x", 1, 0600, 1, &e2) < 0 && e2.code == EX_CANTCREAT,
+           "a file that must not be replaced is not written over a device");
+        ok(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null is still a character device after all that");
     }
     return done_testing();
 }

@@ -141,6 +141,15 @@ static char *read_text(const char *data)
     free(t_); \
 } while (0)
 
+/* Several runs' outputs concatenated: each part's header line is a header,
+ * not a record; a row that only resembles the header is data. */
+static void test_repeated_header(void)
+{
+    is_csv("a,b\n1,2\na,b\n3,4\n", "2=1|2 4=3|4", "a line equal to the header is the next part's header");
+    is_csv("a,b\na,b\n", "", "a header repeated with no records gives none");
+    is_csv("a,b\na,B\na\n", "2=a|B 3=a", "a row differing from the header in case or count is data");
+}
+
 static void test_header(void)
 {
     put_str("h.csv", "serial,subject_cn,days_left\n0A,An,3\n");
@@ -822,6 +831,7 @@ int main(void)
         return 2;
     }
     test_header();
+    test_repeated_header();
     test_line_ends();
     test_quoting();
     test_malformed();
