@@ -241,8 +241,10 @@ static int fill(cb_csv_reader *r, cb_err *err)
     r->buf_len = n;
     if (!r->bom_checked) {
         r->bom_checked = 1;
-        if (n >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
-            r->buf_pos = 3;
+        /* A tool that adds a BOM to a file that has one writes two; a
+         * second one left in place would begin the first column's name. */
+        while (r->buf_pos + 3 <= n && memcmp(r->buf + r->buf_pos, "\xEF\xBB\xBF", 3) == 0)
+            r->buf_pos += 3;
         r->utf16 = looks_utf16((const unsigned char *)r->buf, n);
     }
     r->content += n - r->buf_pos;

@@ -371,6 +371,15 @@ static void test_empty_and_missing(void)
        "the reader says the input was empty, and its header has no column");
     cb_csv_reader_close(er);
     is_csv("\xEF\xBB\xBF", "", "a file holding only a BOM is empty too");
+    /* Found by fuzzing (tests/fuzz/regress/csv/double-bom.csv): the
+     * second BOM began the first column's name, so the header written back
+     * out began with a BOM and read back as another name. */
+    is_csv("\xEF\xBB\xBF\xEF\xBB\xBF" "aa,U\n<\n", "2=<", "two BOMs are both stripped");
+    put_str("bom2.csv", "\xEF\xBB\xBF\xEF\xBB\xBF" "aa,U\n<\n");
+    char *b2[] = {path_of("bom2.csv")};
+    er = cb_csv_reader_open(b2, 1, 0, &ee);
+    ok(er != NULL && strcmp(cb_csv_reader_header(er)->names[0], "aa") == 0, "the first column is 'aa'");
+    cb_csv_reader_close(er);
     is_csv("\n\n", "OPEN 65", "a file of blank lines has bytes but no header: a data error");
     put_str("a.csv", "a\n1\n");
     char *e3[] = {path_of("empty.csv"), path_of("a.csv"), path_of("empty.csv")};
