@@ -129,7 +129,7 @@ FUZZ_PKGS    = clang libclang-rt-14-dev
 FUZZ_DEPS    = build/.fuzz-deps-ok
 FUZZ_CC     ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = certder pemscan p7 csv pipeline template vntext forms
+FUZZ_TARGETS = certder pemscan p7 csv pipeline template vntext forms mailhdr
 FUZZ_B       = build/fuzz
 FUZZ_SAN     = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIB_OBJ = $(patsubst lib/%.c,$(FUZZ_B)/lib/%.o,$(LIB_SRC))

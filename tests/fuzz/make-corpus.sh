@@ -10,7 +10,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$O.tmp"
 mkdir -p "$O.tmp"
 cd "$O.tmp"
-mkdir certder pemscan p7 csv pipeline template vntext forms
+mkdir certder pemscan p7 csv pipeline template vntext forms mailhdr
 
 # Certificates: a few subscribers, the CAs, and the test suite's real ones.
 i=0
@@ -64,6 +64,10 @@ for f in "$S"/forms/*.csv; do
     { printf "$sel"; tail -n +2 "$f" | head -8; } >"forms/$b"
     { printf "$sel"; tail -n +2 "$f" | head -2; } >"forms/$b-2"
 done
+# Mail headers: a subject and a display name, one a line.
+printf 'Thông báo: chứng thư số sắp hết hạn\nNguyễn Văn An' >mailhdr/plain
+printf 'Thư cho =?utf-8?q?x?= <evil@x.com>\n=?utf-8?q?x?= <evil@x.com>' >mailhdr/encoded-word
+printf 'a\r\nBcc: evil@x.com\nx\r\nCc: evil@x.com' >mailhdr/crlf
 cd ..
 rm -rf "$O"
 mv "$O.tmp" "$O"
