@@ -224,8 +224,8 @@ static int send_message(struct ctx *c, const char *rcpt, cb_record *const *recs,
         now_instant(at);
         for (size_t i = 0; i < n; i++)
             if (c->ledger != NULL && events[i] != NULL &&
-                cb_notify_ledger_add(c->ledger, rcpt, events[i], at) < 0) {
-                rc = cb_err_set(err, EX_OSERR, "out of memory");
+                cb_notify_ledger_add(c->ledger, rcpt, events[i], at, err) < 0) {
+                rc = -1;
                 break;
             }
         c->run.out += n;
@@ -441,6 +441,7 @@ static int need_col(const cb_header *h, const char *name, const char *opt, cb_er
 
 int main(int argc, char **argv)
 {
+    cb_guard_std_fds();
     enum { O_TEMPLATE = 256, O_TO, O_FROM, O_DIGEST, O_MBOX, O_MAILDIR, O_SENDMAIL, O_SMTP, O_LOGIN, O_TLS,
            O_LEDGER, O_THRESH, O_KEY, O_ATTACH, O_SET, O_ASOF, O_REJECTS, O_LOG, O_DRY, O_STRICT, O_RETRIES,
            O_DELAY, O_HELP, O_VERSION };
@@ -553,7 +554,7 @@ int main(int argc, char **argv)
     cb_csv_reader *rd = NULL;
     cb_record *rec = NULL;
     cb_output out = {0};
-    int out_open = 0, rj_open = 0;
+    int out_open = 0, rj_open = 0, mbox_out = 0;
     cb_atomic logfile = {0};
     int logfile_open = 0;
     if (tpath == NULL) {
@@ -590,10 +591,18 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    if (ledger_path && (c.ledger = cb_notify_ledger_open(ledger_path, &err)) == NULL)
+    if (ledger_path && (c.ledger = cb_notify_ledger_open(ledger_path, !c.dry_run, &err)) == NULL)
         goto done;
 
-    int mbox_out = mo.kind == CB_MAIL_MBOX && !c.dry_run;
+    mbox_out = mo.kind == CB_MAIL_MBOX && !c.dry_run;
+    /* An mbox's letters are handed over when the file is: their rows wait
+     * for it. */
+    if (c.ledger && mbox_out)
+        cb_notify_ledger_defer(c.ledger, 1);
+    /* What a killed run left half-written beside the outputs goes. */
+    if ((out_path && strcmp(out_path, "-") != 0 && cb_atomic_sweep_path(out_path, &err) < 0) ||
+        (log_path && cb_atomic_sweep_path(log_path, &err) < 0))
+        goto done;
     if ((mbox_out || !log_path) && cb_output_open(&out, out_path, 0644, &err) < 0)
         goto done;
     out_open = mbox_out || !log_path;
@@ -644,13 +653,6 @@ int main(int argc, char **argv)
 
 done:
     status = err.code;
-    if (status == 0 && c.ledger && cb_notify_ledger_commit(c.ledger, &err) < 0)
-        status = err.code;
-    else if (status != 0 && c.ledger && !c.dry_run) {
-        /* What was sent before the failure must not go again. */
-        cb_err e2;
-        cb_notify_ledger_commit(c.ledger, &e2);
-    }
     if (status != 0)
         fprintf(stderr, "notify: %s\n", err.msg);
     if (c.mailer && cb_mailer_close(c.mailer, &err) < 0)
@@ -661,15 +663,23 @@ done:
             status = cb_exit_worst(status, err.code);
         }
     }
+    int handed_over = !mbox_out;
     if (out_open) {
         if (status == 0 || c.run.out > 0) {
             if (cb_output_close(&out, &err) < 0) {
                 fprintf(stderr, "notify: %s\n", err.msg);
                 status = cb_exit_worst(status, err.code);
+            } else {
+                handed_over = 1;
             }
         } else {
             cb_output_abort(&out);
         }
+    }
+    /* What was handed over must not go again, whatever stopped the run. */
+    if (c.ledger && handed_over && cb_notify_ledger_commit(c.ledger, &err) < 0) {
+        fprintf(stderr, "notify: %s\n", err.msg);
+        status = cb_exit_worst(status, err.code);
     }
     if (rj_open) {
         if (cb_rejects_close(&c.rj, &err) < 0) {
@@ -680,6 +690,8 @@ done:
     }
     if (c.tempfail)
         status = cb_exit_worst(status, EX_TEMPFAIL);
+    if (fflush(stderr) != 0 || ferror(stderr))
+        status = cb_exit_worst(status, EX_IOERR);
     if (strict && c.run.rejected > 0)
         status = cb_exit_worst(status, EX_DATAERR);
     for (size_t i = 0; i < c.ngroups; i++) {

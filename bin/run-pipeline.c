@@ -188,8 +188,13 @@ int main(int argc, char **argv)
     else if (status != 0)
         fprintf(stderr, "run-pipeline: %s: failed (status %d); log %s\n", p.name, status,
                 log_path);
-    else if (!quiet)
+    else if (!quiet && r.log_errno == 0)
         fprintf(stderr, "run-pipeline: %s: done; log %s\n", p.name, log_path);
+    if (r.log_errno != 0 || (fsync(log_fd) != 0 && errno != EINVAL)) {
+        fprintf(stderr, "run-pipeline: %s: cannot write the run log %s: %s\n", p.name, log_path,
+                strerror(r.log_errno ? r.log_errno : errno));
+        status = cb_exit_worst(status, EX_IOERR);
+    }
     cb_runner_free(&r);
     cb_pipeline_free(&p);
     close(log_fd);

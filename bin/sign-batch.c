@@ -3,8 +3,12 @@
  * work is in lib/issue.c (certificates), lib/ledger.c (re-runs),
  * lib/keyload.c (keys, passphrases, tokens) and lib/cms.c (signatures);
  * this file holds the options, the loop in batches and the outputs, which
- * it writes in input order and in an order that survives a crash: PINs,
- * then the ledger, then key files, then certificates. */
+ * it writes in input order and in an order that survives a crash (see
+ * emit): new keys and PINs into the batch journal (lib/journal.c), the
+ * certificates and their ledger lines (the commit), then key files, then
+ * the certificates out. A re-run finishes what a crash left half-done, and
+ * writes the certificates the ledger already holds for its requests out
+ * again from the ledger's store: its output is always the whole batch. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,6 +25,7 @@
 #include "csvio.h"
 #include "date.h"
 #include "issue.h"
+#include "journal.h"
 #include "keyload.h"
 #include "ledger.h"
 #include "profile.h"
@@ -186,10 +191,9 @@ typedef struct batch {
     cb_csv_writer man_w;
     cb_header *man_header;
     int man_cols[6];
-    int have_pins;
-    cb_atomic pins;
-    cb_csv_writer pins_w;
-    unsigned long pins_written;
+    const char *pins_path;
+    char *journal_path;       /* LEDGER.journal, or PINS.journal without a ledger */
+    cb_journal *journal;      /* created at the first generated key */
     const char *input;
     cb_issue_job *jobs;
     char **key_files;
@@ -226,6 +230,38 @@ static void trimmed(const cb_record *r, int col, char *buf, size_t n)
         buf[--l] = '\0';
 }
 
+/* A request the ledger holds: its certificate goes out again, from the
+ * ledger's store; only one issued before the store existed is skipped. */
+static int again(batch *b, size_t i, const char *id, const char *serial, cb_err *err)
+{
+    cb_issue_job *j = &b->jobs[i];
+    const unsigned char *der;
+    size_t len;
+    int found = cb_ledger_cert(b->ledger, serial, &der, &len, err);
+    if (found < 0)
+        return -1;
+    if (found == 0 || cb_issue_job_again(b->ctx.issuer, j, der, len) < 0) {
+        set_status(j, CB_JOB_SKIP, NULL,
+                   "request %.200s was already issued as serial %.80s (ledger), and its "
+                   "certificate is not in %.150s.certs.pem: skipped",
+                   id, serial, cb_ledger_path(b->ledger));
+        return 0;
+    }
+    snprintf(j->reason, sizeof j->reason,
+             "request %.200s was already issued as serial %.80s (ledger): its certificate is "
+             "written out again, not issued twice",
+             id, serial);
+    if (b->ctx.mode == CB_ISSUE_NEW) {
+        char name[256];
+        struct stat st;
+        cb_issue_file_name(id, name, sizeof name);
+        snprintf(b->key_files[i], PATH_MAX, "%s/%s.p12", b->o->key_dir, name);
+        if (stat(b->key_files[i], &st) != 0)
+            b->key_files[i][0] = '\0';  /* a CSR's certificate, or a key kept elsewhere */
+    }
+    return 0;
+}
+
 /* The checks that need the whole run: the ledger, and requests or serials
  * met earlier in this run. Done in input order, before the jobs run. */
 static int precheck(batch *b, size_t i, cb_err *err)
@@ -238,11 +274,8 @@ static int precheck(batch *b, size_t i, cb_err *err)
         return 0;  /* the job rejects it */
     snprintf(line, sizeof line, "%ld", j->rec->line);
     const char *done = b->ledger ? cb_ledger_find_request(b->ledger, id) : NULL;
-    if (done) {
-        set_status(j, CB_JOB_SKIP, NULL, "request %s was already issued as serial %s (ledger): skipped",
-                   id, done);
-        return 0;
-    }
+    if (done)
+        return again(b, i, id, done, err);
     const char *first = cb_strmap_get(b->seen_ids, id);
     if (first) {
         set_status(j, CB_JOB_REJECT, "request_id",
@@ -303,65 +336,98 @@ static int precheck(batch *b, size_t i, cb_err *err)
     return 0;
 }
 
-/* Writes the results of the jobs in input order. Returns 0, or -1 with err
- * set for an error that stops the run. */
-static int emit(batch *b, cb_err *err)
+/* 1. New keys and PINs into the journal, synced: from here on no key can
+ * be lost, whatever happens to the process. */
+static int stage_keys(batch *b, cb_err *err)
 {
-    const char *type = b->ctx.mode == CB_ISSUE_RENEW ? "renew" : "issue";
-    /* 1. PINs first: a key file on disk must never lack its PIN. */
-    int any_pin = 0;
+    int any = 0;
     for (size_t i = 0; i < b->njobs; i++) {
         cb_issue_job *j = &b->jobs[i];
         if (j->status != CB_JOB_OK || j->p12 == NULL)
             continue;
+        if (b->journal == NULL && (b->journal = cb_journal_create(b->journal_path, err)) == NULL)
+            return -1;
         char id[512];
         trimmed(j->rec, b->cols.request_id, id, sizeof id);
-        const char *f[3] = {id, b->key_files[i], j->pin};
-        if (cb_csv_write_fields(&b->pins_w, f, 3) < 0)
-            return cb_err_sys(err, EX_IOERR, "cannot write the PIN file");
-        any_pin = 1;
-        b->pins_written++;
-    }
-    if (any_pin && (fflush(b->pins.fp) != 0 || fsync(fileno(b->pins.fp)) != 0))
-        return cb_err_sys(err, EX_IOERR, "cannot write the PIN file");
-    /* 2. The ledger, synced before any certificate leaves. */
-    if (b->ledger) {
-        int any = 0;
-        for (size_t i = 0; i < b->njobs; i++) {
-            cb_issue_job *j = &b->jobs[i];
-            if (j->status != CB_JOB_OK)
-                continue;
-            char id[512];
-            trimmed(j->rec, b->cols.request_id, id, sizeof id);
-            cb_ledger_entry e = {id, type, j->old_serial, j->serial, j->subject, j->not_after,
-                                 j->sha256, b->issued_at};
-            if (cb_ledger_append(b->ledger, &e, err) < 0)
-                return -1;
-            any = 1;
-        }
-        if (any && cb_ledger_sync(b->ledger, err) < 0)
+        cb_journal_entry e = {id, j->serial, b->key_files[i], b->pins_path, j->pin, j->p12, j->p12_len};
+        if (cb_journal_add(b->journal, &e, err) < 0)
             return -1;
+        any = 1;
     }
-    /* 3. Key files, then 4. certificates, manifest, rejects. */
+    return any ? cb_journal_sync(b->journal, err) : 0;
+}
+
+/* 2. The certificates into the ledger's store, then their ledger lines:
+ * the commit. */
+static int commit(batch *b, cb_err *err)
+{
+    const char *type = b->ctx.mode == CB_ISSUE_RENEW ? "renew" : "issue";
+    int any = 0;
+    for (size_t i = 0; b->ledger && i < b->njobs; i++) {
+        cb_issue_job *j = &b->jobs[i];
+        if (j->status != CB_JOB_OK)
+            continue;
+        char id[512];
+        trimmed(j->rec, b->cols.request_id, id, sizeof id);
+        cb_ledger_entry e = {id,         type,         j->old_serial,   j->serial,
+                             j->subject, j->not_after, j->sha256,       b->issued_at,
+                             j->cert_pem, j->cert_pem_len};
+        if (cb_ledger_append(b->ledger, &e, err) < 0)
+            return -1;
+        any = 1;
+    }
+    return any ? cb_ledger_sync(b->ledger, err) : 0;
+}
+
+static int write_out(batch *b, size_t i, cb_err *err)
+{
+    cb_issue_job *j = &b->jobs[i];
+    if (fwrite(j->cert_pem, 1, j->cert_pem_len, b->out.fp) != j->cert_pem_len)
+        return cb_err_sys(err, EX_IOERR, "cannot write the certificates");
+    if (b->have_manifest) {
+        cb_record_set_str(j->rec, b->man_cols[0], j->serial);
+        cb_record_set_str(j->rec, b->man_cols[1], j->subject);
+        cb_record_set_str(j->rec, b->man_cols[2], j->not_before);
+        cb_record_set_str(j->rec, b->man_cols[3], j->not_after);
+        cb_record_set_str(j->rec, b->man_cols[4], j->sha256);
+        cb_record_set_str(j->rec, b->man_cols[5], b->key_files[i]);
+        if (cb_csv_write_record(&b->man_w, j->rec, b->man_header->n) < 0)
+            return cb_err_sys(err, EX_IOERR, "cannot write the manifest");
+    }
+    b->run.out++;
+    return 0;
+}
+
+/* Writes the results of the jobs: stage, commit, key files, then in input
+ * order the certificates, manifest rows and rejects. A crash before the
+ * commit leaves nothing issued (the journal's keys are rolled back by the
+ * re-run); after it, the re-run publishes the keys and PINs from the
+ * journal and writes the certificates from the ledger's store. Returns 0,
+ * or -1 with err set for an error that stops the run. */
+static int emit(batch *b, cb_err *err)
+{
+    if (stage_keys(b, err) < 0 || commit(b, err) < 0)
+        return -1;
+    /* 3. Key files: each is in the journal, so a crash here loses none. */
+    for (size_t i = 0; i < b->njobs; i++) {
+        cb_issue_job *j = &b->jobs[i];
+        if (j->status == CB_JOB_OK && j->p12 &&
+            cb_atomic_write_file(b->key_files[i], j->p12, j->p12_len, 0600, 1, err) < 0)
+            return -1;
+        if (j->status == CB_JOB_OK && j->p12 == NULL)
+            b->key_files[i][0] = '\0';
+    }
+    /* 4. What the run shows: certificates, manifest, rejects. */
     for (size_t i = 0; i < b->njobs; i++) {
         cb_issue_job *j = &b->jobs[i];
         switch (j->status) {
+        case CB_JOB_AGAIN:
+            if (!b->o->quiet)
+                cb_warn(&b->run, "%s:%ld: %s", b->input, j->rec->line, j->reason);
+            /* fall through */
         case CB_JOB_OK:
-            if (j->p12 && cb_atomic_write_file(b->key_files[i], j->p12, j->p12_len, 0600, 1, err) < 0)
+            if (write_out(b, i, err) < 0)
                 return -1;
-            if (fwrite(j->cert_pem, 1, j->cert_pem_len, b->out.fp) != j->cert_pem_len)
-                return cb_err_sys(err, EX_IOERR, "cannot write the certificates");
-            if (b->have_manifest) {
-                cb_record_set_str(j->rec, b->man_cols[0], j->serial);
-                cb_record_set_str(j->rec, b->man_cols[1], j->subject);
-                cb_record_set_str(j->rec, b->man_cols[2], j->not_before);
-                cb_record_set_str(j->rec, b->man_cols[3], j->not_after);
-                cb_record_set_str(j->rec, b->man_cols[4], j->sha256);
-                cb_record_set_str(j->rec, b->man_cols[5], j->p12 ? b->key_files[i] : "");
-                if (cb_csv_write_record(&b->man_w, j->rec, b->man_header->n) < 0)
-                    return cb_err_sys(err, EX_IOERR, "cannot write the manifest");
-            }
-            b->run.out++;
             break;
         case CB_JOB_SKIP:
             b->run.filtered++;
@@ -381,6 +447,32 @@ static int emit(batch *b, cb_err *err)
     }
     if (fflush(b->out.fp) != 0)
         return cb_err_sys(err, EX_IOERR, "cannot write the certificates");
+    return 0;
+}
+
+/* Before anything is written: the hidden temporaries a killed run left
+ * beside the outputs go (a PKCS#12 among them), and a batch journal it
+ * left is finished — or rolled back where the ledger never committed it. */
+static int recover(batch *b, cb_err *err)
+{
+    const opts *o = b->o;
+    const char *paths[] = {o->out, o->manifest, o->rejects, b->pins_path};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (paths[i] && strcmp(paths[i], "-") != 0 && cb_atomic_sweep_path(paths[i], err) < 0)
+            return -1;
+    if (o->key_dir && cb_atomic_sweep(o->key_dir, NULL, err) < 0)
+        return -1;
+    if (b->journal_path == NULL)
+        return 0;
+    cb_journal_report jr;
+    if (cb_journal_finish(b->journal_path, b->ledger, &jr, err) < 0)
+        return -1;
+    if (jr.entries && !o->quiet)
+        fprintf(stderr,
+                PROG ": %s: finished the batch a previous run left half-done: %zu key file%s and "
+                "%zu PIN%s written, %zu key%s never committed rolled back\n",
+                b->journal_path, jr.keys, jr.keys == 1 ? "" : "s", jr.pins, jr.pins == 1 ? "" : "s",
+                jr.rolled_back, jr.rolled_back == 1 ? "" : "s");
     return 0;
 }
 
@@ -448,11 +540,7 @@ static int do_batch(const opts *o, int nfiles, char **files)
         snprintf(pins_path, sizeof pins_path, "%s", o->pins ? o->pins : "");
         if (!o->pins)
             snprintf(pins_path, sizeof pins_path, "%s/pins.csv", o->key_dir);
-        if (access(pins_path, F_OK) == 0) {
-            rc = die(EX_CANTCREAT, "%s exists; PIN files are never overwritten (give another --pins)",
-                     pins_path);
-            goto out;
-        }
+        b.pins_path = pins_path;
     }
     rd = cb_csv_reader_open(files, nfiles, 0, &err);
     if (rd == NULL) {
@@ -460,6 +548,14 @@ static int do_batch(const opts *o, int nfiles, char **files)
         goto out;
     }
     if (o->ledger && (b.ledger = cb_ledger_open(o->ledger, &err)) == NULL) {
+        rc = die(err.code, "%s", err.msg);
+        goto out;
+    }
+    if (!renew && (b.journal_path = cb_journal_path(o->ledger ? o->ledger : pins_path)) == NULL) {
+        rc = die(EX_OSERR, "out of memory");
+        goto out;
+    }
+    if (recover(&b, &err) < 0) {
         rc = die(err.code, "%s", err.msg);
         goto out;
     }
@@ -522,22 +618,6 @@ static int do_batch(const opts *o, int nfiles, char **files)
         cb_csv_writer_init(&b.man_w, b.manifest.fp);
         cb_csv_write_header(&b.man_w, b.man_header);
     }
-    if (!renew) {
-        /* Kept in its temporary name, synced batch by batch, until the run
-         * ends: after a crash the PINs of the key files written are there. */
-        if (cb_atomic_open(&b.pins, pins_path, 0600, &err) < 0) {
-            rc = die(err.code, "%s", err.msg);
-            if (b.have_manifest)
-                cb_atomic_abort(&b.manifest);
-            cb_output_abort(&b.out);
-            cb_rejects_abort(&b.rj);
-            goto out;
-        }
-        b.have_pins = 1;
-        cb_csv_writer_init(&b.pins_w, b.pins.fp);
-        static const char *const ph[3] = {"request_id", "file", "pin"};
-        cb_csv_write_fields(&b.pins_w, ph, 3);
-    }
 
     /* The loop: read a batch, check it against the run, run the jobs on
      * the threads, write the results in order. */
@@ -578,16 +658,19 @@ static int do_batch(const opts *o, int nfiles, char **files)
         }
     }
 
-    /* Whatever happened, what was issued is in the ledger: keep the outputs
-     * that carry it. */
+    /* Whatever happened, the keys committed get their files and PINs (a
+     * journal that cannot be finished stays for the next run), and the
+     * outputs keep what was issued. */
+    if (b.journal) {
+        cb_journal_close(b.journal);
+        b.journal = NULL;
+        cb_journal_report jr;
+        if (cb_journal_finish(b.journal_path, b.ledger, &jr, &err) < 0)
+            rc = cb_exit_worst(rc, die(err.code, "%s (the keys and PINs wait in %s for the next run)",
+                                       err.msg, b.journal_path));
+    }
     if (b.have_manifest && cb_atomic_commit(&b.manifest, 0, &err) < 0)
         rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
-    if (b.have_pins) {
-        if (b.pins_written == 0)
-            cb_atomic_abort(&b.pins);
-        else if (cb_atomic_commit(&b.pins, 1, &err) < 0)
-            rc = cb_exit_worst(rc, die(err.code, "%s (the PINs are in %s)", err.msg, b.pins.tmp));
-    }
     if (cb_output_close(&b.out, &err) < 0)
         rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
     if (cb_rejects_close(&b.rj, &err) < 0)
@@ -595,6 +678,9 @@ static int do_batch(const opts *o, int nfiles, char **files)
     cb_run_summary(&b.run);
     if (rc == 0 && o->strict && b.run.rejected)
         rc = EX_DATAERR;
+    /* A diagnostic or summary that could not be told is a loss too. */
+    if (fflush(stderr) != 0 || ferror(stderr))
+        rc = cb_exit_worst(rc, EX_IOERR);
 out:
     if (b.ledger && cb_ledger_close(b.ledger, &err) < 0)
         rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
@@ -606,6 +692,8 @@ out:
     }
     free(b.jobs);
     free(b.key_files);
+    cb_journal_close(b.journal);
+    free(b.journal_path);
     cb_header_free(b.man_header);
     cb_strmap_free(b.seen_ids);
     cb_strmap_free(b.seen_serials);
@@ -622,6 +710,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    cb_guard_std_fds();
     static const struct option lopts[] = {
         {"ca-cert", required_argument, 0, 'C'},  {"ca-key", required_argument, 0, 'K'},
         {"profile", required_argument, 0, 'P'},  {"key-alg", required_argument, 0, 'A'},

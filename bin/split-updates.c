@@ -2,7 +2,6 @@
  * PEM or PKCS#7 bundle of renewed or new certificates — to a directory per
  * agency and a file per holder, after checking each certificate against the
  * CA, and writes a CSV manifest of what went where for notify. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +11,10 @@
 
 #include <openssl/x509.h>
 
-#include "atomic.h"
 #include "cb_err.h"
-#include "csvio.h"
 #include "date.h"
+#include "filter.h"
 #include "record.h"
-#include "rejects.h"
-#include "run.h"
 #include "updates.h"
 
 #define PROG "split-updates"
@@ -29,6 +25,14 @@ static const char *const columns[] = {
     "agency_code", "path", "not_after", "status", "matched_by", "reason", "source",
 };
 enum { NCOLS = sizeof columns / sizeof columns[0] };
+
+typedef struct options {
+    const char *out_dir, *as_of;
+    char *req_files[MAX_LIST];
+    const char *ca_files[MAX_LIST], *old_paths[MAX_LIST];
+    int nreq, nca, nold;
+    cb_update_format fmt;
+} options;
 
 static void usage(FILE *fp)
 {
@@ -44,12 +48,102 @@ static void usage(FILE *fp)
             "to DIR/_unmatched. The CSV manifest goes to stdout.\n");
 }
 
-static void die(int code, const char *fmt, const char *arg)
+/* Appends a repeatable option's value; -1 when there are too many. */
+static int push(cb_filter *f, const char **list, int *n, const char *name, const char *v)
 {
-    fprintf(stderr, PROG ": ");
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    exit(code);
+    if (*n == MAX_LIST) {
+        cb_filter_note(f, "too many %s options", name);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 0;
+}
+
+/* The options; EX_OK, or the exit code of --help, --version or a usage error. */
+static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *done)
+{
+    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_HELP, O_VERSION };
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, O_OUT},       {"ca", required_argument, NULL, O_CA},
+        {"requests", required_argument, NULL, O_REQ},  {"old-certs", required_argument, NULL, O_OLD},
+        {"as-of", required_argument, NULL, O_ASOF},    {"format", required_argument, NULL, O_FMT},
+        CB_FILTER_OPTIONS_NO_LANG,
+        {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *const formats[] = {"pem", "der", "both"};
+    static const cb_update_format fmts[] = {CB_UPD_PEM, CB_UPD_DER, CB_UPD_BOTH};
+    int c, bad = 0;
+    *done = 1;
+    while (!bad && (c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
+        if (cb_filter_option(f, c, optarg) == CB_FILTER_OPT_TAKEN)
+            continue;
+        switch (c) {
+        case O_OUT: o->out_dir = optarg; break;
+        case O_CA: bad = push(f, o->ca_files, &o->nca, "--ca", optarg); break;
+        case O_REQ: bad = push(f, (const char **)o->req_files, &o->nreq, "--requests", optarg); break;
+        case O_OLD: bad = push(f, o->old_paths, &o->nold, "--old-certs", optarg); break;
+        case O_ASOF: o->as_of = optarg; break;
+        case O_FMT:
+            bad = 1;
+            for (int i = 0; i < 3; i++)
+                if (strcmp(optarg, formats[i]) == 0)
+                    o->fmt = fmts[i], bad = 0;
+            if (bad)
+                cb_filter_note(f, "--format: '%s' is not pem, der or both", optarg);
+            break;
+        case O_HELP: usage(stdout); return EX_OK;
+        case O_VERSION: printf(PROG " certbatch " CB_VERSION "\n"); return EX_OK;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (bad)
+        return EX_USAGE;
+    if (o->out_dir == NULL || o->nca == 0) {
+        cb_filter_note(f, "%s is required", o->out_dir == NULL ? "--out DIR" : "--ca FILE");
+        usage(stderr);
+        return EX_USAGE;
+    }
+    *done = 0;
+    return EX_OK;
+}
+
+/* The router with its CA, requests and old certificates loaded; NULL after
+ * reporting why not. */
+static cb_updates *load(cb_filter *f, const options *o, char **files, int nfiles)
+{
+    cb_err err = {0};
+    cb_date today;
+    if (cb_today(o->as_of, &today, &err) < 0)
+        return cb_filter_fail(f, &err), NULL;
+    /* With --as-of, a certificate counts as valid if it is valid at some time
+     * of that day in Vietnam; without it, now. */
+    int64_t at = o->as_of ? cb_date_start_instant(today) + 86399 : (int64_t)time(NULL);
+    for (int i = 0; i < nfiles; i++) {
+        struct stat st;
+        if (strcmp(files[i], "-") != 0 && stat(files[i], &st) != 0) {
+            cb_err_set(&err, EX_NOINPUT, "cannot open %s", files[i]);
+            return cb_filter_fail(f, &err), NULL;
+        }
+    }
+    cb_updates *u = cb_updates_new(o->out_dir, o->fmt, at, &err);
+    int bad = u == NULL;
+    for (int i = 0; !bad && i < o->nca; i++)
+        bad = cb_updates_load_ca(u, o->ca_files[i], &err) < 0;
+    if (!bad && o->nreq)
+        bad = cb_updates_load_requests(u, (char *const *)o->req_files, o->nreq, &err) < 0;
+    for (int i = 0; !bad && i < o->nold; i++) {
+        unsigned long skipped = 0;
+        bad = cb_updates_load_old_certs(u, o->old_paths[i], &skipped, &err) < 0;
+        if (!bad && skipped)
+            cb_filter_note(f, "%s: %lu unreadable items skipped", o->old_paths[i], skipped);
+    }
+    if (bad) {
+        cb_filter_fail(f, &err);
+        cb_updates_free(u);
+        return NULL;
+    }
+    return u;
 }
 
 /* One manifest record from a result. */
@@ -70,217 +164,130 @@ static int fill(cb_record *rec, const cb_update_result *res)
     return 0;
 }
 
+/* Each result the router has ready, into the manifest; rejects also to
+ * the rejects channel, under the input's name (the source label without
+ * its #index), as diagnostics want it. */
+static int drain(cb_filter *f, cb_updates *u, cb_record *rec)
+{
+    const cb_update_result *res;
+    while ((res = cb_updates_next_ready(u)) != NULL) {
+        if (fill(rec, res) < 0)
+            return cb_filter_stop(f, NULL, 0, &(cb_err){EX_OSERR, "out of memory"}), -1;
+        if (cb_update_status_is_reject(res->status)) {
+            char label[512];
+            snprintf(label, sizeof label, "%s", res->source);
+            char *hash = strrchr(label, '#');
+            if (hash)
+                *hash = '\0';
+            if (cb_filter_reject_at(f, rec, label, res->line, "", res->reason) < 0)
+                return -1;
+        } else {
+            cb_filter_count_out(f);
+        }
+        if (cb_filter_write(f, rec) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Routes the certificates of one input; the last input's end flushes the
+ * router. 0, or -1 once the run is stopped. */
+static int route_file(cb_filter *f, cb_updates *u, const char *path, int last, cb_record *rec)
+{
+    cb_err err = {0};
+    cb_certs_reader *cr = cb_certs_open(path, &err);
+    if (cr == NULL)
+        return cb_filter_stop(f, NULL, 0, &err), -1;
+    const char *name = cb_certs_name(cr);
+    int rc = 0, st;
+    do {
+        X509 *x = NULL;
+        long line = 0, index = 0;
+        st = cb_certs_next(cr, &x, &line, &index, &err);
+        if (st == CB_CERTS_FATAL) {
+            cb_filter_stop(f, NULL, 0, &err);
+            rc = -1;
+            break;
+        }
+        char source[512];
+        snprintf(source, sizeof source, "%.480s#%ld", name, index);
+        int r = 0;
+        if (st == CB_CERTS_EOF) {
+            if (!last)
+                break;
+            r = cb_updates_flush(u, &err);
+        } else if (st == CB_CERTS_UNREADABLE) {
+            cb_filter_in(f);
+            r = cb_updates_add_unreadable(u, source, line, err.msg, &err);
+        } else {
+            cb_filter_in(f);
+            r = cb_updates_route(u, x, source, line, &err);
+            X509_free(x);
+        }
+        if (r < 0) {
+            cb_filter_stop(f, name, line, &err);
+            rc = -1;
+            break;
+        }
+        rc = drain(f, u, rec);
+    } while (rc == 0 && st != CB_CERTS_EOF);
+    cb_certs_close(cr);
+    return rc;
+}
+
+/* The requests that got no certificate back, in the manifest; they fail
+ * --strict as rejects do. */
+static void write_missing(cb_filter *f, cb_updates *u, cb_record *rec)
+{
+    size_t pos = 0;
+    cb_update_result res;
+    while (cb_updates_next_missing(u, &pos, &res)) {
+        f->shortfall++;
+        if (fill(rec, &res) < 0) {
+            cb_filter_stop(f, NULL, 0, &(cb_err){EX_OSERR, "out of memory"});
+            return;
+        }
+        if (cb_filter_write(f, rec) < 0)
+            return;
+    }
+    if (f->shortfall && !f->quiet)
+        cb_filter_note(f, "%lu of %zu requests got no certificate back (status missing in the manifest)",
+                       f->shortfall, cb_updates_request_count(u));
+}
+
 int main(int argc, char **argv)
 {
-    const char *out_dir = NULL, *as_of = NULL, *rejects_path = NULL, *manifest = NULL;
-    char *req_files[MAX_LIST];
-    const char *ca_files[MAX_LIST], *old_paths[MAX_LIST];
-    int nreq = 0, nca = 0, nold = 0, strict = 0, quiet = 0;
-    cb_update_format fmt = CB_UPD_PEM;
-    enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_REJ, O_STRICT, O_HELP, O_VERSION };
-    static const struct option opts[] = {
-        {"out", required_argument, NULL, O_OUT},       {"ca", required_argument, NULL, O_CA},
-        {"requests", required_argument, NULL, O_REQ},  {"old-certs", required_argument, NULL, O_OLD},
-        {"as-of", required_argument, NULL, O_ASOF},    {"format", required_argument, NULL, O_FMT},
-        {"rejects", required_argument, NULL, O_REJ},   {"strict", no_argument, NULL, O_STRICT},
-        {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
-        switch (c) {
-        case O_OUT: out_dir = optarg; break;
-        case O_CA:
-            if (nca == MAX_LIST)
-                die(EX_USAGE, "too many --ca options%s", "");
-            ca_files[nca++] = optarg;
-            break;
-        case O_REQ:
-            if (nreq == MAX_LIST)
-                die(EX_USAGE, "too many --requests options%s", "");
-            req_files[nreq++] = optarg;
-            break;
-        case O_OLD:
-            if (nold == MAX_LIST)
-                die(EX_USAGE, "too many --old-certs options%s", "");
-            old_paths[nold++] = optarg;
-            break;
-        case O_ASOF: as_of = optarg; break;
-        case O_FMT:
-            if (strcmp(optarg, "pem") == 0)
-                fmt = CB_UPD_PEM;
-            else if (strcmp(optarg, "der") == 0)
-                fmt = CB_UPD_DER;
-            else if (strcmp(optarg, "both") == 0)
-                fmt = CB_UPD_BOTH;
-            else
-                die(EX_USAGE, "--format: '%s' is not pem, der or both", optarg);
-            break;
-        case O_REJ: rejects_path = optarg; break;
-        case O_STRICT: strict = 1; break;
-        case 'o': manifest = optarg; break;
-        case 'q': quiet = 1; break;
-        case O_HELP: usage(stdout); return 0;
-        case O_VERSION: printf(PROG " certbatch " CB_VERSION "\n"); return 0;
-        default: usage(stderr); return EX_USAGE;
-        }
-    }
-    if (out_dir == NULL || nca == 0) {
-        fprintf(stderr, PROG ": %s is required\n", out_dir == NULL ? "--out DIR" : "--ca FILE");
-        usage(stderr);
-        return EX_USAGE;
-    }
-    cb_err err = {0};
-    cb_date today;
-    if (cb_today(as_of, &today, &err) < 0)
-        die(err.code ? err.code : EX_USAGE, "%s", err.msg);
-    /* With --as-of, a certificate counts as valid if it is valid at some time
-     * of that day in Vietnam; without it, now. */
-    int64_t at = as_of ? cb_date_start_instant(today) + 86399 : (int64_t)time(NULL);
-    for (int i = optind; i < argc; i++) {
-        struct stat st;
-        if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) != 0)
-            die(EX_NOINPUT, "cannot open %s", argv[i]);
-    }
-
-    cb_updates *u = cb_updates_new(out_dir, fmt, at, &err);
-    if (u == NULL)
-        die(err.code, "%s", err.msg);
-    for (int i = 0; i < nca; i++)
-        if (cb_updates_load_ca(u, ca_files[i], &err) < 0)
-            die(err.code, "%s", err.msg);
-    if (nreq && cb_updates_load_requests(u, req_files, nreq, &err) < 0)
-        die(err.code, "%s", err.msg);
-    for (int i = 0; i < nold; i++) {
-        unsigned long skipped = 0;
-        if (cb_updates_load_old_certs(u, old_paths[i], &skipped, &err) < 0)
-            die(err.code, "%s", err.msg);
-        if (skipped)
-            fprintf(stderr, PROG ": %s: %lu unreadable items skipped\n", old_paths[i], skipped);
-    }
-
-    cb_run run;
-    cb_run_start(&run, PROG, stderr, quiet);
-    cb_header *hdr = cb_header_new();
-    cb_record *rec = cb_record_new();
-    if (hdr == NULL || rec == NULL)
-        die(EX_OSERR, "%s", "out of memory");
-    for (int i = 0; i < NCOLS; i++)
-        cb_header_add(hdr, columns[i]);
-    cb_rejects rj;
-    if (cb_rejects_open(&rj, PROG, rejects_path, stderr, &err) < 0 || cb_rejects_set_header(&rj, hdr) < 0)
-        die(err.code ? err.code : EX_OSERR, "%s", err.code ? err.msg : "out of memory");
-    cb_output out;
-    if (cb_output_open(&out, manifest, 0644, &err) < 0) {
-        cb_rejects_abort(&rj);
-        die(err.code, "%s", err.msg);
-    }
-    cb_csv_writer w;
-    cb_csv_writer_init(&w, out.fp);
-    int code = EX_OK, write_bad = cb_csv_write_header(&w, hdr) < 0;
-    unsigned long missing = 0;
-
+    static cb_filter f;
+    cb_filter_init(&f, PROG, stderr);
+    options o = {.fmt = CB_UPD_PEM};
+    int done;
+    int code = parse_options(&f, &o, argc, argv, &done);
+    if (done)
+        return code;
     char *stdin_only[] = {"-"};
     char **files = optind < argc ? argv + optind : stdin_only;
     int nfiles = optind < argc ? argc - optind : 1;
-    for (int fi = 0; fi < nfiles && code == EX_OK; fi++) {
-        cb_certs_reader *cr = cb_certs_open(files[fi], &err);
-        if (cr == NULL) {
-            code = err.code;
-            cb_warn(&run, "%s", err.msg);
-            break;
-        }
-        const char *name = cb_certs_name(cr);
-        int last = 0;
-        while (code == EX_OK && !last) {
-            X509 *x = NULL;
-            long line = 0, index = 0;
-            int rc = cb_certs_next(cr, &x, &line, &index, &err), r = 0;
-            if (rc == CB_CERTS_FATAL) {
-                cb_warn(&run, "%s", err.msg);
-                code = err.code;
-                break;
-            }
-            char source[512];
-            snprintf(source, sizeof source, "%.480s#%ld", name, index);
-            if (rc == CB_CERTS_EOF) {
-                last = fi == nfiles - 1;
-                if (!last)
-                    break;
-                r = cb_updates_flush(u, &err);
-            } else if (rc == CB_CERTS_UNREADABLE) {
-                run.in++;
-                r = cb_updates_add_unreadable(u, source, line, err.msg, &err);
-            } else {
-                run.in++;
-                r = cb_updates_route(u, x, source, line, &err);
-                X509_free(x);
-            }
-            cb_run_tick(&run);
-            if (r < 0) {
-                fprintf(stderr, PROG ": %s:%ld: %s\n", name, line, err.msg);
-                code = err.code;
-                break;
-            }
-            const cb_update_result *res;
-            while ((res = cb_updates_next_ready(u)) != NULL) {
-                if (fill(rec, res) < 0)
-                    die(EX_OSERR, "%s", "out of memory");
-                if (cb_update_status_is_reject(res->status)) {
-                    run.rejected++;
-                    /* the input's name, not the source label, as diagnostics want it */
-                    const char *in = res->source;
-                    char label[512];
-                    snprintf(label, sizeof label, "%s", in);
-                    char *hash = strrchr(label, '#');
-                    if (hash)
-                        *hash = '\0';
-                    if (cb_rejects_add(&rj, rec, label, res->line, "", res->reason) < 0)
-                        write_bad = 1;
-                } else {
-                    run.out++;
-                }
-                if (cb_csv_write_record(&w, rec, NCOLS) < 0)
-                    write_bad = 1;
-            }
-            if (write_bad) {
-                code = EX_IOERR;
-                cb_warn(&run, "cannot write the manifest");
-            }
-        }
-        cb_certs_close(cr);
+    cb_updates *u = load(&f, &o, argv + optind, argc - optind);
+    if (u == NULL)
+        return cb_filter_finish(&f);
+
+    cb_header *hdr = cb_header_new();
+    cb_record *rec = cb_record_new();
+    int bad = hdr == NULL || rec == NULL;
+    for (int i = 0; !bad && i < NCOLS; i++)
+        bad = cb_header_add(hdr, columns[i]) < 0;
+    if (bad)
+        cb_filter_fail(&f, &(cb_err){EX_OSERR, "out of memory"});
+    else if (cb_filter_set_header(&f, hdr) == 0 && cb_filter_set_reject_header(&f, hdr) == 0 &&
+             cb_filter_open_outputs(&f) == 0) {
+        int rc = 0;
+        for (int fi = 0; rc == 0 && fi < nfiles; fi++)
+            rc = route_file(&f, u, files[fi], fi == nfiles - 1, rec);
+        if (rc == 0)
+            write_missing(&f, u, rec);
     }
-    if (code == EX_OK) {
-        size_t pos = 0;
-        cb_update_result res;
-        while (cb_updates_next_missing(u, &pos, &res)) {
-            missing++;
-            if (fill(rec, &res) < 0)
-                die(EX_OSERR, "%s", "out of memory");
-            if (cb_csv_write_record(&w, rec, NCOLS) < 0) {
-                code = EX_IOERR;
-                break;
-            }
-        }
-    }
-    if (code == EX_OK) {
-        if (cb_output_close(&out, &err) < 0)
-            code = err.code, cb_warn(&run, "%s", err.msg);
-    } else {
-        cb_output_abort(&out);
-    }
-    if (cb_rejects_close(&rj, &err) < 0) {
-        cb_warn(&run, "%s", err.msg);
-        code = cb_exit_worst(code, err.code);
-    }
-    if (missing && !quiet)
-        cb_warn(&run, "%lu of %zu requests got no certificate back (status missing in the manifest)",
-                missing, cb_updates_request_count(u));
-    cb_run_summary(&run);
-    if (code == EX_OK && strict && (run.rejected || missing))
-        code = EX_DATAERR;
     cb_record_free(rec);
     cb_header_free(hdr);
     cb_updates_free(u);
-    return code;
+    return cb_filter_finish(&f);
 }

@@ -5,19 +5,14 @@
  * with canonical column names and the computed columns (request_type,
  * subject_type, received_date, due_date, agency_key), and rejects each bad
  * row with every reason found. The rules are in lib/forms.c (FORMS.md). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "atomic.h"
 #include "calendar.h"
-#include "csvio.h"
 #include "date.h"
+#include "filter.h"
 #include "forms.h"
-#include "rejects.h"
-#include "run.h"
 
 static const char *prog = "validate-form";
 
@@ -49,10 +44,35 @@ static void usage(FILE *fp)
           fp);
 }
 
-static int fail(const cb_err *err)
+/* The step: each row checked against the forms' rules. */
+typedef struct validate {
+    cb_forms *forms;
+    cb_record *out;
+    cb_forms_verdict verdict;
+} validate;
+
+static int begin(void *ctx, cb_filter *f, const cb_header *in, cb_err *err)
 {
-    fprintf(stderr, "%s: %s\n", prog, err->msg);
-    return err->code ? err->code : EX_SOFTWARE;
+    validate *v = ctx;
+    if (cb_forms_bind(v->forms, in, err) < 0)
+        return -1;
+    if (cb_filter_set_header(f, cb_forms_out_header(v->forms)) < 0 ||
+        cb_filter_set_reject_header(f, cb_forms_reject_header(v->forms)) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return 0;
+}
+
+static int process(void *ctx, cb_filter *f, cb_record *rec, cb_err *err)
+{
+    validate *v = ctx;
+    int ok = cb_forms_check(v->forms, rec, cb_filter_input(f), v->out, &v->verdict, err);
+    if (ok < 0)
+        return -1;
+    if (ok)
+        cb_filter_emit(f, v->out);
+    else
+        cb_filter_reject(f, rec, v->verdict.field, v->verdict.reason);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -63,40 +83,27 @@ int main(int argc, char **argv)
         {"ledger", required_argument, NULL, 'L'},
         {"holidays", required_argument, NULL, 'H'},
         {"official-domains", required_argument, NULL, 'D'},
-        {"rejects", required_argument, NULL, 'r'},
-        {"strict", no_argument, NULL, 'S'},
-        {"lang", required_argument, NULL, 'l'},
-        {"output", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},
+        CB_FILTER_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char *as_of = NULL, *certs = NULL, *ledger = NULL, *holidays = NULL, *rejects = NULL,
-               *output = NULL, *domains = "gov.vn";
-    int strict = 0, quiet = 0, c;
-    cb_forms_lang lang = CB_LANG_EN;
+    static cb_filter f;
+    cb_filter_init(&f, prog, stderr);
+    const char *as_of = NULL, *certs = NULL, *ledger = NULL, *holidays = NULL, *domains = "gov.vn";
+    int c;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        int mine = cb_filter_option(&f, c, optarg);
+        if (mine == CB_FILTER_OPT_BAD)
+            return EX_USAGE;
+        if (mine == CB_FILTER_OPT_TAKEN)
+            continue;
         switch (c) {
         case 'a': as_of = optarg; break;
         case 'c': certs = optarg; break;
         case 'L': ledger = optarg; break;
         case 'H': holidays = optarg; break;
         case 'D': domains = optarg; break;
-        case 'r': rejects = optarg; break;
-        case 'S': strict = 1; break;
-        case 'l':
-            if (strcmp(optarg, "en") == 0)
-                lang = CB_LANG_EN;
-            else if (strcmp(optarg, "vi") == 0)
-                lang = CB_LANG_VI;
-            else {
-                fprintf(stderr, "%s: --lang: '%s' is neither en nor vi\n", prog, optarg);
-                return EX_USAGE;
-            }
-            break;
-        case 'o': output = optarg; break;
-        case 'q': quiet = 1; break;
         case 'h': usage(stdout); return EX_OK;
         case 'V': printf("%s certbatch %s\n", prog, CB_VERSION); return EX_OK;
         default: usage(stderr); return EX_USAGE;
@@ -104,124 +111,34 @@ int main(int argc, char **argv)
     }
 
     cb_err err = {0};
-    cb_run run;
-    cb_run_start(&run, prog, stderr, quiet);
-    cb_forms_opts fo = {.official_domains = domains, .lang = lang};
+    cb_forms_opts fo = {.official_domains = domains, .lang = f.lang};
     if (cb_today(as_of, &fo.today, &err) < 0) {
-        fprintf(stderr, "%s: --as-of: %s\n", prog, err.msg);
+        cb_filter_note(&f, "--as-of: %s", err.msg);
         return EX_USAGE;
     }
-    int rc = EX_OK, st;
-    cb_calendar *cal = NULL;
-    cb_forms *forms = NULL;
-    cb_csv_reader *rd = NULL;
-    cb_record *in = NULL, *rec = NULL;
-    cb_forms_verdict *v = NULL;
-    cb_output out;
-    cb_rejects rj;
-    if ((cal = cb_calendar_new()) == NULL || cb_calendar_load_default(cal, &err) < 0 ||
+    validate v = {0};
+    cb_calendar *cal = cb_calendar_new();
+    if (cal == NULL || cb_calendar_load_default(cal, &err) < 0 ||
         (holidays != NULL && cb_calendar_load_file(cal, holidays, &err) < 0)) {
-        rc = fail(&err);
+        cb_filter_fail(&f, &err);
         goto done;
     }
     fo.cal = cal;
-    if ((forms = cb_forms_new(&fo, &err)) == NULL ||
-        (certs != NULL && cb_forms_load_certs(forms, certs, &err) < 0) ||
-        (ledger != NULL && cb_forms_load_ledger(forms, ledger, &err) < 0) ||
-        (rd = cb_csv_reader_open_canon(argv + optind, argc - optind, 0, cb_forms_canonical, &err)) == NULL) {
-        rc = fail(&err);
+    if ((v.forms = cb_forms_new(&fo, &err)) == NULL ||
+        (certs != NULL && cb_forms_load_certs(v.forms, certs, &err) < 0) ||
+        (ledger != NULL && cb_forms_load_ledger(v.forms, ledger, &err) < 0)) {
+        cb_filter_fail(&f, &err);
         goto done;
     }
-    if (cb_forms_bind(forms, cb_csv_reader_header(rd), &err) < 0) {
-        fprintf(stderr, "%s: %s:1: %s\n", prog, cb_csv_reader_name(rd), err.msg);
-        rc = err.code;
+    if ((v.out = cb_record_new()) == NULL) {
+        cb_filter_fail(&f, &(cb_err){EX_OSERR, "out of memory"});
         goto done;
     }
-    if (cb_output_open(&out, output, 0644, &err) < 0) {
-        rc = fail(&err);
-        goto done;
-    }
-    if (cb_rejects_open(&rj, prog, rejects, stderr, &err) < 0) {
-        cb_output_abort(&out);
-        rc = fail(&err);
-        goto done;
-    }
-    static char obuf[1 << 16];
-    if (!out.is_file)
-        setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-    const cb_header *oh = cb_forms_out_header(forms);
-    cb_csv_writer w;
-    cb_csv_writer_init(&w, out.fp);
-    int write_failed = cb_rejects_set_header(&rj, cb_forms_reject_header(forms)) < 0 ||
-                       cb_csv_write_header(&w, oh) < 0;
-
-    in = cb_record_new();
-    rec = cb_record_new();
-    v = malloc(sizeof *v);
-    if (in == NULL || rec == NULL || v == NULL) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        cb_output_abort(&out);
-        cb_rejects_abort(&rj);
-        rc = EX_OSERR;
-        goto done;
-    }
-    while (!write_failed && (st = cb_csv_reader_next(rd, in, &err)) != CB_CSV_EOF) {
-        if (st == CB_CSV_FATAL) {
-            fprintf(stderr, "%s: %s\n", prog, err.msg);
-            rc = cb_exit_worst(rc, err.code ? err.code : EX_IOERR);
-            break;
-        }
-        run.in++;
-        cb_run_tick(&run);
-        const char *name = cb_csv_reader_name(rd);
-        if (st == CB_CSV_MALFORMED) {
-            run.rejected++;
-            if (cb_rejects_add(&rj, in, name, in->line, NULL, err.msg) < 0)
-                write_failed = 1;
-            continue;
-        }
-        int ok = cb_forms_check(forms, in, name, rec, v, &err);
-        if (ok < 0) {
-            fprintf(stderr, "%s: %s:%ld: %s\n", prog, name, in->line, err.msg);
-            rc = cb_exit_worst(rc, err.code);
-            run.rejected++;
-            cb_rejects_add(&rj, in, name, in->line, NULL, "internal error");
-            break;
-        }
-        if (ok) {
-            run.out++;
-            if (cb_csv_write_record(&w, rec, oh->n) < 0)
-                write_failed = 1;
-        } else {
-            run.rejected++;
-            if (cb_rejects_add(&rj, in, name, in->line, v->field, v->reason) < 0)
-                write_failed = 1;
-        }
-    }
-    if (write_failed) {
-        fprintf(stderr, "%s: cannot write: %s\n", prog, strerror(errno));
-        cb_output_abort(&out);
-        cb_rejects_abort(&rj);
-        rc = cb_exit_worst(rc, EX_IOERR);
-    } else {
-        if (cb_output_close(&out, &err) < 0) {
-            fprintf(stderr, "%s: %s\n", prog, err.msg);
-            rc = cb_exit_worst(rc, err.code);
-        }
-        if (cb_rejects_close(&rj, &err) < 0) {
-            fprintf(stderr, "%s: %s\n", prog, err.msg);
-            rc = cb_exit_worst(rc, err.code);
-        }
-    }
-    if (strict && run.rejected > 0)
-        rc = cb_exit_worst(rc, EX_DATAERR);
-    cb_run_summary(&run);
+    static const cb_filter_step step = {begin, process, NULL};
+    cb_filter_run(&f, argv + optind, argc - optind, cb_forms_canonical, &step, &v);
 done:
-    free(v);
-    cb_record_free(in);
-    cb_record_free(rec);
-    cb_csv_reader_close(rd);
-    cb_forms_free(forms);
+    cb_record_free(v.out);
+    cb_forms_free(v.forms);
     cb_calendar_free(cal);
-    return rc;
+    return cb_filter_finish(&f);
 }

@@ -1,8 +1,10 @@
 /* Atomic file writes: see atomic.h. */
 #include "atomic.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +134,69 @@ void cb_atomic_abort(cb_atomic *a)
     a->path = a->tmp = NULL;
 }
 
+/* The pid of a temporary's name ".NAME.tmp.PID.N" when its NAME is name
+ * (any NAME when name is NULL), else 0. */
+static long temp_owner(const char *entry, const char *name)
+{
+    if (entry[0] != '.')
+        return 0;
+    if (name && strncmp(entry + 1, name, strlen(name)) != 0)
+        return 0;
+    const char *t = name ? entry + 1 + strlen(name) : strstr(entry + 1, ".tmp.");
+    if (t == NULL || strncmp(t, ".tmp.", 5) != 0)
+        return 0;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    if (pid <= 0 || *end != '.')
+        return 0;
+    const char *n = end + 1;
+    if (*n == '\0' || n[strspn(n, "0123456789")] != '\0')
+        return 0;
+    return pid;
+}
+
+int cb_atomic_sweep(const char *dir, const char *name, cb_err *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        return cb_err_sys(err, EX_IOERR, "cannot read the directory %s", dir);
+    }
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        long pid = temp_owner(de->d_name, name);
+        /* A live writer's temporary is its own business. */
+        if (pid == 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    if (removed) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+    }
+    return removed;
+}
+
+int cb_atomic_sweep_path(const char *path, cb_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return cb_atomic_sweep(".", path, err);
+    char *dir = strndup(path, (size_t)(slash - path) + (slash == path));
+    if (dir == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    int rc = cb_atomic_sweep(dir, slash + 1, err);
+    free(dir);
+    return rc;
+}
+
 int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
                          int no_replace, cb_err *err)
 {
@@ -197,6 +262,18 @@ void cb_output_abort(cb_output *o)
     else if (o->fp)
         fflush(o->fp);
     o->fp = NULL;
+}
+
+void cb_guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", O_RDONLY);
+            if (n >= 0 && n != fd) {
+                dup2(n, fd);
+                close(n);
+            }
+        }
 }
 
 int cb_read_all(FILE *fp, unsigned char **data, size_t *len)

@@ -29,6 +29,16 @@ int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err);
 /* Closes and removes the temporary file; safe after a failed commit. */
 void cb_atomic_abort(cb_atomic *a);
 
+/* Removes the temporaries cb_atomic_open made beside path (".NAME.tmp.PID.N")
+ * that a killed process left: those whose process is gone. With name NULL,
+ * every such temporary in dir; else only name's. Returns how many were
+ * removed, or -1 (err set) when dir cannot be read. A program that keeps
+ * state calls it while it holds its lock, so a re-run leaves no hidden
+ * file behind (a PKCS#12 among them). */
+int cb_atomic_sweep(const char *dir, const char *name, cb_err *err);
+/* The same for the temporaries of one path. */
+int cb_atomic_sweep_path(const char *path, cb_err *err);
+
 /* Writes a whole buffer to path atomically. */
 int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
                          int no_replace, cb_err *err);
@@ -46,6 +56,13 @@ int cb_output_open(cb_output *o, const char *path, mode_t mode, cb_err *err);
 /* Commits the file (or flushes stdout and checks for write errors). */
 int cb_output_close(cb_output *o, cb_err *err);
 void cb_output_abort(cb_output *o);
+
+/* Makes sure descriptors 0, 1 and 2 are open before the program opens
+ * anything: one that was closed (`prog >&-`) is opened on /dev/null for
+ * reading, so writing it fails (an I/O error, exit 74) instead of the
+ * program's first open file — a ledger — taking its number and receiving
+ * the output. */
+void cb_guard_std_fds(void);
 
 /* Reads what remains of a stream into a malloc'ed buffer (a NUL is added
  * after the len bytes, not counted). 0, or -1 with errno (ENOMEM, or the

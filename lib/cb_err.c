@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
+
 int cb_err_set(cb_err *err, int code, const char *fmt, ...)
 {
     if (err == NULL)
@@ -31,6 +33,32 @@ int cb_err_sys(cb_err *err, int code, const char *fmt, ...)
         snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(saved));
     err->code = code;
     errno = saved;
+    return -1;
+}
+
+void cb_ssl_error(char *buf, size_t n)
+{
+    unsigned long e = ERR_peek_last_error();
+    if (e == 0)
+        snprintf(buf, n, "unknown error");
+    else
+        ERR_error_string_n(e, buf, n);
+    ERR_clear_error();
+}
+
+int cb_err_ssl(cb_err *err, int code, const char *fmt, ...)
+{
+    char why[256];
+    cb_ssl_error(why, sizeof why);
+    if (err == NULL)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof err->msg)
+        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", why);
+    err->code = code;
     return -1;
 }
 

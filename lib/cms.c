@@ -16,21 +16,18 @@
 int cb_cms_sign(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain, BIO *data, BIO *out,
                 cb_err *err)
 {
-    char why[256];
     if (X509_check_private_key(cert, key) != 1) {
         ERR_clear_error();
         return cb_err_set(err, EX_DATAERR, "the key does not belong to the signing certificate");
     }
     CMS_ContentInfo *cms = CMS_sign(cert, key, chain, data, CMS_DETACHED | CMS_BINARY);
     if (cms == NULL) {
-        cb_ssl_error(why, sizeof why);
-        return cb_err_set(err, EX_DATAERR, "cannot sign: %s", why);
+        return cb_err_ssl(err, EX_DATAERR, "cannot sign");
     }
     int ok = PEM_write_bio_CMS(out, cms);
     CMS_ContentInfo_free(cms);
     if (!ok) {
-        cb_ssl_error(why, sizeof why);
-        return cb_err_set(err, EX_IOERR, "cannot write the signature: %s", why);
+        return cb_err_ssl(err, EX_IOERR, "cannot write the signature");
     }
     return 0;
 }

@@ -14,7 +14,9 @@
 #include <utf8proc.h>
 
 #include "csvio.h"
+#include "identifiers.h"
 #include "provinces.h"
+#include "serial.h"
 #include "vntext.h"
 
 enum col {
@@ -419,42 +421,6 @@ const cb_header *cb_forms_reject_header(const cb_forms *f)
 
 /* ---- helpers ---- */
 
-/* Serial numbers as scan-expiry prints them: upper-case hex, two digits a
- * byte. Colons and spaces are dropped (the way browsers show serials).
- * Returns 0 with out set, or -1 when it is not hex. key gets the serial
- * without leading zeros, for lookups. */
-static int serial_norm(const char *s, char *out, size_t outlen, char *key, size_t keylen)
-{
-    char hex[128];
-    size_t n = 0;
-    if ((s[0] == '0') && (s[1] == 'x' || s[1] == 'X'))
-        s += 2;
-    for (; *s; s++) {
-        char c = *s;
-        if (c == ':' || c == ' ')
-            continue;
-        if (c >= 'a' && c <= 'f')
-            c = (char)(c - 'a' + 'A');
-        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')) || n + 2 >= sizeof hex)
-            return -1;
-        hex[n++] = c;
-    }
-    if (n == 0)
-        return -1;
-    hex[n] = '\0';
-    size_t z = 0;
-    while (z + 1 < n && hex[z] == '0')
-        z++;
-    if (key != NULL && keylen > n - z)
-        memcpy(key, hex + z, n - z + 1);
-    if (out != NULL && outlen > n + 1) {
-        size_t odd = n % 2;
-        out[0] = '0';
-        memcpy(out + odd, hex, n + 1);
-    }
-    return 0;
-}
-
 /* The identity number in a certificate's UID ("CCCD:001234567890" -> the
  * part after the last colon), upper-case. */
 static char *uid_norm(const char *uid)
@@ -632,7 +598,7 @@ int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
             break;
         }
         char key[256];
-        if (serial_norm(cb_record_get(rec, i_serial), NULL, 0, key, sizeof key) < 0) {
+        if (cb_serial_key(cb_record_get(rec, i_serial), key, sizeof key) < 0) {
             rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
                             rec->line, cb_record_get(rec, i_serial));
             break;
@@ -708,7 +674,7 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
         int renewal = i_type >= 0 ? strcmp(cb_record_get(rec, i_type), "renew") == 0 : *old != '\0';
         char key[256];
         if (renewal && *old != '\0') {
-            if (serial_norm(old, NULL, 0, key, sizeof key) < 0) {
+            if (cb_serial_key(old, key, sizeof key) < 0) {
                 rc = cb_err_set(err, EX_DATAERR, "%s:%ld: old_serial '%s' is not hexadecimal",
                                 path, rec->line, old);
                 break;
@@ -719,7 +685,7 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
             }
         }
         if (renewal && *serial != '\0') {
-            if (serial_norm(serial, NULL, 0, key, sizeof key) < 0) {
+            if (cb_serial_key(serial, key, sizeof key) < 0) {
                 rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
                                 rec->line, serial);
                 break;
@@ -832,29 +798,44 @@ static const char *val(const cb_forms *f, int col)
     return f->vals[col] ? f->vals[col] : "";
 }
 
-int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_record *out,
-                   cb_forms_verdict *v, cb_err *err)
-{
-    verdict_ctx k = {.f = f, .v = v, .first_col = -1};
-    v->field = "";
-    v->reason[0] = '\0';
-    int vi = f->o.lang == CB_LANG_VI;
-    if (!f->bound)
-        return cb_err_set(err, EX_SOFTWARE, "cb_forms_check before cb_forms_bind");
-    if (cb_record_copy(out, in) < 0)
-        return cb_err_sys(err, EX_OSERR, "out of memory");
-    int cur_input = input_index(f, input);
-    if (cur_input < 0)
-        return cb_err_sys(err, EX_OSERR, "out of memory");
+/* One row under check: what the rules find, passed from one to the next.
+ * The rules run in the order of the form (the reasons are joined in that
+ * order): the values, what is asked for, the request, the person, the
+ * agency, the contact, the renewal, the device and the confirmation, the
+ * validity asked for; then commit. Each returns 0, or -1 with err when
+ * memory ran out; what is wrong with the row goes to the verdict. */
+typedef struct row {
+    cb_forms *f;
+    verdict_ctx k;
+    const cb_record *in;
+    cb_record *out;
+    int cur_input, vi;
+    int form, indiv, org, issue, renew;     /* what is asked for */
+    cb_date received, birth, issued, expiry;
+    int have_received, have_birth, have_issued, have_expiry;
+    const certrow *cert;                    /* old_serial's, from --certs */
+    char serial[256], skey[256];            /* old_serial displayed, and its key */
+    kslot *s_id, *s_person, *s_serial;      /* where the row's keys go */
+    uint64_t h_id, h_person, h_serial;
+    char wbuf[600];
+} row;
 
-    /* Clean every known column: trimmed, one space between words, NFC. */
+static int oom(cb_err *err)
+{
+    return cb_err_sys(err, EX_OSERR, "out of memory");
+}
+
+/* Every known column cleaned: trimmed, one space between words, NFC. */
+static int clean_values(row *r, cb_err *err)
+{
+    cb_forms *f = r->f;
     for (int c = 0; c < NCOL; c++) {
         f->vals[c] = NULL;
         int i = f->in_idx[c];
         if (i < 0)
             continue;
-        const char *s = cb_record_get(in, i);
-        size_t len = cb_record_len(in, i);
+        const char *s = cb_record_get(r->in, i);
+        size_t len = cb_record_len(r->in, i);
         if (ascii_clean(s, len)) {
             f->vals[c] = (char *)s;
             continue;
@@ -863,17 +844,17 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         f->cleanbuf[c] = cb_text_clean(s);
         if (f->cleanbuf[c] == NULL) {
             if (errno == ENOMEM)
-                return cb_err_sys(err, EX_OSERR, "out of memory");
-            bad(&k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&k, c));
+                return oom(err);
+            bad(&r->k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&r->k, c));
             f->vals[c] = "";
             continue;
         }
         f->vals[c] = f->cleanbuf[c];
         if (has_control(f->vals[c]))
-            bad(&k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
-                cname(&k, c));
-        if (cb_record_set_str(out, i, f->vals[c]) < 0)
-            return cb_err_sys(err, EX_OSERR, "out of memory");
+            bad(&r->k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
+                cname(&r->k, c));
+        if (cb_record_set_str(r->out, i, f->vals[c]) < 0)
+            return oom(err);
     }
     kset_prefetch(&f->ids, val(f, C_REQUEST_ID));
     kset_prefetch(&f->persons, val(f, C_ID_NUMBER));
@@ -885,44 +866,58 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
                 f->vals[C_AGENCY] = f->vals[c];
                 break;
             }
+    return 0;
+}
 
-    /* What is asked for: form, or request_type and subject_type. */
-    int rt = RT_NONE, st = ST_NONE, form = 0;
-    const char *fs = val(f, C_FORM), *rts = val(f, C_REQUEST_TYPE), *sts = val(f, C_SUBJECT_TYPE);
+/* request_type or subject_type as written: *out set, or a reason. */
+static void given_types(row *r, int *rt_given, int *st_given)
+{
+    verdict_ctx *k = &r->k;
+    const char *rts = val(r->f, C_REQUEST_TYPE), *sts = val(r->f, C_SUBJECT_TYPE);
+    *rt_given = RT_NONE;
+    *st_given = ST_NONE;
+    if (*rts) {
+        if (strcasecmp(rts, "issue") == 0)
+            *rt_given = RT_ISSUE;
+        else if (strcasecmp(rts, "renew") == 0)
+            *rt_given = RT_RENEW;
+        else
+            bad(k, C_REQUEST_TYPE,
+                "request type '%s' is not handled yet: only issue and renew are",
+                "loại yêu cầu '%s' chưa được hỗ trợ: chỉ cấp mới (issue) và gia hạn (renew)", rts);
+    }
+    if (*sts) {
+        if (strcasecmp(sts, "individual") == 0)
+            *st_given = ST_INDIVIDUAL;
+        else if (strcasecmp(sts, "organization") == 0 || strcasecmp(sts, "organisation") == 0)
+            *st_given = ST_ORGANIZATION;
+        else
+            bad(k, C_SUBJECT_TYPE, "subject type '%s' is neither individual nor organization",
+                "loại thuê bao '%s' không phải individual (cá nhân) hay organization (tổ chức)",
+                sts);
+    }
+}
+
+/* What is asked for: form, or request_type and subject_type. */
+static void classify(row *r)
+{
+    verdict_ctx *k = &r->k;
+    int vi = r->vi, rt = RT_NONE, st = ST_NONE, form = 0, rt_given, st_given;
+    const char *fs = val(r->f, C_FORM), *rts = val(r->f, C_REQUEST_TYPE), *sts = val(r->f, C_SUBJECT_TYPE);
     if (*fs) {
         if (all_digits(fs) && strlen(fs) <= 2 && atoi(fs) >= 1 && atoi(fs) <= 4) {
             form = atoi(fs);
             rt = form <= 2 ? RT_ISSUE : RT_RENEW;
             st = form == 4 ? ST_ORGANIZATION : ST_INDIVIDUAL;
         } else {
-            bad(&k, C_FORM, "form '%s' is not one of 01, 02, 03, 04",
+            bad(k, C_FORM, "form '%s' is not one of 01, 02, 03, 04",
                 "mẫu '%s' không phải một trong 01, 02, 03, 04", fs);
         }
     }
-    int rt_given = RT_NONE, st_given = ST_NONE;
-    if (*rts) {
-        if (strcasecmp(rts, "issue") == 0)
-            rt_given = RT_ISSUE;
-        else if (strcasecmp(rts, "renew") == 0)
-            rt_given = RT_RENEW;
-        else
-            bad(&k, C_REQUEST_TYPE,
-                "request type '%s' is not handled yet: only issue and renew are",
-                "loại yêu cầu '%s' chưa được hỗ trợ: chỉ cấp mới (issue) và gia hạn (renew)", rts);
-    }
-    if (*sts) {
-        if (strcasecmp(sts, "individual") == 0)
-            st_given = ST_INDIVIDUAL;
-        else if (strcasecmp(sts, "organization") == 0 || strcasecmp(sts, "organisation") == 0)
-            st_given = ST_ORGANIZATION;
-        else
-            bad(&k, C_SUBJECT_TYPE, "subject type '%s' is neither individual nor organization",
-                "loại thuê bao '%s' không phải individual (cá nhân) hay organization (tổ chức)",
-                sts);
-    }
+    given_types(r, &rt_given, &st_given);
     if (form) {
         if ((rt_given && rt_given != rt) || (st_given && st_given != st))
-            bad(&k, C_REQUEST_TYPE,
+            bad(k, C_REQUEST_TYPE,
                 "form %02d is a %s for %s, but the row says %s for %s",
                 "mẫu %02d là %s cho %s, nhưng dòng ghi %s cho %s", form,
                 rt == RT_ISSUE ? (vi ? "cấp mới" : "new certificate") : (vi ? "gia hạn" : "renewal"),
@@ -932,330 +927,404 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         rt = rt_given;
         st = st_given;
         if ((rt == RT_NONE && *rts == '\0') || (st == ST_NONE && *sts == '\0'))
-            bad(&k, C_FORM, "the form is not said: give form (01-04) or request_type and subject_type",
+            bad(k, C_FORM, "the form is not said: give form (01-04) or request_type and subject_type",
                 "không rõ mẫu: cần ghi mẫu (01-04) hoặc request_type và subject_type");
         else if (rt == RT_ISSUE && st == ST_ORGANIZATION)
-            bad(&k, C_SUBJECT_TYPE,
+            bad(k, C_SUBJECT_TYPE,
                 "a new certificate for an organization is not handled: Forms 01 and 02 are for individuals",
                 "chưa hỗ trợ cấp mới cho tổ chức: mẫu 01 và 02 dành cho cá nhân");
     }
     if (rt == RT_ISSUE && st == ST_ORGANIZATION)
         rt = st = RT_NONE;
-    int indiv = st == ST_INDIVIDUAL, org = st == ST_ORGANIZATION;
-    int issue = rt == RT_ISSUE, renew = rt == RT_RENEW;
+    r->form = form;
+    r->indiv = st == ST_INDIVIDUAL;
+    r->org = st == ST_ORGANIZATION;
+    r->issue = rt == RT_ISSUE;
+    r->renew = rt == RT_RENEW;
+}
 
-    /* request_id */
-    const char *id = val(f, C_REQUEST_ID);
-    char wbuf[600];
+/* The value's slot in a set of keys seen, and a reason when an earlier
+ * row holds it ("... on line N" in both languages). */
+static int find_seen(row *r, kset *set, const char *key, kslot **slot, uint64_t *h, cb_err *err)
+{
+    if ((*slot = kset_find(set, key, h)) == NULL)
+        return oom(err);
     long seen;
-    kslot *s_id = NULL, *s_person = NULL, *s_serial = NULL;
-    uint64_t h_id = 0, h_person = 0, h_serial = 0;
-    if (*id == '\0')
-        missing(&k, C_REQUEST_ID);
-    else if ((s_id = kset_find(&f->ids, id, &h_id)) == NULL)
-        return cb_err_sys(err, EX_OSERR, "out of memory");
-    else if (s_id->off && (seen = s_id->val) >= 0) {
-        where(f, seen, cur_input, wbuf, sizeof wbuf);
-        bad(&k, C_REQUEST_ID, "request id %s is already used on line %s",
-            "mã hồ sơ %s đã dùng ở dòng %s", id, wbuf);
-    }
+    if ((*slot)->off && (seen = (*slot)->val) >= 0)
+        where(r->f, seen, r->cur_input, r->wbuf, sizeof r->wbuf);
+    else
+        r->wbuf[0] = '\0';
+    return 0;
+}
 
-    /* received_date first: other checks depend on it */
-    cb_date received = 0, birth = 0, issued = 0;
-    int have_received = 0, have_birth = 0, have_issued = 0;
-    char iso[11];
+/* request_id, and received_date first: other checks depend on it. */
+static int check_request(row *r, cb_err *err)
+{
+    cb_forms *f = r->f;
+    verdict_ctx *k = &r->k;
+    const char *id = val(f, C_REQUEST_ID);
+    if (*id == '\0') {
+        missing(k, C_REQUEST_ID);
+    } else {
+        if (find_seen(r, &f->ids, id, &r->s_id, &r->h_id, err) < 0)
+            return -1;
+        if (*r->wbuf)
+            bad(k, C_REQUEST_ID, "request id %s is already used on line %s",
+                "mã hồ sơ %s đã dùng ở dòng %s", id, r->wbuf);
+    }
     const char *rs = val(f, C_RECEIVED_DATE);
-    if (*rs) {
-        if (cb_date_parse(rs, &received) == 0) {
-            have_received = 1;
-            if (received > f->o.today) {
-                cb_date_format(received, iso);
-                char t[11];
-                cb_date_format(f->o.today, t);
-                bad(&k, C_RECEIVED_DATE, "date received %s is after today (%s)",
-                    "ngày tiếp nhận %s sau ngày hôm nay (%s)", iso, t);
-                have_received = 0;
-            }
-        } else {
-            bad(&k, C_RECEIVED_DATE, "date received '%s' is not a real date",
-                "ngày tiếp nhận '%s' không phải ngày hợp lệ", rs);
-        }
+    if (*rs == '\0')
+        return 0;
+    if (cb_date_parse(rs, &r->received) < 0) {
+        bad(k, C_RECEIVED_DATE, "date received '%s' is not a real date",
+            "ngày tiếp nhận '%s' không phải ngày hợp lệ", rs);
+    } else if (r->received > f->o.today) {
+        char iso[11], t[11];
+        cb_date_format(r->received, iso);
+        cb_date_format(f->o.today, t);
+        bad(k, C_RECEIVED_DATE, "date received %s is after today (%s)",
+            "ngày tiếp nhận %s sau ngày hôm nay (%s)", iso, t);
+    } else {
+        r->have_received = 1;
     }
+    return 0;
+}
 
-    /* full_name */
-    const char *name = val(f, C_FULL_NAME);
+static void check_name_and_birth(row *r)
+{
+    verdict_ctx *k = &r->k;
+    const char *name = val(r->f, C_FULL_NAME);
     if (*name) {
         size_t nch = 0;
         if (!name_chars_ok(name, &nch))
-            bad(&k, C_FULL_NAME, "full name '%s' has characters other than letters and spaces",
+            bad(k, C_FULL_NAME, "full name '%s' has characters other than letters and spaces",
                 "họ và tên '%s' có ký tự không phải chữ cái hay dấu cách", name);
         else if (nch < 2 || nch > 100)
-            bad(&k, C_FULL_NAME, "full name '%s' is not 2 to 100 characters long",
+            bad(k, C_FULL_NAME, "full name '%s' is not 2 to 100 characters long",
                 "họ và tên '%s' không dài từ 2 đến 100 ký tự", name);
-    } else if (indiv) {
-        missing(&k, C_FULL_NAME);
+    } else if (r->indiv) {
+        missing(k, C_FULL_NAME);
     }
-
-    /* birth_date */
-    const char *bs = val(f, C_BIRTH_DATE);
-    if (*bs) {
-        if (cb_date_parse(bs, &birth) == 0) {
-            have_birth = 1;
-            if (have_received && birth > received) {
-                bad(&k, C_BIRTH_DATE, "date of birth %s is after the date received",
-                    "ngày sinh %s sau ngày tiếp nhận", bs);
-            } else if (issue && have_received && cb_date_add_months(birth, 18 * 12) > received) {
-                char r2[11], b2[11];
-                cb_date_format(received, r2);
-                cb_date_format(birth, b2);
-                bad(&k, C_BIRTH_DATE, "the person is under 18 on %s (born %s)",
-                    "người đề nghị chưa đủ 18 tuổi vào ngày %s (sinh %s)", r2, b2);
-            }
-        } else {
-            bad(&k, C_BIRTH_DATE, "date of birth '%s' is not a real date",
-                "ngày sinh '%s' không phải ngày hợp lệ", bs);
-        }
-    } else if (issue && indiv) {
-        missing(&k, C_BIRTH_DATE);
+    const char *bs = val(r->f, C_BIRTH_DATE);
+    if (*bs == '\0') {
+        if (r->issue && r->indiv)
+            missing(k, C_BIRTH_DATE);
+        return;
     }
-
-    /* id_number */
-    const char *idn = val(f, C_ID_NUMBER);
-    if (*idn) {
-        if (all_digits(idn)) {
-            char why[300];
-            int by = -1;
-            if (have_birth) {
-                int y, m, d;
-                cb_date_to_ymd(birth, &y, &m, &d);
-                by = y;
-            }
-            int okid = vi ? cb_cccd_check_vi(idn, by, NULL, why, sizeof why)
-                          : cb_cccd_check(idn, by, NULL, why, sizeof why);
-            if (!okid)
-                bad(&k, C_ID_NUMBER, "personal identification number %s: %s",
-                    "số định danh cá nhân %s: %s", idn, why);
-        } else if (!cb_passport_check(idn)) {
-            bad(&k, C_ID_NUMBER,
-                "'%s' is neither a 12-digit personal identification number nor a passport number (a capital letter and 7 digits)",
-                "'%s' không phải số định danh cá nhân 12 chữ số hay số hộ chiếu (một chữ cái in hoa và 7 chữ số)",
-                idn);
-        }
-        if ((s_person = kset_find(&f->persons, idn, &h_person)) == NULL)
-            return cb_err_sys(err, EX_OSERR, "out of memory");
-        if (s_person->off && (seen = s_person->val) >= 0) {
-            where(f, seen, cur_input, wbuf, sizeof wbuf);
-            bad(&k, C_ID_NUMBER, "the same person (%s) already has a request on line %s",
-                "người này (%s) đã có yêu cầu ở dòng %s", idn, wbuf);
-        }
-    } else if (indiv) {
-        missing(&k, C_ID_NUMBER);
+    if (cb_date_parse(bs, &r->birth) < 0) {
+        bad(k, C_BIRTH_DATE, "date of birth '%s' is not a real date",
+            "ngày sinh '%s' không phải ngày hợp lệ", bs);
+        return;
     }
+    r->have_birth = 1;
+    if (r->have_received && r->birth > r->received) {
+        bad(k, C_BIRTH_DATE, "date of birth %s is after the date received",
+            "ngày sinh %s sau ngày tiếp nhận", bs);
+    } else if (r->issue && r->have_received && cb_date_add_months(r->birth, 18 * 12) > r->received) {
+        char r2[11], b2[11];
+        cb_date_format(r->received, r2);
+        cb_date_format(r->birth, b2);
+        bad(k, C_BIRTH_DATE, "the person is under 18 on %s (born %s)",
+            "người đề nghị chưa đủ 18 tuổi vào ngày %s (sinh %s)", r2, b2);
+    }
+}
 
-    /* id_issue_date */
-    const char *is = val(f, C_ID_ISSUE_DATE);
+/* id_number: a CCCD agreeing with the birth year, or a passport; and the
+ * person once in the batch. */
+static int check_id_number(row *r, cb_err *err)
+{
+    verdict_ctx *k = &r->k;
+    const char *idn = val(r->f, C_ID_NUMBER);
+    if (*idn == '\0') {
+        if (r->indiv)
+            missing(k, C_ID_NUMBER);
+        return 0;
+    }
+    if (all_digits(idn)) {
+        char why[300];
+        int by = -1;
+        if (r->have_birth) {
+            int y, m, d;
+            cb_date_to_ymd(r->birth, &y, &m, &d);
+            by = y;
+        }
+        int okid = r->vi ? cb_cccd_check_vi(idn, by, NULL, why, sizeof why)
+                         : cb_cccd_check(idn, by, NULL, why, sizeof why);
+        if (!okid)
+            bad(k, C_ID_NUMBER, "personal identification number %s: %s",
+                "số định danh cá nhân %s: %s", idn, why);
+    } else if (!cb_passport_check(idn)) {
+        bad(k, C_ID_NUMBER,
+            "'%s' is neither a 12-digit personal identification number nor a passport number (a capital letter and 7 digits)",
+            "'%s' không phải số định danh cá nhân 12 chữ số hay số hộ chiếu (một chữ cái in hoa và 7 chữ số)",
+            idn);
+    }
+    if (find_seen(r, &r->f->persons, idn, &r->s_person, &r->h_person, err) < 0)
+        return -1;
+    if (*r->wbuf)
+        bad(k, C_ID_NUMBER, "the same person (%s) already has a request on line %s",
+            "người này (%s) đã có yêu cầu ở dòng %s", idn, r->wbuf);
+    return 0;
+}
+
+/* The person: name, birth, identity document. */
+static int check_person(row *r, cb_err *err)
+{
+    verdict_ctx *k = &r->k;
+    check_name_and_birth(r);
+    if (check_id_number(r, err) < 0)
+        return -1;
+    const char *is = val(r->f, C_ID_ISSUE_DATE);
     if (*is) {
-        if (cb_date_parse(is, &issued) == 0) {
-            have_issued = 1;
-            if (have_birth && issued <= birth)
-                bad(&k, C_ID_ISSUE_DATE, "ID issue date %s is not after the date of birth",
+        if (cb_date_parse(is, &r->issued) == 0) {
+            r->have_issued = 1;
+            if (r->have_birth && r->issued <= r->birth)
+                bad(k, C_ID_ISSUE_DATE, "ID issue date %s is not after the date of birth",
                     "ngày cấp %s không sau ngày sinh", is);
-            else if (have_received && issued > received)
-                bad(&k, C_ID_ISSUE_DATE, "ID issue date %s is after the date received",
+            else if (r->have_received && r->issued > r->received)
+                bad(k, C_ID_ISSUE_DATE, "ID issue date %s is after the date received",
                     "ngày cấp %s sau ngày tiếp nhận", is);
         } else {
-            bad(&k, C_ID_ISSUE_DATE, "ID issue date '%s' is not a real date",
+            bad(k, C_ID_ISSUE_DATE, "ID issue date '%s' is not a real date",
                 "ngày cấp '%s' không phải ngày hợp lệ", is);
         }
-    } else if (indiv) {
-        missing(&k, C_ID_ISSUE_DATE);
+    } else if (r->indiv) {
+        missing(k, C_ID_ISSUE_DATE);
     }
+    if (r->indiv && *val(r->f, C_ID_ISSUE_PLACE) == '\0')
+        missing(k, C_ID_ISSUE_PLACE);
+    if (r->indiv && *val(r->f, C_POSITION) == '\0')
+        missing(k, C_POSITION);
+    return 0;
+}
 
-    if (indiv && *val(f, C_ID_ISSUE_PLACE) == '\0')
-        missing(&k, C_ID_ISSUE_PLACE);
-    if (indiv && *val(f, C_POSITION) == '\0')
-        missing(&k, C_POSITION);
+/* The agency and, for Form 04, the organisation; the province written back
+ * as the current unit. */
+static int check_agency(row *r, cb_err *err)
+{
+    cb_forms *f = r->f;
+    verdict_ctx *k = &r->k;
     if (*val(f, C_AGENCY) == '\0')
-        missing(&k, C_AGENCY);
-
+        missing(k, C_AGENCY);
     const char *ac = val(f, C_AGENCY_CODE);
     if (*ac && !cb_agency_code_check(ac))
-        bad(&k, C_AGENCY_CODE,
+        bad(k, C_AGENCY_CODE,
             "agency code '%s' is not an agency identifier like 000.00.15.H41",
             "mã định danh cơ quan '%s' không đúng dạng như 000.00.15.H41", ac);
-    if (org && *val(f, C_ORG_NAME) == '\0')
-        missing(&k, C_ORG_NAME);
-    if (org && *val(f, C_ORG_ADDRESS) == '\0')
-        missing(&k, C_ORG_ADDRESS);
+    if (r->org && *val(f, C_ORG_NAME) == '\0')
+        missing(k, C_ORG_NAME);
+    if (r->org && *val(f, C_ORG_ADDRESS) == '\0')
+        missing(k, C_ORG_ADDRESS);
     const char *tc = val(f, C_TAX_CODE);
     if (*tc && !cb_tax_code_check(tc))
-        bad(&k, C_TAX_CODE, "tax code '%s' is not 10 digits or 10 digits-3 digits",
+        bad(k, C_TAX_CODE, "tax code '%s' is not 10 digits or 10 digits-3 digits",
             "mã số thuế '%s' không phải 10 chữ số hoặc 10 chữ số-3 chữ số", tc);
     const char *bc = val(f, C_BUDGET_CODE);
     if (*bc && !cb_budget_code_check(bc))
-        bad(&k, C_BUDGET_CODE, "budget relation code '%s' is not 7 digits",
+        bad(k, C_BUDGET_CODE, "budget relation code '%s' is not 7 digits",
             "mã quan hệ ngân sách '%s' không phải 7 chữ số", bc);
-
-    /* province: written back as the current unit */
     const char *pv = val(f, C_PROVINCE);
-    if (*pv) {
-        const char *unit = province_of(f, pv);
-        if (unit == NULL)
-            bad(&k, C_PROVINCE, "'%s' is not one of the 34 provinces and cities, nor a former one",
-                "'%s' không phải một trong 34 tỉnh, thành phố, cũng không phải tỉnh cũ", pv);
-        else if (put(f, out, C_PROVINCE, unit) < 0)
-            return cb_err_sys(err, EX_OSERR, "out of memory");
-    } else {
-        missing(&k, C_PROVINCE);
+    if (*pv == '\0') {
+        missing(k, C_PROVINCE);
+        return 0;
     }
+    const char *unit = province_of(f, pv);
+    if (unit == NULL)
+        bad(k, C_PROVINCE, "'%s' is not one of the 34 provinces and cities, nor a former one",
+            "'%s' không phải một trong 34 tỉnh, thành phố, cũng không phải tỉnh cũ", pv);
+    else if (put(f, r->out, C_PROVINCE, unit) < 0)
+        return oom(err);
+    return 0;
+}
 
+/* The official e-mail address and the mobile phone (written normalised). */
+static int check_contact(row *r, cb_err *err)
+{
+    cb_forms *f = r->f;
+    verdict_ctx *k = &r->k;
     const char *em = val(f, C_EMAIL);
     if (*em) {
         if (!cb_email_check(em, NULL))
-            bad(&k, C_EMAIL, "'%s' is not a valid e-mail address",
+            bad(k, C_EMAIL, "'%s' is not a valid e-mail address",
                 "'%s' không phải địa chỉ thư điện tử hợp lệ", em);
         else if (!cb_email_check(em, f->o.official_domains))
-            bad(&k, C_EMAIL, "e-mail address %s is not on an official domain (%s)",
+            bad(k, C_EMAIL, "e-mail address %s is not on an official domain (%s)",
                 "địa chỉ thư điện tử %s không thuộc tên miền công vụ (%s)", em,
                 f->o.official_domains);
     } else {
-        missing(&k, C_EMAIL);
+        missing(k, C_EMAIL);
     }
-
     const char *ph = val(f, C_PHONE);
     if (*ph) {
         char norm[11];
         if (!cb_phone_normalize(ph, norm))
-            bad(&k, C_PHONE,
+            bad(k, C_PHONE,
                 "'%s' is not a Vietnamese mobile number (10 digits starting 03, 05, 07, 08 or 09)",
                 "'%s' không phải số di động Việt Nam (10 chữ số bắt đầu bằng 03, 05, 07, 08 hoặc 09)",
                 ph);
-        else if (put(f, out, C_PHONE, norm) < 0)
-            return cb_err_sys(err, EX_OSERR, "out of memory");
-    } else if (indiv) {
-        missing(&k, C_PHONE);
+        else if (put(f, r->out, C_PHONE, norm) < 0)
+            return oom(err);
+    } else if (r->indiv) {
+        missing(k, C_PHONE);
     }
+    return 0;
+}
 
-    /* old_serial and the certificate it names */
+/* The identity numbers of the row (the person's, or the organisation's
+ * codes) against the one in the certificate. */
+static void check_cert_identity(row *r, const certrow *cert)
+{
+    int match = 0, given = 0, vi = r->vi;
+    const int idcols[] = {C_ID_NUMBER, C_TAX_CODE, C_BUDGET_CODE, C_AGENCY_CODE};
+    for (int j = 0; j < (r->indiv ? 1 : 4); j++) {
+        char *u = uid_norm(val(r->f, idcols[j]));
+        if (u != NULL && *u) {
+            given = 1;
+            match |= strcmp(u, cert->uid) == 0;
+        }
+        free(u);
+    }
+    if (given && !match)
+        bad(&r->k, r->indiv ? C_ID_NUMBER : C_ORG_NAME,
+            "the identity number in certificate %s is not this %s",
+            "số định danh trong chứng thư %s không phải của %s này", r->serial,
+            r->indiv ? (vi ? "người" : "person") : (vi ? "tổ chức" : "organization"));
+}
+
+/* The certificate to renew as --certs knows it: known, not revoked, not
+ * renewed before, the same holder. */
+static void check_cert(row *r)
+{
+    verdict_ctx *k = &r->k;
+    long ci = kset_get(&r->f->certs, r->skey);
+    if (ci < 0) {
+        bad(k, C_OLD_SERIAL, "no certificate with serial %s is known (--certs)",
+            "không có chứng thư nào số hiệu %s (--certs)", r->serial);
+        return;
+    }
+    const certrow *cert = r->cert = &r->f->certv[ci];
+    if (cert->revoked)
+        bad(k, C_OLD_SERIAL, "certificate %s is revoked", "chứng thư %s đã bị thu hồi", r->serial);
+    if (cert->renewed)
+        bad(k, C_OLD_SERIAL, "certificate %s was renewed before: it may be renewed only once",
+            "chứng thư %s đã được gia hạn: chỉ được gia hạn một lần", r->serial);
+    int col = r->indiv ? C_FULL_NAME : C_ORG_NAME;
+    const char *nm = val(r->f, col);
+    if (*nm) {
+        char *nk = cb_text_key(nm);
+        if (nk != NULL && strcmp(nk, cert->cn_key) != 0 && (r->indiv || strcmp(nk, cert->o_key) != 0))
+            bad(k, col, "%s '%s' is not the name in certificate %s",
+                "%s '%s' không trùng tên trong chứng thư %s", cname(k, col), nm, r->serial);
+        free(nk);
+    }
+    if (*cert->uid)
+        check_cert_identity(r, cert);
+}
+
+/* old_serial: a serial, asked for once in the batch, and for a renewal the
+ * certificate it names (--certs) and the ledger's word (--ledger). */
+static int check_old_serial(row *r, cb_err *err)
+{
+    cb_forms *f = r->f;
+    verdict_ctx *k = &r->k;
     const char *os = val(f, C_OLD_SERIAL);
-    char serial[256] = "", skey[256] = "";
-    const certrow *cert = NULL;
     if (*os) {
-        if (serial_norm(os, serial, sizeof serial, skey, sizeof skey) < 0) {
-            bad(&k, C_OLD_SERIAL, "serial '%s' is not hexadecimal", "số hiệu '%s' không phải số hexa",
-                os);
-            skey[0] = '\0';
-        } else if (put(f, out, C_OLD_SERIAL, serial) < 0) {
-            return cb_err_sys(err, EX_OSERR, "out of memory");
+        if (cb_serial_key(os, r->skey, sizeof r->skey) < 0 ||
+            cb_serial_display(os, r->serial, sizeof r->serial) < 0) {
+            bad(k, C_OLD_SERIAL, "serial '%s' is not hexadecimal", "số hiệu '%s' không phải số hexa", os);
+            r->skey[0] = '\0';
+        } else if (put(f, r->out, C_OLD_SERIAL, r->serial) < 0) {
+            return oom(err);
         }
-    } else if (renew) {
-        missing(&k, C_OLD_SERIAL);
+    } else if (r->renew) {
+        missing(k, C_OLD_SERIAL);
     }
-    if (*skey && (s_serial = kset_find(&f->serials, skey, &h_serial)) == NULL)
-        return cb_err_sys(err, EX_OSERR, "out of memory");
-    if (s_serial != NULL && s_serial->off && (seen = s_serial->val) >= 0) {
-        where(f, seen, cur_input, wbuf, sizeof wbuf);
-        bad(&k, C_OLD_SERIAL, "certificate %s is already asked for on line %s",
-            "chứng thư %s đã được đề nghị ở dòng %s", serial, wbuf);
-    }
-    if (renew && *skey && f->ncert > 0) {
-        long ci = kset_get(&f->certs, skey);
-        if (ci < 0) {
-            bad(&k, C_OLD_SERIAL, "no certificate with serial %s is known (--certs)",
-                "không có chứng thư nào số hiệu %s (--certs)", serial);
-        } else {
-            cert = &f->certv[ci];
-            if (cert->revoked)
-                bad(&k, C_OLD_SERIAL, "certificate %s is revoked", "chứng thư %s đã bị thu hồi",
-                    serial);
-            if (cert->renewed)
-                bad(&k, C_OLD_SERIAL, "certificate %s was renewed before: it may be renewed only once",
-                    "chứng thư %s đã được gia hạn: chỉ được gia hạn một lần", serial);
-            int col = indiv ? C_FULL_NAME : C_ORG_NAME;
-            const char *nm = indiv ? name : val(f, C_ORG_NAME);
-            if (*nm) {
-                char *nk = cb_text_key(nm);
-                if (nk != NULL && strcmp(nk, cert->cn_key) != 0 &&
-                    (indiv || strcmp(nk, cert->o_key) != 0))
-                    bad(&k, col, "%s '%s' is not the name in certificate %s",
-                        "%s '%s' không trùng tên trong chứng thư %s", cname(&k, col), nm, serial);
-                free(nk);
-            }
-            if (*cert->uid) {
-                int match = 0, given = 0;
-                const int idcols[] = {C_ID_NUMBER, C_TAX_CODE, C_BUDGET_CODE, C_AGENCY_CODE};
-                for (int j = 0; j < (indiv ? 1 : 4); j++) {
-                    char *u = uid_norm(val(f, idcols[j]));
-                    if (u != NULL && *u) {
-                        given = 1;
-                        match |= strcmp(u, cert->uid) == 0;
-                    }
-                    free(u);
-                }
-                if (given && !match)
-                    bad(&k, indiv ? C_ID_NUMBER : C_ORG_NAME,
-                        "the identity number in certificate %s is not this %s",
-                        "số định danh trong chứng thư %s không phải của %s này", serial,
-                        indiv ? (vi ? "người" : "person") : (vi ? "tổ chức" : "organization"));
-            }
-        }
-    }
-    if (renew && *skey) {
-        long l;
-        if ((l = kset_get(&f->ledger_products, skey)) >= 0)
-            bad(&k, C_OLD_SERIAL,
-                "certificate %s is itself a renewal (ledger line %ld): it may be renewed only once",
-                "chứng thư %s đã là chứng thư gia hạn (dòng %ld của sổ cấp): chỉ được gia hạn một lần",
-                serial, l);
-        else if ((l = kset_get(&f->ledger_renewed, skey)) >= 0)
-            bad(&k, C_OLD_SERIAL, "certificate %s was already renewed (ledger line %ld)",
-                "chứng thư %s đã được gia hạn (dòng %ld của sổ cấp)", serial, l);
-    }
+    if (*r->skey == '\0')
+        return 0;
+    if (find_seen(r, &f->serials, r->skey, &r->s_serial, &r->h_serial, err) < 0)
+        return -1;
+    if (*r->wbuf)
+        bad(k, C_OLD_SERIAL, "certificate %s is already asked for on line %s",
+            "chứng thư %s đã được đề nghị ở dòng %s", r->serial, r->wbuf);
+    if (!r->renew)
+        return 0;
+    if (f->ncert > 0)
+        check_cert(r);
+    long l;
+    if ((l = kset_get(&f->ledger_products, r->skey)) >= 0)
+        bad(k, C_OLD_SERIAL,
+            "certificate %s is itself a renewal (ledger line %ld): it may be renewed only once",
+            "chứng thư %s đã là chứng thư gia hạn (dòng %ld của sổ cấp): chỉ được gia hạn một lần",
+            r->serial, l);
+    else if ((l = kset_get(&f->ledger_renewed, r->skey)) >= 0)
+        bad(k, C_OLD_SERIAL, "certificate %s was already renewed (ledger line %ld)",
+            "chứng thư %s đã được gia hạn (dòng %ld của sổ cấp)", r->serial, l);
+    return 0;
+}
 
-    /* old_not_after and the 60 days of NĐ 130/2018 Điều 63 */
-    const char *na = val(f, C_OLD_NOT_AFTER);
-    cb_date expiry = 0;
-    int have_expiry = 0;
+/* old_not_after and the 60 days of NĐ 130/2018 Điều 63. */
+static int check_expiry(row *r, cb_err *err)
+{
+    verdict_ctx *k = &r->k;
+    const char *na = val(r->f, C_OLD_NOT_AFTER);
+    const certrow *cert = r->cert;
     if (*na) {
-        if (parse_date_or_instant(na, &expiry) == 0) {
-            have_expiry = 1;
-            if (strlen(na) <= 10) {
-                cb_date_format(expiry, iso);
-                if (put(f, out, C_OLD_NOT_AFTER, iso) < 0)
-                    return cb_err_sys(err, EX_OSERR, "out of memory");
+        if (parse_date_or_instant(na, &r->expiry) == 0) {
+            r->have_expiry = 1;
+            if (strlen(na) <= 10) {   /* a date, not an instant: written as ISO */
+                char iso[11];
+                cb_date_format(r->expiry, iso);
+                if (put(r->f, r->out, C_OLD_NOT_AFTER, iso) < 0)
+                    return oom(err);
             }
         } else {
-            bad(&k, C_OLD_NOT_AFTER, "expiry of the certificate to renew '%s' is not a date",
+            bad(k, C_OLD_NOT_AFTER, "expiry of the certificate to renew '%s' is not a date",
                 "ngày hết hạn của chứng thư cũ '%s' không phải ngày hợp lệ", na);
         }
-    } else if (renew && !(cert != NULL && cert->has_expiry)) {
-        missing(&k, C_OLD_NOT_AFTER);
+    } else if (r->renew && !(cert != NULL && cert->has_expiry)) {
+        missing(k, C_OLD_NOT_AFTER);
     }
     /* The certificate itself, when --certs has it, is the truth. */
     if (cert != NULL && cert->has_expiry) {
-        expiry = cert->expiry;
-        have_expiry = 1;
+        r->expiry = cert->expiry;
+        r->have_expiry = 1;
     }
-    if (renew && have_expiry && have_received) {
-        long left = (long)expiry - (long)received;
-        char e2[11], r2[11];
-        if (left < 60) {
-            cb_date_format(expiry, e2);
-            cb_date_format(received, r2);
-        }
-        if (left < 0)
-            bad(&k, C_OLD_NOT_AFTER,
-                "the certificate expired on %s, before the date received (%s): it cannot be renewed, ask for a new one",
-                "chứng thư đã hết hạn ngày %s, trước ngày tiếp nhận (%s): không gia hạn được, cần đề nghị cấp mới",
-                e2, r2);
-        else if (left < 60)
-            bad(&k, C_OLD_NOT_AFTER,
-                "only %ld days of validity left on %s (expires %s): a renewal needs at least 60 (NĐ 130/2018 Điều 63)",
-                "chỉ còn %ld ngày hiệu lực vào ngày %s (hết hạn %s): gia hạn cần ít nhất 60 ngày (NĐ 130/2018 Điều 63)",
-                left, r2, e2);
-    }
+    if (!(r->renew && r->have_expiry && r->have_received))
+        return 0;
+    long left = (long)r->expiry - (long)r->received;
+    if (left >= 60)
+        return 0;
+    char e2[11], r2[11];
+    cb_date_format(r->expiry, e2);
+    cb_date_format(r->received, r2);
+    if (left < 0)
+        bad(k, C_OLD_NOT_AFTER,
+            "the certificate expired on %s, before the date received (%s): it cannot be renewed, ask for a new one",
+            "chứng thư đã hết hạn ngày %s, trước ngày tiếp nhận (%s): không gia hạn được, cần đề nghị cấp mới",
+            e2, r2);
+    else
+        bad(k, C_OLD_NOT_AFTER,
+            "only %ld days of validity left on %s (expires %s): a renewal needs at least 60 (NĐ 130/2018 Điều 63)",
+            "chỉ còn %ld ngày hiệu lực vào ngày %s (hết hạn %s): gia hạn cần ít nhất 60 ngày (NĐ 130/2018 Điều 63)",
+            left, r2, e2);
+    return 0;
+}
 
-    /* device_type, carrier */
+/* The renewal: the certificate to renew and its expiry. */
+static int check_renewal(row *r, cb_err *err)
+{
+    if (check_old_serial(r, err) < 0)
+        return -1;
+    return check_expiry(r, err);
+}
+
+/* device_type (TOKEN when not said), the carrier of a SIM, the head of the
+ * agency's confirmation, and the date received (said last among the
+ * missing, as the form has it). */
+static int check_device_and_confirmation(row *r, cb_err *err)
+{
+    cb_forms *f = r->f;
+    verdict_ctx *k = &r->k;
     const char *dt = val(f, C_DEVICE_TYPE);
     char dtu[16] = "TOKEN";
     if (*dt) {
@@ -1266,84 +1335,118 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         }
         if (n >= sizeof dtu || (strcmp(dtu, "TOKEN") && strcmp(dtu, "SIM") && strcmp(dtu, "SOFT") &&
                                 strcmp(dtu, "RSSP") && strcmp(dtu, "HSM"))) {
-            bad(&k, C_DEVICE_TYPE, "device type '%s' is not TOKEN, SIM, SOFT, RSSP or HSM",
+            bad(k, C_DEVICE_TYPE, "device type '%s' is not TOKEN, SIM, SOFT, RSSP or HSM",
                 "loại thiết bị '%s' không phải TOKEN, SIM, SOFT, RSSP hay HSM", dt);
             strcpy(dtu, "TOKEN");
         }
     }
-    if (put(f, out, C_DEVICE_TYPE, dtu) < 0)
-        return cb_err_sys(err, EX_OSERR, "out of memory");
+    if (put(f, r->out, C_DEVICE_TYPE, dtu) < 0)
+        return oom(err);
     if (strcmp(dtu, "SIM") == 0 && *val(f, C_CARRIER) == '\0')
-        bad(&k, C_CARRIER, "a SIM device needs the mobile carrier", "thiết bị SIM cần ghi nhà mạng");
-
+        bad(k, C_CARRIER, "a SIM device needs the mobile carrier", "thiết bị SIM cần ghi nhà mạng");
     if (*val(f, C_CONFIRMED_BY) == '\0')
-        bad(&k, C_CONFIRMED_BY, "no one confirmed the request: the head of the agency must confirm it",
+        bad(k, C_CONFIRMED_BY, "no one confirmed the request: the head of the agency must confirm it",
             "chưa có xác nhận của thủ trưởng cơ quan");
-    if (*rs == '\0')
-        missing(&k, C_RECEIVED_DATE);
+    if (*val(f, C_RECEIVED_DATE) == '\0')
+        missing(k, C_RECEIVED_DATE);
+    return 0;
+}
 
-    /* validity_months: Nghị định 68/2024 Điều 9 */
-    const char *vm = val(f, C_VALIDITY_MONTHS);
+/* validity_months (Nghị định 68/2024 Điều 9) and renewal_count. */
+static void check_validity(row *r)
+{
+    verdict_ctx *k = &r->k;
+    const char *vm = val(r->f, C_VALIDITY_MONTHS);
     if (*vm) {
         long m = all_digits(vm) && strlen(vm) < 6 ? atol(vm) : -1;
         if (m <= 0)
-            bad(&k, C_VALIDITY_MONTHS, "validity '%s' is not a number of months",
+            bad(k, C_VALIDITY_MONTHS, "validity '%s' is not a number of months",
                 "thời hạn '%s' không phải số tháng", vm);
-        else if (issue && m > 60)
-            bad(&k, C_VALIDITY_MONTHS,
+        else if (r->issue && m > 60)
+            bad(k, C_VALIDITY_MONTHS,
                 "%ld months asked for: a new certificate is valid 5 years (60 months) at most (NĐ 68/2024 Điều 9)",
                 "đề nghị %ld tháng: chứng thư cấp mới có thời hạn tối đa 5 năm (60 tháng) (NĐ 68/2024 Điều 9)",
                 m);
-        else if (renew && m > 36)
-            bad(&k, C_VALIDITY_MONTHS,
+        else if (r->renew && m > 36)
+            bad(k, C_VALIDITY_MONTHS,
                 "%ld months asked for: a renewal extends by 3 years (36 months) at most (NĐ 68/2024 Điều 9)",
                 "đề nghị %ld tháng: gia hạn tối đa 3 năm (36 tháng) (NĐ 68/2024 Điều 9)", m);
     }
-    const char *rc = val(f, C_RENEWAL_COUNT);
+    const char *rc = val(r->f, C_RENEWAL_COUNT);
     if (*rc) {
         if (!all_digits(rc))
-            bad(&k, C_RENEWAL_COUNT, "renewal count '%s' is not a number",
+            bad(k, C_RENEWAL_COUNT, "renewal count '%s' is not a number",
                 "số lần gia hạn '%s' không phải một số", rc);
-        else if (renew && atol(rc) > 0)
-            bad(&k, C_RENEWAL_COUNT,
+        else if (r->renew && atol(rc) > 0)
+            bad(k, C_RENEWAL_COUNT,
                 "the certificate was renewed before: it may be renewed only once (NĐ 130/2018 Điều 63)",
                 "chứng thư đã được gia hạn: chỉ được gia hạn một lần (NĐ 130/2018 Điều 63)");
     }
+}
 
-    if (k.nbad > 0) {
-        v->field = k.first_col >= 0 ? cols[k.first_col].name : "";
-        return 0;
-    }
-
-    /* Valid: remember its keys, write the computed columns. */
-    uint32_t here = PACK(in->line, cur_input);
-    kset_insert_at(&f->ids, s_id, h_id, id, here);
-    if (s_person != NULL)
-        kset_insert_at(&f->persons, s_person, h_person, idn, here);
-    if (s_serial != NULL)
-        kset_insert_at(&f->serials, s_serial, h_serial, skey, here);
+/* A valid row: its keys remembered for the duplicates of later rows, the
+ * computed columns written. */
+static int commit(row *r, cb_err *err)
+{
+    cb_forms *f = r->f;
+    cb_record *out = r->out;
+    uint32_t here = PACK(r->in->line, r->cur_input);
+    kset_insert_at(&f->ids, r->s_id, r->h_id, val(f, C_REQUEST_ID), here);
+    if (r->s_person != NULL)
+        kset_insert_at(&f->persons, r->s_person, r->h_person, val(f, C_ID_NUMBER), here);
+    if (r->s_serial != NULL)
+        kset_insert_at(&f->serials, r->s_serial, r->h_serial, r->skey, here);
     const char *akey = agency_key_of(f, val(f, C_AGENCY));
     if (akey == NULL)
-        return cb_err_sys(err, EX_OSERR, "out of memory");
-    char due[11];
-    cb_date_format(received, iso);
-    cb_date_format(cb_calendar_add_workdays(f->o.cal, received, issue ? 4 : 3), due);
-    if (put(f, out, C_REQUEST_TYPE, issue ? "issue" : "renew") < 0 ||
-        put(f, out, C_SUBJECT_TYPE, indiv ? "individual" : "organization") < 0 ||
-        (form && put(f, out, C_FORM, form == 1 ? "01" : form == 2 ? "02" : form == 3 ? "03" : "04") < 0) ||
+        return oom(err);
+    static const char *const forms[] = {"", "01", "02", "03", "04"};
+    char iso[11], due[11];
+    cb_date_format(r->received, iso);
+    cb_date_format(cb_calendar_add_workdays(f->o.cal, r->received, r->issue ? 4 : 3), due);
+    if (put(f, out, C_REQUEST_TYPE, r->issue ? "issue" : "renew") < 0 ||
+        put(f, out, C_SUBJECT_TYPE, r->indiv ? "individual" : "organization") < 0 ||
+        (r->form && put(f, out, C_FORM, forms[r->form]) < 0) ||
         put(f, out, C_RECEIVED_DATE, iso) < 0 || put(f, out, C_DUE_DATE, due) < 0 ||
         put(f, out, C_AGENCY_KEY, akey) < 0 ||
         (f->in_idx[C_AGENCY] < 0 && put(f, out, C_AGENCY, val(f, C_AGENCY)) < 0))
-        return cb_err_sys(err, EX_OSERR, "out of memory");
-    if (have_birth) {
-        cb_date_format(birth, iso);
+        return oom(err);
+    if (r->have_birth) {
+        cb_date_format(r->birth, iso);
         if (put(f, out, C_BIRTH_DATE, iso) < 0)
-            return cb_err_sys(err, EX_OSERR, "out of memory");
+            return oom(err);
     }
-    if (have_issued) {
-        cb_date_format(issued, iso);
+    if (r->have_issued) {
+        cb_date_format(r->issued, iso);
         if (put(f, out, C_ID_ISSUE_DATE, iso) < 0)
-            return cb_err_sys(err, EX_OSERR, "out of memory");
+            return oom(err);
     }
-    return 1;
+    return 0;
+}
+
+int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_record *out,
+                   cb_forms_verdict *v, cb_err *err)
+{
+    v->field = "";
+    v->reason[0] = '\0';
+    if (!f->bound)
+        return cb_err_set(err, EX_SOFTWARE, "cb_forms_check before cb_forms_bind");
+    if (cb_record_copy(out, in) < 0)
+        return oom(err);
+    row r = {.f = f, .k = {.f = f, .v = v, .first_col = -1}, .in = in, .out = out,
+             .cur_input = input_index(f, input), .vi = f->o.lang == CB_LANG_VI};
+    if (r.cur_input < 0)
+        return oom(err);
+    if (clean_values(&r, err) < 0)
+        return -1;
+    classify(&r);
+    if (check_request(&r, err) < 0 || check_person(&r, err) < 0 || check_agency(&r, err) < 0 ||
+        check_contact(&r, err) < 0 || check_renewal(&r, err) < 0 ||
+        check_device_and_confirmation(&r, err) < 0)
+        return -1;
+    check_validity(&r);
+    if (r.k.nbad > 0) {
+        v->field = r.k.first_col >= 0 ? cols[r.k.first_col].name : "";
+        return 0;
+    }
+    return commit(&r, err) < 0 ? -1 : 1;
 }

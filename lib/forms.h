@@ -16,9 +16,10 @@
 #include "calendar.h"
 #include "cb_err.h"
 #include "date.h"
+#include "lang.h"
 #include "record.h"
 
-typedef enum cb_forms_lang { CB_LANG_EN = 0, CB_LANG_VI = 1 } cb_forms_lang;
+typedef cb_lang cb_forms_lang;
 
 typedef struct cb_forms_opts {
     cb_date today;                 /* received_date may not be after it */

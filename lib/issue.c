@@ -51,10 +51,7 @@ static int add_conf_ext(cb_issuer *is, X509V3_CTX *ctx, int nid, const char *val
 {
     X509_EXTENSION *ex = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
     if (ex == NULL) {
-        char why[256];
-        cb_ssl_error(why, sizeof why);
-        return cb_err_set(err, EX_DATAERR, "profile: cannot build %s from '%s': %s",
-                          OBJ_nid2sn(nid), value, why);
+        return cb_err_ssl(err, EX_DATAERR, "profile: cannot build %s from '%s'", OBJ_nid2sn(nid), value);
     }
     if (!sk_X509_EXTENSION_push(is->exts, ex)) {
         X509_EXTENSION_free(ex);
@@ -209,26 +206,6 @@ cb_certindex *cb_certindex_new(void)
     return calloc(1, sizeof(cb_certindex));
 }
 
-void cb_serial_normalize(const char *s, char *out, size_t outlen)
-{
-    size_t o = 0;
-    int started = 0;
-    for (; *s && o + 1 < outlen; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == ':' || c == ' ' || c == '\t')
-            continue;
-        if (!isxdigit(c)) {
-            o = 0;
-            break;
-        }
-        if (!started && c == '0')
-            continue;
-        started = 1;
-        out[o++] = (char)toupper(c);
-    }
-    out[o] = '\0';
-}
-
 static int serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
 {
     BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
@@ -251,7 +228,7 @@ static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb
     if (serial == NULL)
         return 1;
     char norm[128];
-    cb_serial_normalize(serial, norm, sizeof norm);
+    cb_serial_key(serial, norm, sizeof norm);
     free(serial);
     if (ix->n == ix->cap) {
         size_t nc = ix->cap ? ix->cap * 2 : 256;
@@ -372,7 +349,7 @@ int cb_certindex_find_der(const cb_certindex *ix, const char *serial, const unsi
                           size_t *len)
 {
     char norm[128];
-    cb_serial_normalize(serial, norm, sizeof norm);
+    cb_serial_key(serial, norm, sizeof norm);
     if (norm[0] == '\0' || ix->n == 0)
         return 0;
     ix_entry key = {norm, NULL, 0};
@@ -767,6 +744,17 @@ static int describe(const cb_issuer *is, cb_issue_job *job, X509 *x)
     return job->cert_pem ? 0 : -1;
 }
 
+int cb_issue_job_again(const cb_issuer *is, cb_issue_job *job, const unsigned char *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    int rc = x && describe(is, job, x) == 0 ? 0 : -1;
+    X509_free(x);
+    if (rc == 0)
+        job->status = CB_JOB_AGAIN;
+    return rc;
+}
+
 static EVP_PKEY *generate_key(const char *alg)
 {
     if (strcmp(alg, "ec-p256") == 0)
@@ -1000,7 +988,7 @@ static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
         reject(job, "old_serial", "the serial of the certificate to renew is missing");
         return;
     }
-    cb_serial_normalize(serial, job->old_serial, sizeof job->old_serial);
+    cb_serial_key(serial, job->old_serial, sizeof job->old_serial);
     if (job->old_serial[0] == '\0') {
         reject(job, "old_serial", "'%s' is not a hexadecimal serial number", serial);
         return;

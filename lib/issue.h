@@ -20,6 +20,7 @@
 #include "date.h"
 #include "profile.h"
 #include "record.h"
+#include "serial.h"
 
 #define CB_PIN_LEN 12
 
@@ -58,9 +59,12 @@ int cb_certindex_find_der(const cb_certindex *ix, const char *serial, const unsi
                           size_t *len);
 void cb_certindex_free(cb_certindex *ix);
 
-/* Serial in canonical form: upper-case hex, no separators, leading zeros
- * removed (empty for a malformed one). out has room for 2*len(s)+1. */
-void cb_serial_normalize(const char *s, char *out, size_t outlen);
+/* The old name of cb_serial_key (serial.h), for sign-batch until it
+ * calls that: empty for a malformed serial. */
+static inline void cb_serial_normalize(const char *s, char *out, size_t outlen)
+{
+    cb_serial_key(s, out, outlen);
+}
 
 /* The request columns a job reads, by index in the input header (-1 when
  * the column is absent). */
@@ -86,7 +90,10 @@ typedef struct cb_issue_ctx {
     cb_date today;                  /* --as-of */
 } cb_issue_ctx;
 
-enum { CB_JOB_TODO = 0, CB_JOB_OK, CB_JOB_REJECT, CB_JOB_SKIP, CB_JOB_FAIL };
+/* CB_JOB_AGAIN: issued by an earlier run (the ledger says so); its
+ * certificate is written out again from the ledger's store, never issued
+ * twice. */
+enum { CB_JOB_TODO = 0, CB_JOB_OK, CB_JOB_REJECT, CB_JOB_SKIP, CB_JOB_FAIL, CB_JOB_AGAIN };
 
 typedef struct cb_issue_job {
     cb_record *rec;
@@ -108,6 +115,10 @@ typedef struct cb_issue_job {
 /* Does one job: fills status and the results. Never touches shared state
  * other than reading ctx. */
 void cb_issue_job_run(const cb_issue_ctx *ctx, cb_issue_job *job);
+/* Fills the job's results (serial, subject, dates, sha256, PEM) from a
+ * certificate issued before, and sets it CB_JOB_AGAIN. 0, or -1 when the
+ * DER does not decode. */
+int cb_issue_job_again(const cb_issuer *is, cb_issue_job *job, const unsigned char *der, size_t len);
 /* Frees the results and wipes the PIN and PKCS#12; keeps rec. */
 void cb_issue_job_clear(cb_issue_job *job);
 

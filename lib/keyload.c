@@ -11,16 +11,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-void cb_ssl_error(char *buf, size_t n)
-{
-    unsigned long e = ERR_peek_last_error();
-    if (e == 0)
-        snprintf(buf, n, "unknown error");
-    else
-        ERR_error_string_n(e, buf, n);
-    ERR_clear_error();
-}
-
 static int read_first_line(int fd, const char *what, char **out, cb_err *err)
 {
     size_t cap = 256, len = 0;

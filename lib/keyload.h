@@ -45,7 +45,5 @@ X509 *cb_cert_load(const char *path, cb_err *err);
  * Returns how many, or -1 (EX_NOINPUT, EX_IOERR, EX_DATAERR). */
 int cb_certs_load(const char *path, STACK_OF(X509) *certs, cb_err *err);
 
-/* The last OpenSSL error as text, and clears the queue. */
-void cb_ssl_error(char *buf, size_t n);
 
 #endif

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "csvio.h"
+#include "serial.h"
 #include "issue.h"
+#include "strbuf.h"
 
 static const char *const columns[] = {"request_id", "subject",   "request_type", "old_serial",
                                       "serial",     "not_after", "sha256",       "issued_at"};
@@ -22,8 +24,15 @@ static const char *const order[] = {"request_id", "request_type", "old_serial", 
 struct cb_ledger {
     char *path;
     int fd;
-    FILE *fp;
+    FILE *fp;               /* lines waiting for sync (a memory stream) */
+    char *pend;
+    size_t pend_len;
     cb_csv_writer w;
+    char *store_path;       /* LEDGER.certs.pem */
+    int store_fd;           /* opened at the first certificate appended */
+    cb_buf store_pend;      /* certificates waiting for sync */
+    cb_certindex *certs;    /* the store, read at the first lookup */
+    int broken;             /* a sync failed: what is on disk is unknown */
     size_t count;
     cb_strmap by_request;   /* request_id -> serial */
     cb_strmap renewed;      /* old serial -> request_id */
@@ -34,8 +43,8 @@ static int remember(cb_ledger *l, const char *rid, const char *type, const char 
                     const char *serial)
 {
     char o[160], s[160];
-    cb_serial_normalize(old, o, sizeof o);
-    cb_serial_normalize(serial, s, sizeof s);
+    cb_serial_key(old, o, sizeof o);
+    cb_serial_key(serial, s, sizeof s);
     if (cb_strmap_put(&l->by_request, rid, serial) < 0)
         return -1;
     if (strcmp(type, "renew") == 0) {
@@ -46,6 +55,62 @@ static int remember(cb_ledger *l, const char *rid, const char *type, const char 
     }
     l->count++;
     return 0;
+}
+
+/* Cuts a certificate the store holds only in part (a crash while it was
+ * appended): everything after the last END line goes. */
+static int drop_torn_cert(int fd, const char *path, cb_err *err)
+{
+    static const char end_line[] = "-----END CERTIFICATE-----\n";
+    const size_t el = sizeof end_line - 1;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return cb_err_sys(err, EX_IOERR, "cannot read %s", path);
+    char buf[65536 + 64];
+    off_t hi = st.st_size, keep = 0;
+    while (hi > 0) {
+        off_t lo = hi > 65536 ? hi - 65536 : 0;
+        size_t want = (size_t)(hi - lo) + (hi < st.st_size ? el - 1 : 0);
+        if (lo + (off_t)want > st.st_size)
+            want = (size_t)(st.st_size - lo);
+        if (pread(fd, buf, want, lo) != (ssize_t)want)
+            return cb_err_sys(err, EX_IOERR, "cannot read %s", path);
+        for (size_t i = want; i >= el; i--)
+            if (memcmp(buf + i - el, end_line, el) == 0) {
+                keep = lo + (off_t)i;
+                goto found;
+            }
+        hi = lo;
+    }
+found:
+    if (keep != st.st_size && ftruncate(fd, keep) != 0)
+        return cb_err_sys(err, EX_IOERR, "cannot repair the end of %s", path);
+    return 0;
+}
+
+static int store_open(cb_ledger *l, int create, cb_err *err)
+{
+    l->store_fd = open(l->store_path, O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (l->store_fd < 0) {
+        if (!create && errno == ENOENT)
+            return 0;
+        return cb_err_sys(err, EX_CANTCREAT, "cannot open %s", l->store_path);
+    }
+    if (create) {
+        /* The store's name must be durable before a ledger line needs it. */
+        const char *slash = strrchr(l->store_path, '/');
+        char *dir = slash ? strndup(l->store_path, (size_t)(slash - l->store_path) + (slash == l->store_path))
+                          : strdup(".");
+        int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+        free(dir);
+        if (dfd < 0 || fsync(dfd) != 0) {
+            if (dfd >= 0)
+                close(dfd);
+            return cb_err_sys(err, EX_IOERR, "cannot sync the directory of %s", l->store_path);
+        }
+        close(dfd);
+    }
+    return drop_torn_cert(l->store_fd, l->store_path, err);
 }
 
 /* Cuts a last line left without its line end by a crash. */
@@ -110,12 +175,27 @@ static int load(cb_ledger *l, cb_err *err)
     return rc;
 }
 
+static int pending_open(cb_ledger *l, cb_err *err)
+{
+    l->fp = open_memstream(&l->pend, &l->pend_len);
+    if (l->fp == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    cb_csv_writer_init(&l->w, l->fp);
+    return 0;
+}
+
 static void ledger_free(cb_ledger *l)
 {
     if (l->fp)
         fclose(l->fp);
-    else if (l->fd >= 0)
+    free(l->pend);
+    if (l->fd >= 0)
         close(l->fd);
+    if (l->store_fd >= 0)
+        close(l->store_fd);
+    cb_buf_free(&l->store_pend);
+    cb_certindex_free(l->certs);
+    free(l->store_path);
     cb_strmap_clear(&l->by_request);
     cb_strmap_clear(&l->renewed);
     cb_strmap_clear(&l->from_renewal);
@@ -127,11 +207,19 @@ static void ledger_free(cb_ledger *l)
 cb_ledger *cb_ledger_open(const char *path, cb_err *err)
 {
     cb_ledger *l = calloc(1, sizeof *l);
-    if (l == NULL || (l->path = strdup(path)) == NULL) {
-        free(l);
+    if (l == NULL) {
         cb_err_set(err, EX_OSERR, "out of memory");
         return NULL;
     }
+    l->fd = l->store_fd = -1;
+    l->path = strdup(path);
+    l->store_path = malloc(strlen(path) + sizeof ".certs.pem");
+    if (l->path == NULL || l->store_path == NULL) {
+        cb_err_set(err, EX_OSERR, "out of memory");
+        ledger_free(l);
+        return NULL;
+    }
+    sprintf(l->store_path, "%s.certs.pem", path);
     l->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (l->fd < 0) {
         cb_err_sys(err, EX_CANTCREAT, "cannot open the ledger %s", path);
@@ -147,7 +235,7 @@ cb_ledger *cb_ledger_open(const char *path, cb_err *err)
         return NULL;
     }
     struct stat st;
-    if (drop_torn_tail(l, err) < 0 || fstat(l->fd, &st) != 0) {
+    if (drop_torn_tail(l, err) < 0 || fstat(l->fd, &st) != 0 || store_open(l, 0, err) < 0) {
         ledger_free(l);
         return NULL;
     }
@@ -155,13 +243,10 @@ cb_ledger *cb_ledger_open(const char *path, cb_err *err)
         ledger_free(l);
         return NULL;
     }
-    l->fp = fdopen(l->fd, "a");
-    if (l->fp == NULL) {
-        cb_err_sys(err, EX_IOERR, "cannot open the ledger %s", path);
+    if (pending_open(l, err) < 0) {
         ledger_free(l);
         return NULL;
     }
-    cb_csv_writer_init(&l->w, l->fp);
     if (st.st_size == 0 && (cb_csv_write_fields(&l->w, order, 8) < 0 || cb_ledger_sync(l, err) < 0)) {
         ledger_free(l);
         return NULL;
@@ -177,14 +262,14 @@ const char *cb_ledger_find_request(const cb_ledger *l, const char *request_id)
 const char *cb_ledger_find_renewal_of(const cb_ledger *l, const char *old_serial)
 {
     char o[160];
-    cb_serial_normalize(old_serial, o, sizeof o);
+    cb_serial_key(old_serial, o, sizeof o);
     return *o ? cb_strmap_get(&l->renewed, o) : NULL;
 }
 
 int cb_ledger_is_renewed(const cb_ledger *l, const char *serial)
 {
     char s[160];
-    cb_serial_normalize(serial, s, sizeof s);
+    cb_serial_key(serial, s, sizeof s);
     return *s && cb_strmap_get(&l->from_renewal, s) != NULL;
 }
 
@@ -193,8 +278,56 @@ size_t cb_ledger_count(const cb_ledger *l)
     return l->count;
 }
 
+const char *cb_ledger_path(const cb_ledger *l)
+{
+    return l->path;
+}
+
+int cb_ledger_committed(const cb_ledger *l, const char *request_id, const char *serial)
+{
+    const char *s = cb_strmap_get(&l->by_request, request_id);
+    return !l->broken && s != NULL && strcmp(s, serial) == 0;
+}
+
+int cb_ledger_cert(cb_ledger *l, const char *serial, const unsigned char **der, size_t *len,
+                   cb_err *err)
+{
+    if (l->certs == NULL) {
+        if ((l->certs = cb_certindex_new()) == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        cb_err e2 = {0};
+        if (access(l->store_path, F_OK) == 0 && cb_certindex_add_path(l->certs, l->store_path, &e2) < 0 &&
+            e2.code != EX_DATAERR) {
+            *err = e2;
+            return -1;
+        }
+        cb_certindex_seal(l->certs);
+    }
+    return cb_certindex_find_der(l->certs, serial, der, len);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 int cb_ledger_append(cb_ledger *l, const cb_ledger_entry *e, cb_err *err)
 {
+    if (e->cert_pem && e->cert_pem_len) {
+        if (l->store_fd < 0 && store_open(l, 1, err) < 0)
+            return -1;
+        if (cb_buf_add(&l->store_pend, e->cert_pem, e->cert_pem_len) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    }
     const char *f[8] = {e->request_id, e->request_type, e->old_serial ? e->old_serial : "",
                         e->serial,     e->subject,      e->not_after,
                         e->sha256,     e->issued_at};
@@ -205,18 +338,38 @@ int cb_ledger_append(cb_ledger *l, const cb_ledger_entry *e, cb_err *err)
     return 0;
 }
 
+/* The certificates first, synced; then the lines that commit them. */
 int cb_ledger_sync(cb_ledger *l, cb_err *err)
 {
-    if (fflush(l->fp) != 0 || ferror(l->fp) || fsync(l->fd) != 0)
+    if (l->broken)
+        return cb_err_set(err, EX_IOERR, "cannot write the ledger %s: an earlier write failed", l->path);
+    if (l->store_pend.len &&
+        (write_all(l->store_fd, l->store_pend.s, l->store_pend.len) < 0 || fsync(l->store_fd) != 0)) {
+        l->broken = 1;
+        return cb_err_sys(err, EX_IOERR, "cannot write %s", l->store_path);
+    }
+    l->store_pend.len = 0;
+    if (fflush(l->fp) != 0 || ferror(l->fp)) {
+        l->broken = 1;
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    if (l->pend_len && (write_all(l->fd, l->pend, l->pend_len) < 0 || fsync(l->fd) != 0)) {
+        l->broken = 1;
         return cb_err_sys(err, EX_IOERR, "cannot write the ledger %s", l->path);
-    return 0;
+    }
+    fclose(l->fp);
+    free(l->pend);
+    l->fp = NULL;
+    l->pend = NULL;
+    l->pend_len = 0;
+    return pending_open(l, err);
 }
 
 int cb_ledger_close(cb_ledger *l, cb_err *err)
 {
     if (l == NULL)
         return 0;
-    int rc = cb_ledger_sync(l, err);
+    int rc = l->broken ? 0 : cb_ledger_sync(l, err);
     ledger_free(l);
     return rc;
 }

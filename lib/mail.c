@@ -6,6 +6,7 @@
 #include "vntext.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -248,6 +249,35 @@ static void wipe_free(char *s)
     }
 }
 
+/* Removes what a killed notify of this host left in tmp/: a letter it was
+ * writing (never delivered, the re-run sends it) or one it had linked into
+ * new/ but not yet unlinked. Its name says whose: "...P<pid>Q<n>.<host>". */
+static void maildir_sweep(const cb_mailer *m)
+{
+    size_t n = strlen(m->maildir) + 8;
+    char *tmp = malloc(n);
+    if (tmp == NULL)
+        return;
+    snprintf(tmp, n, "%s/tmp", m->maildir);
+    DIR *d = opendir(tmp);
+    free(tmp);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    size_t hl = strlen(m->host);
+    while ((de = readdir(d)) != NULL) {
+        const char *p = strchr(de->d_name, 'P'), *q = p ? strchr(p, 'Q') : NULL;
+        size_t l = strlen(de->d_name);
+        if (p == NULL || q == NULL || l <= hl || strcmp(de->d_name + l - hl, m->host) != 0 ||
+            de->d_name[l - hl - 1] != '.')
+            continue;
+        long pid = strtol(p + 1, NULL, 10);
+        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
 static int mkdir_p(const char *path, cb_err *err)
 {
     if (mkdir(path, 0700) == 0 || errno == EEXIST) {
@@ -327,6 +357,7 @@ cb_mailer *cb_mailer_open(const cb_mailer_opts *o, cb_err *err)
         free(sub);
         if (rc < 0)
             goto fail;
+        maildir_sweep(m);
         break;
     }
     case CB_MAIL_SENDMAIL: {

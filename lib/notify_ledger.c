@@ -1,29 +1,32 @@
-/* The sent-notices ledger: see notify_ledger.h. Rows are kept in file order
- * so the file only grows at the end; lookups go through a map of
- * "recipient (lower case) US event key". */
+/* The sent-notices ledger: see notify_ledger.h. Rows are appended and
+ * synced one by one; lookups go through a map of "recipient (lower case)
+ * US event key". */
 #include "notify_ledger.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "atomic.h"
 #include "csvio.h"
 #include "strmap.h"
 
-struct row {
-    char *recipient, *key, *sent_at;
-};
-
 struct cb_notify_ledger {
     char *path;
-    struct row *rows;
-    size_t n, cap;
+    int fd;              /* -1 when read only (a dry run) */
+    FILE *pend;          /* rows not yet written (a memory stream) */
+    char *pend_buf;
+    size_t pend_len;
+    cb_csv_writer w;
+    int defer;
+    size_t n;
     cb_strmap sent;      /* joined keys of the rows */
-    int dirty;
 };
 
 static char *join_key(const char *recipient, const char *key)
@@ -39,70 +42,40 @@ static char *join_key(const char *recipient, const char *key)
     return s;
 }
 
-static int add_row(cb_notify_ledger *l, const char *recipient, const char *key, const char *sent_at)
+static int remember(cb_notify_ledger *l, const char *recipient, const char *key)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        struct row *r = realloc(l->rows, cap * sizeof *r);
-        if (r == NULL)
-            return -1;
-        l->rows = r;
-        l->cap = cap;
-    }
-    struct row *r = &l->rows[l->n];
-    r->recipient = strdup(recipient);
-    r->key = strdup(key);
-    r->sent_at = strdup(sent_at);
     char *k = join_key(recipient, key);
-    int bad = r->recipient == NULL || r->key == NULL || r->sent_at == NULL || k == NULL ||
-              cb_strmap_put(&l->sent, k, "") < 0;
+    int bad = k == NULL || cb_strmap_put(&l->sent, k, "") < 0;
     free(k);
-    if (bad) {
-        free(r->recipient);
-        free(r->key);
-        free(r->sent_at);
+    if (bad)
         return -1;
-    }
     l->n++;
     return 0;
 }
 
-cb_notify_ledger *cb_notify_ledger_open(const char *path, cb_err *err)
+static int load(cb_notify_ledger *l, cb_err *err)
 {
-    cb_notify_ledger *l = calloc(1, sizeof *l);
-    if (l == NULL || (l->path = strdup(path)) == NULL) {
-        free(l);
-        cb_err_set(err, EX_OSERR, "out of memory");
-        return NULL;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return l;
-        cb_err_sys(err, EX_IOERR, "cannot read the ledger %s", path);
-        goto fail;
-    }
-    char *files[] = {(char *)path};
+    char *files[] = {l->path};
     cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, err);
     if (r == NULL)
-        goto fail;
+        return -1;
     const cb_header *h = cb_csv_reader_header(r);
     int ci = cb_header_find(h, "recipient"), ck = cb_header_find(h, "event_key"),
         cs = cb_header_find(h, "sent_at");
     if (ci < 0 || ck < 0 || cs < 0) {
         cb_csv_reader_close(r);
-        cb_err_set(err, EX_DATAERR, "%s: not a notify ledger (needs columns recipient, event_key, sent_at)", path);
-        goto fail;
+        return cb_err_set(err, EX_DATAERR, "%s: not a notify ledger (needs columns recipient, event_key, sent_at)",
+                          l->path);
     }
     cb_record *rec = cb_record_new();
     int rc;
     while ((rc = cb_csv_reader_next(r, rec, err)) == CB_CSV_RECORD || rc == CB_CSV_MALFORMED) {
         if (rc == CB_CSV_MALFORMED) {
-            cb_err_set(err, EX_DATAERR, "%s:%ld: damaged ledger row", path, rec->line);
+            cb_err_set(err, EX_DATAERR, "%s:%ld: damaged ledger row", l->path, rec->line);
             rc = CB_CSV_FATAL;
             break;
         }
-        if (add_row(l, cb_record_get(rec, ci), cb_record_get(rec, ck), cb_record_get(rec, cs)) < 0) {
+        if (remember(l, cb_record_get(rec, ci), cb_record_get(rec, ck)) < 0) {
             cb_err_set(err, EX_OSERR, "out of memory");
             rc = CB_CSV_FATAL;
             break;
@@ -110,12 +83,88 @@ cb_notify_ledger *cb_notify_ledger_open(const char *path, cb_err *err)
     }
     cb_record_free(rec);
     cb_csv_reader_close(r);
-    if (rc == CB_CSV_FATAL)
-        goto fail;
+    return rc == CB_CSV_FATAL ? -1 : 0;
+}
+
+/* Cuts a last row left without its line end by a crash: its letter is the
+ * one in flight, which may go once more. */
+static int drop_torn_tail(cb_notify_ledger *l, off_t *size, cb_err *err)
+{
+    struct stat st;
+    if (fstat(l->fd, &st) != 0)
+        return cb_err_sys(err, EX_IOERR, "cannot read the ledger %s", l->path);
+    off_t end = st.st_size;
+    char c;
+    while (end > 0) {
+        if (pread(l->fd, &c, 1, end - 1) != 1)
+            return cb_err_sys(err, EX_IOERR, "cannot read the ledger %s", l->path);
+        if (c == '\n')
+            break;
+        end--;
+    }
+    if (end != st.st_size && ftruncate(l->fd, end) != 0)
+        return cb_err_sys(err, EX_IOERR, "cannot repair the end of the ledger %s", l->path);
+    *size = end;
+    return 0;
+}
+
+static int pending_open(cb_notify_ledger *l, cb_err *err)
+{
+    if ((l->pend = open_memstream(&l->pend_buf, &l->pend_len)) == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    cb_csv_writer_init(&l->w, l->pend);
+    return 0;
+}
+
+/* Opens for appending, locked: a second run on the same ledger is refused
+ * before it sends anything. */
+static int open_locked(cb_notify_ledger *l, cb_err *err)
+{
+    l->fd = open(l->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (l->fd < 0)
+        return cb_err_sys(err, EX_CANTCREAT, "cannot open the ledger %s", l->path);
+    if (flock(l->fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return cb_err_set(err, EX_TEMPFAIL, "the ledger %s is in use by another run", l->path);
+        return cb_err_sys(err, EX_IOERR, "cannot lock the ledger %s", l->path);
+    }
+    off_t size = 0;
+    if (drop_torn_tail(l, &size, err) < 0 || pending_open(l, err) < 0)
+        return -1;
+    if (size > 0)
+        return load(l, err);
+    static const char *const head[] = {"recipient", "event_key", "sent_at"};
+    if (cb_csv_write_fields(&l->w, head, 3) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return cb_notify_ledger_commit(l, err);
+}
+
+cb_notify_ledger *cb_notify_ledger_open(const char *path, int for_writing, cb_err *err)
+{
+    cb_notify_ledger *l = calloc(1, sizeof *l);
+    if (l == NULL || (l->path = strdup(path)) == NULL) {
+        free(l);
+        cb_err_set(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    l->fd = -1;
+    int rc;
+    if (for_writing)
+        rc = open_locked(l, err);
+    else if (access(path, F_OK) != 0)
+        rc = errno == ENOENT ? 0 : cb_err_sys(err, EX_IOERR, "cannot read the ledger %s", path);
+    else
+        rc = load(l, err);
+    if (rc < 0) {
+        cb_notify_ledger_free(l);
+        return NULL;
+    }
     return l;
-fail:
-    cb_notify_ledger_free(l);
-    return NULL;
+}
+
+void cb_notify_ledger_defer(cb_notify_ledger *l, int defer)
+{
+    l->defer = defer;
 }
 
 int cb_notify_ledger_has(const cb_notify_ledger *l, const char *recipient, const char *event_key)
@@ -128,12 +177,15 @@ int cb_notify_ledger_has(const cb_notify_ledger *l, const char *recipient, const
     return found;
 }
 
-int cb_notify_ledger_add(cb_notify_ledger *l, const char *recipient, const char *event_key, const char *sent_at)
+int cb_notify_ledger_add(cb_notify_ledger *l, const char *recipient, const char *event_key, const char *sent_at,
+                         cb_err *err)
 {
-    if (add_row(l, recipient, event_key, sent_at) < 0)
-        return -1;
-    l->dirty = 1;
-    return 0;
+    if (l->fd < 0)
+        return cb_err_set(err, EX_SOFTWARE, "the ledger %s is open read only", l->path);
+    const char *f[] = {recipient, event_key, sent_at};
+    if (cb_csv_write_fields(&l->w, f, 3) < 0 || remember(l, recipient, event_key) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return l->defer ? 0 : cb_notify_ledger_commit(l, err);
 }
 
 size_t cb_notify_ledger_count(const cb_notify_ledger *l)
@@ -143,40 +195,41 @@ size_t cb_notify_ledger_count(const cb_notify_ledger *l)
 
 int cb_notify_ledger_commit(cb_notify_ledger *l, cb_err *err)
 {
-    if (!l->dirty)
+    if (l->fd < 0 || l->pend == NULL)
         return 0;
-    cb_atomic a;
-    if (cb_atomic_open(&a, l->path, 0644, err) < 0)
-        return -1;
-    cb_csv_writer w;
-    cb_csv_writer_init(&w, a.fp);
-    static const char *const head[] = {"recipient", "event_key", "sent_at"};
-    int bad = cb_csv_write_fields(&w, head, 3) < 0;
-    for (size_t i = 0; !bad && i < l->n; i++) {
-        const char *f[] = {l->rows[i].recipient, l->rows[i].key, l->rows[i].sent_at};
-        bad = cb_csv_write_fields(&w, f, 3) < 0;
+    if (fflush(l->pend) != 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    const char *p = l->pend_buf;
+    size_t left = l->pend_len;
+    while (left > 0) {
+        ssize_t w = write(l->fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return cb_err_sys(err, EX_IOERR, "cannot write the ledger %s", l->path);
+        p += w;
+        left -= (size_t)w;
     }
-    if (bad) {
-        cb_atomic_abort(&a);
+    if (l->pend_len && fsync(l->fd) != 0)
         return cb_err_sys(err, EX_IOERR, "cannot write the ledger %s", l->path);
-    }
-    if (cb_atomic_commit(&a, 0, err) < 0)
-        return -1;
-    l->dirty = 0;
-    return 0;
+    fclose(l->pend);
+    free(l->pend_buf);
+    l->pend = NULL;
+    l->pend_buf = NULL;
+    l->pend_len = 0;
+    return pending_open(l, err);
 }
 
 void cb_notify_ledger_free(cb_notify_ledger *l)
 {
     if (l == NULL)
         return;
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->rows[i].recipient);
-        free(l->rows[i].key);
-        free(l->rows[i].sent_at);
-    }
+    if (l->pend)
+        fclose(l->pend);
+    free(l->pend_buf);
+    if (l->fd >= 0)
+        close(l->fd);
     cb_strmap_clear(&l->sent);
-    free(l->rows);
     free(l->path);
     free(l);
 }

@@ -2,9 +2,10 @@
  * event key, sent_at), so a nightly run sends each notice once. With
  * thresholds (60,30,7 days) a certificate's event key names the threshold
  * it has crossed, so the 60-day notice goes once, then the 30-day and the
- * 7-day reminders, and none twice. The ledger is CSV, read whole at start
- * and written back atomically at the end (its size is the number of notices
- * ever sent, which the step needs to know). */
+ * 7-day reminders, and none twice. The ledger is an append-only CSV, locked
+ * while a run writes it: each notice is appended and synced as its letter
+ * is handed over, before the next one goes, so after a crash at most the
+ * letter in flight goes again. */
 #ifndef CB_NOTIFY_LEDGER_H
 #define CB_NOTIFY_LEDGER_H
 
@@ -14,17 +15,22 @@
 
 typedef struct cb_notify_ledger cb_notify_ledger;
 
-/* Reads path when it exists (a missing file is an empty ledger). EX_DATAERR
- * when the file lacks the recipient/event_key/sent_at columns. */
-cb_notify_ledger *cb_notify_ledger_open(const char *path, cb_err *err);
+/* Reads path when it exists (a missing file is an empty ledger). With
+ * for_writing the file is created when absent and locked: EX_TEMPFAIL when
+ * another run holds it. A last row cut short by a crash is dropped.
+ * EX_DATAERR when the file lacks the recipient/event_key/sent_at columns. */
+cb_notify_ledger *cb_notify_ledger_open(const char *path, int for_writing, cb_err *err);
 /* 1 when this recipient (compared without case) already had this notice. */
 int cb_notify_ledger_has(const cb_notify_ledger *l, const char *recipient, const char *event_key);
-/* Records a notice (in memory until commit). Returns 0, or -1 out of memory. */
+/* Records a notice: appended and synced at once, or, deferred, held until
+ * cb_notify_ledger_commit (for an mbox file, whose letters are handed over
+ * only when the file is committed). EX_IOERR when it cannot be written. */
 int cb_notify_ledger_add(cb_notify_ledger *l, const char *recipient, const char *event_key,
-                         const char *sent_at);
+                         const char *sent_at, cb_err *err);
+void cb_notify_ledger_defer(cb_notify_ledger *l, int defer);
 /* Number of rows. */
 size_t cb_notify_ledger_count(const cb_notify_ledger *l);
-/* Writes the ledger back (atomically) when rows were added. */
+/* Appends and syncs the rows held back. */
 int cb_notify_ledger_commit(cb_notify_ledger *l, cb_err *err);
 void cb_notify_ledger_free(cb_notify_ledger *l);
 

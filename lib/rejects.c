@@ -10,7 +10,7 @@ int cb_rejects_open(cb_rejects *rj, const char *prog, const char *path, FILE *di
     rj->prog = prog;
     rj->diag = diag;
     if (path != NULL) {
-        if (cb_atomic_open(&rj->file, path, 0644, err) < 0)
+        if (cb_output_open(&rj->file, path, 0644, err) < 0)
             return -1;
         rj->to_file = 1;
         cb_csv_writer_init(&rj->w, rj->file.fp);
@@ -48,11 +48,13 @@ int cb_rejects_add(cb_rejects *rj, const cb_record *rec, const char *input, long
     if (field == NULL)
         field = "";
     if (!rj->to_file) {
+        /* A reject that cannot be told is lost: the caller's I/O error. */
+        int n;
         if (*field)
-            fprintf(rj->diag, "%s: %s:%ld: %s: %s\n", rj->prog, input, line, field, reason);
+            n = fprintf(rj->diag, "%s: %s:%ld: %s: %s\n", rj->prog, input, line, field, reason);
         else
-            fprintf(rj->diag, "%s: %s:%ld: %s\n", rj->prog, input, line, reason);
-        return 0;
+            n = fprintf(rj->diag, "%s: %s:%ld: %s\n", rj->prog, input, line, reason);
+        return n < 0 || fflush(rj->diag) != 0 ? -1 : 0;
     }
     if (write_header(rj) < 0)
         return -1;
@@ -73,10 +75,10 @@ int cb_rejects_close(cb_rejects *rj, cb_err *err)
     int rc = 0;
     if (rj->to_file) {
         if (write_header(rj) < 0) {
-            cb_atomic_abort(&rj->file);
+            cb_output_abort(&rj->file);
             rc = cb_err_sys(err, EX_IOERR, "cannot write the rejects file");
         } else {
-            rc = cb_atomic_commit(&rj->file, 0, err);
+            rc = cb_output_close(&rj->file, err);
         }
         rj->to_file = 0;
     }
@@ -88,7 +90,7 @@ int cb_rejects_close(cb_rejects *rj, cb_err *err)
 void cb_rejects_abort(cb_rejects *rj)
 {
     if (rj->to_file)
-        cb_atomic_abort(&rj->file);
+        cb_output_abort(&rj->file);
     rj->to_file = 0;
     cb_header_free(rj->header);
     rj->header = NULL;

@@ -1,6 +1,7 @@
 /* The rejects channel of the contract: a record a program cannot accept is
  * written whole, plus reject_line, reject_field and reject_reason, to the
- * --rejects CSV file (atomically), or, without --rejects, reported as one
+ * --rejects CSV file (atomically; a device such as /dev/null is written in
+ * place, never renamed over), or, without --rejects, reported as one
  * diagnostic line `prog: FILE:LINE: reason` on the stream the program gives. */
 #ifndef CB_REJECTS_H
 #define CB_REJECTS_H
@@ -15,7 +16,7 @@
 typedef struct cb_rejects {
     const char *prog;
     FILE *diag;
-    cb_atomic file;
+    cb_output file;          /* an atomic file, or a device written in place */
     int to_file;
     int header_written;
     cb_header *header;       /* columns of the records, without reject_* */

@@ -106,7 +106,7 @@ static double now_mono(void)
 }
 
 /* Starts a log record with its time, run id and pipeline name. */
-static void log_begin(const cb_runner *r, cb_buf *b, const char *event)
+static void log_begin(cb_runner *r, cb_buf *b, const char *event)
 {
     char when[32];
     cb_instant_format((int64_t)time(NULL), when);
@@ -118,12 +118,15 @@ static void log_begin(const cb_runner *r, cb_buf *b, const char *event)
 }
 
 /* One record, one write(): O_APPEND keeps concurrent lines whole. */
-static void log_end(const cb_runner *r, cb_buf *b)
+static void log_end(cb_runner *r, cb_buf *b)
 {
     sb_str(b, "}\n");
     if (r->log_fd >= 0 && b->s != NULL) {
         ssize_t w = write(r->log_fd, b->s, b->len);
-        (void)w;   /* a full disk must not stop the certificates' run */
+        /* A full disk must not stop the certificates' run, but the run
+         * must not end as if its log were whole (the program exits 74). */
+        if (w != (ssize_t)b->len && r->log_errno == 0)
+            r->log_errno = w < 0 ? errno : ENOSPC;
     }
     free(b->s);
     *b = (cb_buf){0};

@@ -40,6 +40,7 @@ typedef struct cb_runner {
     cb_step_result *results;
     size_t nresults;
     int stopped_by;         /* the signal that stopped the run, or 0 */
+    int log_errno;          /* why a log line could not be written, or 0 */
 } cb_runner;
 
 int cb_runner_init(cb_runner *r, const cb_pipeline *p, FILE *diag, cb_err *err);

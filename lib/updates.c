@@ -3,6 +3,7 @@
  * certificate and e-mail+name); the certificates stream through one at a
  * time. */
 #include "updates.h"
+#include "serial.h"
 #include "strmap.h"
 
 #include <dirent.h>
@@ -211,41 +212,6 @@ int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_e
 
 /* ---- Serials, names, keys ---------------------------------------------- */
 
-void cb_serial_normalise(const char *in, char *out, size_t size)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    int neg = 0, started = 0;
-    char digits[256];
-    for (const char *p = in; *p && n < sizeof digits - 1; p++) {
-        char c = *p;
-        if (c == '-' && !started && n == 0) {
-            neg = 1;
-            continue;
-        }
-        const char *h = strchr(hex, (c >= 'a' && c <= 'f') ? c - 'a' + 'A' : c);
-        if (c == '\0' || h == NULL)
-            continue;           /* colons, spaces */
-        if (*h == '0' && !started)
-            continue;
-        started = 1;
-        digits[n++] = *h;
-    }
-    digits[n] = '\0';
-    size_t o = 0;
-    if (size == 0)
-        return;
-    if (neg && n && o + 1 < size)
-        out[o++] = '-';
-    if ((n % 2 == 1 || n == 0) && o + 1 < size)
-        out[o++] = '0';
-    if (n == 0 && o + 1 < size)
-        out[o++] = '0';
-    for (size_t i = 0; i < n && o + 1 < size; i++)
-        out[o++] = digits[i];
-    out[o] = '\0';
-}
-
 /* The serial as the manifest and the file names show it, the way
  * `openssl x509 -serial` prints it (cut to size). */
 static void serial_hex(const X509 *cert, char *buf, size_t size)
@@ -436,6 +402,36 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
     return ok;
 }
 
+/* The temporaries a killed run left in the agency folders
+ * (DIR/<agency>/.split-updates.tmp.PID.N) go before this run writes: a
+ * re-run leaves none behind. */
+static int sweep_temps(const char *out_dir, cb_err *err)
+{
+    DIR *d = opendir(out_dir);
+    if (d == NULL)
+        return cb_err_sys(err, EX_CANTCREAT, "cannot read %s", out_dir);
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        struct stat st;
+        if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISDIR(st.st_mode))
+            continue;
+        size_t n = strlen(out_dir) + strlen(de->d_name) + 2;
+        char *sub = malloc(n);
+        if (sub == NULL) {
+            rc = cb_err_set(err, EX_OSERR, "out of memory");
+            break;
+        }
+        snprintf(sub, n, "%s/%s", out_dir, de->d_name);
+        if (cb_atomic_sweep(sub, "split-updates", err) < 0)
+            rc = -1;
+        free(sub);
+    }
+    closedir(d);
+    return rc;
+}
+
 cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t verify_at,
                            cb_err *err)
 {
@@ -468,6 +464,10 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
     u->dirfd = open(u->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (u->dirfd < 0) {
         cb_err_sys(err, EX_CANTCREAT, "cannot open %s", u->out_dir);
+        cb_updates_free(u);
+        return NULL;
+    }
+    if (sweep_temps(u->out_dir, err) < 0) {
         cb_updates_free(u);
         return NULL;
     }
@@ -620,9 +620,11 @@ int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_e
             p->agency_key = cb_agency_key(p->agency);
         }
         if (old != NULL && *old) {
-            p->old_serial = malloc(strlen(old) + 3);
-            if (p->old_serial)
-                cb_serial_normalise(old, p->old_serial, strlen(old) + 3);
+            /* as certificates show it, to match theirs; a value that is
+             * not a serial stays as typed and matches none */
+            p->old_serial = malloc(strlen(old) + 4);
+            if (p->old_serial && cb_serial_display(old, p->old_serial, strlen(old) + 4) < 0)
+                strcpy(p->old_serial, old);
         } else {
             p->old_serial = old, old = NULL;
         }
@@ -1045,6 +1047,8 @@ static int ensure_dir(const char *path, cb_err *err)
     return 0;
 }
 
+static const char unmatched_dir[] = "_unmatched";
+
 /* Stores the certificate under DIR/sub for result slot; sets res->path and
  * res->status to delivered (pending the batch commit), unchanged or
  * conflict. Returns 0, or -1. */
@@ -1053,7 +1057,9 @@ static int store(cb_updates *u, X509 *cert, const char *sub, const char *holder,
 {
     cb_update_result *res = &u->queue[slot];
     char dir[4096], agency[160], name[160];
-    if (sub[0] == '_')
+    /* Only our own folder keeps its '_': a request's agency_key of
+     * "_unmatched" (or any "_x") is data and is made safe like any name. */
+    if (sub == unmatched_dir)
         snprintf(agency, sizeof agency, "%s", sub);
     else if (cb_update_safe_name(sub, 120, agency, sizeof agency) < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
@@ -1254,7 +1260,7 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
         return settle(u, err);
     }
     const char *holder = res->subject_cn[0] ? res->subject_cn : res->email;
-    if (store(u, cert, "_unmatched", holder, slot, NONE, err) < 0)
+    if (store(u, cert, unmatched_dir, holder, slot, NONE, err) < 0)
         return -1;
     if (res->status == CB_UPD_CONFLICT)
         return settle(u, err);

@@ -41,10 +41,6 @@ int cb_certs_next(cb_certs_reader *r, X509 **cert, long *line, long *index, cb_e
 /* Name of the input for messages ("stdin" for standard input). */
 const char *cb_certs_name(const cb_certs_reader *r);
 
-/* A serial typed by a person ("0a:1b", " A1B ") the way `openssl x509
- * -serial` prints it: upper-case hex, two digits a byte, no colons, into out
- * (cut to size). */
-void cb_serial_normalise(const char *in, char *out, size_t size);
 
 /* ---- Safe names and matching keys -------------------------------------- */
 

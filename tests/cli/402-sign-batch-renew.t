@@ -90,9 +90,14 @@ is "$(csv_col "$T/ledger.csv" sha256 | head -1)" "$fp" "the ledger's sha256 is t
 
 ok "running the same batch again" sb --old-certs "$T/old" --ledger "$T/ledger.csv" \
     --rejects "$T/rejects2.csv" -o "$T/update2.pem" "$T/renew.csv"
-like "$(cat "$T/.err")" "8 in, 0 out, 6 rejected, 2 filtered" "a re-run issues nothing twice: the two done are skipped"
-like "$(cat "$T/.err")" "GH-001 was already issued as serial $newserial" "the skip names the serial issued before"
+like "$(cat "$T/.err")" "8 in, 2 out, 6 rejected" "a re-run writes the whole batch again: the two renewed are out"
+like "$(cat "$T/.err")" "GH-001 was already issued as serial $newserial.*not issued twice" "the re-run names the serial issued before"
 is "$(csv_col "$T/ledger.csv" request_id | wc -l | tr -d ' ')" 2 "the ledger did not grow"
+is "$(openssl crl2pkcs7 -nocrl -certfile "$T/update2.pem" | openssl pkcs7 -print_certs -noout | grep subject | sort)" \
+    "$(openssl crl2pkcs7 -nocrl -certfile "$T/update.pem" | openssl pkcs7 -print_certs -noout | grep subject | sort)" \
+    "the re-run's update file holds the same certificates as the first run's"
+is "$(openssl x509 -in "$T/update2.pem" -noout -fingerprint -sha256)" "$(openssl x509 -in "$T/new00" -noout -fingerprint -sha256)" \
+    "the same certificate, byte for byte: nothing was issued twice"
 
 cp "$T/new00" "$T/old/renewed.pem"
 printf 'request_id,old_serial\nGH-101,%s\nGH-102,0A1B2C3D4E5F6071\n' "$newserial" >"$T/again.csv"

@@ -104,10 +104,18 @@ ok "PINs differ between requests" sh -c \
 is "$(csv_col "$T/manifest.csv" key_file | head -1)" "$T/keys/CB-01.p12" "the manifest names the key file"
 is "$(csv_col "$T/ledger.csv" request_id | tr '\n' ' ')" "CB-01 CB-02 CB-03 CB-08 " "the ledger has one line per certificate"
 
-exit_is 73 "a second run never overwrites the PIN file" sb --key-dir "$T/keys" --ledger "$T/ledger.csv" "$T/issue.csv"
+cp "$T/keys/pins.csv" "$T/pins-before.csv"
+ok "the same command run again" sb --key-dir "$T/keys" --ledger "$T/ledger.csv" --manifest "$T/manifest2.csv" \
+    --rejects "$T/rej1.csv" -o "$T/issued1.pem" "$T/issue.csv"
+ok "a second run leaves the PIN file as it was" cmp "$T/keys/pins.csv" "$T/pins-before.csv"
+is "$(grep -c 'BEGIN CERTIFICATE' "$T/issued1.pem")" 4 "the second run's output is the whole batch again"
+ok "byte for byte the certificates issued the first time" cmp "$T/issued1.pem" "$T/issued.pem"
+is "$(csv_col "$T/manifest2.csv" key_file | tr '\n' ' ')" "$T/keys/CB-01.p12 $T/keys/CB-02.p12 $T/keys/CB-03.p12  " \
+    "the second manifest names the same key files"
 ok "a re-run with another PIN file" sb --key-dir "$T/keys" --pins "$T/pins2.csv" --ledger "$T/ledger.csv" \
     --rejects "$T/rej2.csv" -o "$T/again.pem" "$T/issue.csv"
-like "$(cat "$T/.err")" "9 in, 0 out, 5 rejected, 4 filtered" "requests in the ledger are skipped, not issued twice"
+like "$(cat "$T/.err")" "9 in, 4 out, 5 rejected" "requests in the ledger are written out again, not issued twice"
+is "$(csv_col "$T/ledger.csv" request_id | wc -l | tr -d ' ')" 4 "the ledger did not grow"
 ok "no PIN file when nothing was issued" test ! -e "$T/pins2.csv"
 
 printf '%s\n' "$(head -1 "$T/issue.csv")" >"$T/one.csv"

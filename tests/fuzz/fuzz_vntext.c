@@ -1,9 +1,11 @@
 /* libFuzzer harness: the Vietnamese text functions (lib/vntext.c) on any
- * bytes: cleaning, keys, slugs, identity numbers, phones, e-mail, codes.
+ * bytes: cleaning, keys, slugs; and the identifier checks (lib/identifiers.c):
+ * identity numbers, phones, e-mail, codes.
  * Each must return, and a slug must be as short as asked. */
 #include <string.h>
 
 #include "fuzz.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

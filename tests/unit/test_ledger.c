@@ -34,9 +34,9 @@ int main(void)
     is_str(slurp(path), "request_id,request_type,old_serial,serial,subject,not_after,sha256,issued_at\n",
            "a new ledger starts with its header");
     cb_ledger_entry e1 = {"R-1", "issue", "", "0A0B", "C=VN, CN=Nguyễn Văn A", "2029-01-01T00:00:00+07:00",
-                          "AB", "2026-01-01T00:00:00+07:00"};
+                          "AB", "2026-01-01T00:00:00+07:00", NULL, 0};
     cb_ledger_entry e2 = {"R-2", "renew", "00C0FFEE", "1D1E", "C=VN, CN=B, \"Q\"", "2030-01-01T00:00:00+07:00",
-                          "CD", "2026-01-01T00:00:00+07:00"};
+                          "CD", "2026-01-01T00:00:00+07:00", NULL, 0};
     ok(cb_ledger_append(l, &e1, &err) == 0 && cb_ledger_append(l, &e2, &err) == 0, "two lines appended");
     is_str(cb_ledger_find_request(l, "R-1"), "0A0B", "an appended request is found at once");
     ok(cb_ledger_open(path, &err) == NULL && err.code == EX_TEMPFAIL,

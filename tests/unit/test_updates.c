@@ -10,6 +10,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
+#include "serial.h"
 #include "tap.h"
 #include "updates.h"
 
@@ -33,7 +34,7 @@ static const char *key(const char *s)
 static const char *serial(const char *s)
 {
     static char buf[64];
-    cb_serial_normalise(s, buf, sizeof buf);
+    cb_serial_display(s, buf, sizeof buf);
     return buf;
 }
 

@@ -1,0 +1,226 @@
+/* What aggregate-by-agency writes: see agency_out.h. */
+#include "agency_out.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "csvio.h"
+#include "vntext.h"
+
+const char *const cb_agsum_columns[CB_AGSUM_NCOLS] = {
+    "agency_key", "agency_code", "agency", "province",
+    "issue_individual", "issue_organization", "renew_individual", "renew_organization", "other",
+    "total", "earliest_expiry", "earliest_due", "spellings",
+};
+
+int cb_agsum_bind(cb_agsum_cols *c, const cb_header *h, cb_err *err)
+{
+    int *slot[CB_AGSUM_NCOLS] = {&c->key, &c->code, &c->agency, &c->province};
+    for (int i = 0; i < CB_AG_NCOUNTS; i++)
+        slot[4 + i] = &c->counts[i];
+    slot[4 + CB_AG_NCOUNTS] = &c->total;
+    slot[5 + CB_AG_NCOUNTS] = &c->earliest_expiry;
+    slot[6 + CB_AG_NCOUNTS] = &c->earliest_due;
+    slot[7 + CB_AG_NCOUNTS] = &c->spellings;
+    for (int i = 0; i < CB_AGSUM_NCOLS; i++)
+        if ((*slot[i] = cb_header_find(h, cb_agsum_columns[i])) < 0)
+            return cb_err_set(err, EX_DATAERR, "not a summary of aggregate-by-agency: the column '%s' is missing",
+                              cb_agsum_columns[i]);
+    return 0;
+}
+
+int cb_agency_tally(cb_agency *a, const char *province, const unsigned long *counts,
+                    unsigned long total, cb_date expiry, cb_date due)
+{
+    if (a->province == NULL && *province && (a->province = strdup(province)) == NULL)
+        return -1;
+    for (int i = 0; i < CB_AG_NCOUNTS; i++)
+        a->counts[i] += counts[i];
+    a->total += total;
+    if (expiry < a->min_expiry)
+        a->min_expiry = expiry;
+    if (due < a->min_due)
+        a->min_due = due;
+    return 0;
+}
+
+int cb_agsum_date_min(cb_date *slot, const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    cb_date d;
+    if (cb_date_parse(s, &d) < 0)
+        return -1;
+    if (d < *slot)
+        *slot = d;
+    return 0;
+}
+
+static unsigned long parse_count(const char *s, int *bad)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || *s == '-' || errno)
+        *bad = 1;
+    return v;
+}
+
+int cb_agsum_merge(cb_agency_table *t, const cb_agsum_cols *c, const cb_record *rec,
+                   const char **field, cb_err *err)
+{
+    *field = NULL;
+    const char *key = cb_record_get(rec, c->key);
+    if (*key == '\0')
+        return 0;
+    int bad = 0;
+    unsigned long counts[CB_AG_NCOUNTS];
+    for (int i = 0; i < CB_AG_NCOUNTS; i++)
+        counts[i] = parse_count(cb_record_get(rec, c->counts[i]), &bad);
+    unsigned long total = parse_count(cb_record_get(rec, c->total), &bad);
+    if (bad)
+        return cb_err_set(err, EX_DATAERR, "a count in this summary row is not a whole number");
+    cb_date expiry = CB_AG_NO_DATE, due = CB_AG_NO_DATE;
+    if (cb_agsum_date_min(&expiry, cb_record_get(rec, c->earliest_expiry)) < 0 ||
+        cb_agsum_date_min(&due, cb_record_get(rec, c->earliest_due)) < 0)
+        return cb_err_set(err, EX_DATAERR, "earliest_expiry or earliest_due is not a date");
+    const char *code = cb_record_get(rec, c->code);
+    cb_agency *a = cb_agency_get(t, key, *code ? code : NULL);
+    if (a == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if (cb_agency_spellings_parse(a, cb_record_get(rec, c->spellings), err) < 0) {
+        *field = "spellings";
+        return -1;
+    }
+    if (cb_agency_tally(a, cb_record_get(rec, c->province), counts, total, expiry, due) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return 1;
+}
+
+static void format_date(cb_date d, char *buf)
+{
+    if (d == CB_AG_NO_DATE)
+        buf[0] = '\0';
+    else
+        cb_date_format(d, buf);
+}
+
+/* One row: the agency's, or the TOTAL row when a is NULL. */
+static int write_row(cb_csv_writer *w, const cb_agency *a, const unsigned long *counts,
+                     unsigned long total, cb_date expiry, cb_date due)
+{
+    char nums[CB_AG_NCOUNTS + 1][24], e[11], d[11];
+    for (int k = 0; k < CB_AG_NCOUNTS; k++)
+        snprintf(nums[k], sizeof nums[k], "%lu", counts[k]);
+    snprintf(nums[CB_AG_NCOUNTS], sizeof nums[0], "%lu", total);
+    format_date(expiry, e);
+    format_date(due, d);
+    char *sp = a ? cb_agency_spellings_format(a) : NULL;
+    if (a && sp == NULL)
+        return errno = ENOMEM, -1;
+    const char *row[CB_AGSUM_NCOLS] = {
+        a ? a->key : "", a && a->code ? a->code : "", a ? cb_agency_display(a) : "TOTAL",
+        a && a->province ? a->province : "",
+    };
+    for (int k = 0; k <= CB_AG_NCOUNTS; k++)
+        row[4 + k] = nums[k];
+    row[5 + CB_AG_NCOUNTS] = e;
+    row[6 + CB_AG_NCOUNTS] = d;
+    row[7 + CB_AG_NCOUNTS] = sp ? sp : "";
+    int rc = cb_csv_write_fields(w, row, CB_AGSUM_NCOLS);
+    free(sp);
+    return rc;
+}
+
+int cb_agsum_write(cb_agency_table *t, FILE *fp)
+{
+    cb_csv_writer w;
+    cb_csv_writer_init(&w, fp);
+    cb_agency **list = cb_agency_sorted(t);
+    if (list == NULL)
+        return errno = ENOMEM, -1;
+    if (cb_csv_write_fields(&w, cb_agsum_columns, CB_AGSUM_NCOLS) < 0)
+        return -1;
+    cb_agency sum = {.min_expiry = CB_AG_NO_DATE, .min_due = CB_AG_NO_DATE};
+    for (size_t i = 0; i < cb_agency_count(t); i++) {
+        cb_agency *a = list[i];
+        if (write_row(&w, a, a->counts, a->total, a->min_expiry, a->min_due) < 0 ||
+            cb_agency_tally(&sum, "", a->counts, a->total, a->min_expiry, a->min_due) < 0)
+            return -1;
+    }
+    if (write_row(&w, NULL, sum.counts, sum.total, sum.min_expiry, sum.min_due) < 0)
+        return -1;
+    return ferror(fp) ? -1 : 0;
+}
+
+static int copy_file(const char *path, FILE *to)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return -1;
+    char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        if (fwrite(buf, 1, n, to) != n)
+            break;
+    int bad = ferror(fp) || ferror(to);
+    fclose(fp);
+    return bad ? -1 : 0;
+}
+
+int cb_agency_write_detail(cb_agency_table *t, const cb_header *h, FILE *fp, cb_err *err)
+{
+    cb_csv_writer w;
+    cb_csv_writer_init(&w, fp);
+    cb_csv_write_header(&w, h);
+    cb_agency **list = cb_agency_sorted(t);
+    if (list == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    for (size_t i = 0; i < cb_agency_count(t); i++) {
+        if (cb_agency_spill_close(list[i], err) < 0)
+            return -1;
+        if (copy_file(list[i]->spill_path, fp) < 0)
+            return cb_err_sys(err, EX_IOERR, "cannot copy the records of %s", list[i]->key);
+    }
+    return 0;
+}
+
+static char *file_path(const char *dir, const cb_agency *a, cb_strmap *used)
+{
+    char *slug = cb_slug(a->code ? a->code : cb_agency_display(a), 120);
+    if (slug == NULL)
+        return NULL;
+    char name[200];
+    snprintf(name, sizeof name, "%s.csv", slug);
+    for (int k = 2; cb_strmap_get(used, name) != NULL; k++)
+        snprintf(name, sizeof name, "%s-%d.csv", slug, k);
+    free(slug);
+    size_t plen = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(plen);
+    if (path == NULL || cb_strmap_put(used, name, "") < 0) {
+        free(path);
+        return NULL;
+    }
+    snprintf(path, plen, "%s/%s", dir, name);
+    return path;
+}
+
+int cb_agency_write_file(cb_agency *a, const cb_header *h, const char *dir, cb_strmap *used,
+                         char **path, cb_err *err)
+{
+    if ((*path = file_path(dir, a, used)) == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    cb_atomic at;
+    if (cb_agency_spill_close(a, err) < 0 || cb_atomic_open(&at, *path, 0644, err) < 0)
+        return -1;
+    cb_csv_writer w;
+    cb_csv_writer_init(&w, at.fp);
+    cb_csv_write_header(&w, h);
+    if (copy_file(a->spill_path, at.fp) < 0) {
+        cb_atomic_abort(&at);
+        return cb_err_set(err, EX_IOERR, "cannot write %s", *path);
+    }
+    return cb_atomic_commit(&at, 0, err);
+}

@@ -1,0 +1,66 @@
+/* What aggregate-by-agency writes from its per-agency table, by column
+ * name: the summary, its merge, the grouped detail and the per-agency
+ * files.
+ *
+ * The summary format is written once here: one row per
+ * agency (agency_key, agency_code, agency, province, a count per
+ * request_type x subject_type, total, earliest_expiry, earliest_due, the
+ * spellings seen) and a TOTAL row; and the reading back of such rows for
+ * --merge, by column name, so that the sum of the summaries of the parts
+ * equals the summary of the whole. */
+#ifndef CB_AGENCY_OUT_H
+#define CB_AGENCY_OUT_H
+
+#include <stdio.h>
+
+#include "agency.h"
+#include "cb_err.h"
+#include "date.h"
+#include "record.h"
+#include "strmap.h"
+
+enum { CB_AGSUM_NCOLS = 4 + CB_AG_NCOUNTS + 4 };
+extern const char *const cb_agsum_columns[CB_AGSUM_NCOLS];
+
+/* Where each summary column is in an input header. */
+typedef struct cb_agsum_cols {
+    int key, code, agency, province;
+    int counts[CB_AG_NCOUNTS];
+    int total, earliest_expiry, earliest_due, spellings;
+} cb_agsum_cols;
+
+/* Finds every summary column in h; EX_DATAERR naming the first missing. */
+int cb_agsum_bind(cb_agsum_cols *c, const cb_header *h, cb_err *err);
+
+/* What one record adds to an agency: province (first one kept), counts,
+ * total, and dates (CB_AG_NO_DATE for none; the earliest kept). */
+int cb_agency_tally(cb_agency *a, const char *province, const unsigned long *counts,
+                    unsigned long total, cb_date expiry, cb_date due);
+
+/* An optional date ("" is none) into *slot, keeping the earliest; -1 when
+ * s is not a date. */
+int cb_agsum_date_min(cb_date *slot, const char *s);
+
+/* Adds one summary row to t. 1 added; 0 the TOTAL row (left out: the
+ * merge computes its own); -1 with err: EX_DATAERR for a row to reject
+ * (*field the column at fault, or NULL), EX_OSERR. */
+int cb_agsum_merge(cb_agency_table *t, const cb_agsum_cols *c, const cb_record *rec,
+                   const char **field, cb_err *err);
+
+/* Writes the header, a row per agency in key order and the TOTAL row.
+ * 0, or -1 (a write error, errno; or out of memory, ENOMEM). */
+int cb_agsum_write(cb_agency_table *t, FILE *fp);
+
+/* --detail: the header h (the records' columns and batch_seq), then each
+ * agency's records from its spill file, agencies in key order. */
+int cb_agency_write_detail(cb_agency_table *t, const cb_header *h, FILE *fp, cb_err *err);
+
+/* --split-dir: agency a's records, under header h, into an atomic file in
+ * dir named after its code or its name, never a name in used (which
+ * gains it); *path is the file's (malloc'ed, NULL on failure). A name
+ * from the data is never a path: cb_slug keeps letters and digits and
+ * drops '/', '..' and control characters. */
+int cb_agency_write_file(cb_agency *a, const cb_header *h, const char *dir, cb_strmap *used,
+                         char **path, cb_err *err);
+
+#endif
