@@ -9,9 +9,9 @@ CC        ?= gcc
 CFLAGS    ?= -O2 -g
 CB_CFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
              -Ilib -DCB_DATADIR='"$(PREFIX)/share/certbatch"' \
-             $(shell pkg-config --cflags gmime-3.0 libcurl 2>/dev/null)
-LDLIBS     = -Wl,--as-needed -lcrypto -lcsv -lyaml -lutf8proc \
-             $(shell pkg-config --libs gmime-3.0 libcurl 2>/dev/null) -lm
+             $(shell pkg-config --cflags gmime-3.0 libcurl libzip libxml-2.0 xlsxwriter 2>/dev/null)
+LDLIBS     = -Wl,--as-needed -lcrypto -lcsv -lyaml -lutf8proc -lldap -llber \
+             $(shell pkg-config --libs gmime-3.0 libcurl libzip libxml-2.0 xlsxwriter 2>/dev/null) -lm
 
 # SAN=1 builds everything under build/san with AddressSanitizer and UBSan.
 ifeq ($(SAN),1)
@@ -37,7 +37,8 @@ DEPS_STAMP = build/.deps-ok
 DEB_PKGS = gcc make pkg-config openssl libssl-dev libcsv-dev libyaml-dev libutf8proc-dev \
            libcurl4-openssl-dev libgmime-3.0-dev softhsm2 libengine-pkcs11-openssl opensc \
            miller parallel python3-aiosmtpd python3-cryptography perl man-db time hyperfine \
-           faketime openssh-server openssh-client rsync
+           faketime openssh-server openssh-client rsync libzip-dev libxml2-dev libxlsxwriter-dev \
+           python3-openpyxl libldap-dev slapd ldap-utils chromium
 
 .PHONY: all deps check check-opt check-san check-later unit samples demo bench bench-nation install clean fuzz fuzz-deps
 .DEFAULT_GOAL := all

@@ -1,7 +1,9 @@
 /* aggregate-by-agency: the per-agency proposal lists.
  *
- * Groups request records by managing agency (agency_code where given, else
- * validate-form's agency_key, else the normalised agency name) and writes
+ * Groups request records by managing agency (validate-form's agency_key,
+ * which is the registry's code with --agencies, else agency_code, else the
+ * normalised agency name), shows the registry's agency_name where given,
+ * and writes
  * a summary per agency (default), every record grouped by agency with a
  * batch_seq (--detail), or one CSV per agency (--split-dir). --merge sums
  * summaries, so the step can run in pieces (GNU parallel, Hadoop
@@ -17,6 +19,7 @@
 #include "agency.h"
 #include "agency_out.h"
 #include "filter.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 enum mode { MODE_SUMMARY, MODE_DETAIL, MODE_SPLIT };
@@ -30,28 +33,36 @@ typedef struct agg {
     cb_strmap key_of;         /* an agency as typed -> its grouping key */
     cb_header *out_header;    /* the input's columns and batch_seq */
     cb_agsum_cols sum;        /* --merge: where the summary columns are */
-    int c_by, c_code, c_key, c_agency, c_province, c_rt, c_st, c_expiry, c_due, c_seq;
+    int c_by, c_code, c_key, c_agency, c_name, c_province, c_rt, c_st, c_expiry, c_due, c_seq;
     char spill_dir[4096];
+    int spill_header;         /* spills start with the header, to be read back (workbooks) */
 } agg;
 
 static void usage(FILE *fp)
 {
     fputs("usage: aggregate-by-agency [--by COLUMN] [--summary | --detail | --split-dir DIR]\n"
-          "                           [--rejects FILE] [--strict] [-o FILE] [-q] [FILE...]\n"
+          "                           [--delimiter C] [--sheet NAME] [--rejects FILE] [--strict]\n"
+          "                           [-o FILE] [--excel-csv] [-q] [FILE...]\n"
           "       aggregate-by-agency --merge [-o FILE] [-q] [SUMMARY...]\n"
           "       aggregate-by-agency --help | --version\n"
           "\n"
-          "Groups request records by agency: agency_code where given, else agency_key,\n"
-          "else the normalised agency name (UBND = Ủy ban nhân dân, Uỷ = Ủy, any case).\n"
+          "Groups request records by agency: agency_key (validate-form's, the registry's\n"
+          "code with --agencies) where given, else agency_code, else the normalised agency\n"
+          "name (UBND = Ủy ban nhân dân, Uỷ = Ủy, any case); shows agency_name if given.\n"
           "\n"
           "  --by COLUMN      group by this column instead (its values normalised)\n"
           "  --summary        one row per agency with counts and earliest dates (default)\n"
           "  --detail         every record, grouped by agency, with batch_seq appended\n"
           "  --split-dir DIR  one CSV per agency in DIR, and a manifest on stdout\n"
           "  --merge          input is summaries: write their sum\n"
+          "  --delimiter C    ',', ';' or tab (default: found from each file's header line)\n"
+          "  --sheet NAME     of a workbook (.xlsx) input, the sheet to read (default: the first)\n"
           "  --rejects FILE   write rejected records there as CSV\n"
           "  --strict         exit 65 if any record was rejected\n"
-          "  -o FILE          write to FILE (atomically) instead of stdout\n"
+          "  -o FILE          write to FILE (atomically) instead of stdout; FILE.xlsx (also for\n"
+          "                   --rejects): an Excel workbook with Vietnamese labels; with --detail\n"
+          "                   a summary sheet and one sheet per agency\n"
+          "  --excel-csv      CSV for Excel: UTF-8 BOM, Vietnamese labels, CRLF\n"
           "  -q               no summary line\n",
           fp);
 }
@@ -80,11 +91,14 @@ static int spelling_and_key(agg *g, const char *raw, const char **spelling, cons
     return bad ? -1 : 0;
 }
 
-/* The record's grouping key: agency_code (letter case aside: codes like
- * 000.00.15.H41 are written either way), else agency_key, else the
- * normalised agency; or the --by column. NULL when it names none. */
+/* The record's grouping key: agency_key (validate-form's: the registry's
+ * code, or the normalised name), else agency_code (letter case aside:
+ * codes like 000.00.15.H41 are written either way), else the normalised
+ * agency; or the --by column. NULL when it names none. The name shown is
+ * the registry's agency_name where the record has one. *code is the
+ * agency's code when known. */
 static int group_of(agg *g, const cb_record *rec, const char **spelling, const char **key,
-                    char *codekey, size_t cap)
+                    const char **code_out, char *codekey, size_t cap)
 {
     *spelling = "";
     *key = NULL;
@@ -92,11 +106,17 @@ static int group_of(agg *g, const cb_record *rec, const char **spelling, const c
         const char *v = cb_record_get(rec, g->c_by);
         return *v ? spelling_and_key(g, v, spelling, key) : 0;
     }
-    const char *agency = cb_record_get(rec, g->c_agency), *akey = cb_record_get(rec, g->c_key);
+    const char *agency = cb_record_get(rec, g->c_name), *akey = cb_record_get(rec, g->c_key);
     const char *code = cb_record_get(rec, g->c_code), *k2 = NULL;
+    if (*agency == '\0')
+        agency = cb_record_get(rec, g->c_agency);
     if (*agency && spelling_and_key(g, agency, spelling, &k2) < 0)
         return -1;
-    if (*code) {
+    if (*akey) {
+        *key = akey;
+        if (*code == '\0' && cb_agency_code_check(akey))
+            *code_out = akey;   /* the registry's code, for the summary and file names */
+    } else if (*code) {
         size_t i = 0;
         for (; code[i] && i < cap - 6; i++)
             codekey[5 + i] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 32 : code[i]);
@@ -104,7 +124,7 @@ static int group_of(agg *g, const cb_record *rec, const char **spelling, const c
         codekey[5 + i] = '\0';
         *key = codekey;
     } else {
-        *key = *akey ? akey : k2;
+        *key = k2;
     }
     return 0;
 }
@@ -122,7 +142,8 @@ static int spill(agg *g, cb_agency *a, cb_record *rec, cb_err *err)
         return -1;
     cb_csv_writer w;
     cb_csv_writer_init(&w, fp);
-    if (cb_csv_write_record(&w, rec, g->out_header->n) < 0)
+    if ((g->spill_header && a->total == 1 && cb_csv_write_header(&w, g->out_header) < 0) ||
+        cb_csv_write_record(&w, rec, g->out_header->n) < 0)
         return cb_err_sys(err, EX_IOERR, "cannot write a temporary file in %s", g->spill_dir);
     return 0;
 }
@@ -131,7 +152,7 @@ static int add_record(agg *g, cb_filter *f, cb_record *rec, cb_err *err)
 {
     const char *spelling, *key, *code = g->c_by >= 0 ? "" : cb_record_get(rec, g->c_code);
     char codekey[256];
-    if (group_of(g, rec, &spelling, &key, codekey, sizeof codekey) < 0)
+    if (group_of(g, rec, &spelling, &key, &code, codekey, sizeof codekey) < 0)
         return oom(err);
     if (key == NULL || *key == '\0')
         return cb_filter_reject(f, rec, g->c_by >= 0 ? g->by : "agency",
@@ -179,6 +200,7 @@ static int bind_columns(agg *g, const cb_header *in, cb_err *err)
     g->c_code = cb_header_find(in, "agency_code");
     g->c_key = cb_header_find(in, "agency_key");
     g->c_agency = cb_header_find(in, "agency");
+    g->c_name = cb_header_find(in, "agency_name");
     g->c_province = cb_header_find(in, "province");
     g->c_rt = cb_header_find(in, "request_type");
     g->c_st = cb_header_find(in, "subject_type");
@@ -192,7 +214,7 @@ static int bind_columns(agg *g, const cb_header *in, cb_err *err)
 static int begin(void *ctx, cb_filter *f, const cb_header *in, cb_err *err)
 {
     agg *g = ctx;
-    (void)f;
+    g->spill_header = g->mode == MODE_DETAIL && (f->excel_csv || cb_sheet_path_is_xlsx(f->output));
     /* An input with no bytes has no column and no record (csvio): there
      * is nothing to bind, and the outputs are written with their headers. */
     int empty = in->n == 0;
@@ -224,10 +246,10 @@ static int split(agg *g, cb_filter *f, cb_err *err)
         cb_filter_fail(f, err);
         return 0;
     }
-    cb_csv_writer mw;
-    cb_csv_writer_init(&mw, cb_filter_output(f));
+    cb_sheet_out *mw = cb_filter_sheet(f);
     static const char *const mcols[] = {"agency_key", "agency_code", "agency", "file", "records"};
-    cb_csv_write_fields(&mw, mcols, 5);
+    if (cb_sheet_begin(mw, "Danh sách tệp", mcols, 5, err) < 0)
+        return -1;
     cb_agency **list = cb_agency_sorted(g->table);
     cb_strmap used = {0};
     int worst = EX_OK, no_memory = list == NULL;
@@ -242,7 +264,10 @@ static int split(agg *g, cb_filter *f, cb_err *err)
             char n[24];
             snprintf(n, sizeof n, "%lu", a->total);
             const char *row[] = {a->key, a->code ? a->code : "", cb_agency_display(a), path, n};
-            cb_csv_write_fields(&mw, row, 5);
+            if (cb_sheet_fields(mw, row, 5, err) < 0) {
+                free(path);
+                return -1;
+            }
         }
         free(path);
     }
@@ -257,11 +282,13 @@ static int split(agg *g, cb_filter *f, cb_err *err)
 static int end(void *ctx, cb_filter *f, cb_err *err)
 {
     agg *g = ctx;
+    FILE *csv = cb_filter_sheet(f)->fmt == CB_SHEET_CSV ? cb_filter_output(f) : NULL;
     if (g->mode == MODE_DETAIL)
-        return cb_agency_write_detail(g->table, g->out_header, cb_filter_output(f), err);
+        return csv ? cb_agency_write_detail(g->table, g->out_header, csv, err)
+                   : cb_agency_write_detail_sheets(g->table, g->out_header, cb_filter_sheet(f), err);
     if (g->mode == MODE_SPLIT)
         return split(g, f, err);
-    if (cb_agsum_write(g->table, cb_filter_output(f)) < 0)
+    if (csv ? cb_agsum_write(g->table, csv) < 0 : cb_agsum_write_sheet(g->table, cb_filter_sheet(f), err) < 0)
         cb_filter_write_error(f);
     return 0;
 }
@@ -272,6 +299,7 @@ int main(int argc, char **argv)
         {"by", required_argument, NULL, 'b'},        {"summary", no_argument, NULL, 's'},
         {"detail", no_argument, NULL, 'd'},          {"split-dir", required_argument, NULL, 'D'},
         {"merge", no_argument, NULL, 'm'},           CB_FILTER_OPTIONS_NO_LANG,
+        CB_FILTER_INPUT_OPTIONS,
         {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -280,7 +308,10 @@ int main(int argc, char **argv)
     agg g = {.mode = MODE_SUMMARY};
     int modes = 0, c;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-        if (cb_filter_option(&f, c, optarg) == CB_FILTER_OPT_TAKEN)
+        int mine = cb_filter_option(&f, c, optarg);
+        if (mine == CB_FILTER_OPT_BAD)
+            return EX_USAGE;
+        if (mine == CB_FILTER_OPT_TAKEN)
             continue;
         switch (c) {
         case 'b': g.by = optarg; break;

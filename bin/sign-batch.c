@@ -25,6 +25,7 @@
 #include "csvio.h"
 #include "date.h"
 #include "issue.h"
+#include "audit.h"
 #include "journal.h"
 #include "keyload.h"
 #include "ledger.h"
@@ -48,13 +49,14 @@ static void usage(FILE *fp)
             "       " PROG " verify --ca FILE --sig FILE [-q] [FILE]\n"
             "       " PROG " --help | --version\n"
             "Key passphrase or token PIN: --pass-file FILE, --pass-fd N or $CB_CA_PASS.\n"
-            "A key in a token: --ca-key 'pkcs11:token=...;object=...' [--pkcs11-module LIB].\n");
+            "A key in a token: --ca-key 'pkcs11:token=...;object=...' [--pkcs11-module LIB].\n"
+            "Audit log (issue, renew, sign): --audit FILE, a checkpoint signed by the key (audit-verify).\n");
 }
 
 typedef struct opts {
     const char *mode;
     const char *ca_cert, *ca_key, *profile, *key_alg, *key_dir, *pins, *ledger, *manifest;
-    const char *rejects, *out, *cert, *key, *ca, *sig, *pkcs11_module;
+    const char *rejects, *out, *cert, *key, *ca, *sig, *pkcs11_module, *audit;
     const char *old_certs[64];
     int nold;
     int extend_months;
@@ -136,8 +138,8 @@ static int do_sign(const opts *o, int nfiles, char **files)
             BIO_free(ob);
             if (cb_output_close(&out, &err) < 0)
                 rc = die(err.code, "%s", err.msg);
-            else
-                run.out = 1;
+            else if ((run.out = 1) && cb_audit_sign(o->audit, path, cert, k.pkey, &err) < 0)
+                rc = die(err.code, "signed, but %s", err.msg);
         }
     }
     BIO_free(in);
@@ -179,6 +181,7 @@ typedef struct batch {
     cb_issue_ctx ctx;
     cb_issue_cols cols;
     cb_ledger *ledger;
+    cb_audit *audit;
     cb_strmap *seen_ids;      /* request id -> line, this run */
     cb_strmap *seen_serials;  /* old serial -> line, this run */
     cb_strmap *seen_files;    /* key file -> request id, this run */
@@ -406,7 +409,9 @@ static int write_out(batch *b, size_t i, cb_err *err)
  * or -1 with err set for an error that stops the run. */
 static int emit(batch *b, cb_err *err)
 {
-    if (stage_keys(b, err) < 0 || commit(b, err) < 0)
+    if (stage_keys(b, err) < 0 || commit(b, err) < 0 ||
+        cb_audit_jobs(b->audit, b->ctx.mode == CB_ISSUE_RENEW ? "renew" : "issue", b->jobs, b->njobs,
+                      b->cols.request_id, err) < 0)
         return -1;
     /* 3. Key files: each is in the journal, so a crash here loses none. */
     for (size_t i = 0; i < b->njobs; i++) {
@@ -547,7 +552,8 @@ static int do_batch(const opts *o, int nfiles, char **files)
         rc = die(err.code, "%s", err.msg);
         goto out;
     }
-    if (o->ledger && (b.ledger = cb_ledger_open(o->ledger, &err)) == NULL) {
+    if ((o->ledger && (b.ledger = cb_ledger_open(o->ledger, &err)) == NULL) ||
+        (o->audit && (b.audit = cb_audit_open(o->audit, NULL, &err)) == NULL)) {
         rc = die(err.code, "%s", err.msg);
         goto out;
     }
@@ -682,6 +688,8 @@ static int do_batch(const opts *o, int nfiles, char **files)
     if (fflush(stderr) != 0 || ferror(stderr))
         rc = cb_exit_worst(rc, EX_IOERR);
 out:
+    if (cb_audit_close(b.audit, ca, key.pkey, &err) < 0)
+        rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
     if (b.ledger && cb_ledger_close(b.ledger, &err) < 0)
         rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
     for (size_t i = 0; b.jobs && i < b.cap; i++) {
@@ -721,7 +729,7 @@ int main(int argc, char **argv)
         {"cert", required_argument, 0, 'c'},     {"key", required_argument, 0, 'k'},
         {"ca", required_argument, 0, 'a'},       {"sig", required_argument, 0, 's'},
         {"pass-file", required_argument, 0, 'f'}, {"pass-fd", required_argument, 0, 'F'},
-        {"pkcs11-module", required_argument, 0, 'm'},
+        {"pkcs11-module", required_argument, 0, 'm'}, {"audit", required_argument, 0, 'U'},
         {"strict", no_argument, 0, 'S'},         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},        {0, 0, 0, 0},
     };
@@ -774,6 +782,7 @@ int main(int argc, char **argv)
                 return die(EX_USAGE, "--pass-fd: not a file descriptor: %s", optarg);
             break;
         case 'm': o.pkcs11_module = optarg; break;
+        case 'U': o.audit = optarg; break;
         case 'S': o.strict = 1; break;
         case 'o': o.out = optarg; break;
         case 'q': o.quiet = 1; break;

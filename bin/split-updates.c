@@ -39,13 +39,15 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: " PROG " --out DIR --ca FILE [--requests FILE] [--old-certs FILE|DIR]\n"
             "                     [--as-of DATE] [--format pem|der|both] [--rejects FILE]\n"
-            "                     [--strict] [-o MANIFEST] [-q] [FILE...]\n"
+            "                     [--strict] [-o MANIFEST] [--excel-csv] [-q] [FILE...]\n"
             "       " PROG " --help | --version\n"
             "\n"
             "Checks each certificate of the update file (PEM, or PKCS#7 .p7b/.p7c in DER or\n"
             "PEM; stdin when no FILE) against the CA, matches it to a pending request, and\n"
             "writes DIR/<agency>/<holder>-<serial>.pem; certificates that match no request go\n"
-            "to DIR/_unmatched. The CSV manifest goes to stdout.\n");
+            "to DIR/_unmatched. The CSV manifest goes to stdout, or to -o MANIFEST (an Excel\n"
+            "workbook with Vietnamese labels when it ends in .xlsx; --excel-csv: CSV for Excel,\n"
+            "with a BOM, Vietnamese labels and CRLF).\n");
 }
 
 /* Appends a repeatable option's value; -1 when there are too many. */
@@ -259,6 +261,7 @@ int main(int argc, char **argv)
 {
     static cb_filter f;
     cb_filter_init(&f, PROG, stderr);
+    f.out_sheet = "Danh sách chứng thư";
     options o = {.fmt = CB_UPD_PEM};
     int done;
     int code = parse_options(&f, &o, argc, argv, &done);

@@ -1,6 +1,8 @@
-/* The per-agency table: see agency.h. */
+/* The per-agency table and the agency registry: see agency.h. */
 #include "agency.h"
+#include "csvio.h"
 #include "strmap.h"
+#include "vntext.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -288,4 +290,206 @@ cb_agency **cb_agency_sorted(cb_agency_table *t)
             t->sorted[k++] = t->slots[i];
     qsort(t->sorted, k, sizeof *t->sorted, by_key);
     return t->sorted;
+}
+
+/* ---- the agency registry ----
+ *
+ * The entries in file order; two maps to find them: the upper-cased code
+ * and the agency key of each name and alias, both to the entry's index
+ * (as decimal text: the library's one string map). */
+
+struct cb_agency_registry {
+    cb_agency_entry *v;
+    size_t n, cap;
+    cb_strmap by_code, by_name;
+};
+
+static void entry_free(cb_agency_entry *e)
+{
+    free(e->code);
+    free(e->name);
+    free(e->email);
+    free(e->province);
+    free(e->parent_code);
+    free(e->key);
+}
+
+void cb_agency_registry_free(cb_agency_registry *reg)
+{
+    if (reg == NULL)
+        return;
+    for (size_t i = 0; i < reg->n; i++)
+        entry_free(&reg->v[i]);
+    free(reg->v);
+    cb_strmap_clear(&reg->by_code);
+    cb_strmap_clear(&reg->by_name);
+    free(reg);
+}
+
+size_t cb_agency_registry_count(const cb_agency_registry *reg)
+{
+    return reg ? reg->n : 0;
+}
+
+static char *upper_ascii(const char *s)
+{
+    char *u = strdup(s);
+    for (char *p = u; p && *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 32);
+    return u;
+}
+
+static const cb_agency_entry *entry_at(const cb_agency_registry *reg, const char *idx)
+{
+    return idx ? &reg->v[strtoul(idx, NULL, 10)] : NULL;
+}
+
+const cb_agency_entry *cb_agency_registry_by_code(const cb_agency_registry *reg, const char *code)
+{
+    char *u = upper_ascii(code);
+    const char *idx = u ? cb_strmap_get(&reg->by_code, u) : NULL;
+    free(u);
+    return entry_at(reg, idx);
+}
+
+const cb_agency_entry *cb_agency_registry_by_name(const cb_agency_registry *reg, const char *name)
+{
+    char *k = cb_agency_key(name);
+    const char *idx = k && *k ? cb_strmap_get(&reg->by_name, k) : NULL;
+    free(k);
+    return entry_at(reg, idx);
+}
+
+/* Files a name or alias of entry i; the same name for another agency is an
+ * error (the registry would not say which is meant). */
+static int add_name(cb_agency_registry *reg, size_t i, const char *name, const char *file, cb_err *err)
+{
+    char *k = cb_agency_key(name);
+    if (k == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if (*k == '\0') {
+        free(k);
+        return 0;
+    }
+    char idx[24];
+    snprintf(idx, sizeof idx, "%zu", i);
+    const char *had = cb_strmap_get(&reg->by_name, k);
+    int rc = 0;
+    if (had && strcmp(had, idx) != 0)
+        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: the name '%s' is also agency '%s' (line %ld)", file,
+                        reg->v[i].line, name, entry_at(reg, had)->name, entry_at(reg, had)->line);
+    else if (!had && cb_strmap_put(&reg->by_name, k, idx) < 0)
+        rc = cb_err_set(err, EX_OSERR, "out of memory");
+    free(k);
+    return rc;
+}
+
+static char *field_dup(const cb_record *rec, int col)
+{
+    return cb_text_clean(col >= 0 ? cb_record_get(rec, col) : "");
+}
+
+/* One registry row: checked, filed under its code and names. */
+static int registry_add(cb_agency_registry *reg, const cb_record *rec, const int *col, const char *file,
+                        cb_err *err)
+{
+    if (reg->n == reg->cap) {
+        size_t cap = reg->cap ? reg->cap * 2 : 64;
+        cb_agency_entry *p = realloc(reg->v, cap * sizeof *p);
+        if (p == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        reg->v = p;
+        reg->cap = cap;
+    }
+    cb_agency_entry *e = &reg->v[reg->n];
+    memset(e, 0, sizeof *e);
+    e->line = rec->line;
+    char *code = field_dup(rec, col[0]);
+    e->code = code ? upper_ascii(code) : NULL;
+    free(code);
+    e->name = field_dup(rec, col[1]);
+    e->email = field_dup(rec, col[3]);
+    e->province = field_dup(rec, col[4]);
+    e->parent_code = field_dup(rec, col[5]);
+    if (!e->code || !e->name || !e->email || !e->province || !e->parent_code) {
+        entry_free(e);
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    int rc = 0;
+    if (*e->name == '\0')
+        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: the agency has no name", file, e->line);
+    else if (*e->code && !cb_agency_code_check(e->code))
+        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: agency code '%s' is not an agency identifier like 000.00.15.H41",
+                        file, e->line, e->code);
+    else if (*e->email && !cb_email_check(e->email, NULL))
+        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: '%s' is not an e-mail address", file, e->line, e->email);
+    else if (*e->code && cb_strmap_get(&reg->by_code, e->code))
+        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: agency code %s is listed twice (line %ld)", file, e->line,
+                        e->code, entry_at(reg, cb_strmap_get(&reg->by_code, e->code))->line);
+    if (rc == 0)
+        e->key = *e->code ? strdup(e->code) : cb_agency_key(e->name);
+    if (rc == 0 && e->key == NULL)
+        rc = cb_err_set(err, EX_OSERR, "out of memory");
+    if (rc < 0) {
+        entry_free(e);
+        return rc;
+    }
+    size_t i = reg->n++;
+    char idx[24];
+    snprintf(idx, sizeof idx, "%zu", i);
+    if (*e->code && cb_strmap_put(&reg->by_code, e->code, idx) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if (add_name(reg, i, e->name, file, err) < 0)
+        return -1;
+    const char *aliases = col[2] >= 0 ? cb_record_get(rec, col[2]) : "";
+    while (*aliases) {
+        const char *bar = strchr(aliases, '|');
+        size_t len = bar ? (size_t)(bar - aliases) : strlen(aliases);
+        char *alias = strndup(aliases, len);
+        if (alias == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        rc = add_name(reg, i, alias, file, err);
+        free(alias);
+        if (rc < 0)
+            return -1;
+        aliases += len + (bar != NULL);
+    }
+    return 0;
+}
+
+static const char *const registry_cols[] = {"agency_code", "name", "aliases", "email", "province",
+                                            "parent_code"};
+
+cb_agency_registry *cb_agency_registry_load(const char *path, cb_err *err)
+{
+    char *files[] = {(char *)path};
+    cb_csv_reader *rd = cb_csv_reader_open(files, 1, 0, err);
+    if (rd == NULL)
+        return NULL;
+    cb_agency_registry *reg = calloc(1, sizeof *reg);
+    cb_record *rec = cb_record_new();
+    int col[6], st = CB_CSV_EOF;
+    for (int i = 0; i < 6; i++)
+        col[i] = cb_header_find(cb_csv_reader_header(rd), registry_cols[i]);
+    if (reg == NULL || rec == NULL)
+        cb_err_set(err, EX_OSERR, "out of memory"), st = CB_CSV_FATAL;
+    else if (col[0] < 0 || col[1] < 0)
+        cb_err_set(err, EX_DATAERR, "%s:1: an agency registry needs the columns agency_code and name", path),
+            st = CB_CSV_FATAL;
+    else
+        while ((st = cb_csv_reader_next(rd, rec, err)) == CB_CSV_RECORD && registry_add(reg, rec, col, path, err) == 0)
+            ;
+    if (st == CB_CSV_MALFORMED) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        cb_err_set(err, EX_DATAERR, "%s:%ld: %.900s", path, rec->line, why);
+    }
+    cb_record_free(rec);
+    cb_csv_reader_close(rd);
+    if (st != CB_CSV_EOF) {
+        cb_agency_registry_free(reg);
+        return NULL;
+    }
+    return reg;
 }

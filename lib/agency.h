@@ -4,7 +4,13 @@
  * (the output shows the most frequent), and, for --detail and --split-dir,
  * a spill file holding the agency's records so memory does not grow with
  * them. Summaries can be merged: the sum of the summaries of parts equals
- * the summary of the whole. */
+ * the summary of the whole.
+ *
+ * And the agency registry (--agencies): the province's list of agencies,
+ * each with its electronic identifier (agency_code), official name, other
+ * names it goes by, mailbox, province and parent agency, so that a request
+ * names one agency whatever its spelling and a letter to the agency has an
+ * address. */
 #ifndef CB_AGENCY_H
 #define CB_AGENCY_H
 
@@ -66,5 +72,32 @@ size_t cb_agency_count(const cb_agency_table *t);
 
 /* The agencies sorted by key (valid until the next cb_agency_get). */
 cb_agency **cb_agency_sorted(cb_agency_table *t);
+
+/* ---- the agency registry ---- */
+
+typedef struct cb_agency_entry {
+    char *code;         /* upper case; "" when the agency has none */
+    char *name;         /* official name, cleaned (NFC, single spaces) */
+    char *email, *province, *parent_code;
+    char *key;          /* agency_key: the code, or cb_agency_key(name) */
+    long line;          /* where the registry lists it */
+} cb_agency_entry;
+
+typedef struct cb_agency_registry cb_agency_registry;
+
+/* Reads a registry: CSV (or a workbook) with the columns agency_code, name,
+ * aliases ('|'-separated), email, province, parent_code; agency_code and
+ * name are required, the others may be missing or empty. A malformed code
+ * or e-mail address, a code listed twice, or a name or alias that means
+ * two agencies is EX_DATAERR `FILE:LINE: ...`; a missing file EX_NOINPUT. */
+cb_agency_registry *cb_agency_registry_load(const char *path, cb_err *err);
+void cb_agency_registry_free(cb_agency_registry *reg);
+size_t cb_agency_registry_count(const cb_agency_registry *reg);
+/* The agency with this code (any letter case), or NULL. */
+const cb_agency_entry *cb_agency_registry_by_code(const cb_agency_registry *reg, const char *code);
+/* The agency whose name or an alias means the same as name, compared the
+ * way agency names are grouped (cb_agency_key: case, NFC/NFD, tone-mark
+ * placement, UBND = Ủy ban nhân dân), or NULL. */
+const cb_agency_entry *cb_agency_registry_by_name(const cb_agency_registry *reg, const char *name);
 
 #endif

@@ -107,8 +107,22 @@ static void format_date(cb_date d, char *buf)
         cb_date_format(d, buf);
 }
 
+/* Where the summary's rows go: a CSV stream or a sheet. */
+typedef struct rows_to {
+    cb_csv_writer *w;
+    cb_sheet_out *sheet;
+} rows_to;
+
+static int emit(rows_to *to, const char *const *row, size_t n)
+{
+    cb_err err;
+    if (to->w)
+        return cb_csv_write_fields(to->w, row, n);
+    return cb_sheet_fields(to->sheet, row, n, &err) < 0 ? (errno = EIO, -1) : 0;
+}
+
 /* One row: the agency's, or the TOTAL row when a is NULL. */
-static int write_row(cb_csv_writer *w, const cb_agency *a, const unsigned long *counts,
+static int write_row(rows_to *w, const cb_agency *a, const unsigned long *counts,
                      unsigned long total, cb_date expiry, cb_date due)
 {
     char nums[CB_AG_NCOUNTS + 1][24], e[11], d[11];
@@ -129,30 +143,44 @@ static int write_row(cb_csv_writer *w, const cb_agency *a, const unsigned long *
     row[5 + CB_AG_NCOUNTS] = e;
     row[6 + CB_AG_NCOUNTS] = d;
     row[7 + CB_AG_NCOUNTS] = sp ? sp : "";
-    int rc = cb_csv_write_fields(w, row, CB_AGSUM_NCOLS);
+    int rc = emit(w, row, CB_AGSUM_NCOLS);
     free(sp);
     return rc;
+}
+
+static int write_summary(cb_agency_table *t, rows_to *w)
+{
+    cb_agency **list = cb_agency_sorted(t);
+    if (list == NULL)
+        return errno = ENOMEM, -1;
+    cb_agency sum = {.min_expiry = CB_AG_NO_DATE, .min_due = CB_AG_NO_DATE};
+    for (size_t i = 0; i < cb_agency_count(t); i++) {
+        cb_agency *a = list[i];
+        if (write_row(w, a, a->counts, a->total, a->min_expiry, a->min_due) < 0 ||
+            cb_agency_tally(&sum, "", a->counts, a->total, a->min_expiry, a->min_due) < 0)
+            return -1;
+    }
+    return write_row(w, NULL, sum.counts, sum.total, sum.min_expiry, sum.min_due);
 }
 
 int cb_agsum_write(cb_agency_table *t, FILE *fp)
 {
     cb_csv_writer w;
     cb_csv_writer_init(&w, fp);
-    cb_agency **list = cb_agency_sorted(t);
-    if (list == NULL)
-        return errno = ENOMEM, -1;
-    if (cb_csv_write_fields(&w, cb_agsum_columns, CB_AGSUM_NCOLS) < 0)
-        return -1;
-    cb_agency sum = {.min_expiry = CB_AG_NO_DATE, .min_due = CB_AG_NO_DATE};
-    for (size_t i = 0; i < cb_agency_count(t); i++) {
-        cb_agency *a = list[i];
-        if (write_row(&w, a, a->counts, a->total, a->min_expiry, a->min_due) < 0 ||
-            cb_agency_tally(&sum, "", a->counts, a->total, a->min_expiry, a->min_due) < 0)
-            return -1;
-    }
-    if (write_row(&w, NULL, sum.counts, sum.total, sum.min_expiry, sum.min_due) < 0)
+    rows_to to = {.w = &w};
+    if (cb_csv_write_fields(&w, cb_agsum_columns, CB_AGSUM_NCOLS) < 0 || write_summary(t, &to) < 0)
         return -1;
     return ferror(fp) ? -1 : 0;
+}
+
+int cb_agsum_write_sheet(cb_agency_table *t, cb_sheet_out *out, cb_err *err)
+{
+    rows_to to = {.sheet = out};
+    if (cb_sheet_begin(out, "Tổng hợp", cb_agsum_columns, CB_AGSUM_NCOLS, err) < 0)
+        return -1;
+    if (write_summary(t, &to) < 0)
+        return cb_err_sys(err, EX_IOERR, "cannot write the summary");
+    return 0;
 }
 
 static int copy_file(const char *path, FILE *to)
@@ -184,6 +212,39 @@ int cb_agency_write_detail(cb_agency_table *t, const cb_header *h, FILE *fp, cb_
         if (copy_file(list[i]->spill_path, fp) < 0)
             return cb_err_sys(err, EX_IOERR, "cannot copy the records of %s", list[i]->key);
     }
+    return 0;
+}
+
+/* An agency's records, spilled with their header line, read back into a
+ * sheet of their own (named after the agency), or into the one table of a
+ * CSV for Excel. */
+static int spill_to_sheet(cb_agency *a, const cb_header *h, cb_sheet_out *out, cb_err *err)
+{
+    char *files[] = {a->spill_path};
+    const char *name = *cb_agency_display(a) ? cb_agency_display(a) : a->key;
+    cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, err);
+    cb_record *rec = cb_record_new();
+    int st = r && rec && cb_sheet_begin_header(out, name, h, err) == 0 ? CB_CSV_RECORD : CB_CSV_FATAL;
+    while (st == CB_CSV_RECORD && (st = cb_csv_reader_next(r, rec, err)) == CB_CSV_RECORD)
+        if (cb_sheet_record(out, rec, h->n, err) < 0)
+            st = CB_CSV_FATAL;
+    cb_record_free(rec);
+    cb_csv_reader_close(r);
+    if (rec == NULL && st != CB_CSV_EOF)
+        cb_err_set(err, EX_OSERR, "out of memory");
+    return st == CB_CSV_EOF ? 0 : -1;
+}
+
+int cb_agency_write_detail_sheets(cb_agency_table *t, const cb_header *h, cb_sheet_out *out, cb_err *err)
+{
+    if (out->fmt == CB_SHEET_XLSX && cb_agsum_write_sheet(t, out, err) < 0)
+        return -1;
+    cb_agency **list = cb_agency_sorted(t);
+    if (list == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    for (size_t i = 0; i < cb_agency_count(t); i++)
+        if (cb_agency_spill_close(list[i], err) < 0 || spill_to_sheet(list[i], h, out, err) < 0)
+            return -1;
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "cb_err.h"
 #include "date.h"
 #include "record.h"
+#include "sheetout.h"
 #include "strmap.h"
 
 enum { CB_AGSUM_NCOLS = 4 + CB_AG_NCOUNTS + 4 };
@@ -51,9 +52,17 @@ int cb_agsum_merge(cb_agency_table *t, const cb_agsum_cols *c, const cb_record *
  * 0, or -1 (a write error, errno; or out of memory, ENOMEM). */
 int cb_agsum_write(cb_agency_table *t, FILE *fp);
 
+/* The same into a sheet "Tổng hợp" of a workbook, or as the table of a CSV
+ * for Excel (lib/sheetout). */
+int cb_agsum_write_sheet(cb_agency_table *t, cb_sheet_out *out, cb_err *err);
+
 /* --detail: the header h (the records' columns and batch_seq), then each
  * agency's records from its spill file, agencies in key order. */
 int cb_agency_write_detail(cb_agency_table *t, const cb_header *h, FILE *fp, cb_err *err);
+/* --detail into a workbook (the proposal list sent up: the summary sheet,
+ * then a sheet per agency with its records) or a CSV for Excel (one
+ * table). The spill files must start with the header line h. */
+int cb_agency_write_detail_sheets(cb_agency_table *t, const cb_header *h, cb_sheet_out *out, cb_err *err);
 
 /* --split-dir: agency a's records, under header h, into an atomic file in
  * dir named after its code or its name, never a name in used (which

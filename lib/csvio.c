@@ -10,6 +10,9 @@
  * lines after its first one can be parsed again and nothing after the
  * damage is lost. */
 #include "csvio.h"
+#include "atomic.h"
+#include "labels.h"
+#include "xlsx.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -25,6 +28,23 @@
 
 struct cb_csv_reader {
     cb_csv_canon_fn canon;    /* names two headers' columns alike, or NULL */
+    int delim;                /* of the file being read */
+    int forced_delim;         /* given by the caller, else found per file */
+    int empty_row;            /* the record just parsed was a line of delimiters */
+    struct empty_row {        /* such rows held back: records only if one follows */
+        long line;
+        size_t nfields;
+    } *empties;
+    size_t nempty, empty_cap, empty_next;
+    cb_record *stash;         /* the record after them, while they are given out */
+    int stash_st;
+    cb_err stash_err;
+    cb_xlsx *xlsx;            /* the file being read is a workbook */
+    int xlsx_started;         /* its header row has been looked for */
+    const char *sheet;
+    int lang;
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
     char *const *files;
     int nfiles, file_idx;
     const char *name;
@@ -175,6 +195,7 @@ static int parser_reset(cb_csv_reader *r)
     if (csv_init(&r->p, 0) != 0)
         return -1;
     csv_set_space_func(&r->p, no_space);
+    csv_set_delim(&r->p, (unsigned char)r->delim);
     r->parser_live = 1;
     r->raw_len = 0;
     r->at_record_start = 1;
@@ -182,6 +203,9 @@ static int parser_reset(cb_csv_reader *r)
     r->nfields = 0;
     return 0;
 }
+
+static int xlsx_probe(cb_csv_reader *r, cb_err *err);
+static int xlsx_parse_one(cb_csv_reader *r, cb_err *err);
 
 static int open_file(cb_csv_reader *r, cb_err *err)
 {
@@ -204,7 +228,9 @@ static int open_file(cb_csv_reader *r, cb_err *err)
     r->bom_checked = 0;
     r->content = 0;
     r->replay_len = r->replay_pos = 0;
-    return parser_reset(r) < 0 ? cb_err_set(err, EX_OSERR, "out of memory") : 0;
+    if (parser_reset(r) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return xlsx_probe(r, err);
 }
 
 static void close_file(cb_csv_reader *r)
@@ -212,6 +238,8 @@ static void close_file(cb_csv_reader *r)
     if (r->fp && !r->is_stdin)
         fclose(r->fp);
     r->fp = NULL;
+    cb_xlsx_close(r->xlsx);
+    r->xlsx = NULL;
 }
 
 /* UTF-16 by its byte order mark, or without one (a "Unicode text" export
@@ -388,13 +416,23 @@ static void split_line(cb_csv_reader *r, const char *s, size_t n)
         n--;
     const char *p = s, *end = s + n;
     for (;;) {
-        const char *q = memchr(p, ',', (size_t)(end - p));
+        const char *q = memchr(p, r->delim, (size_t)(end - p));
         on_field((void *)p, (size_t)((q ? q : end) - p), r);
         if (q == NULL)
             break;
         p = q + 1;
     }
     on_record(0, r);
+}
+
+/* A line of nothing but delimiters: a row a spreadsheet saved with
+ * nothing in it (",,,,"). */
+static int line_is_delimiters(const cb_csv_reader *r, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != r->delim && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
 }
 
 static int chunk_is_blank(const char *s, size_t n, int ends_line)
@@ -407,7 +445,10 @@ static int chunk_is_blank(const char *s, size_t n, int ends_line)
  * CB_CSV_FATAL. */
 static int parse_one(cb_csv_reader *r, cb_err *err)
 {
+    if (r->xlsx)
+        return xlsx_parse_one(r, err);
     r->rec_done = 0;
+    r->empty_row = 0;
     r->col = 0;
     r->nfields = 0;
     r->bad_utf8 = 0;
@@ -462,6 +503,7 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
         }
         if (whole_line && (size_t)n <= r->limit && memchr(chunk, '"', (size_t)n) == NULL) {
             split_line(r, chunk, (size_t)n);
+            r->empty_row = line_is_delimiters(r, chunk, (size_t)n);
             r->line++;
             r->rec->line = r->rec_start;
             return CB_CSV_RECORD;
@@ -529,6 +571,41 @@ static int header_problem(cb_csv_reader *r, int st, cb_err *err)
     return cb_err_set(err, EX_DATAERR, "%s:%ld: the header row cannot be read: %.900s", r->name, r->rec_start, why);
 }
 
+/* The delimiter of the file about to be read: of ',', ';' and tab, the one
+ * its first line has most of outside quotes (',' when it has none). The
+ * line is looked at in the read buffer, not consumed. */
+static int detect_delimiter(cb_csv_reader *r, cb_err *err)
+{
+    static const char cand[] = {',', ';', '\t'};
+    size_t count[3] = {0, 0, 0};
+    int f = r->replay_pos < r->replay_len ? 1 : fill(r, err);
+    if (f < 0)
+        return -1;
+    const char *s = r->buf + r->buf_pos, *end = r->buf + (f ? r->buf_len : r->buf_pos);
+    for (int quoted = 0; s < end && (quoted || (*s != '\n' && *s != '\r')); s++) {
+        if (*s == '"')
+            quoted = !quoted;
+        for (int k = 0; k < 3 && !quoted; k++)
+            count[k] += *s == cand[k];
+    }
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (count[k] > count[best])
+            best = k;
+    r->delim = cand[best];
+    csv_set_delim(&r->p, (unsigned char)r->delim);
+    return 0;
+}
+
+int cb_csv_delimiter_parse(const char *s)
+{
+    if (strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "\t") == 0)
+        return s[0];
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0)
+        return '\t';
+    return 0;
+}
+
 /* Reads a file's header; for a later file, maps its columns onto the first
  * header by name. A file with no bytes at all (or only a BOM) has no header
  * and no records: 1, the caller goes on to the next file. */
@@ -538,6 +615,10 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     if (hdr == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
     cb_record *saved = r->rec;
+    if (!r->forced_delim && !r->xlsx && detect_delimiter(r, err) < 0) {
+        cb_record_free(hdr);
+        return -1;
+    }
     r->rec = hdr;
     r->reading_header = 1;
     int st = parse_one(r, err);
@@ -554,6 +635,18 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     if (header_problem(r, st, err) < 0) {
         cb_record_free(hdr);
         return -1;
+    }
+    /* A BOM after blank lines, not at the start of the file, would begin
+     * the first column's name (found by fuzzing: written back out, that
+     * name began the file and lost its BOM). */
+    while (hdr->n > 0 && cb_record_len(hdr, 0) >= 3 && memcmp(cb_record_get(hdr, 0), "\xEF\xBB\xBF", 3) == 0) {
+        char *rest = strdup(cb_record_get(hdr, 0) + 3);
+        if (rest == NULL || cb_record_set_str(hdr, 0, rest) < 0) {
+            free(rest);
+            cb_record_free(hdr);
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        }
+        free(rest);
     }
     free(r->map);
     r->map = malloc((hdr->n ? hdr->n : 1) * sizeof *r->map);
@@ -624,6 +717,15 @@ cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, 
 cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t limit,
                                         cb_csv_canon_fn canon, cb_err *err)
 {
+    cb_csv_opts o = {.limit = limit, .canon = canon};
+    return cb_csv_reader_open_opts(files, nfiles, &o, err);
+}
+
+cb_csv_reader *cb_csv_reader_open_opts(char *const *files, int nfiles, const cb_csv_opts *opts,
+                                       cb_err *err)
+{
+    size_t limit = opts->limit;
+    cb_csv_canon_fn canon = opts->canon;
     cb_csv_reader *r = calloc(1, sizeof *r);
     if (r == NULL || (r->buf = malloc(IOBUF)) == NULL) {
         free(r);
@@ -634,6 +736,12 @@ cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t l
     r->nfiles = nfiles;
     r->canon = canon;
     r->limit = limit ? limit : CB_CSV_DEFAULT_LIMIT;
+    r->delim = opts->delimiter ? opts->delimiter : ',';
+    r->forced_delim = opts->delimiter != 0;
+    r->sheet = opts->sheet;
+    r->lang = opts->lang;
+    r->warn = opts->warn;
+    r->warn_ctx = opts->warn_ctx;
     int st = open_next(r, err);
     if (st == 1) {
         r->empty = 1;
@@ -662,6 +770,8 @@ void cb_csv_reader_close(cb_csv_reader *r)
     free(r->buf);
     free(r->replay);
     free(r->raw);
+    free(r->empties);
+    cb_record_free(r->stash);
     free(r);
 }
 
@@ -701,7 +811,7 @@ static int is_repeated_header(const cb_csv_reader *r, const cb_record *rec)
     return 1;
 }
 
-int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
+static int next_record(cb_csv_reader *r, cb_record *rec, cb_err *err)
 {
     r->rec = rec;
     for (;;) {
@@ -709,6 +819,7 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
             return CB_CSV_EOF;
         int st = parse_one(r, err);
         if (st == CB_CSV_EOF) {
+            r->nempty = 0;   /* the empty rows at the end of a file are not records */
             close_file(r);
             if (r->nfiles == 0 || ++r->file_idx >= r->nfiles)
                 return CB_CSV_EOF;
@@ -752,9 +863,200 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
     }
 }
 
+/* ---- workbooks ----
+ *
+ * A file that is a zip archive is read as an Excel workbook (lib/xlsx):
+ * its rows become records the way CSV lines do, the row number standing
+ * for the line number. The header is the row among the first ten with the
+ * most labels the program knows (canon), title rows above it skipped. */
+
+#define XLSX_HEADER_ROWS 10
+
+/* Whether the file just opened is a workbook: then it is read whole (a
+ * zip's directory is at its end) and opened as one. */
+static int xlsx_probe(cb_csv_reader *r, cb_err *err)
+{
+    int f = fill(r, err);
+    if (f <= 0 || !cb_xlsx_is_zip(r->buf + r->buf_pos, r->buf_len - r->buf_pos))
+        return f < 0 ? -1 : 0;
+    size_t head = r->buf_len - r->buf_pos, rest = 0;
+    unsigned char *tail = NULL;
+    if (cb_read_all(r->fp, &tail, &rest) < 0)
+        return cb_err_sys(err, EX_IOERR, "%s: read error", r->name);
+    unsigned char *data = malloc(head + rest + 1);
+    if (data == NULL) {
+        free(tail);
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    memcpy(data, r->buf + r->buf_pos, head);
+    memcpy(data + head, tail, rest);
+    free(tail);
+    r->buf_pos = r->buf_len;
+    r->eof = 1;
+    r->xlsx_started = 0;
+    r->xlsx = cb_xlsx_open_mem(data, head + rest, r->name, r->sheet, err);
+    return r->xlsx ? 0 : -1;
+}
+
+/* A label the program knows (canon), or without the program's names a
+ * snake_case column name. */
+static int known_label(void *ctx, const char *label)
+{
+    const cb_csv_reader *r = ctx;
+    if (r->canon)
+        return r->canon(label) != NULL;
+    if (cb_label_canonical(label) != NULL)
+        return 1;
+    int letter = 0;
+    for (const char *p = label; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+        letter |= *p >= 'a' && *p <= 'z';
+    }
+    return letter;
+}
+
+/* The column name a field of this file goes to, canonical when the program
+ * says so. */
+static const char *target_name(const cb_csv_reader *r, size_t k)
+{
+    if (k >= r->map_n || r->map[k] < 0 || (size_t)r->map[k] >= r->header->n)
+        return "";
+    const char *name = r->header->names[r->map[k]];
+    const char *c = r->canon ? r->canon(name) : NULL;
+    return c ? c : name;
+}
+
+/* Excel drops the leading zero of an identity or phone number typed into a
+ * cell formatted as a number; every CCCD starts with 0 (province codes are
+ * 001-096) and so does every mobile number: 11 and 9 digits get it back,
+ * and the clerk is told which cell. */
+static int restore_zero(cb_csv_reader *r, size_t k, const cb_xlsx_cell *c, long row, char *out)
+{
+    const char *col = target_name(r, k);
+    size_t want = strcmp(col, "id_number") == 0 ? 11 : strcmp(col, "phone") == 0 ? 9 : 0;
+    if (want == 0 || c->len != want || strspn(c->s, "0123456789") != want)
+        return 0;
+    out[0] = '0';
+    memcpy(out + 1, c->s, want + 1);
+    if (r->warn) {
+        char cell[16], msg[512];
+        cb_xlsx_cell_name(k, row, cell);
+        snprintf(msg, sizeof msg,
+                 r->lang ? "%s:%ld: ô %s (%s): %s được lưu dạng số nên mất số 0 ở đầu; đọc là %s"
+                         : "%s:%ld: cell %s (%s): %s was stored as a number and lost its leading 0; read as %s",
+                 r->name, row, cell, col, c->s, out);
+        r->warn(r->warn_ctx, msg);
+    }
+    return 1;
+}
+
+static int xlsx_parse_one(cb_csv_reader *r, cb_err *err)
+{
+    if (!r->xlsx_started) {
+        r->xlsx_started = 1;
+        if (cb_xlsx_find_header(r->xlsx, known_label, r, XLSX_HEADER_ROWS, err) < 0)
+            return CB_CSV_FATAL;
+    }
+    const cb_xlsx_row *row;
+    cb_record_clear(r->rec);
+    r->col = 0;
+    r->nfields = 0;
+    r->bad_utf8 = 0;
+    r->empty_row = 0;
+    int st = cb_xlsx_next(r->xlsx, &row, err);
+    if (st <= 0)
+        return st < 0 ? CB_CSV_FATAL : CB_CSV_EOF;
+    size_t n = row->n;
+    while (n > 0 && row->c[n - 1].len == 0)
+        n--;
+    for (size_t k = 0; k < n; k++) {
+        const cb_xlsx_cell *c = &row->c[k];
+        char fixed[16];
+        const char *name = r->reading_header ? cb_label_canonical(c->s) : NULL;
+        if (!r->reading_header && c->number && restore_zero(r, k, c, row->r, fixed))
+            on_field(fixed, strlen(fixed), r);
+        else if (name)   /* a label a program wrote: the column's canonical name */
+            on_field((void *)name, strlen(name), r);
+        else
+            on_field(c->s, c->len, r);
+    }
+    r->rec_start = row->r;
+    r->rec->line = row->r;
+    return CB_CSV_RECORD;
+}
+
+/* ---- rows of delimiters only ----
+ *
+ * Excel saves the empty rows below the data as ",,,,": those at the end of
+ * a file are blank lines. One in the middle of the data stays a record (an
+ * empty request, rejected as such), so such rows are held back until a
+ * record follows them or the file ends. */
+
+static int hold_empty_row(cb_csv_reader *r, const cb_record *rec)
+{
+    if (r->nempty == r->empty_cap) {
+        size_t cap = r->empty_cap ? r->empty_cap * 2 : 16;
+        struct empty_row *p = realloc(r->empties, cap * sizeof *p);
+        if (p == NULL)
+            return -1;
+        r->empties = p;
+        r->empty_cap = cap;
+    }
+    r->empties[r->nempty++] = (struct empty_row){rec->line, r->nfields};
+    return 0;
+}
+
+/* The next held-back row, as it was read. */
+static int give_empty_row(cb_csv_reader *r, cb_record *rec, cb_err *err)
+{
+    struct empty_row e = r->empties[r->empty_next++];
+    cb_record_clear(rec);
+    rec->line = e.line;
+    for (size_t i = 0; i < e.nfields && i < r->header->n; i++)
+        if (cb_record_set(rec, (int)i, "", 0) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+    if (e.nfields > r->header->n) {
+        cb_err_set(err, EX_DATAERR, "the record has %zu fields, the header has %zu", e.nfields, r->header->n);
+        return CB_CSV_MALFORMED;
+    }
+    return CB_CSV_RECORD;
+}
+
+int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err)
+{
+    if (r->empty_next < r->nempty)
+        return give_empty_row(r, rec, err);
+    if (r->nempty > 0) {   /* all given out: the record read after them */
+        r->nempty = r->empty_next = 0;
+        if (cb_record_copy(rec, r->stash) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+        rec->line = r->stash->line;
+        *err = r->stash_err;
+        return r->stash_st;
+    }
+    for (;;) {
+        int st = next_record(r, rec, err);
+        if (st == CB_CSV_RECORD && r->empty_row) {
+            if (hold_empty_row(r, rec) < 0)
+                return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+            continue;
+        }
+        if (r->nempty == 0 || st == CB_CSV_EOF)
+            return st;
+        if ((r->stash == NULL && (r->stash = cb_record_new()) == NULL) || cb_record_copy(r->stash, rec) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
+        r->stash->line = rec->line;
+        r->stash_st = st;
+        r->stash_err = *err;
+        return give_empty_row(r, rec, err);
+    }
+}
+
 void cb_csv_writer_init(cb_csv_writer *w, FILE *fp)
 {
     w->fp = fp;
+    w->crlf = 0;
 }
 
 int cb_csv_write_field(cb_csv_writer *w, const char *s, size_t len, int last)
@@ -785,13 +1087,15 @@ int cb_csv_write_field(cb_csv_writer *w, const char *s, size_t len, int last)
         }
         putc('"', fp);
     }
+    if (last && w->crlf && putc('\r', fp) == EOF)
+        return -1;
     return putc(last ? '\n' : ',', fp) == EOF ? -1 : 0;
 }
 
 int cb_csv_write_fields(cb_csv_writer *w, const char *const *fields, size_t n)
 {
     if (n == 1 && fields[0][0] == '\0')   /* a blank line would be skipped on reading */
-        return fputs("\"\"\n", w->fp) == EOF ? -1 : 0;
+        return fputs(w->crlf ? "\"\"\r\n" : "\"\"\n", w->fp) == EOF ? -1 : 0;
     for (size_t i = 0; i < n; i++)
         if (cb_csv_write_field(w, fields[i], strlen(fields[i]), i + 1 == n) < 0)
             return -1;
@@ -806,7 +1110,7 @@ int cb_csv_write_header(cb_csv_writer *w, const cb_header *h)
 int cb_csv_write_record(cb_csv_writer *w, const cb_record *rec, size_t ncols)
 {
     if (ncols == 1 && cb_record_len(rec, 0) == 0)
-        return fputs("\"\"\n", w->fp) == EOF ? -1 : 0;
+        return fputs(w->crlf ? "\"\"\r\n" : "\"\"\n", w->fp) == EOF ? -1 : 0;
     for (size_t i = 0; i < ncols; i++)
         if (cb_csv_write_field(w, cb_record_get(rec, (int)i), cb_record_len(rec, (int)i), i + 1 == ncols) < 0)
             return -1;

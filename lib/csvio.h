@@ -9,7 +9,11 @@
  * and loses nothing else.
  *
  * Several input files are read as one stream: each file's header is mapped
- * by column name onto the first file's header. */
+ * by column name onto the first file's header.
+ *
+ * A file that is an Excel workbook (by its content, whatever its name) is
+ * read as one: a sheet's rows are the records, the row number the line
+ * (lib/xlsx.h). */
 #ifndef CB_CSVIO_H
 #define CB_CSVIO_H
 
@@ -49,6 +53,30 @@ cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, 
 typedef const char *(*cb_csv_canon_fn)(const char *name);
 cb_csv_reader *cb_csv_reader_open_canon(char *const *files, int nfiles, size_t limit,
                                         cb_csv_canon_fn canon, cb_err *err);
+
+/* How to read: what cb_csv_reader_open_opts takes (zeroed: as
+ * cb_csv_reader_open). */
+typedef struct cb_csv_opts {
+    size_t limit;            /* 0: CB_CSV_DEFAULT_LIMIT */
+    cb_csv_canon_fn canon;   /* as for cb_csv_reader_open_canon, or NULL */
+    int delimiter;           /* ',', ';' or '\t'; 0: found from each file's header line */
+    const char *sheet;       /* a workbook's sheet to read; NULL: the first */
+    int lang;                /* messages: 0 English, 1 Vietnamese */
+    /* Warnings that lose nothing (a number that lost its leading 0, given
+     * back): one line each, "FILE:ROW: ...", or dropped when NULL. */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
+} cb_csv_opts;
+/* Spreadsheets saved as CSV: the delimiter is the one of ',', ';' (Excel's
+ * in locales with a decimal comma) and tab that the header line has most of
+ * (outside quotes; ',' when none), unless opts->delimiter forces one; a
+ * line of nothing but delimiters (the rows Excel keeps after the data,
+ * ",,,,") is a blank line, not a record. */
+cb_csv_reader *cb_csv_reader_open_opts(char *const *files, int nfiles, const cb_csv_opts *opts,
+                                       cb_err *err);
+/* The delimiter of a --delimiter option: ",", ";", "tab" or a tab
+ * character, "\\t"; 0 when it is none of them. */
+int cb_csv_delimiter_parse(const char *s);
 void cb_csv_reader_close(cb_csv_reader *r);
 
 /* 1 when the input had no bytes at all: no header and no records. A
@@ -68,6 +96,7 @@ int cb_csv_reader_next(cb_csv_reader *r, cb_record *rec, cb_err *err);
 /* Writer: UTF-8, LF line ends, quotes only where needed. */
 typedef struct cb_csv_writer {
     FILE *fp;
+    int crlf;      /* CRLF line ends (CSV for Excel); 0 after init */
 } cb_csv_writer;
 
 void cb_csv_writer_init(cb_csv_writer *w, FILE *fp);

@@ -93,6 +93,49 @@ int cb_date_parse(const char *s, cb_date *out)
     return 0;
 }
 
+int cb_instant_parse(const char *s, int64_t *out)
+{
+    const char *p = s;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    char day[11];
+    if (strlen(p) < 10)
+        return -1;
+    memcpy(day, p, 10);
+    day[10] = '\0';
+    cb_date d;
+    const char *q = p + 10;
+    if (strchr(day, '/') != NULL || (*q != 'T' && *q != ' ')) {
+        /* a date alone (either form): its first instant in Vietnam */
+        if (cb_date_parse(p, &d) < 0)
+            return -1;
+        *out = cb_date_start_instant(d);
+        return 0;
+    }
+    if (cb_date_parse(day, &d) < 0)
+        return -1;
+    q++;
+    int hh, mm, ss = 0, oh = 7, om = 0, sign = 1;
+    if (take_digits(&q, 2, 2, &hh) < 0 || *q++ != ':' || take_digits(&q, 2, 2, &mm) < 0)
+        return -1;
+    if (*q == ':' && (q++, take_digits(&q, 2, 2, &ss) < 0))
+        return -1;
+    if (*q == 'Z') {
+        oh = 0;
+        q++;
+    } else if (*q == '+' || *q == '-') {
+        sign = *q++ == '-' ? -1 : 1;
+        if (take_digits(&q, 2, 2, &oh) < 0 || *q++ != ':' || take_digits(&q, 2, 2, &om) < 0)
+            return -1;
+    }
+    while (*q == ' ' || *q == '\t')
+        q++;
+    if (*q != '\0' || hh > 23 || mm > 59 || ss > 59 || oh > 14 || om > 59)
+        return -1;
+    *out = (int64_t)d * 86400 + hh * 3600 + mm * 60 + ss - sign * (oh * 3600 + om * 60);
+    return 0;
+}
+
 /* Years outside 0..9999 do not fit the formats; the unsigned remainders
  * also tell the compiler each number's width, so -Wformat-truncation (on
  * with -O2 -Wall) sees the buffers are large enough. */

@@ -28,6 +28,11 @@ int cb_date_parse(const char *s, cb_date *out);
 
 /* "YYYY-MM-DD" into buf (at least 11 bytes). */
 void cb_date_format(cb_date day, char *buf);
+/* An instant `YYYY-MM-DDTHH:MM[:SS]` with `+HH:MM`, `-HH:MM` or `Z` (no
+ * offset: Vietnam time), or a date alone (either form above), taken as
+ * 00:00+07:00 that day. Returns 0, or -1. */
+int cb_instant_parse(const char *s, int64_t *out);
+
 /* "DD/MM/YYYY" into buf (at least 11 bytes), as letters print dates. */
 void cb_date_format_vn(cb_date day, char *buf);
 

@@ -21,6 +21,13 @@ int cb_filter_option(cb_filter *f, int c, const char *arg)
     case 'q': f->quiet = f->run.quiet = 1; f->run.progress = 0; return CB_FILTER_OPT_TAKEN;
     case CB_FILTER_OPT_REJECTS: f->rejects_path = arg; return CB_FILTER_OPT_TAKEN;
     case CB_FILTER_OPT_STRICT: f->strict = 1; return CB_FILTER_OPT_TAKEN;
+    case CB_FILTER_OPT_EXCEL_CSV: f->excel_csv = 1; return CB_FILTER_OPT_TAKEN;
+    case CB_FILTER_OPT_SHEET: f->csv.sheet = arg; return CB_FILTER_OPT_TAKEN;
+    case CB_FILTER_OPT_DELIMITER:
+        if ((f->csv.delimiter = cb_csv_delimiter_parse(arg)) != 0)
+            return CB_FILTER_OPT_TAKEN;
+        cb_filter_note(f, "--delimiter: '%s' is not ',', ';' or tab", arg);
+        return CB_FILTER_OPT_BAD;
     case CB_FILTER_OPT_LANG:
         if (cb_lang_parse(arg, &f->lang) == 0)
             return CB_FILTER_OPT_TAKEN;
@@ -88,30 +95,35 @@ int cb_filter_open_outputs(cb_filter *f)
     /* The rejects channel keeps its header across the open. */
     cb_header *rh = f->rejects.header;
     f->rejects.header = NULL;
-    if (cb_output_open(&f->out, f->output, 0644, &err) < 0) {
+    if (cb_sheet_open(&f->out, f->output, f->excel_csv, &err) < 0) {
         cb_header_free(rh);
         f->failed = 1;
         return cb_filter_fail(f, &err), -1;
     }
-    if (cb_rejects_open(&f->rejects, f->run.prog, f->rejects_path, f->diag, &err) < 0) {
+    if (cb_rejects_open_as(&f->rejects, f->run.prog, f->rejects_path, f->excel_csv, f->diag, &err) < 0) {
         cb_header_free(rh);
-        cb_output_abort(&f->out);
+        cb_sheet_abort(&f->out);
         f->failed = 1;
         return cb_filter_fail(f, &err), -1;
     }
     f->rejects.header = rh;
     f->outputs_open = 1;
-    if (f->out.fp == stdout)   /* a pipe's default buffer is a few KiB */
+    if (cb_sheet_fp(&f->out) == stdout)   /* a pipe's default buffer is a few KiB */
         setvbuf(stdout, f->obuf, _IOFBF, sizeof f->obuf);
-    cb_csv_writer_init(&f->w, f->out.fp);
-    if (f->out_header != NULL && cb_csv_write_header(&f->w, f->out_header) < 0)
+    if (f->out_header != NULL &&
+        cb_sheet_begin_header(&f->out, f->out_sheet ? f->out_sheet : f->run.prog, f->out_header, &err) < 0)
         return cb_filter_write_error(f);
     return 0;
 }
 
 FILE *cb_filter_output(cb_filter *f)
 {
-    return f->outputs_open ? f->out.fp : NULL;
+    return f->outputs_open ? cb_sheet_fp(&f->out) : NULL;
+}
+
+cb_sheet_out *cb_filter_sheet(cb_filter *f)
+{
+    return f->outputs_open ? &f->out : NULL;
 }
 
 const char *cb_filter_input(const cb_filter *f)
@@ -138,7 +150,8 @@ int cb_filter_write_error(cb_filter *f)
 int cb_filter_write(cb_filter *f, const cb_record *rec)
 {
     size_t n = f->out_header ? f->out_header->n : rec->n;
-    if (f->write_failed || cb_csv_write_record(&f->w, rec, n) < 0)
+    cb_err err = {0};
+    if (f->write_failed || cb_sheet_record(&f->out, rec, n, &err) < 0)
         return cb_filter_write_error(f);
     return 0;
 }
@@ -208,11 +221,21 @@ static int read_loop(cb_filter *f, const cb_filter_step *step, void *ctx, cb_rec
     return f->rc;
 }
 
+/* The reader's warnings (a number that lost its leading 0, given back). */
+static void warn_line(void *ctx, const char *msg)
+{
+    cb_filter_note(ctx, "%s", msg);
+}
+
 int cb_filter_run(cb_filter *f, char *const *files, int nfiles, cb_csv_canon_fn canon,
                   const cb_filter_step *step, void *ctx)
 {
     cb_err err = {0};
-    f->reader = cb_csv_reader_open_canon(files, nfiles, 0, canon, &err);
+    f->csv.canon = canon;
+    f->csv.lang = f->lang == CB_LANG_VI;
+    f->csv.warn = warn_line;
+    f->csv.warn_ctx = f;
+    f->reader = cb_csv_reader_open_opts(files, nfiles, &f->csv, &err);
     if (f->reader == NULL) {
         f->failed = 1;
         return cb_filter_fail(f, &err);
@@ -244,11 +267,11 @@ static void close_outputs(cb_filter *f)
 {
     cb_err err = {0};
     if (f->failed) {
-        cb_output_abort(&f->out);
+        cb_sheet_abort(&f->out);
         cb_rejects_abort(&f->rejects);
         return;
     }
-    if (cb_output_close(&f->out, &err) < 0) {
+    if (cb_sheet_close(&f->out, &err) < 0) {
         /* half an output and whole rejects would not add up */
         cb_rejects_abort(&f->rejects);
         cb_filter_fail(f, &err);

@@ -69,18 +69,29 @@
 #include "record.h"
 #include "rejects.h"
 #include "run.h"
+#include "sheetout.h"
 
 /* The long options the driver parses (with the short -o and -q, which the
  * program's getopt string must list as "o:q"). A program lists these in its
  * option table; one that should not take --lang lists CB_FILTER_OPTIONS_NO_LANG. */
-enum { CB_FILTER_OPT_REJECTS = 0x4000, CB_FILTER_OPT_STRICT, CB_FILTER_OPT_LANG };
+enum {
+    CB_FILTER_OPT_REJECTS = 0x4000, CB_FILTER_OPT_STRICT, CB_FILTER_OPT_LANG, CB_FILTER_OPT_EXCEL_CSV,
+    CB_FILTER_OPT_DELIMITER, CB_FILTER_OPT_SHEET
+};
 #define CB_FILTER_OPTIONS_NO_LANG                                   \
     {"output", required_argument, NULL, 'o'},                       \
     {"quiet", no_argument, NULL, 'q'},                              \
     {"rejects", required_argument, NULL, CB_FILTER_OPT_REJECTS},    \
-    {"strict", no_argument, NULL, CB_FILTER_OPT_STRICT}
+    {"strict", no_argument, NULL, CB_FILTER_OPT_STRICT},            \
+    {"excel-csv", no_argument, NULL, CB_FILTER_OPT_EXCEL_CSV}
 #define CB_FILTER_OPTIONS CB_FILTER_OPTIONS_NO_LANG, \
     {"lang", required_argument, NULL, CB_FILTER_OPT_LANG}
+/* And for the programs that read CSV through cb_filter_run: --delimiter
+ * C (',', ';', tab; default found from each file's header line) and
+ * --sheet NAME (of a workbook input; default the first). */
+#define CB_FILTER_INPUT_OPTIONS                                     \
+    {"delimiter", required_argument, NULL, CB_FILTER_OPT_DELIMITER}, \
+    {"sheet", required_argument, NULL, CB_FILTER_OPT_SHEET}
 
 /* What cb_filter_option made of an option. */
 enum { CB_FILTER_OPT_NOT_MINE = 0, CB_FILTER_OPT_TAKEN = 1, CB_FILTER_OPT_BAD = -1 };
@@ -100,6 +111,9 @@ struct cb_filter {
     const char *rejects_path;    /* --rejects, NULL for diagnostics */
     int strict, quiet;
     cb_lang lang;
+    int excel_csv;               /* --excel-csv: BOM, Vietnamese labels, CRLF */
+    cb_csv_opts csv;             /* --delimiter, --sheet */
+    const char *out_sheet;       /* the sheet's name when -o FILE.xlsx (a program may set it) */
 
     /* the run; a program reads the counters, the driver keeps them */
     cb_run run;
@@ -110,9 +124,8 @@ struct cb_filter {
     FILE *diag;
     cb_csv_reader *reader;
     const char *input;           /* name of the input being read */
-    cb_output out;
+    cb_sheet_out out;            /* CSV, CSV for Excel, or a workbook (-o FILE.xlsx) */
     cb_rejects rejects;
-    cb_csv_writer w;
     cb_header *out_header;
     int outputs_open, failed, write_failed;
     char obuf[1 << 16];
@@ -158,8 +171,12 @@ int cb_filter_set_reject_header(cb_filter *f, const cb_header *h);
  * does this after begin). Returns 0 or -1, reported. */
 int cb_filter_open_outputs(cb_filter *f);
 /* The output stream, for programs that write more than records
- * (NULL before the outputs are open). */
+ * (NULL before the outputs are open, and for a workbook). */
 FILE *cb_filter_output(cb_filter *f);
+/* The output as tables (cb_sheet_begin for another sheet of a workbook,
+ * or the header of a program writing its own format); NULL before the
+ * outputs are open. */
+cb_sheet_out *cb_filter_sheet(cb_filter *f);
 /* The input being read ("stdin" for standard input) and its reader
  * (NULL outside cb_filter_run). */
 const char *cb_filter_input(const cb_filter *f);

@@ -15,6 +15,7 @@
 
 #include "csvio.h"
 #include "identifiers.h"
+#include "labels.h"
 #include "provinces.h"
 #include "serial.h"
 #include "vntext.h"
@@ -25,7 +26,7 @@ enum col {
     C_AGENCY_L2, C_AGENCY_L3, C_AGENCY_L4, C_AGENCY_CODE, C_ORG_NAME, C_ORG_ADDRESS,
     C_TAX_CODE, C_BUDGET_CODE, C_PROVINCE, C_EMAIL, C_PHONE, C_OLD_SERIAL, C_OLD_NOT_AFTER,
     C_DEVICE_TYPE, C_CARRIER, C_CONFIRMED_BY, C_RECEIVED_DATE, C_VALIDITY_MONTHS,
-    C_RENEWAL_COUNT, C_DUE_DATE, C_AGENCY_KEY, NCOL
+    C_RENEWAL_COUNT, C_DUE_DATE, C_AGENCY_KEY, C_AGENCY_NAME, C_AGENCY_EMAIL, NCOL
 };
 
 typedef struct coldef {
@@ -83,6 +84,8 @@ static const coldef cols[NCOL] = {
     [C_RENEWAL_COUNT] = {"renewal_count", {NULL}, "renewal count", "số lần gia hạn"},
     [C_DUE_DATE] = {"due_date", {NULL}, "due date", "hạn giải quyết"},
     [C_AGENCY_KEY] = {"agency_key", {NULL}, "agency key", "khóa cơ quan"},
+    [C_AGENCY_NAME] = {"agency_name", {NULL}, "agency's official name", "tên chính thức của cơ quan"},
+    [C_AGENCY_EMAIL] = {"agency_email", {NULL}, "agency's e-mail address", "thư điện tử của cơ quan"},
 };
 
 enum { RT_NONE, RT_ISSUE, RT_RENEW };
@@ -261,7 +264,10 @@ struct cb_forms {
     kset ledger_renewed;  /* serials already renewed */
     kset ledger_products; /* serials made by a renewal */
     kcache_ent agency_cache[KCACHE], province_cache[KCACHE];
+    kcache_ent registry_cache[KCACHE];   /* agency name -> registry entry (not owned) */
     char *vals[NCOL];     /* the row being checked: cleaned values */
+    char **warnings;      /* about the bound header */
+    size_t nwarnings;
     char *cleanbuf[NCOL];
 };
 
@@ -289,6 +295,11 @@ static int canonical_col(const char *label)
                 found = c;
     }
     free(key);
+    /* the labels the programs write in workbooks ("Loại yêu cầu") */
+    const char *name = found < 0 ? cb_label_canonical(label) : NULL;
+    for (int c = 0; name && c < NCOL && found < 0; c++)
+        if (strcmp(cols[c].name, name) == 0)
+            found = c;
     return found;
 }
 
@@ -296,6 +307,138 @@ const char *cb_forms_canonical(const char *label)
 {
     int c = canonical_col(label);
     return c < 0 ? NULL : cols[c].name;
+}
+
+/* ---- header labels the forms do not know ----
+ *
+ * A label that is nearly a known one ("Số điện thoại" for "Số điện thoại
+ * di động", "recieved_date") is most likely that column mistyped: the
+ * clerk is told once, with the nearest labels, rather than finding
+ * "phone is missing" on every row. Near means within a quarter of the
+ * known label's characters in edits, or the first words of it (two words
+ * at least), compared as header keys. */
+
+#define NEAR_MAX 100   /* characters compared; longer labels are not near */
+
+static size_t decode(const char *s, utf8proc_int32_t *out)
+{
+    size_t n = 0;
+    utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(s);
+    while (len > 0 && n < NEAR_MAX) {
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, len, &out[n]);
+        if (k <= 0)
+            break;
+        s += k;
+        len -= k;
+        n++;
+    }
+    return n;
+}
+
+static size_t edit_distance(const utf8proc_int32_t *a, size_t na, const utf8proc_int32_t *b, size_t nb)
+{
+    size_t row[NEAR_MAX + 1];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* The first words of longer: at least two, ending at a space or '/'. */
+static int word_prefix(const char *shorter, const char *longer)
+{
+    size_t n = strlen(shorter);
+    return n > 0 && strchr(shorter, ' ') != NULL && strncmp(shorter, longer, n) == 0 &&
+           (longer[n] == ' ' || longer[n] == '/');
+}
+
+/* How near key is to the known key k: 0 not near, else higher is nearer. */
+static size_t nearness(const char *key, const char *k)
+{
+    utf8proc_int32_t a[NEAR_MAX], b[NEAR_MAX];
+    size_t na = decode(key, a), nb = decode(k, b);
+    if (word_prefix(key, k) || word_prefix(k, key))
+        return NEAR_MAX;
+    size_t d = edit_distance(a, na, b, nb);
+    return d > 0 && d * 4 <= nb ? NEAR_MAX - d : 0;
+}
+
+/* "'Số điện thoại di động' (phone)" for the three known labels nearest to
+ * label, or "" when none is near. */
+static void near_labels(const char *label, char *out, size_t outlen)
+{
+    char *key = cb_text_key(label);
+    size_t best[3] = {0, 0, 0};
+    const char *name[3] = {NULL, NULL, NULL};
+    int col[3] = {0, 0, 0};
+    out[0] = '\0';
+    for (int c = 0; key && c < NCOL; c++) {
+        for (int j = -1; j < 4 && (j < 0 || cols[c].labels[j]); j++) {
+            const char *cand = j < 0 ? cols[c].name : cols[c].labels[j];
+            char *ck = cb_text_key(cand);
+            size_t score = ck ? nearness(key, ck) : 0;
+            free(ck);
+            for (int k = 0; score > 0 && k < 3; k++) {
+                if (score > best[k]) {
+                    for (int m = 2; m > k; m--)
+                        best[m] = best[m - 1], name[m] = name[m - 1], col[m] = col[m - 1];
+                    best[k] = score, name[k] = cand, col[k] = c;
+                    break;
+                }
+            }
+        }
+    }
+    free(key);
+    size_t len = 0;
+    for (int k = 0; k < 3 && name[k] && len < outlen; k++)
+        len += (size_t)snprintf(out + len, outlen - len, "%s'%s'%s%s%s", k ? ", " : "", name[k],
+                                name[k] == cols[col[k]].name ? "" : " (",
+                                name[k] == cols[col[k]].name ? "" : cols[col[k]].name,
+                                name[k] == cols[col[k]].name ? "" : ")");
+}
+
+/* One warning for each input label that is no known column but near one. */
+static int header_warnings(cb_forms *f, const cb_header *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        char near[600], msg[1024];
+        if (canonical_col(in->names[i]) >= 0)
+            continue;
+        near_labels(in->names[i], near, sizeof near);
+        if (near[0] == '\0')
+            continue;
+        snprintf(msg, sizeof msg,
+                 f->o.lang == CB_LANG_VI
+                     ? "cột '%s' không phải cột nào của mẫu đơn (gần nhất: %s): giữ nguyên, không kiểm tra"
+                     : "column '%s' is not a column of the forms (nearest: %s): passed through unchecked",
+                 in->names[i], near);
+        char **p = realloc(f->warnings, (f->nwarnings + 1) * sizeof *p);
+        if (p == NULL || (p[f->nwarnings] = strdup(msg)) == NULL) {
+            f->warnings = p ? p : f->warnings;
+            return -1;
+        }
+        f->warnings = p;
+        f->nwarnings++;
+    }
+    return 0;
+}
+
+const char *cb_forms_warning(const cb_forms *f, size_t i)
+{
+    return i < f->nwarnings ? f->warnings[i] : NULL;
 }
 
 cb_forms *cb_forms_new(const cb_forms_opts *opts, cb_err *err)
@@ -344,9 +487,13 @@ void cb_forms_free(cb_forms *f)
         free(f->agency_cache[i].in);
         free(f->agency_cache[i].out);
         free(f->province_cache[i].in);
+        free(f->registry_cache[i].in);
     }
     for (int c = 0; c < NCOL; c++)
         free(f->cleanbuf[c]);
+    for (size_t i = 0; i < f->nwarnings; i++)
+        free(f->warnings[i]);
+    free(f->warnings);
     free(f);
 }
 
@@ -358,8 +505,8 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
     for (int c = 0; c < NCOL; c++)
         f->in_idx[c] = f->out_idx[c] = -1;
     for (size_t i = 0; i < in->n; i++) {
-        int c = canonical_col(in->names[i]);
-        if (c == C_DUE_DATE || c == C_AGENCY_KEY)
+        int c = canonical_col(in->names[i]), named = c;
+        if (c == C_DUE_DATE || c == C_AGENCY_KEY || c == C_AGENCY_NAME || c == C_AGENCY_EMAIL)
             c = -1;   /* computed: a column of that name is overwritten, not read */
         if (c >= 0 && f->in_idx[c] >= 0) {
             cb_header_free(out);
@@ -367,7 +514,8 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
                               "columns '%s' and '%s' both mean %s: keep one of them",
                               in->names[f->in_idx[c]], in->names[i], cols[c].name);
         }
-        const char *name = c >= 0 ? cols[c].name : in->names[i];
+        /* a computed column keeps its canonical name, to be overwritten */
+        const char *name = named >= 0 ? cols[named].name : in->names[i];
         if (cb_header_find(out, name) >= 0) {
             cb_header_free(out);
             return cb_err_set(err, EX_DATAERR, "column '%s' appears twice in the header", name);
@@ -385,8 +533,11 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
         return cb_err_sys(err, EX_OSERR, "out of memory");
     }
     static const int computed[] = {C_AGENCY, C_REQUEST_TYPE, C_SUBJECT_TYPE, C_RECEIVED_DATE,
-                                   C_DUE_DATE, C_AGENCY_KEY};
-    for (size_t i = 0; i < sizeof computed / sizeof computed[0]; i++) {
+                                   C_DUE_DATE, C_AGENCY_KEY, C_AGENCY_NAME, C_AGENCY_EMAIL};
+    /* agency_name and agency_email come from the registry: without one
+     * the output is what it was before there were registries */
+    size_t ncomputed = sizeof computed / sizeof computed[0] - (f->o.agencies ? 0 : 2);
+    for (size_t i = 0; i < ncomputed; i++) {
         int c = computed[i];
         /* agency is computed only from the "Tổ chức cấp N" columns */
         if (c == C_AGENCY && (f->in_idx[C_AGENCY] >= 0 ||
@@ -406,6 +557,8 @@ int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err)
     f->out_h = out;
     f->rej_h = rej;
     f->bound = 1;
+    if (header_warnings(f, in) < 0)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
     return 0;
 }
 
@@ -814,6 +967,7 @@ typedef struct row {
     cb_date received, birth, issued, expiry;
     int have_received, have_birth, have_issued, have_expiry;
     const certrow *cert;                    /* old_serial's, from --certs */
+    const cb_agency_entry *agency;          /* the registry's, with --agencies */
     char serial[256], skey[256];            /* old_serial displayed, and its key */
     kslot *s_id, *s_person, *s_serial;      /* where the row's keys go */
     uint64_t h_id, h_person, h_serial;
@@ -1098,6 +1252,46 @@ static int check_person(row *r, cb_err *err)
     return 0;
 }
 
+static const cb_agency_entry *registry_by_name(cb_forms *f, const char *name)
+{
+    int hit;
+    const char *p = kcache_get(f->registry_cache, name, &hit);
+    if (hit)
+        return (const cb_agency_entry *)p;
+    const cb_agency_entry *e = cb_agency_registry_by_name(f->o.agencies, name);
+    kcache_put(f->registry_cache, name, (char *)e, 0);
+    return e;
+}
+
+/* The row's agency in the registry, by its code or by its name: a code the
+ * registry does not have, a code of another agency than the name says, or
+ * an agency the registry does not know (unless allowed) is a reason. A name
+ * the registry does not know beside a code it knows is taken as a spelling
+ * of that agency. */
+static const cb_agency_entry *resolve_agency(verdict_ctx *k, const char *name, const char *code)
+{
+    cb_forms *f = k->f;
+    const cb_agency_entry *by_code = *code ? cb_agency_registry_by_code(f->o.agencies, code) : NULL;
+    const cb_agency_entry *by_name = *name ? registry_by_name(f, name) : NULL;
+    if (*code && by_code == NULL && !f->o.allow_unknown_agency) {
+        bad(k, C_AGENCY_CODE, "agency code '%s' is not in the agency registry",
+            "mã định danh cơ quan '%s' không có trong danh mục cơ quan", code);
+        return NULL;
+    }
+    if (by_code && by_name && by_code != by_name) {
+        bad(k, C_AGENCY_CODE, "agency code '%s' is %s in the agency registry, but the agency is '%s' (%s)",
+            "mã định danh cơ quan '%s' là của %s trong danh mục cơ quan, nhưng cơ quan ghi là '%s' (%s)", code,
+            by_code->name, name, *by_name->code ? by_name->code : by_name->name);
+        return NULL;
+    }
+    if (by_code || by_name)
+        return by_code ? by_code : by_name;
+    if (*name && !f->o.allow_unknown_agency)
+        bad(k, C_AGENCY, "agency '%s' is not in the agency registry (write its official name or code)",
+            "cơ quan '%s' không có trong danh mục cơ quan (ghi tên chính thức hoặc mã định danh)", name);
+    return NULL;
+}
+
 /* The agency and, for Form 04, the organisation; the province written back
  * as the current unit. */
 static int check_agency(row *r, cb_err *err)
@@ -1111,6 +1305,8 @@ static int check_agency(row *r, cb_err *err)
         bad(k, C_AGENCY_CODE,
             "agency code '%s' is not an agency identifier like 000.00.15.H41",
             "mã định danh cơ quan '%s' không đúng dạng như 000.00.15.H41", ac);
+    if (f->o.agencies && (!*ac || cb_agency_code_check(ac)))
+        r->agency = resolve_agency(k, val(f, C_AGENCY), ac);
     if (r->org && *val(f, C_ORG_NAME) == '\0')
         missing(k, C_ORG_NAME);
     if (r->org && *val(f, C_ORG_ADDRESS) == '\0')
@@ -1396,7 +1592,7 @@ static int commit(row *r, cb_err *err)
         kset_insert_at(&f->persons, r->s_person, r->h_person, val(f, C_ID_NUMBER), here);
     if (r->s_serial != NULL)
         kset_insert_at(&f->serials, r->s_serial, r->h_serial, r->skey, here);
-    const char *akey = agency_key_of(f, val(f, C_AGENCY));
+    const char *akey = r->agency ? r->agency->key : agency_key_of(f, val(f, C_AGENCY));
     if (akey == NULL)
         return oom(err);
     static const char *const forms[] = {"", "01", "02", "03", "04"};
@@ -1408,6 +1604,8 @@ static int commit(row *r, cb_err *err)
         (r->form && put(f, out, C_FORM, forms[r->form]) < 0) ||
         put(f, out, C_RECEIVED_DATE, iso) < 0 || put(f, out, C_DUE_DATE, due) < 0 ||
         put(f, out, C_AGENCY_KEY, akey) < 0 ||
+        put(f, out, C_AGENCY_NAME, r->agency ? r->agency->name : val(f, C_AGENCY)) < 0 ||
+        put(f, out, C_AGENCY_EMAIL, r->agency ? r->agency->email : "") < 0 ||
         (f->in_idx[C_AGENCY] < 0 && put(f, out, C_AGENCY, val(f, C_AGENCY)) < 0))
         return oom(err);
     if (r->have_birth) {

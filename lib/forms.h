@@ -4,7 +4,8 @@
  * the rules across columns (age, dates, the 60-day renewal rule, validity
  * limits), duplicates within a batch, renewal checks against scan-expiry's
  * records (--certs) and sign-batch's ledger (--ledger), and the computed
- * columns (request_type, subject_type, received_date, due_date, agency_key).
+ * columns (request_type, subject_type, received_date, due_date, agency_key;
+ * with an agency registry, agency_name and agency_email).
  * Reasons come in English, or in Vietnamese for --lang vi.
  *
  * One cb_forms checks one stream of records; it remembers the keys it has
@@ -13,6 +14,7 @@
 #ifndef CB_FORMS_H
 #define CB_FORMS_H
 
+#include "agency.h"
 #include "calendar.h"
 #include "cb_err.h"
 #include "date.h"
@@ -26,6 +28,8 @@ typedef struct cb_forms_opts {
     const char *official_domains;  /* comma-separated; NULL means "gov.vn" */
     cb_forms_lang lang;
     cb_calendar *cal;              /* borrowed: working days for due_date */
+    const cb_agency_registry *agencies;  /* borrowed, or NULL: agency_key is the name's key */
+    int allow_unknown_agency;      /* an agency not in the registry passes, keyed by its name */
 } cb_forms_opts;
 
 typedef struct cb_forms cb_forms;
@@ -56,6 +60,10 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err);
  * computed columns overwritten in place or appended. Two input columns that
  * mean the same column are EX_DATAERR. Must be called before cb_forms_check. */
 int cb_forms_bind(cb_forms *f, const cb_header *in, cb_err *err);
+/* After cb_forms_bind: the i-th warning about the header (a label that is
+ * no column of the forms but nearly a known label, naming the nearest), or
+ * NULL past the last. */
+const char *cb_forms_warning(const cb_forms *f, size_t i);
 /* The output header, and the header of rejected records (the input's with
  * canonical names, without the computed columns). */
 const cb_header *cb_forms_out_header(const cb_forms *f);

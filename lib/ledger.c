@@ -37,15 +37,19 @@ struct cb_ledger {
     cb_strmap by_request;   /* request_id -> serial */
     cb_strmap renewed;      /* old serial -> request_id */
     cb_strmap from_renewal; /* serial made by a renewal -> request_id */
+    cb_strmap by_serial;    /* serial -> request_id */
+    cb_strmap issued_at;    /* request_id -> issued_at */
 };
 
 static int remember(cb_ledger *l, const char *rid, const char *type, const char *old,
-                    const char *serial)
+                    const char *serial, const char *issued_at)
 {
     char o[160], s[160];
     cb_serial_key(old, o, sizeof o);
     cb_serial_key(serial, s, sizeof s);
-    if (cb_strmap_put(&l->by_request, rid, serial) < 0)
+    if (cb_strmap_put(&l->by_request, rid, serial) < 0 ||
+        (*s && cb_strmap_put(&l->by_serial, s, rid) < 0) ||
+        cb_strmap_put(&l->issued_at, rid, issued_at) < 0)
         return -1;
     if (strcmp(type, "renew") == 0) {
         if (*o && cb_strmap_put(&l->renewed, o, rid) < 0)
@@ -163,7 +167,7 @@ static int load(cb_ledger *l, cb_err *err)
         if (*rid == '\0')
             continue;
         if (remember(l, rid, cb_record_get(rec, col[2]), cb_record_get(rec, col[3]),
-                     cb_record_get(rec, col[4])) < 0) {
+                     cb_record_get(rec, col[4]), cb_record_get(rec, col[7])) < 0) {
             rc = cb_err_set(err, EX_OSERR, "out of memory");
             break;
         }
@@ -199,6 +203,8 @@ static void ledger_free(cb_ledger *l)
     cb_strmap_clear(&l->by_request);
     cb_strmap_clear(&l->renewed);
     cb_strmap_clear(&l->from_renewal);
+    cb_strmap_clear(&l->by_serial);
+    cb_strmap_clear(&l->issued_at);
     free(l->path);
     free(l);
 }
@@ -273,6 +279,18 @@ int cb_ledger_is_renewed(const cb_ledger *l, const char *serial)
     return *s && cb_strmap_get(&l->from_renewal, s) != NULL;
 }
 
+const char *cb_ledger_find_serial(const cb_ledger *l, const char *serial)
+{
+    char s[CB_SERIAL_MAX];
+    cb_serial_key(serial, s, sizeof s);
+    return *s ? cb_strmap_get(&l->by_serial, s) : NULL;
+}
+
+const char *cb_ledger_issued_at(const cb_ledger *l, const char *request_id)
+{
+    return cb_strmap_get(&l->issued_at, request_id);
+}
+
 size_t cb_ledger_count(const cb_ledger *l)
 {
     return l->count;
@@ -333,7 +351,7 @@ int cb_ledger_append(cb_ledger *l, const cb_ledger_entry *e, cb_err *err)
                         e->sha256,     e->issued_at};
     if (cb_csv_write_fields(&l->w, f, 8) < 0)
         return cb_err_sys(err, EX_IOERR, "cannot write the ledger %s", l->path);
-    if (remember(l, e->request_id, e->request_type, f[2], e->serial) < 0)
+    if (remember(l, e->request_id, e->request_type, f[2], e->serial, e->issued_at) < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
     return 0;
 }

@@ -39,6 +39,11 @@ const char *cb_ledger_find_request(const cb_ledger *l, const char *request_id);
 const char *cb_ledger_find_renewal_of(const cb_ledger *l, const char *old_serial);
 /* 1 when the certificate with this serial was itself made by a renewal. */
 int cb_ledger_is_renewed(const cb_ledger *l, const char *serial);
+/* The request id that was issued the certificate with this serial (any
+ * form cb_serial_key reads), or NULL: for publish and track. */
+const char *cb_ledger_find_serial(const cb_ledger *l, const char *serial);
+/* The instant the request's certificate was issued, or NULL. */
+const char *cb_ledger_issued_at(const cb_ledger *l, const char *request_id);
 size_t cb_ledger_count(const cb_ledger *l);
 
 /* 1 when the ledger on disk holds this request with this serial (after

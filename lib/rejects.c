@@ -6,14 +6,19 @@
 
 int cb_rejects_open(cb_rejects *rj, const char *prog, const char *path, FILE *diag, cb_err *err)
 {
+    return cb_rejects_open_as(rj, prog, path, 0, diag, err);
+}
+
+int cb_rejects_open_as(cb_rejects *rj, const char *prog, const char *path, int excel_csv, FILE *diag,
+                       cb_err *err)
+{
     memset(rj, 0, sizeof *rj);
     rj->prog = prog;
     rj->diag = diag;
     if (path != NULL) {
-        if (cb_output_open(&rj->file, path, 0644, err) < 0)
+        if (cb_sheet_open(&rj->sink, path, excel_csv, err) < 0)
             return -1;
         rj->to_file = 1;
-        cb_csv_writer_init(&rj->w, rj->file.fp);
     }
     return 0;
 }
@@ -34,11 +39,17 @@ static int write_header(cb_rejects *rj)
         return 0;
     rj->header_written = 1;
     size_t n = rj->header ? rj->header->n : 0;
+    const char **names = malloc((n + 3) * sizeof *names);
+    if (names == NULL)
+        return cb_err_set(&rj->write_err, EX_OSERR, "out of memory");
     for (size_t i = 0; i < n; i++)
-        if (cb_csv_write_field(&rj->w, rj->header->names[i], strlen(rj->header->names[i]), 0) < 0)
-            return -1;
-    static const char *const extra[] = {"reject_line", "reject_field", "reject_reason"};
-    return cb_csv_write_fields(&rj->w, extra, 3);
+        names[i] = rj->header->names[i];
+    names[n] = "reject_line";
+    names[n + 1] = "reject_field";
+    names[n + 2] = "reject_reason";
+    int rc = cb_sheet_begin(&rj->sink, "Hồ sơ bị từ chối", names, n + 3, &rj->write_err);
+    free(names);
+    return rc;
 }
 
 int cb_rejects_add(cb_rejects *rj, const cb_record *rec, const char *input, long line,
@@ -59,15 +70,19 @@ int cb_rejects_add(cb_rejects *rj, const cb_record *rec, const char *input, long
     if (write_header(rj) < 0)
         return -1;
     size_t n = rj->header ? rj->header->n : 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *s = rec ? cb_record_get(rec, (int)i) : "";
-        if (cb_csv_write_field(&rj->w, s, strlen(s), 0) < 0)
-            return -1;
-    }
+    const char **row = malloc((n + 3) * sizeof *row);
+    if (row == NULL)
+        return cb_err_set(&rj->write_err, EX_OSERR, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        row[i] = rec ? cb_record_get(rec, (int)i) : "";
     char num[32];
     snprintf(num, sizeof num, "%ld", line);
-    const char *const extra[] = {num, field, reason};
-    return cb_csv_write_fields(&rj->w, extra, 3);
+    row[n] = num;
+    row[n + 1] = field;
+    row[n + 2] = reason;
+    int rc = cb_sheet_fields(&rj->sink, row, n + 3, &rj->write_err);
+    free(row);
+    return rc;
 }
 
 int cb_rejects_close(cb_rejects *rj, cb_err *err)
@@ -75,10 +90,10 @@ int cb_rejects_close(cb_rejects *rj, cb_err *err)
     int rc = 0;
     if (rj->to_file) {
         if (write_header(rj) < 0) {
-            cb_output_abort(&rj->file);
-            rc = cb_err_sys(err, EX_IOERR, "cannot write the rejects file");
+            cb_sheet_abort(&rj->sink);
+            rc = cb_err_set(err, rj->write_err.code, "cannot write the rejects file: %s", rj->write_err.msg);
         } else {
-            rc = cb_output_close(&rj->file, err);
+            rc = cb_sheet_close(&rj->sink, err);
         }
         rj->to_file = 0;
     }
@@ -90,7 +105,7 @@ int cb_rejects_close(cb_rejects *rj, cb_err *err)
 void cb_rejects_abort(cb_rejects *rj)
 {
     if (rj->to_file)
-        cb_output_abort(&rj->file);
+        cb_sheet_abort(&rj->sink);
     rj->to_file = 0;
     cb_header_free(rj->header);
     rj->header = NULL;

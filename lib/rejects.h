@@ -1,7 +1,7 @@
 /* The rejects channel of the contract: a record a program cannot accept is
  * written whole, plus reject_line, reject_field and reject_reason, to the
- * --rejects CSV file (atomically; a device such as /dev/null is written in
- * place, never renamed over), or, without --rejects, reported as one
+ * --rejects file (CSV, or a workbook for FILE.xlsx; atomically; a device
+ * such as /dev/null is written in place, never renamed over), or, without --rejects, reported as one
  * diagnostic line `prog: FILE:LINE: reason` on the stream the program gives. */
 #ifndef CB_REJECTS_H
 #define CB_REJECTS_H
@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "atomic.h"
+#include "sheetout.h"
 #include "cb_err.h"
 #include "csvio.h"
 #include "record.h"
@@ -16,16 +17,20 @@
 typedef struct cb_rejects {
     const char *prog;
     FILE *diag;
-    cb_output file;          /* an atomic file, or a device written in place */
+    cb_sheet_out sink;       /* CSV, CSV for Excel or a workbook (FILE.xlsx) */
     int to_file;
     int header_written;
     cb_header *header;       /* columns of the records, without reject_* */
-    cb_csv_writer w;
+    cb_err write_err;
     unsigned long count;
 } cb_rejects;
 
-/* path NULL: diagnostics on diag. */
+/* path NULL: diagnostics on diag. A path ending in .xlsx gets a workbook
+ * (lib/sheetout). */
 int cb_rejects_open(cb_rejects *rj, const char *prog, const char *path, FILE *diag, cb_err *err);
+/* The same, as CSV for Excel when excel_csv (BOM, Vietnamese labels, CRLF). */
+int cb_rejects_open_as(cb_rejects *rj, const char *prog, const char *path, int excel_csv, FILE *diag,
+                       cb_err *err);
 /* The columns of the records that will be rejected (copied). */
 int cb_rejects_set_header(cb_rejects *rj, const cb_header *h);
 /* rec may be NULL (nothing readable); field may be NULL or "". */

@@ -696,6 +696,34 @@ static char *key_fast(const char *sq, size_t len)
     return out;
 }
 
+char *cb_text_fold(const char *s)
+{
+    char *clean = cb_text_clean(s);
+    if (clean == NULL)
+        return NULL;
+    utf8proc_uint8_t *d = NULL;
+    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)clean, 0, &d,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE |
+                                          UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD);
+    free(clean);
+    if (r < 0) {
+        set_errno_from_utf8proc(r);
+        return NULL;
+    }
+    /* đ (U+0111, what case folding makes of Đ) has no decomposition. */
+    char *o = (char *)d;
+    for (const char *p = (const char *)d; *p; p++) {
+        if ((unsigned char)p[0] == 0xC4 && (unsigned char)p[1] == 0x91) {
+            *o++ = 'd';
+            p++;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return (char *)d;
+}
+
 enum { KEY_STACK = 256 };
 
 char *cb_text_key(const char *s)

@@ -40,6 +40,12 @@ char *cb_text_clean(const char *s);
  * name when their keys are equal (strcmp). */
 char *cb_text_key(const char *s);
 
+/* What a search box compares when a name is typed without tone marks:
+ * cb_text_clean, case folding, every combining mark dropped and đ made d,
+ * so "Nguyễn Thị Hoà" and "nguyen thi hoa" fold the same. The same fold
+ * as the public page's script (NFD, marks removed, đ -> d, lower case). */
+char *cb_text_fold(const char *s);
+
 /* cb_text_key, spaces around dashes removed ("Lao động - Thương binh" ==
  * "Lao động-Thương binh"), and the usual abbreviations in agency names
  * expanded as whole words: UBND, HĐND, UBMTTQ, MTTQ, TP/TP./Tp (also glued,

@@ -704,6 +704,21 @@ awk -v TODAY="$TODAY" -v REVOKED=revoked.txt -v MANIFEST=manifest.csv -v RENEW=f
     -v RENEW_VI=forms/renewal-vi.csv -v ISSUE=forms/issuance.csv \
     -f "$W/lib.awk" -f "$W/forms.awk" "$W/plan.txt"
 
+# The province's agency registry (validate-form --agencies): each agency's
+# electronic identifier, official name, another name it goes by, mailbox and
+# parent (the provincial People's Committee, for the departments).
+awk -f "$W/lib.awk" -f /dev/stdin >agencies.csv <<'EOF'
+BEGIN {
+    init_tables()
+    print "agency_code,name,aliases,email,province,parent_code"
+    for (i = 1; i <= NA; i++) {
+        alias = AG[i] ~ /Lâm Đồng|Đà Lạt/ ? "" : AG[i] ~ / tỉnh$/ ? AG[i] " Lâm Đồng" : AG[i] " tỉnh Lâm Đồng"
+        parent = AG_CODE[i] == "000.00.00.H41" || AG_CODE[i] == "" ? "" : "000.00.00.H41"
+        print q(AG_CODE[i]) "," q(AG[i]) "," q(alias) "," AG_MAIL[i] "@lamdong.gov.vn,Lâm Đồng," parent
+    }
+}
+EOF
+
 # ---------------------------------------------------------------------------
 # Check the result with openssl itself before declaring success.
 # ---------------------------------------------------------------------------

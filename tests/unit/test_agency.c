@@ -79,5 +79,32 @@ int main(void)
     ok(access(path, F_OK) != 0, "freeing the table removes the spill files");
     ok(rmdir(dir) == 0, "and leaves the directory empty");
 
+    /* The registry. */
+    char reg_path[] = "/tmp/test_agency_reg.XXXXXX";
+    int fd = mkstemp(reg_path);
+    const char *csv = "agency_code,name,aliases,email\n"
+                      "000.00.02.h41,Sở Nội vụ,SNV|Sở Nội vụ tỉnh Lâm Đồng,sonoivu@lamdong.gov.vn\n"
+                      ",Công an tỉnh Lâm Đồng,,\n";
+    ok(fd >= 0 && write(fd, csv, strlen(csv)) == (ssize_t)strlen(csv), "a registry file is written");
+    close(fd);
+    cb_agency_registry *reg = cb_agency_registry_load(reg_path, &err);
+    ok(reg != NULL, "the registry loads without the optional columns");
+    is_int(cb_agency_registry_count(reg), 2, "two agencies");
+    const cb_agency_entry *e = cb_agency_registry_by_code(reg, "000.00.02.H41");
+    ok(e != NULL && strcmp(e->name, "Sở Nội vụ") == 0, "found by its code");
+    ok(e && strcmp(e->code, "000.00.02.H41") == 0 && strcmp(e->key, "000.00.02.H41") == 0,
+       "the code is kept in upper case and is the key");
+    ok(cb_agency_registry_by_name(reg, "SỞ NỘI VỤ TỈNH LÂM ĐỒNG") == e, "found by an alias, any case");
+    ok(cb_agency_registry_by_name(reg, "snv") == e, "and by a short alias");
+    ok(cb_agency_registry_by_name(reg, "Sở Nội") == NULL, "a part of a name is not the agency");
+    const cb_agency_entry *ca = cb_agency_registry_by_name(reg, "Công an tỉnh Lâm Đồng");
+    ok(ca && strcmp(ca->key, "công an tỉnh lâm đồng") == 0 && *ca->code == '\0',
+       "an agency without a code is keyed by its name");
+    ok(cb_agency_registry_by_code(reg, "000.00.03.H41") == NULL, "an unknown code finds nothing");
+    cb_agency_registry_free(reg);
+    unlink(reg_path);
+    is_int(cb_agency_registry_load(reg_path, &err) == NULL && err.code == EX_NOINPUT, 1,
+           "a missing registry is EX_NOINPUT");
+
     return done_testing();
 }

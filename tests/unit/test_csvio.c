@@ -141,6 +141,38 @@ static char *read_text(const char *data)
     free(t_); \
 } while (0)
 
+/* Sheets saved from Excel in locales with a decimal comma use ';', and
+ * "Unicode text" uses tabs: the header line says which (issue 17). */
+static void test_delimiters(void)
+{
+    is_csv("a;b;c\n1;2,5;3\n", "2=1|2,5|3", "';' found from the header: a comma in a field is text");
+    is_csv("a\tb\n1\t2\n", "2=1|2", "tab found from the header");
+    is_csv("\"x;y\",b,c\n1,2,3\n", "2=1|2|3", "a ';' inside a quoted header label does not count");
+    is_csv("\"a,b\";c\n\"1,2\";3\n", "2=1,2|3", "';' with quoted fields holding commas");
+    is_csv("a\n1\n", "2=1", "one column: ','");
+    put_str("semi.csv", "a,b;c\n1,2;3\n");
+    char *files[] = {path_of("semi.csv")};
+    cb_err err = {0};
+    cb_csv_opts o = {.delimiter = ';'};
+    cb_csv_reader *r = cb_csv_reader_open_opts(files, 1, &o, &err);
+    char *t = r ? drain(r) : NULL;
+    is_str(t ? t : "", "2=1,2|3", "a delimiter given is used whatever the header has most of");
+    free(t);
+    cb_csv_reader_close(r);
+    put_str("p1.csv", "a;b\n1;2\n");
+    put_str("p2.csv", "a,b\n3,4\n");
+    char *two[] = {path_of("p1.csv"), path_of("p2.csv")};
+    cb_csv_opts o0 = {0};
+    r = cb_csv_reader_open_opts(two, 2, &o0, &err);
+    t = r ? drain(r) : NULL;
+    is_str(t ? t : "", "2=1|2 2=3|4", "each file's delimiter is its own");
+    free(t);
+    cb_csv_reader_close(r);
+    is_int(cb_csv_delimiter_parse(";"), ';', "--delimiter ';'");
+    is_int(cb_csv_delimiter_parse("tab"), '\t', "--delimiter tab");
+    is_int(cb_csv_delimiter_parse("|"), 0, "--delimiter '|' is not one of them");
+}
+
 /* Several runs' outputs concatenated: each part's header line is a header,
  * not a record; a row that only resembles the header is data. */
 static void test_repeated_header(void)
@@ -198,7 +230,11 @@ static void test_line_ends(void)
     is_csv("a,b\n\n1,2\n\n\n3,4\n\n", "3=1|2 6=3|4", "blank lines are skipped and counted");
     is_csv("a,b\r\n\r\n1,2\r\n\r\n\r\n3,4\r\n", "3=1|2 6=3|4", "blank CRLF lines are skipped and counted");
     is_csv("a,b\r\r1,2\r\r\r3,4\r", "3=1|2 6=3|4", "blank CR lines are skipped and counted");
-    is_csv("a,b\n,\n", "2=|", "a record of empty fields is not a blank line");
+    is_csv("a,b\n,\n1,2\n", "2=| 3=1|2", "a record of empty fields before another record is a record");
+    /* issue 17: Excel saves the empty rows below the data as ",,,," */
+    is_csv("a,b\n1,2\n,\n,\r\n\n,\n", "2=1|2", "rows of empty fields at the end of the data are blank lines");
+    is_csv("a,b\n,\n,\n3,4\n,\n", "2=| 3=| 4=3|4", "rows of empty fields before a record are records, in order");
+    is_csv("a;b;c\n1;2;3\n;;\n;;\n", "2=1|2|3", "the same with ';'");
     is_csv("a\n\"\"\n", "2=", "a quoted empty field is a record");
 }
 
@@ -842,6 +878,7 @@ int main(void)
     test_header();
     test_repeated_header();
     test_line_ends();
+    test_delimiters();
     test_quoting();
     test_malformed();
     test_unclosed_quote();

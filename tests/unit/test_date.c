@@ -169,5 +169,22 @@ int main(void)
              (unsigned)(g.tm_mon + 1) % 100u, (unsigned)g.tm_mday % 100u);
     ok(strcmp(fmt(today), want_s) == 0 || today == want + 1, "today agrees with gmtime(now + 7 h): %s", want_s);
 
+    /* cb_instant_parse: epoch seconds computed by hand (date -u -d ... +%s). */
+    int64_t t = 0;
+    is_int(cb_instant_parse("2026-02-23T09:00:00+07:00", &t), 0, "an instant with +07:00");
+    ok(t == 1771812000, "2026-02-23T09:00:00+07:00 is 1771812000 (got %lld)", (long long)t);
+    is_int(cb_instant_parse("2026-02-23T02:00:00Z", &t), 0, "an instant in UTC");
+    ok(t == 1771812000, "02:00Z is 09:00+07:00");
+    is_int(cb_instant_parse("2026-02-23T09:00", &t), 0, "no seconds, no offset: Vietnam time");
+    ok(t == 1771812000, "09:00 without an offset is 09:00+07:00");
+    is_int(cb_instant_parse("23/02/2026", &t), 0, "a date alone");
+    ok(t == 1771779600, "a date alone is 00:00+07:00 that day");
+    is_int(cb_instant_parse("2026-02-23T25:00:00+07:00", &t), -1, "hour 25 refused");
+    is_int(cb_instant_parse("2026-02-30T09:00:00+07:00", &t), -1, "30 February refused");
+    is_int(cb_instant_parse("2026-02-23T09:00:00+07:00x", &t), -1, "trailing text refused");
+    char back[32];
+    cb_instant_format(1771812000, back);
+    is_str(back, "2026-02-23T09:00:00+07:00", "parse and format agree");
+
     return done_testing();
 }

@@ -134,6 +134,21 @@ int main(void)
     cb_forms_free(f);
     cb_header_free(h);
 
+    /* Labels near a known one: one warning each, naming the nearest. */
+    o.lang = CB_LANG_EN;
+    f = cb_forms_new(&o, &err);
+    h = header_of("Mã hồ sơ,Số điện thoại,note,Ngày sinhh,Số CMND");
+    is_int(cb_forms_bind(f, h, &err), 0, "a header with unknown labels binds");
+    ok(cb_forms_warning(f, 0) && strstr(cb_forms_warning(f, 0), "'Số điện thoại' is not a column of the forms (nearest: 'Số điện thoại di động' (phone))"),
+       "the first words of a known label: a warning naming it");
+    ok(cb_forms_warning(f, 1) && strstr(cb_forms_warning(f, 1), "'Ngày sinhh'") && strstr(cb_forms_warning(f, 1), "'Ngày sinh' (birth_date)"),
+       "one letter more: a warning naming the label");
+    ok(cb_forms_warning(f, 2) && strstr(cb_forms_warning(f, 2), "'Số CMND/CCCD/Hộ chiếu' (id_number)"),
+       "the first words before a '/': a warning");
+    ok(cb_forms_warning(f, 3) == NULL, "'note' is near nothing: no warning, and none for known labels");
+    cb_forms_free(f);
+    cb_header_free(h);
+
     cb_record_free(in);
     cb_record_free(out);
     cb_calendar_free(cal);

@@ -305,5 +305,22 @@ int main(void)
     test_key();
     test_agency_key();
     test_slug();
+    /* cb_text_fold: what the public page's search compares. */
+    {
+        static const char *const cases[][2] = {
+            {"Nguyễn Thị Hoà", "nguyen thi hoa"},
+            {"ĐẶNG ĐỨC THUỶ", "dang duc thuy"},
+            {"Nguye\xcc\x82\xcc\x83n", "nguyen"},          /* NFD input */
+            {"  Sở   Tài chính\t", "so tai chinh"},
+            {"Lê <b>&", "le <b>&"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char *f = cb_text_fold(cases[i][0]);
+            is_str(f ? f : "(null)", cases[i][1], "cb_text_fold(%s)", cases[i][0]);
+            free(f);
+        }
+        errno = 0;
+        ok(cb_text_fold("\xff") == NULL && errno == EILSEQ, "cb_text_fold refuses bytes that are not UTF-8");
+    }
     return done_testing();
 }
