@@ -411,6 +411,12 @@ static void test_empty_and_missing(void)
      * second BOM began the first column's name, so the header written back
      * out began with a BOM and read back as another name. */
     is_csv("\xEF\xBB\xBF\xEF\xBB\xBF" "aa,U\n<\n", "2=<", "two BOMs are both stripped");
+    is_csv("\r\xEF\xBB\xBF" "H\nx\n", "3=x", "a BOM after a blank line is no part of the header (tests/fuzz/regress/csv/bom-after-blank.csv)");
+    put_str("bom3.csv", "\r\xEF\xBB\xBF" "H\nx\n");
+    char *b3[] = {path_of("bom3.csv")};
+    er = cb_csv_reader_open(b3, 1, 0, &ee);
+    ok(er != NULL && strcmp(cb_csv_reader_header(er)->names[0], "H") == 0, "the first column is 'H'");
+    cb_csv_reader_close(er);
     put_str("bom2.csv", "\xEF\xBB\xBF\xEF\xBB\xBF" "aa,U\n<\n");
     char *b2[] = {path_of("bom2.csv")};
     er = cb_csv_reader_open(b2, 1, 0, &ee);
