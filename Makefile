@@ -40,7 +40,7 @@ DEB_PKGS = gcc make pkg-config openssl libssl-dev libcsv-dev libyaml-dev libutf8
            faketime openssh-server openssh-client rsync libzip-dev libxml2-dev libxlsxwriter-dev \
            python3-openpyxl libldap-dev slapd ldap-utils chromium poppler-utils
 
-.PHONY: all deps check check-opt check-san check-later unit samples demo bench bench-nation install clean
+.PHONY: all deps check check-opt check-san check-later unit samples demo bench bench-nation install clean fuzz fuzz-deps
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP)
@@ -49,9 +49,8 @@ all: $(DEPS_STAMP)
 programs: $(PROGS) $(UNITS)
 
 # Installs only what dpkg says is missing; needs root or sudo for that.
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): Makefile
-	@missing=""; for p in $(DEB_PKGS); do \
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -61,6 +60,11 @@ $(DEPS_STAMP): Makefile
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 	@mkdir -p build && touch $@
+endef
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): Makefile
+	$(call install_missing,$(DEB_PKGS))
 
 $(B)/lib/%.o: lib/%.c lib/*.h
 	@mkdir -p $(dir $@)
@@ -105,6 +109,7 @@ check: all samples
 	@$(MAKE) --no-print-directory check-opt
 	@$(MAKE) --no-print-directory check-san
 	@$(MAKE) --no-print-directory check-later
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 check-opt: programs
 	CB_TEMPLATES=$(CURDIR)/templates CB_BIN=$(CURDIR)/bin prove --exec '' $(UNITS) tests/cli/*.t
@@ -124,6 +129,42 @@ check-later: programs
 	@touch build/later/samples/.done
 	faketime '$(LATER)' env CB_SAMPLES=$(CURDIR)/build/later/samples CB_TEMPLATES=$(CURDIR)/templates \
 	    CB_BIN=$(CURDIR)/bin prove --exec '' $(UNITS) tests/cli/*.t
+
+# libFuzzer harnesses (tests/fuzz), built with clang under ASan + UBSan
+# against their own copy of the library: `make fuzz FUZZ_SECONDS=N` runs
+# each N seconds on seeds made from the samples, then replays the inputs of
+# every crash found (tests/fuzz/regress/TARGET/). clang is needed only here.
+FUZZ_PKGS    = clang libclang-rt-14-dev
+FUZZ_DEPS    = build/.fuzz-deps-ok
+FUZZ_CC     ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = certder pemscan p7 csv pipeline template vntext forms mailhdr
+FUZZ_B       = build/fuzz
+FUZZ_SAN     = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ = $(patsubst lib/%.c,$(FUZZ_B)/lib/%.o,$(LIB_SRC))
+
+fuzz-deps: $(FUZZ_DEPS)
+$(FUZZ_DEPS): Makefile
+	$(call install_missing,$(FUZZ_PKGS))
+
+$(FUZZ_B)/lib/%.o: lib/%.c lib/*.h | $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_B)/libcertbatch.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_B)/libcertbatch.a
+	$(FUZZ_CC) $(CB_CFLAGS) -D_GNU_SOURCE -Itests/fuzz $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_B)/libcertbatch.a $(LDLIBS)
+
+$(FUZZ_B)/seeds/.done: tests/fuzz/make-corpus.sh samples/out/.done
+	sh tests/fuzz/make-corpus.sh samples/out $(FUZZ_B)/seeds
+	@touch $@
+
+fuzz: samples $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS)) $(FUZZ_B)/seeds/.done
+	sh tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 demo: all samples
 	@sh samples/demo.sh

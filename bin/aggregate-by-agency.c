@@ -147,7 +147,10 @@ static int begin(void *ctx, cb_filter *f, const cb_header *in, cb_err *err)
 {
     agg *g = ctx;
     g->spill_header = g->mode == MODE_DETAIL && (f->excel_csv || cb_sheet_path_is_xlsx(f->output));
-    if (g->merge ? cb_agsum_bind(&g->sum, in, err) < 0 : bind_columns(g, in, err) < 0)
+    /* An input with no bytes has no column and no record (csvio): there
+     * is nothing to bind, and the outputs are written with their headers. */
+    int empty = in->n == 0;
+    if (!empty && (g->merge ? cb_agsum_bind(&g->sum, in, err) < 0 : bind_columns(g, in, err) < 0))
         return -1;
     if ((g->out_header = cb_header_copy(in)) == NULL)
         return oom(err);

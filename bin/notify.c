@@ -640,14 +640,15 @@ int main(int argc, char **argv)
     if ((rd = cb_csv_reader_open(argv + optind, argc - optind, 0, &err)) == NULL)
         goto done;
     c.hdr = cb_csv_reader_header(rd);
-    if (cb_template_bind(c.tpl, c.hdr, c.var_names, c.nvars, &err) < 0 ||
+    /* An input with no bytes is zero records: no column to bind. */
+    if (!cb_csv_reader_empty(rd) && (cb_template_bind(c.tpl, c.hdr, c.var_names, c.nvars, &err) < 0 ||
         (c.col_to = need_col(c.hdr, to, "--to", &err)) < 0 ||
         (digest && (c.col_digest = need_col(c.hdr, digest, "--digest-by", &err)) < 0) ||
         (attach && (c.col_attach = need_col(c.hdr, attach, "--attach", &err)) < 0) ||
         (key && (c.col_key = need_col(c.hdr, key, "--key", &err)) < 0) ||
-        (c.nth && (c.col_days = need_col(c.hdr, "days_left", "--thresholds needs", &err)) < 0))
+        (c.nth && (c.col_days = need_col(c.hdr, "days_left", "--thresholds needs", &err)) < 0)))
         goto done;
-    if (ledger_path && c.col_key < 0) {
+    if (ledger_path && c.col_key < 0 && !cb_csv_reader_empty(rd)) {
         c.col_key = cb_header_find(c.hdr, "serial");
         if (c.col_key < 0)
             c.col_key = cb_header_find(c.hdr, "request_id");

@@ -74,7 +74,9 @@ struct cb_csv_reader {
     long rec_start;           /* first line of the record being parsed */
     int at_record_start;
     int bom_checked;
-    int utf16;                /* the file starts with a UTF-16 byte order mark */
+    int utf16;                /* the file looks like UTF-16: a BOM, or ASCII with NULs between */
+    size_t content;           /* bytes of this file after any BOM */
+    int empty;                /* every file had no bytes: no header, zero records */
 
     cb_header *header;
     int *map;                 /* column of this file -> column of the header */
@@ -88,6 +90,9 @@ struct cb_csv_reader {
     int bad_utf8;
     size_t bad_utf8_col;
     int utf8_suspect;         /* a chunk of this record is not UTF-8 by itself */
+    int nul_suspect;          /* a chunk of this record holds a NUL byte */
+    int has_nul;
+    size_t nul_col;
     size_t nfields;
 };
 
@@ -161,6 +166,10 @@ static void on_field(void *data, size_t len, void *ctx)
         r->bad_utf8 = 1;
         r->bad_utf8_col = k;
     }
+    if (r->nul_suspect && !r->has_nul && len && memchr(data, '\0', len) != NULL) {
+        r->has_nul = 1;
+        r->nul_col = k;
+    }
     int target;
     if (r->reading_header)
         target = (int)k;
@@ -168,7 +177,9 @@ static void on_field(void *data, size_t len, void *ctx)
         target = r->map[k];
     else
         target = (int)(r->header->n + (k - r->map_n));
-    if (target >= 0)
+    /* Past the column limit a field is only counted: a hostile line of a
+     * million commas costs no memory. */
+    if (target >= 0 && target < CB_CSV_MAX_COLUMNS + 16)
         cb_record_set(r->rec, target, data ? data : "", data ? len : 0);
 }
 
@@ -219,6 +230,7 @@ static int open_file(cb_csv_reader *r, cb_err *err)
     r->skip_line = 0;
     r->line = 1;
     r->bom_checked = 0;
+    r->content = 0;
     r->replay_len = r->replay_pos = 0;
     if (parser_reset(r) < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
@@ -232,6 +244,16 @@ static void close_file(cb_csv_reader *r)
     r->fp = NULL;
     cb_xlsx_close(r->xlsx);
     r->xlsx = NULL;
+}
+
+/* UTF-16 by its byte order mark, or without one (a "Unicode text" export
+ * some tools write bare) by ASCII characters with a NUL byte beside each:
+ * a UTF-8 header never holds a NUL. */
+static int looks_utf16(const unsigned char *b, size_t n)
+{
+    if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+        return 1;
+    return n >= 4 && ((b[0] && !b[1] && b[2] && !b[3]) || (!b[0] && b[1] && !b[2] && b[3]));
 }
 
 static int fill(cb_csv_reader *r, cb_err *err)
@@ -251,10 +273,13 @@ static int fill(cb_csv_reader *r, cb_err *err)
     r->buf_len = n;
     if (!r->bom_checked) {
         r->bom_checked = 1;
-        if (n >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
-            r->buf_pos = 3;
-        r->utf16 = n >= 2 && (memcmp(r->buf, "\xFF\xFE", 2) == 0 || memcmp(r->buf, "\xFE\xFF", 2) == 0);
+        /* A tool that adds a BOM to a file that has one writes two; a
+         * second one left in place would begin the first column's name. */
+        while (r->buf_pos + 3 <= n && memcmp(r->buf + r->buf_pos, "\xEF\xBB\xBF", 3) == 0)
+            r->buf_pos += 3;
+        r->utf16 = looks_utf16((const unsigned char *)r->buf, n);
     }
+    r->content += n - r->buf_pos;
     return 1;
 }
 
@@ -387,6 +412,8 @@ static void split_line(cb_csv_reader *r, const char *s, size_t n)
 {
     if (!utf8_ok((const unsigned char *)s, n))
         r->utf8_suspect = 1;
+    if (memchr(s, '\0', n) != NULL)
+        r->nul_suspect = 1;
     if (n && s[n - 1] == '\n')
         n--;
     if (n && s[n - 1] == '\r')
@@ -430,6 +457,8 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
     r->nfields = 0;
     r->bad_utf8 = 0;
     r->utf8_suspect = 0;
+    r->has_nul = 0;
+    r->nul_suspect = 0;
     cb_record_clear(r->rec);
     for (;;) {
         const char *chunk = NULL;
@@ -505,6 +534,8 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
          * which only costs the per-field check. */
         if (!r->utf8_suspect && !utf8_ok((const unsigned char *)chunk, (size_t)n))
             r->utf8_suspect = 1;
+        if (!r->nul_suspect && memchr(chunk, '\0', (size_t)n) != NULL)
+            r->nul_suspect = 1;
         if (csv_parse(&r->p, chunk, (size_t)n, on_field, on_record, r) != (size_t)n)
             return cb_err_set(err, EX_DATAERR, "%s:%ld: %s", r->name, r->line,
                               csv_strerror(csv_error(&r->p))), CB_CSV_FATAL;
@@ -521,6 +552,42 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
         if (raw_append(r, chunk, (size_t)n) < 0)
             return cb_err_set(err, EX_OSERR, "out of memory"), CB_CSV_FATAL;
     }
+}
+
+/* Why a header row that parse_one returned as st cannot be used (an
+ * error set in err), or 0 when it can. */
+static int header_problem(cb_csv_reader *r, int st, cb_err *err)
+{
+    if (st == CB_CSV_RECORD && !r->bad_utf8 && !r->has_nul && r->nfields <= CB_CSV_MAX_COLUMNS)
+        return 0;
+    if (st == CB_CSV_EOF)
+        return cb_err_set(err, EX_DATAERR, TR(r, "%s: empty input: no header row",
+                                              "%s: dữ liệu rỗng: không có dòng tiêu đề"), r->name);
+    if (r->utf16)
+        return cb_err_set(err, EX_DATAERR,
+                          TR(r, "%s: the file is UTF-16 text, not UTF-8 (save the sheet as \"CSV UTF-8\")",
+                             "%s: tệp là văn bản UTF-16, không phải UTF-8 (hãy lưu bảng tính dạng \"CSV UTF-8\")"),
+                          r->name);
+    if (r->bad_utf8)
+        return cb_err_set(err, EX_DATAERR,
+                          TR(r, "%s:%ld: the header row is not UTF-8 text (save the sheet as \"CSV UTF-8\")",
+                             "%s:%ld: dòng tiêu đề không phải văn bản UTF-8 (hãy lưu bảng tính dạng \"CSV UTF-8\")"),
+                          r->name, r->rec_start);
+    if (r->has_nul)
+        return cb_err_set(err, EX_DATAERR,
+                          TR(r, "%s:%ld: the header row holds a NUL byte: this is not a CSV text file",
+                             "%s:%ld: dòng tiêu đề chứa byte NUL: đây không phải tệp văn bản CSV"),
+                          r->name, r->rec_start);
+    if (st == CB_CSV_RECORD)
+        return cb_err_set(err, EX_DATAERR,
+                          TR(r, "%s:%ld: the header row has %zu columns, more than the %d a file may have",
+                             "%s:%ld: dòng tiêu đề có %zu cột, nhiều hơn %d cột cho phép"),
+                          r->name, r->rec_start, r->nfields, CB_CSV_MAX_COLUMNS);
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return cb_err_set(err, EX_DATAERR,
+                      TR(r, "%s:%ld: the header row cannot be read: %.900s", "%s:%ld: không đọc được dòng tiêu đề: %.900s"),
+                      r->name, r->rec_start, why);
 }
 
 /* The delimiter of the file about to be read: of ',', ';' and tab, the one
@@ -559,7 +626,8 @@ int cb_csv_delimiter_parse(const char *s)
 }
 
 /* Reads a file's header; for a later file, maps its columns onto the first
- * header by name. */
+ * header by name. A file with no bytes at all (or only a BOM) has no header
+ * and no records: 1, the caller goes on to the next file. */
 static int read_header(cb_csv_reader *r, cb_err *err)
 {
     cb_record *hdr = cb_record_new();
@@ -579,26 +647,25 @@ static int read_header(cb_csv_reader *r, cb_err *err)
         cb_record_free(hdr);
         return -1;
     }
-    if (st != CB_CSV_RECORD || r->bad_utf8) {
+    if (st == CB_CSV_EOF && r->content == 0) {
         cb_record_free(hdr);
-        if (st == CB_CSV_EOF)
-            return cb_err_set(err, EX_DATAERR, TR(r, "%s: empty input: no header row",
-                                                  "%s: dữ liệu rỗng: không có dòng tiêu đề"), r->name);
-        if (r->utf16)
-            return cb_err_set(err, EX_DATAERR,
-                              TR(r, "%s: the file is UTF-16 text, not UTF-8 (save the sheet as \"CSV UTF-8\")",
-                                 "%s: tệp là văn bản UTF-16, không phải UTF-8 (hãy lưu bảng tính dạng \"CSV UTF-8\")"),
-                              r->name);
-        if (r->bad_utf8)
-            return cb_err_set(err, EX_DATAERR,
-                              TR(r, "%s:%ld: the header row is not UTF-8 text (save the sheet as \"CSV UTF-8\")",
-                                 "%s:%ld: dòng tiêu đề không phải văn bản UTF-8 (hãy lưu bảng tính dạng \"CSV UTF-8\")"),
-                              r->name, r->rec_start);
-        char why[sizeof err->msg];
-        snprintf(why, sizeof why, "%s", err->msg);
-        return cb_err_set(err, EX_DATAERR,
-                          TR(r, "%s:%ld: the header row cannot be read: %.900s", "%s:%ld: không đọc được dòng tiêu đề: %.900s"),
-                          r->name, r->rec_start, why);
+        return 1;
+    }
+    if (header_problem(r, st, err) < 0) {
+        cb_record_free(hdr);
+        return -1;
+    }
+    /* A BOM after blank lines, not at the start of the file, would begin
+     * the first column's name (found by fuzzing: written back out, that
+     * name began the file and lost its BOM). */
+    while (hdr->n > 0 && cb_record_len(hdr, 0) >= 3 && memcmp(cb_record_get(hdr, 0), "\xEF\xBB\xBF", 3) == 0) {
+        char *rest = strdup(cb_record_get(hdr, 0) + 3);
+        if (rest == NULL || cb_record_set_str(hdr, 0, rest) < 0) {
+            free(rest);
+            cb_record_free(hdr);
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        }
+        free(rest);
     }
     free(r->map);
     r->map = malloc((hdr->n ? hdr->n : 1) * sizeof *r->map);
@@ -648,6 +715,22 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     return 0;
 }
 
+/* Opens files from file_idx on until one has a header: 0, or 1 when every
+ * file left was empty, or -1. */
+static int open_next(cb_csv_reader *r, cb_err *err)
+{
+    for (;;) {
+        int st = open_file(r, err);
+        if (st == 0)
+            st = read_header(r, err);
+        if (st <= 0)
+            return st;
+        close_file(r);
+        if (r->nfiles == 0 || ++r->file_idx >= r->nfiles)
+            return 1;
+    }
+}
+
 cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, cb_err *err)
 {
     return cb_csv_reader_open_canon(files, nfiles, limit, NULL, err);
@@ -681,7 +764,16 @@ cb_csv_reader *cb_csv_reader_open_opts(char *const *files, int nfiles, const cb_
     r->lang = opts->lang;
     r->warn = opts->warn;
     r->warn_ctx = opts->warn_ctx;
-    if (open_file(r, err) < 0 || read_header(r, err) < 0) {
+    int st = open_next(r, err);
+    if (st == 1) {
+        r->empty = 1;
+        r->name = nfiles ? files[nfiles - 1] : "stdin";
+        if (strcmp(r->name, "-") == 0)
+            r->name = "stdin";
+        if ((r->header = cb_header_new()) == NULL)
+            st = cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    if (st < 0) {
         cb_csv_reader_close(r);
         return NULL;
     }
@@ -705,6 +797,11 @@ void cb_csv_reader_close(cb_csv_reader *r)
     free(r);
 }
 
+int cb_csv_reader_empty(const cb_csv_reader *r)
+{
+    return r->empty;
+}
+
 const cb_header *cb_csv_reader_header(const cb_csv_reader *r)
 {
     return r->header;
@@ -713,6 +810,14 @@ const cb_header *cb_csv_reader_header(const cb_csv_reader *r)
 const char *cb_csv_reader_name(const cb_csv_reader *r)
 {
     return r->name;
+}
+
+/* The header's name for field k of the file being read. */
+static const char *column_name(const cb_csv_reader *r, size_t k)
+{
+    if (k >= r->map_n || r->map[k] < 0 || (size_t)r->map[k] >= r->header->n)
+        return "?";
+    return r->header->names[r->map[k]];
 }
 
 /* Outputs of several runs concatenated (`parallel prog ::: parts | prog
@@ -740,8 +845,9 @@ static int next_record(cb_csv_reader *r, cb_record *rec, cb_err *err)
             close_file(r);
             if (r->nfiles == 0 || ++r->file_idx >= r->nfiles)
                 return CB_CSV_EOF;
-            if (open_file(r, err) < 0 || read_header(r, err) < 0)
-                return CB_CSV_FATAL;
+            st = open_next(r, err);
+            if (st != 0)
+                return st < 0 ? CB_CSV_FATAL : CB_CSV_EOF;
             continue;
         }
         if (st != CB_CSV_RECORD)
@@ -758,14 +864,24 @@ static int next_record(cb_csv_reader *r, cb_record *rec, cb_err *err)
             err->code = EX_DATAERR;
             return CB_CSV_MALFORMED;
         }
+        if (r->has_nul) {
+            /* Every consumer reads fields as C strings: one NUL would cut
+             * "h@x.vn\0evil@x.com" to an address nobody wrote. The
+             * rejected record shows each NUL as '?'. */
+            for (size_t i = 0; i < rec->n; i++)
+                for (char *q = rec->f[i].s; q && (q = memchr(q, '\0', rec->f[i].len - (size_t)(q - rec->f[i].s))) != NULL;)
+                    *q = '?';
+            cb_err_set(err, EX_DATAERR, "column '%s' holds a NUL byte, which no text field may hold",
+                       column_name(r, r->nul_col));
+            return CB_CSV_MALFORMED;
+        }
         if (is_repeated_header(r, rec))
             continue;
         if (r->bad_utf8) {
             for (size_t i = 0; i < rec->n; i++)
                 utf8_scrub(rec->f[i].s ? rec->f[i].s : (char *)"", rec->f[i].len);
-            const char *col = r->bad_utf8_col < r->header->n ? r->header->names[r->map[r->bad_utf8_col] >= 0 ? r->map[r->bad_utf8_col] : 0] : "?";
             cb_err_set(err, EX_DATAERR, TR(r, "column '%s' is not valid UTF-8 text", "cột '%s' không phải văn bản UTF-8 hợp lệ"),
-                       col);
+                       column_name(r, r->bad_utf8_col));
             return CB_CSV_MALFORMED;
         }
         return CB_CSV_RECORD;

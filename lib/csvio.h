@@ -30,12 +30,20 @@ enum {
 };
 
 #define CB_CSV_DEFAULT_LIMIT (1024 * 1024)
+/* Columns a header may have: forms have a few dozen; a header of 100,000
+ * made every program crawl through quadratic name lookups. */
+#define CB_CSV_MAX_COLUMNS 1024
 
 typedef struct cb_csv_reader cb_csv_reader;
 
 /* files[0..nfiles) are paths, "-" meaning stdin; nfiles == 0 reads stdin.
- * Reads the first file's header. A missing file is EX_NOINPUT, an empty or
- * unreadable header EX_DATAERR. limit bounds a record's size in bytes (0 for
+ * Reads the first file's header. A missing file is EX_NOINPUT; a header
+ * that cannot be read (not UTF-8, UTF-16, a NUL byte, more than
+ * CB_CSV_MAX_COLUMNS columns) EX_DATAERR. A file with no bytes (or only a
+ * BOM) is zero records, not an error: it is skipped, and when every file is
+ * like that the reader has an empty header, gives EOF at once and
+ * cb_csv_reader_empty says so. A NUL byte in a field makes its record
+ * malformed. limit bounds a record's size in bytes (0 for
  * CB_CSV_DEFAULT_LIMIT). */
 cb_csv_reader *cb_csv_reader_open(char *const *files, int nfiles, size_t limit, cb_err *err);
 /* Like cb_csv_reader_open; a later file's column whose name is not in the
@@ -71,6 +79,10 @@ cb_csv_reader *cb_csv_reader_open_opts(char *const *files, int nfiles, const cb_
 int cb_csv_delimiter_parse(const char *s);
 void cb_csv_reader_close(cb_csv_reader *r);
 
+/* 1 when the input had no bytes at all: no header and no records. A
+ * program then skips its column checks and writes its outputs with the
+ * headers it knows. */
+int cb_csv_reader_empty(const cb_csv_reader *r);
 /* The header of the stream (the first file's), as written in the file. */
 const cb_header *cb_csv_reader_header(const cb_csv_reader *r);
 /* Name of the file being read ("stdin" for standard input). */

@@ -737,7 +737,7 @@ int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
         i_o = cb_header_find(h, "subject_o"), i_uid = cb_header_find(h, "uid"),
         i_exp = cb_header_find(h, "expiry_date"), i_na = cb_header_find(h, "not_after"),
         i_status = cb_header_find(h, "status"), i_ren = cb_header_find(h, "renewal_count");
-    if (i_serial < 0) {
+    if (i_serial < 0 && !cb_csv_reader_empty(r)) {   /* an empty file is zero certificates */
         cb_csv_reader_close(r);
         return cb_err_set(err, EX_DATAERR, "%s: no 'serial' column: not scan-expiry output", path);
     }
@@ -808,7 +808,7 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
     const cb_header *h = cb_csv_reader_header(r);
     int i_type = cb_header_find(h, "request_type"), i_old = cb_header_find(h, "old_serial"),
         i_serial = cb_header_find(h, "serial");
-    if (i_old < 0 || i_serial < 0) {
+    if ((i_old < 0 || i_serial < 0) && !cb_csv_reader_empty(r)) {   /* empty: nothing issued yet */
         cb_csv_reader_close(r);
         return cb_err_set(err, EX_DATAERR,
                           "%s: no 'old_serial' and 'serial' columns: not an issuance ledger", path);

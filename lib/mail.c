@@ -69,7 +69,7 @@ static size_t utf8_len(const unsigned char *s, unsigned *cp)
 char *cb_mail_header_text(const char *s)
 {
     size_t n = strlen(s);
-    char *out = malloc(n + 1), *o = out;
+    char *out = malloc(2 * n + 1), *o = out;   /* room for a space before each '?' */
     if (out == NULL)
         return NULL;
     const unsigned char *p = (const unsigned char *)s;
@@ -86,6 +86,12 @@ char *cb_mail_header_text(const char *s)
             p++;
             continue;
         }
+        /* "=?" opens an RFC 2047 encoded-word, which a reader decodes even
+         * where GMime leaves the text as it is (a quoted display name):
+         * "=?utf-8?q?x?= <evil@x.com>" would read as a second address. A
+         * space after the '=' keeps the text readable and inert. */
+        if (cp == '?' && o > out && o[-1] == '=')
+            *o++ = ' ';
         memcpy(o, p, l);
         o += l;
         p += l;

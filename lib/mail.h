@@ -4,7 +4,8 @@
  * command run without a shell, or an SMTP server through libcurl.
  *
  * Data never reaches a header unchecked: subjects and display names lose
- * their control characters (CR and LF included) before GMime encodes them,
+ * their control characters (CR and LF included) and their encoded-word
+ * openers ("=?") before GMime encodes them,
  * and an address must be a plain addr-spec (cb_mail_address_ok), so a
  * record cannot add a Bcc: or end the header block.
  *
@@ -57,8 +58,9 @@ int cb_mail_build(const cb_mail_msg *m, int crlf, char **out, size_t *len, char 
                   cb_err *err);
 
 /* Replaces control characters (C0, DEL, C1, U+2028/2029) and invalid UTF-8
- * by spaces and trims: what a header value may keep. Returns a malloc'd
- * copy, or NULL when out of memory. */
+ * by spaces, trims, and breaks every "=?" into "= ?" so that data cannot
+ * pass for an RFC 2047 encoded-word: what a header value may keep. Returns
+ * a malloc'd copy, or NULL when out of memory. */
 char *cb_mail_header_text(const char *s);
 
 enum cb_mail_transport {

@@ -26,6 +26,7 @@ typedef struct ctx {
     cb_err *err;
     raw_var *vars;
     size_t nvars;
+    size_t substituted;    /* bytes of variable values copied so far */
 } ctx;
 
 static int fail_at(ctx *c, int line, int col, const char *fmt, ...)
@@ -124,7 +125,25 @@ static long subst_at(ctx *c, yaml_node_t *n, const char *s, size_t i, cb_buf *ou
                        (int)(j - i - 2), s + i + 2);
     if (resolve_var(c, v, c->err) < 0)
         return -1;
-    if (cb_buf_add(out, v->value, strlen(v->value)) < 0)
+    /* Each value is resolved once, but ten references to a variable of ten
+     * references... grow tenfold a line: a seven-line file made 9 GB. */
+    size_t vlen = strlen(v->value);
+    if (out->len + vlen > CB_PIPELINE_VALUE_MAX) {
+        for (size_t k = 0; k < c->nvars; k++)
+            if (c->vars[k].node == n)
+                return fail_at(c, LINE(n), col_in(n, s, i),
+                               "variable ${%s} grows past %d MB with ${%s} substituted: no pipeline needs that",
+                               c->vars[k].name, CB_PIPELINE_VALUE_MAX >> 20, v->name);
+        return fail_at(c, LINE(n), col_in(n, s, i),
+                       "this value grows past %d MB with ${%s} substituted: no pipeline needs that",
+                       CB_PIPELINE_VALUE_MAX >> 20, v->name);
+    }
+    c->substituted += vlen;
+    if (c->substituted > CB_PIPELINE_TOTAL_MAX)
+        return fail_at(c, LINE(n), col_in(n, s, i),
+                       "with ${%s} substituted, the pipeline's values add up to more than %d MB",
+                       v->name, CB_PIPELINE_TOTAL_MAX >> 20);
+    if (cb_buf_add(out, v->value, vlen) < 0)
         return cb_err_set(c->err, EX_OSERR, "out of memory");
     return (long)(j - i + 1);
 }
@@ -352,6 +371,20 @@ static int parse_bool(ctx *c, yaml_node_t *n, const char *what, int *out)
     return rc;
 }
 
+/* A key given twice in one mapping (YAML 1.2 forbids it; libyaml lets it
+ * through): the first value would be lost without a word. Only known keys
+ * get here, so the pairs before pr are few. */
+static int repeated_key(ctx *c, yaml_node_t *map, yaml_node_pair_t *pr, const char *key)
+{
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
+        yaml_node_t *k = node(c, q->key);
+        if (k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
+            return fail(c, node(c, pr->key), "\"%s\" is given twice (first on line %d): keep one", key,
+                        LINE(k));
+    }
+    return 0;
+}
+
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -369,7 +402,7 @@ static int parse_step(ctx *c, yaml_node_t *n, cb_step *st)
         for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
             yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
             const char *key = scalar(c, k, "a key");
-            if (key == NULL)
+            if (key == NULL || repeated_key(c, n, pr, key) < 0)
                 return -1;
             if (!strcmp(key, "name"))
                 name = v;
@@ -526,7 +559,7 @@ static int parse_stage(ctx *c, yaml_node_t *n, size_t index)
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
         const char *key = scalar(c, k, "a key");
-        if (key == NULL)
+        if (key == NULL || repeated_key(c, n, pr, key) < 0)
             return -1;
         if (!strcmp(key, "name")) {
             if ((sg->name = dup_expand(c, v, "name")) == NULL)
@@ -669,7 +702,7 @@ static int build(ctx *c, yaml_node_t *root, const char *today, const cb_var *set
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
         const char *key = scalar(c, k, "a key");
-        if (key == NULL)
+        if (key == NULL || repeated_key(c, root, pr, key) < 0)
             return -1;
         if (!strcmp(key, "name"))
             name = v;
@@ -735,12 +768,48 @@ static int build(ctx *c, yaml_node_t *root, const char *today, const cb_var *set
     return 0;
 }
 
+/* A first pass over the events, stopping at the first list or mapping
+ * nested deeper than CB_PIPELINE_MAX_DEPTH: libyaml's own cost grows with
+ * the square of the depth, so the document is loaded only once the depth
+ * is known to be sane. Returns 0, or -1 with err set (a syntax error is
+ * left for the load to report, with its context). */
+static int check_depth(const char *file, const char *text, size_t len, cb_err *err)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    int depth = 0, rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev))
+            break;
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > CB_PIPELINE_MAX_DEPTH)
+                rc = cb_err_set(err, EX_DATAERR, "%s:%zu:%zu: lists and mappings nest more than %d deep",
+                                file, ev.start_mark.line + 1, ev.start_mark.column + 1, CB_PIPELINE_MAX_DEPTH);
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc < 0 || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 int cb_pipeline_parse(cb_pipeline *p, const char *file, const char *text, size_t len,
                       const char *today, const cb_var *sets, size_t nsets, cb_err *err)
 {
     memset(p, 0, sizeof *p);
     if ((p->file = strdup(file)) == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
+    if (check_depth(file, text, len, err) < 0) {
+        cb_pipeline_free(p);
+        return -1;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {

@@ -70,6 +70,13 @@ typedef struct cb_pipeline {
     size_t nstages;
 } cb_pipeline;
 
+/* Bounds on hostile files: a value once its variables are substituted, all
+ * substituted text together, and how deeply lists and mappings nest (the
+ * shipped pipelines nest five deep; libyaml took 75 s over 100,000). */
+#define CB_PIPELINE_VALUE_MAX (1 << 20)
+#define CB_PIPELINE_TOTAL_MAX (16 << 20)
+#define CB_PIPELINE_MAX_DEPTH 64
+
 /* Loads path. today is the ISO date that ${today} means (the caller's
  * "today" in UTC+07:00); sets are the --set NAME=VALUE overrides, taken
  * literally. On error p is left empty and err says `FILE:LINE:COL: what`,

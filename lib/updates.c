@@ -344,7 +344,7 @@ int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_e
         c_mail = cb_header_find(h, "email"), c_ag = cb_header_find(h, "agency"),
         c_agk = cb_header_find(h, "agency_key"), c_agc = cb_header_find(h, "agency_code"),
         c_st = cb_header_find(h, "subject_type");
-    if (c_id < 0) {
+    if (c_id < 0 && !cb_csv_reader_empty(rd)) {   /* an empty file is zero requests */
         cb_err_set(err, EX_DATAERR, "%s: the requests have no request_id column", cb_csv_reader_name(rd));
         cb_csv_reader_close(rd);
         return -1;

@@ -396,9 +396,42 @@ static void test_limit_large(void)
 
 static void test_empty_and_missing(void)
 {
-    is_csv("", "OPEN 65", "an empty file is a data error (no header)");
-    is_csv("\n\n", "OPEN 65", "a file of blank lines has no header either");
-    is_csv("\xEF\xBB\xBF", "OPEN 65", "a file holding only a BOM has no header");
+    /* DESIGN.md: "An input with no bytes at all is zero records". */
+    is_csv("", "", "an empty file is zero records, not an error");
+    is_int(last_end, CB_CSV_EOF, "it ends at once, normally");
+    put_str("empty.csv", "");
+    char *ef[] = {path_of("empty.csv")};
+    cb_err ee = {0};
+    cb_csv_reader *er = cb_csv_reader_open(ef, 1, 0, &ee);
+    ok(er != NULL && cb_csv_reader_empty(er) && cb_csv_reader_header(er)->n == 0,
+       "the reader says the input was empty, and its header has no column");
+    cb_csv_reader_close(er);
+    is_csv("\xEF\xBB\xBF", "", "a file holding only a BOM is empty too");
+    /* Found by fuzzing (tests/fuzz/regress/csv/double-bom.csv): the
+     * second BOM began the first column's name, so the header written back
+     * out began with a BOM and read back as another name. */
+    is_csv("\xEF\xBB\xBF\xEF\xBB\xBF" "aa,U\n<\n", "2=<", "two BOMs are both stripped");
+    is_csv("\r\xEF\xBB\xBF" "H\nx\n", "3=x", "a BOM after a blank line is no part of the header (tests/fuzz/regress/csv/bom-after-blank.csv)");
+    put_str("bom3.csv", "\r\xEF\xBB\xBF" "H\nx\n");
+    char *b3[] = {path_of("bom3.csv")};
+    er = cb_csv_reader_open(b3, 1, 0, &ee);
+    ok(er != NULL && strcmp(cb_csv_reader_header(er)->names[0], "H") == 0, "the first column is 'H'");
+    cb_csv_reader_close(er);
+    put_str("bom2.csv", "\xEF\xBB\xBF\xEF\xBB\xBF" "aa,U\n<\n");
+    char *b2[] = {path_of("bom2.csv")};
+    er = cb_csv_reader_open(b2, 1, 0, &ee);
+    ok(er != NULL && strcmp(cb_csv_reader_header(er)->names[0], "aa") == 0, "the first column is 'aa'");
+    cb_csv_reader_close(er);
+    is_csv("\n\n", "OPEN 65", "a file of blank lines has bytes but no header: a data error");
+    put_str("a.csv", "a\n1\n");
+    char *e3[] = {path_of("empty.csv"), path_of("a.csv"), path_of("empty.csv")};
+    er = cb_csv_reader_open(e3, 3, 0, &ee);
+    char *et = er ? drain(er) : NULL;
+    ok(er != NULL && !cb_csv_reader_empty(er) && strcmp(cb_csv_reader_header(er)->names[0], "a") == 0 &&
+       et != NULL && strcmp(et, "2=1") == 0 && last_end == CB_CSV_EOF,
+       "an empty file before and after a file with a header: that file's header and records");
+    free(et);
+    cb_csv_reader_close(er);
     is_csv("a,b\n", "", "a file with a header only gives end of input at once");
     is_int(last_end, CB_CSV_EOF, "and that is EOF, not an error");
     is_csv("a,b", "", "a header without a line end, nothing else");
@@ -423,6 +456,69 @@ static void test_empty_and_missing(void)
     ok(cb_csv_reader_open(files, 1, 0, &err) == NULL, "a missing file cannot be opened");
     is_int(err.code, EX_NOINPUT, "a missing file is EX_NOINPUT (66)");
     ok(strstr(err.msg, "does-not-exist.csv") != NULL, "the message names the file: %s", err.msg);
+}
+
+/* Hostile input (issue 13): NUL bytes, UTF-16 without a BOM, a header of
+ * a hundred thousand columns. */
+static void test_hostile(void)
+{
+    static const char nul[] = "email,name\nh@lamdong.gov.vn\0evil@x.com,A\nok@x.vn,B\n";
+    char *t = read_text_limit(nul, sizeof nul - 1, 0);
+    is_str(t, "2! 3=ok@x.vn|B", "a record with a NUL byte in a field is malformed; the next one reads");
+    ok(strstr(last_msgs, "'email'") && strstr(last_msgs, "NUL"), "the reason names the column and the NUL: %s", last_msgs);
+    free(t);
+    static const char nulq[] = "a,b\n\"x\0\ny\",2\n";
+    t = read_text_limit(nulq, sizeof nulq - 1, 0);
+    is_str(t, "2!", "a NUL inside a quoted field spanning lines too");
+    free(t);
+
+    cb_err err = {0};
+    put_file("nulhdr.csv", "em\0ail,name\nx,y\n", 17);
+    char *nf[] = {path_of("nulhdr.csv")};
+    ok(cb_csv_reader_open(nf, 1, 0, &err) == NULL && err.code == EX_DATAERR && strstr(err.msg, ":1:") &&
+       strstr(err.msg, "NUL"), "a NUL in a header name is refused, not cut: %s", err.msg);
+
+    static const char le[] = "a\0,\0b\0\n\0" "1\0,\0" "2\0\n\0";
+    static const char be[] = "\0a\0,\0b\0\n" "\0" "1\0,\0" "2\0\n";
+    put_file("u16le.csv", le, sizeof le - 1);
+    put_file("u16be.csv", be, sizeof be - 1);
+    char *lf[] = {path_of("u16le.csv")}, *bf[] = {path_of("u16be.csv")};
+    ok(cb_csv_reader_open(lf, 1, 0, &err) == NULL && strstr(err.msg, "UTF-16"),
+       "UTF-16LE without a BOM is reported as UTF-16: %s", err.msg);
+    ok(cb_csv_reader_open(bf, 1, 0, &err) == NULL && strstr(err.msg, "UTF-16"),
+       "UTF-16BE without a BOM too: %s", err.msg);
+
+    struct sbuf b = {0};
+    for (int i = 0; i < 100000; i++) {
+        char col[16];
+        snprintf(col, sizeof col, "%sc%d", i ? "," : "", i);
+        sb_str(&b, col);
+    }
+    sb_str(&b, "\n1\n");
+    put_file("wide.csv", b.s, b.n);
+    char *wf[] = {path_of("wide.csv")};
+    ok(cb_csv_reader_open(wf, 1, 0, &err) == NULL && err.code == EX_DATAERR && strstr(err.msg, "100000 columns") &&
+       strstr(err.msg, "1024"), "a header of 100,000 columns is refused: %s", err.msg);
+    free(b.s);
+    b = (struct sbuf){0};
+    for (int i = 0; i < CB_CSV_MAX_COLUMNS; i++) {
+        char col[16];
+        snprintf(col, sizeof col, "%sc%d", i ? "," : "", i);
+        sb_str(&b, col);
+    }
+    sb_str(&b, "\n");
+    for (int i = 0; i < 300000; i++)
+        sb_str(&b, ",");
+    sb_str(&b, "\n");
+    put_file("wide2.csv", b.s, b.n);
+    char *w2[] = {path_of("wide2.csv")};
+    cb_csv_reader *r = cb_csv_reader_open(w2, 1, 0, &err);
+    ok(r != NULL, "a header of exactly %d columns is read", CB_CSV_MAX_COLUMNS);
+    t = r ? drain(r) : NULL;
+    ok(t && strcmp(t, "2!") == 0 && strstr(last_msgs, "300001 fields"), "a record of 300,001 fields is malformed: %.60s", last_msgs);
+    free(t);
+    cb_csv_reader_close(r);
+    free(b.s);
 }
 
 static void test_several_files(void)
@@ -476,7 +572,8 @@ static void test_several_files(void)
     put_str("empty.csv", "");
     r = cb_csv_reader_open(empty2, 2, 0, &err);
     t = drain(r);
-    is_int(last_end, CB_CSV_FATAL, "a later empty file is fatal (no header)");
+    is_str(t, "2=1|2|3", "a later empty file adds no record");
+    is_int(last_end, CB_CSV_EOF, "and is no error");
     free(t);
     cb_csv_reader_close(r);
 }
@@ -794,6 +891,7 @@ int main(void)
     test_limit();
     test_limit_large();
     test_empty_and_missing();
+    test_hostile();
     test_several_files();
     test_stdin();
     test_buffer_boundary();

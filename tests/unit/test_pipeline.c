@@ -238,8 +238,73 @@ static void summaries(void)
        "a program name has no blank");
 }
 
+/* Hostile files (issue 13): a variable bomb, deep nesting, a key given
+ * twice. The error must come, with its line; LeakSanitizer (make
+ * check-san) checks that nothing parsed before it leaks. */
+static void hostile(void)
+{
+    cb_pipeline p;
+    cb_err err;
+    const char *bomb =
+        "name: bomb\n"
+        "vars:\n"
+        "  a: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\n"
+        "  b: \"${a}${a}${a}${a}${a}${a}${a}${a}${a}${a}\"\n"
+        "  c: \"${b}${b}${b}${b}${b}${b}${b}${b}${b}${b}\"\n"
+        "  d: \"${c}${c}${c}${c}${c}${c}${c}${c}${c}${c}\"\n"
+        "  e: \"${d}${d}${d}${d}${d}${d}${d}${d}${d}${d}\"\n"
+        "  f: \"${e}${e}${e}${e}${e}${e}${e}${e}${e}${e}\"\n"
+        "  g: \"${f}${f}${f}${f}${f}${f}${f}${f}${f}${f}\"\n"
+        "stages:\n"
+        "  - steps: [\"echo ${g}\"]\n";
+    ok(load(&p, bomb, &err) < 0 && err.code == EX_DATAERR, "a variable bomb is a data error");
+    /* a is 100 bytes, so e is 10^6, under 1 MiB; f, on line 8, passes it
+     * at its second ${e}. */
+    ok(strncmp(err.msg, "t.yaml:8:", 9) == 0 && strstr(err.msg, "${f}") && strstr(err.msg, "1 MB"),
+       "at the line of the variable that grows past 1 MB: %s", err.msg);
+
+    char *wide = malloc(1200000);
+    int n = snprintf(wide, 64, "name: w\nvars:\n  a: \"");
+    memset(wide + n, 'x', 1100000);
+    strcpy(wide + n + 1100000, "\"\n  b: \"${a}\"\nstages:\n  - steps: [\"echo\"]\n");
+    ok(load(&p, wide, &err) < 0 && strncmp(err.msg, "t.yaml:4:", 9) == 0 && strstr(err.msg, "${b}"),
+       "a value over 1 MB once substituted is refused at its variable: %.80s", err.msg);
+    free(wide);
+
+    const char *ok1 =
+        "name: fine\nvars:\n  a: \"0123456789\"\n  b: \"${a}${a}${a}${a}${a}${a}${a}${a}${a}${a}\"\n"
+        "stages:\n  - steps: [\"echo ${b}${b}\"]\n";
+    ok(load(&p, ok1, &err) == 0 && strlen(p.stages[0].steps[0].argv[1]) == 200, "values well under the bound expand");
+    cb_pipeline_free(&p);
+
+    size_t depth = 100000;
+    char *deep = malloc(depth + 64);
+    n = snprintf(deep, 64, "name: x\nstages: ");
+    memset(deep + n, '[', depth);
+    strcpy(deep + n + depth, "\n");
+    ok(load(&p, deep, &err) < 0 && err.code == EX_DATAERR, "100,000 nested [ are a data error");
+    ok(strncmp(err.msg, "t.yaml:2:", 9) == 0 && strstr(err.msg, "more than 64 deep"),
+       "which says how deep they may go, at the line: %s", err.msg);
+    free(deep);
+
+    const char *twice =
+        "name: t\nstages:\n  - name: s\n    steps: [\"echo\"]\n    output: a.csv\n    output: b.csv\n";
+    ok(load(&p, twice, &err) < 0 && err.code == EX_DATAERR, "a stage's output given twice is an error");
+    is_str(err.msg, "t.yaml:6:5: \"output\" is given twice (first on line 5): keep one", "naming its line");
+    const char *twice_name =
+        "name: t\nstages:\n  - name: s\n    name: s2\n    steps: [\"echo\"]\n";
+    ok(load(&p, twice_name, &err) < 0 && strstr(err.msg, ":4:5: \"name\" is given twice"), "a stage's name twice: %s", err.msg);
+    const char *twice_run =
+        "name: t\nstages:\n  - steps:\n      - run: echo a\n        run: echo b\n";
+    ok(load(&p, twice_run, &err) < 0 && strstr(err.msg, ":5:9: \"run\" is given twice"), "a step's run twice: %s", err.msg);
+    const char *twice_log =
+        "name: t\nlog: a.log\nlog: b.log\nstages:\n  - steps: [echo]\n";
+    ok(load(&p, twice_log, &err) < 0 && strstr(err.msg, ":3:1: \"log\" is given twice"), "the pipeline's log twice: %s", err.msg);
+}
+
 int main(void)
 {
+    hostile();
     words();
     quoting();
     variables();
