@@ -60,7 +60,7 @@ mlr --csv put "\$handed_over_date = \"$D\"; \$received_date = \"$D\"" \
     then cut -o -f request_id,agency,handed_over_date,received_date \
     "$S/batches/$D/valid.csv" >"$S/effective/$D/requests/agencies.csv"
 run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/central-publication.yaml"
-audit-verify --ca "$O/issuing-ca.pem" "$S/ca/audit.csv"
+audit-verify --ca "$O/roots.pem" "$S/ca/audit.csv"
 
 echo
 echo "Results are in $S:"

@@ -27,7 +27,7 @@ ok "central-publication runs" run-pipeline --as-of "$D" --set state="$S" "$PL/ce
 is "$(mlr --icsv --onidx count "$S/effective/$D/published.csv")" "$n" "every certificate issued is published"
 is "$(ls "$S/www/chung-thu-so/certs" | grep -c '\.cer$')" "$n" "each has its DER file"
 is "$(mlr --icsv --onidx count "$S/effective/$D/open-requests.csv" 2>/dev/null || echo 0)" "0" "nothing is left open"
-ok "the day's audit log verifies" audit-verify --ca "$SAMPLES/issuing-ca.pem" "$S/ca/audit.csv"
+ok "the day's audit log verifies" audit-verify --ca "$SAMPLES/roots.pem" "$S/ca/audit.csv"
 like "$(cat "$T/.out")" "$((2 * n + 3)) lines, 2 signed checkpoints verify" \
     "one line per issue and per publication, a checkpoint after each batch"
 ok "a second run publishes nothing again" run-pipeline --as-of "$D" --set state="$S" "$PL/central-publication.yaml"
