@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fsync_dir_of(const char *path)
+int cb_fsync_parent(const char *path)
 {
     char *copy = strdup(path);
     if (copy == NULL)
@@ -114,7 +114,7 @@ int cb_atomic_commit(cb_atomic *a, int no_replace, cb_err *err)
         cb_atomic_abort(a);
         return -1;
     }
-    fsync_dir_of(a->path);
+    cb_fsync_parent(a->path);
     free(a->path);
     free(a->tmp);
     a->path = a->tmp = NULL;

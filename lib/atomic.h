@@ -39,6 +39,10 @@ int cb_atomic_sweep(const char *dir, const char *name, cb_err *err);
 /* The same for the temporaries of one path. */
 int cb_atomic_sweep_path(const char *path, cb_err *err);
 
+/* Syncs the directory that holds path, so a name created, renamed or
+ * removed there is durable: 0, or -1 with errno. */
+int cb_fsync_parent(const char *path);
+
 /* Writes a whole buffer to path atomically. */
 int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
                          int no_replace, cb_err *err);

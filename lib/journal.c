@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,20 +32,6 @@ char *cb_journal_path(const char *ledger_path)
     return p;
 }
 
-static int fsync_parent(const char *path)
-{
-    char *copy = strdup(path);
-    if (copy == NULL)
-        return -1;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    free(copy);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 cb_journal *cb_journal_create(const char *path, cb_err *err)
 {
     cb_journal *j = calloc(1, sizeof *j);
@@ -68,7 +53,7 @@ cb_journal *cb_journal_create(const char *path, cb_err *err)
     cb_csv_writer_init(&j->w, j->fp);
     /* The name must be durable before anything depends on it. */
     if (cb_csv_write_fields(&j->w, jcols, 6) < 0 || cb_journal_sync(j, err) < 0 ||
-        fsync_parent(path) != 0) {
+        cb_fsync_parent(path) != 0) {
         if (err->code == 0)
             cb_err_sys(err, EX_IOERR, "cannot write the batch journal %s", path);
         cb_journal_close(j);
@@ -340,7 +325,7 @@ int cb_journal_finish(const char *path, const cb_ledger *l, cb_journal_report *r
     free(e);
     if (rc < 0)
         return -1;
-    if (unlink(path) != 0 || fsync_parent(path) != 0)
+    if (unlink(path) != 0 || cb_fsync_parent(path) != 0)
         return cb_err_sys(err, EX_IOERR, "cannot remove the finished batch journal %s", path);
     return 0;
 }

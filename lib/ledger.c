@@ -1,6 +1,8 @@
 /* The append-only issuance ledger: see ledger.h. */
 #include "ledger.h"
 
+#include "atomic.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -102,17 +104,8 @@ static int store_open(cb_ledger *l, int create, cb_err *err)
     }
     if (create) {
         /* The store's name must be durable before a ledger line needs it. */
-        const char *slash = strrchr(l->store_path, '/');
-        char *dir = slash ? strndup(l->store_path, (size_t)(slash - l->store_path) + (slash == l->store_path))
-                          : strdup(".");
-        int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
-        free(dir);
-        if (dfd < 0 || fsync(dfd) != 0) {
-            if (dfd >= 0)
-                close(dfd);
+        if (cb_fsync_parent(l->store_path) != 0)
             return cb_err_sys(err, EX_IOERR, "cannot sync the directory of %s", l->store_path);
-        }
-        close(dfd);
     }
     return drop_torn_cert(l->store_fd, l->store_path, err);
 }
