@@ -70,7 +70,8 @@ static int begin(void *ctx, cb_filter *f, const cb_header *in, cb_err *err)
     if (cb_forms_bind(v->forms, in, err) < 0)
         return -1;
     for (size_t i = 0; cb_forms_warning(v->forms, i); i++)
-        cb_filter_note(f, "%s:1: %s", cb_filter_input(f), cb_forms_warning(v->forms, i));
+        cb_filter_note(f, "%s:%ld: %s", cb_filter_input(f), cb_csv_reader_header_line(f->reader),
+                       cb_forms_warning(v->forms, i));
     if (cb_filter_set_header(f, cb_forms_out_header(v->forms)) < 0 ||
         cb_filter_set_reject_header(f, cb_forms_reject_header(v->forms)) < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
         goto done;
     }
     fo.cal = cal;
-    if (agencies != NULL && (fo.agencies = reg = cb_agency_registry_load(agencies, &err)) == NULL) {
+    if (agencies != NULL && (fo.agencies = reg = cb_agency_registry_load(agencies, fo.lang, &err)) == NULL) {
         char why[sizeof err.msg];
         snprintf(why, sizeof why, "%s", err.msg);
         cb_err_set(&err, err.code, "--agencies: %.1000s", why);

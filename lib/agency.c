@@ -302,7 +302,12 @@ struct cb_agency_registry {
     cb_agency_entry *v;
     size_t n, cap;
     cb_strmap by_code, by_name;
+    cb_lang lang;   /* of the messages while loading */
 };
+
+/* A message in the registry's language (--lang vi): both texts take the
+ * same arguments. */
+#define TR(reg, en, vi) ((reg)->lang == CB_LANG_VI ? (vi) : (en))
 
 static void entry_free(cb_agency_entry *e)
 {
@@ -377,8 +382,10 @@ static int add_name(cb_agency_registry *reg, size_t i, const char *name, const c
     const char *had = cb_strmap_get(&reg->by_name, k);
     int rc = 0;
     if (had && strcmp(had, idx) != 0)
-        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: the name '%s' is also agency '%s' (line %ld)", file,
-                        reg->v[i].line, name, entry_at(reg, had)->name, entry_at(reg, had)->line);
+        rc = cb_err_set(err, EX_DATAERR,
+                        TR(reg, "%s:%ld: the name '%s' is also agency '%s' (line %ld)",
+                           "%s:%ld: tên '%s' cũng là tên của cơ quan '%s' (dòng %ld)"),
+                        file, reg->v[i].line, name, entry_at(reg, had)->name, entry_at(reg, had)->line);
     else if (!had && cb_strmap_put(&reg->by_name, k, idx) < 0)
         rc = cb_err_set(err, EX_OSERR, "out of memory");
     free(k);
@@ -418,15 +425,22 @@ static int registry_add(cb_agency_registry *reg, const cb_record *rec, const int
     }
     int rc = 0;
     if (*e->name == '\0')
-        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: the agency has no name", file, e->line);
+        rc = cb_err_set(err, EX_DATAERR, TR(reg, "%s:%ld: the agency has no name", "%s:%ld: cơ quan không có tên"),
+                        file, e->line);
     else if (*e->code && !cb_agency_code_check(e->code))
-        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: agency code '%s' is not an agency identifier like 000.00.15.H41",
+        rc = cb_err_set(err, EX_DATAERR,
+                        TR(reg, "%s:%ld: agency code '%s' is not an agency identifier like 000.00.15.H41",
+                           "%s:%ld: mã cơ quan '%s' không phải mã định danh cơ quan dạng 000.00.15.H41"),
                         file, e->line, e->code);
     else if (*e->email && !cb_email_check(e->email, NULL))
-        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: '%s' is not an e-mail address", file, e->line, e->email);
+        rc = cb_err_set(err, EX_DATAERR,
+                        TR(reg, "%s:%ld: '%s' is not an e-mail address", "%s:%ld: '%s' không phải địa chỉ thư điện tử"),
+                        file, e->line, e->email);
     else if (*e->code && cb_strmap_get(&reg->by_code, e->code))
-        rc = cb_err_set(err, EX_DATAERR, "%s:%ld: agency code %s is listed twice (line %ld)", file, e->line,
-                        e->code, entry_at(reg, cb_strmap_get(&reg->by_code, e->code))->line);
+        rc = cb_err_set(err, EX_DATAERR,
+                        TR(reg, "%s:%ld: agency code %s is listed twice (line %ld)",
+                           "%s:%ld: mã cơ quan %s có hai lần trong danh mục (dòng %ld)"),
+                        file, e->line, e->code, entry_at(reg, cb_strmap_get(&reg->by_code, e->code))->line);
     if (rc == 0)
         e->key = *e->code ? strdup(e->code) : cb_agency_key(e->name);
     if (rc == 0 && e->key == NULL)
@@ -461,13 +475,16 @@ static int registry_add(cb_agency_registry *reg, const cb_record *rec, const int
 static const char *const registry_cols[] = {"agency_code", "name", "aliases", "email", "province",
                                             "parent_code"};
 
-cb_agency_registry *cb_agency_registry_load(const char *path, cb_err *err)
+cb_agency_registry *cb_agency_registry_load(const char *path, cb_lang lang, cb_err *err)
 {
     char *files[] = {(char *)path};
-    cb_csv_reader *rd = cb_csv_reader_open(files, 1, 0, err);
+    cb_csv_opts opts = {.lang = lang};
+    cb_csv_reader *rd = cb_csv_reader_open_opts(files, 1, &opts, err);
     if (rd == NULL)
         return NULL;
     cb_agency_registry *reg = calloc(1, sizeof *reg);
+    if (reg)
+        reg->lang = lang;
     cb_record *rec = cb_record_new();
     int col[6], st = CB_CSV_EOF;
     for (int i = 0; i < 6; i++)
@@ -475,7 +492,10 @@ cb_agency_registry *cb_agency_registry_load(const char *path, cb_err *err)
     if (reg == NULL || rec == NULL)
         cb_err_set(err, EX_OSERR, "out of memory"), st = CB_CSV_FATAL;
     else if (col[0] < 0 || col[1] < 0)
-        cb_err_set(err, EX_DATAERR, "%s:1: an agency registry needs the columns agency_code and name", path),
+        cb_err_set(err, EX_DATAERR,
+                   TR(reg, "%s:1: an agency registry needs the columns agency_code and name",
+                      "%s:1: danh mục cơ quan phải có các cột agency_code và name"),
+                   path),
             st = CB_CSV_FATAL;
     else
         while ((st = cb_csv_reader_next(rd, rec, err)) == CB_CSV_RECORD && registry_add(reg, rec, col, path, err) == 0)

@@ -19,6 +19,7 @@
 
 #include "cb_err.h"
 #include "date.h"
+#include "lang.h"
 
 enum { CB_AG_ISSUE_IND, CB_AG_ISSUE_ORG, CB_AG_RENEW_IND, CB_AG_RENEW_ORG, CB_AG_OTHER, CB_AG_NCOUNTS };
 extern const char *const cb_ag_count_names[CB_AG_NCOUNTS];
@@ -89,8 +90,9 @@ typedef struct cb_agency_registry cb_agency_registry;
  * aliases ('|'-separated), email, province, parent_code; agency_code and
  * name are required, the others may be missing or empty. A malformed code
  * or e-mail address, a code listed twice, or a name or alias that means
- * two agencies is EX_DATAERR `FILE:LINE: ...`; a missing file EX_NOINPUT. */
-cb_agency_registry *cb_agency_registry_load(const char *path, cb_err *err);
+ * two agencies is EX_DATAERR `FILE:LINE: ...`; a missing file EX_NOINPUT.
+ * The messages are in lang. */
+cb_agency_registry *cb_agency_registry_load(const char *path, cb_lang lang, cb_err *err);
 void cb_agency_registry_free(cb_agency_registry *reg);
 size_t cb_agency_registry_count(const cb_agency_registry *reg);
 /* The agency with this code (any letter case), or NULL. */

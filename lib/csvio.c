@@ -79,6 +79,7 @@ struct cb_csv_reader {
     int empty;                /* every file had no bytes: no header, zero records */
 
     cb_header *header;
+    long header_line;         /* where the first file's header is (a workbook's below its titles) */
     int *map;                 /* column of this file -> column of the header */
     size_t map_n;
     int reading_header;
@@ -675,8 +676,10 @@ static int read_header(cb_csv_reader *r, cb_err *err)
     }
     r->map_n = hdr->n;
     int first = r->header == NULL;
-    if (first)
+    if (first) {
         r->header = cb_header_new();
+        r->header_line = r->rec_start;
+    }
     for (size_t i = 0; i < hdr->n; i++) {
         const char *name = cb_record_get(hdr, (int)i);
         int idx;
@@ -802,6 +805,11 @@ int cb_csv_reader_empty(const cb_csv_reader *r)
     return r->empty;
 }
 
+long cb_csv_reader_header_line(const cb_csv_reader *r)
+{
+    return r->header_line ? r->header_line : 1;
+}
+
 const cb_header *cb_csv_reader_header(const cb_csv_reader *r)
 {
     return r->header;
@@ -919,7 +927,7 @@ static int xlsx_probe(cb_csv_reader *r, cb_err *err)
     r->buf_pos = r->buf_len;
     r->eof = 1;
     r->xlsx_started = 0;
-    r->xlsx = cb_xlsx_open_mem(data, head + rest, r->name, r->sheet, err);
+    r->xlsx = cb_xlsx_open_mem(data, head + rest, r->name, r->sheet, r->lang, err);
     return r->xlsx ? 0 : -1;
 }
 

@@ -85,6 +85,9 @@ void cb_csv_reader_close(cb_csv_reader *r);
 int cb_csv_reader_empty(const cb_csv_reader *r);
 /* The header of the stream (the first file's), as written in the file. */
 const cb_header *cb_csv_reader_header(const cb_csv_reader *r);
+/* The line of that header in its file (a workbook's row: title rows may
+ * be above it). */
+long cb_csv_reader_header_line(const cb_csv_reader *r);
 /* Name of the file being read ("stdin" for standard input). */
 const char *cb_csv_reader_name(const cb_csv_reader *r);
 

@@ -316,7 +316,11 @@ const char *cb_forms_canonical(const char *label)
  * clerk is told once, with the nearest labels, rather than finding
  * "phone is missing" on every row. Near means within a quarter of the
  * known label's characters in edits, or the first words of it (two words
- * at least), compared as header keys. */
+ * at least), compared as header keys. A label that starts with a known
+ * one says more than it ("Địa chỉ thường trú", "Mã hồ sơ cũ"): another
+ * column, not a typo. Nor is a label near a column the header already
+ * has ("Số điện thoại" beside "Số điện thoại di động"): that column is
+ * there, so the clerk's one is extra, like "Ghi chú" or "STT". */
 
 #define NEAR_MAX 100   /* characters compared; longer labels are not near */
 
@@ -370,15 +374,15 @@ static size_t nearness(const char *key, const char *k)
 {
     utf8proc_int32_t a[NEAR_MAX], b[NEAR_MAX];
     size_t na = decode(key, a), nb = decode(k, b);
-    if (word_prefix(key, k) || word_prefix(k, key))
+    if (word_prefix(key, k))
         return NEAR_MAX;
     size_t d = edit_distance(a, na, b, nb);
     return d > 0 && d * 4 <= nb ? NEAR_MAX - d : 0;
 }
 
-/* "'Số điện thoại di động' (phone)" for the three known labels nearest to
- * label, or "" when none is near. */
-static void near_labels(const char *label, char *out, size_t outlen)
+/* "'Số điện thoại di động' (phone)" for the three labels nearest to label
+ * of the known columns the header lacks, or "" when none is near. */
+static void near_labels(const cb_forms *f, const char *label, char *out, size_t outlen)
 {
     char *key = cb_text_key(label);
     size_t best[3] = {0, 0, 0};
@@ -386,7 +390,7 @@ static void near_labels(const char *label, char *out, size_t outlen)
     int col[3] = {0, 0, 0};
     out[0] = '\0';
     for (int c = 0; key && c < NCOL; c++) {
-        for (int j = -1; j < 4 && (j < 0 || cols[c].labels[j]); j++) {
+        for (int j = -1; f->in_idx[c] < 0 && j < 4 && (j < 0 || cols[c].labels[j]); j++) {
             const char *cand = j < 0 ? cols[c].name : cols[c].labels[j];
             char *ck = cb_text_key(cand);
             size_t score = ck ? nearness(key, ck) : 0;
@@ -417,7 +421,7 @@ static int header_warnings(cb_forms *f, const cb_header *in)
         char near[600], msg[1024];
         if (canonical_col(in->names[i]) >= 0)
             continue;
-        near_labels(in->names[i], near, sizeof near);
+        near_labels(f, in->names[i], near, sizeof near);
         if (near[0] == '\0')
             continue;
         snprintf(msg, sizeof msg,

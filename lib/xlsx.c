@@ -22,6 +22,10 @@
 #include "atomic.h"
 #include "date.h"
 
+/* A message in the reader's language (--lang vi): both texts take the
+ * same arguments. */
+#define TR(x, en, vi) ((x)->lang == CB_LANG_VI ? (vi) : (en))
+
 #define NS_REL "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #define XLSX_MAX_COLS 16384   /* Excel's limit: XFD */
 
@@ -33,6 +37,7 @@ typedef struct merge {
 
 struct cb_xlsx {
     char *name;
+    cb_lang lang;        /* of its messages */
     char *sheet;         /* its name */
     char *sheet_path;    /* its part in the archive */
     void *data;
@@ -261,7 +266,10 @@ static int find_sheet(cb_xlsx *x, const char *want, cb_err *err)
     xmlTextReaderPtr rd = reader_for_part(x, "xl/workbook.xml", &buf);
     if (rd == NULL) {
         free(buf);
-        return cb_err_set(err, EX_DATAERR, "%s: a zip file but not an Excel workbook (no xl/workbook.xml)", x->name);
+        return cb_err_set(err, EX_DATAERR,
+                          TR(x, "%s: a zip file but not an Excel workbook (no xl/workbook.xml)",
+                             "%s: tệp nén zip nhưng không phải tệp Excel (không có xl/workbook.xml)"),
+                          x->name);
     }
     size_t nsheets = 0;
     char names[512] = "";
@@ -289,13 +297,20 @@ static int find_sheet(cb_xlsx *x, const char *want, cb_err *err)
     xmlFreeTextReader(rd);
     free(buf);
     if (id == NULL)
-        return want ? cb_err_set(err, EX_DATAERR, "%s: no sheet named '%s' (the sheets: %s)", x->name, want, names)
-                    : cb_err_set(err, EX_DATAERR, "%s: the workbook has no sheet", x->name);
+        return want ? cb_err_set(err, EX_DATAERR,
+                                 TR(x, "%s: no sheet named '%s' (the sheets: %s)",
+                                    "%s: không có trang tính (sheet) nào tên '%s' (các trang tính: %s)"),
+                                 x->name, want, names)
+                    : cb_err_set(err, EX_DATAERR,
+                                 TR(x, "%s: the workbook has no sheet", "%s: tệp Excel không có trang tính nào"),
+                                 x->name);
     x->sheet_path = sheet_target(x, id);
     xmlFree(id);
     if (x->sheet == NULL || x->sheet_path == NULL)
-        return cb_err_set(err, EX_DATAERR, "%s: sheet '%s' is not in the workbook's archive", x->name,
-                          x->sheet ? x->sheet : "?");
+        return cb_err_set(err, EX_DATAERR,
+                          TR(x, "%s: sheet '%s' is not in the workbook's archive",
+                             "%s: trang tính '%s' không có trong tệp nén của tệp Excel"),
+                          x->name, x->sheet ? x->sheet : "?");
     return 0;
 }
 
@@ -445,6 +460,12 @@ static int zip_close_cb(void *ctx)
     return 0;
 }
 
+static int unreadable(cb_xlsx *x, cb_err *err)
+{
+    return cb_err_set(err, EX_DATAERR, TR(x, "%s: sheet '%s' cannot be read", "%s: không đọc được trang tính '%s'"),
+                      x->name, x->sheet);
+}
+
 /* Starts reading the sheet's XML from the start, streamed out of the
  * archive. */
 static int sheet_open(cb_xlsx *x, cb_err *err)
@@ -458,15 +479,17 @@ static int sheet_open(cb_xlsx *x, cb_err *err)
     if (x->zf)
         x->rd = xmlReaderForIO(zip_read_cb, zip_close_cb, x->zf, x->sheet_path, NULL, XML_PARSE_NONET);
     if (x->rd == NULL)
-        return cb_err_set(err, EX_DATAERR, "%s: sheet '%s' cannot be read", x->name, x->sheet);
+        return unreadable(x, err);
     x->last_row = 0;
     return 0;
 }
 
 static int read_error(cb_xlsx *x, cb_err *err)
 {
-    return cb_err_set(err, EX_DATAERR, "%s: sheet '%s' is not well-formed XML near line %d", x->name, x->sheet,
-                      xmlTextReaderGetParserLineNumber(x->rd));
+    return cb_err_set(err, EX_DATAERR,
+                      TR(x, "%s: sheet '%s' is not well-formed XML near line %d",
+                         "%s: trang tính '%s' không phải XML đúng cú pháp, gần dòng %d"),
+                      x->name, x->sheet, xmlTextReaderGetParserLineNumber(x->rd));
 }
 
 /* Whether the sheet's XML mentions merged cells at all: a search of the
@@ -503,7 +526,7 @@ static int load_merges(cb_xlsx *x, cb_err *err)
 {
     int any = mentions_merges(x);
     if (any <= 0)
-        return any < 0 ? cb_err_set(err, EX_DATAERR, "%s: sheet '%s' cannot be read", x->name, x->sheet)
+        return any < 0 ? unreadable(x, err)
                        : sheet_open(x, err);
     if (sheet_open(x, err) < 0)
         return -1;
@@ -754,7 +777,8 @@ static int next_sheet_row(cb_xlsx *x, cb_err *err)
 
 /* ---- the reader's interface ---- */
 
-cb_xlsx *cb_xlsx_open_mem(void *data, size_t len, const char *name, const char *sheet, cb_err *err)
+cb_xlsx *cb_xlsx_open_mem(void *data, size_t len, const char *name, const char *sheet, cb_lang lang,
+                          cb_err *err)
 {
     cb_xlsx *x = calloc(1, sizeof *x);
     if (x == NULL || (x->name = strdup(name)) == NULL) {
@@ -764,13 +788,16 @@ cb_xlsx *cb_xlsx_open_mem(void *data, size_t len, const char *name, const char *
         return NULL;
     }
     x->data = data;
+    x->lang = lang;
     zip_error_t ze;
     zip_error_init(&ze);
     zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
     if (src && (x->zip = zip_open_from_source(src, ZIP_RDONLY, &ze)) == NULL)
         zip_source_free(src);
     if (x->zip == NULL) {
-        cb_err_set(err, EX_DATAERR, "%s: not a readable workbook (%s)", name, zip_error_strerror(&ze));
+        cb_err_set(err, EX_DATAERR,
+                   TR(x, "%s: not a readable workbook (%s)", "%s: không phải tệp Excel đọc được (%s)"), name,
+                   zip_error_strerror(&ze));
         zip_error_fini(&ze);
         cb_xlsx_close(x);
         return NULL;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "cb_err.h"
+#include "lang.h"
 
 /* ---- reading ---- */
 
@@ -48,9 +49,10 @@ typedef struct cb_xlsx_row {
 
 /* Opens the workbook in data[0..len) (taken over: freed by cb_xlsx_close,
  * also on failure) and its sheet named sheet, or the first sheet when sheet
- * is NULL. name is the file's name, for messages. Not a workbook, or no
- * such sheet: EX_DATAERR. */
-cb_xlsx *cb_xlsx_open_mem(void *data, size_t len, const char *name, const char *sheet, cb_err *err);
+ * is NULL. name is the file's name, for messages, which are in lang. Not
+ * a workbook, or no such sheet: EX_DATAERR. */
+cb_xlsx *cb_xlsx_open_mem(void *data, size_t len, const char *name, const char *sheet, cb_lang lang,
+                          cb_err *err);
 void cb_xlsx_close(cb_xlsx *x);
 /* The name of the sheet being read. */
 const char *cb_xlsx_sheet_name(const cb_xlsx *x);

@@ -87,7 +87,7 @@ int main(void)
                       ",Công an tỉnh Lâm Đồng,,\n";
     ok(fd >= 0 && write(fd, csv, strlen(csv)) == (ssize_t)strlen(csv), "a registry file is written");
     close(fd);
-    cb_agency_registry *reg = cb_agency_registry_load(reg_path, &err);
+    cb_agency_registry *reg = cb_agency_registry_load(reg_path, CB_LANG_EN, &err);
     ok(reg != NULL, "the registry loads without the optional columns");
     is_int(cb_agency_registry_count(reg), 2, "two agencies");
     const cb_agency_entry *e = cb_agency_registry_by_code(reg, "000.00.02.H41");
@@ -103,7 +103,7 @@ int main(void)
     ok(cb_agency_registry_by_code(reg, "000.00.03.H41") == NULL, "an unknown code finds nothing");
     cb_agency_registry_free(reg);
     unlink(reg_path);
-    is_int(cb_agency_registry_load(reg_path, &err) == NULL && err.code == EX_NOINPUT, 1,
+    is_int(cb_agency_registry_load(reg_path, CB_LANG_EN, &err) == NULL && err.code == EX_NOINPUT, 1,
            "a missing registry is EX_NOINPUT");
 
     return done_testing();

@@ -27,10 +27,14 @@ int main(void)
 
     cb_err err = {0};
     char *junk = strdup("PK\003\004 this is not really a zip archive");
-    cb_xlsx *x = cb_xlsx_open_mem(junk, strlen(junk), "junk.xlsx", NULL, &err);
+    cb_xlsx *x = cb_xlsx_open_mem(junk, strlen(junk), "junk.xlsx", NULL, CB_LANG_EN, &err);
     ok(x == NULL, "a file that only starts like a zip is not opened");
     is_int(err.code, EX_DATAERR, "it is a data error");
     ok(strstr(err.msg, "junk.xlsx: not a readable workbook") != NULL, "naming the file");
+    junk = strdup("PK\003\004 this is not really a zip archive");
+    x = cb_xlsx_open_mem(junk, strlen(junk), "junk.xlsx", NULL, CB_LANG_VI, &err);
+    ok(x == NULL && strstr(err.msg, "junk.xlsx: không phải tệp Excel đọc được") != NULL,
+       "and says so in Vietnamese when asked");
 
     /* A workbook written here is read back: inline strings (how
      * constant-memory mode writes text), dates, numbers, a second sheet. */
@@ -52,7 +56,7 @@ int main(void)
     size_t n = fp ? fread(data, 1, 1 << 20, fp) : 0;
     if (fp)
         fclose(fp);
-    x = cb_xlsx_open_mem(data, n, path, NULL, &err);
+    x = cb_xlsx_open_mem(data, n, path, NULL, CB_LANG_EN, &err);
     ok(x != NULL, "and read back");
     is_str(x ? cb_xlsx_sheet_name(x) : "", "Danh sách- đợt 1-2026", "the sheet name without ':' and '/'");
     const cb_xlsx_row *row = NULL;
@@ -72,7 +76,7 @@ int main(void)
     n = fp ? fread(data, 1, 1 << 20, fp) : 0;
     if (fp)
         fclose(fp);
-    x = cb_xlsx_open_mem(data, n, path, "Danh sách- đợt 1-2026 (2)", &err);
+    x = cb_xlsx_open_mem(data, n, path, "Danh sách- đợt 1-2026 (2)", CB_LANG_EN, &err);
     ok(x && cb_xlsx_next(x, &row, &err) == 1 && row->n == 1, "the second sheet, by its name");
     cb_xlsx_close(x);
     unlink(path);
