@@ -14,6 +14,7 @@
 #include "cb_err.h"
 #include "date.h"
 #include "filter.h"
+#include "publish.h"
 #include "record.h"
 #include "updates.h"
 
@@ -21,7 +22,7 @@
 #define MAX_LIST 64
 
 typedef struct options {
-    const char *out_dir, *as_of;
+    const char *out_dir, *as_of, *ledger;
     char *req_files[MAX_LIST];
     const char *ca_files[MAX_LIST], *old_paths[MAX_LIST], *chain_files[MAX_LIST], *crl_files[MAX_LIST];
     int nreq, nca, nold, nchain, ncrl;
@@ -34,7 +35,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: " PROG " --out DIR --ca FILE [--chain FILE]... [--crl FILE]... [--partial-chain]\n"
             "                     [--crl-optional] [--requests FILE] [--old-certs FILE|DIR]\n"
-            "                     [--as-of DATE] [--format pem|der|both] [--lang en|vi]\n"
+            "                     [--as-of DATE] [--format pem|der|both] [--ledger FILE] [--lang en|vi]\n"
             "                     [--rejects FILE] [--strict] [-o MANIFEST] [--excel-csv] [-q] [FILE...]\n"
             "       " PROG " --help | --version\n"
             "\n"
@@ -50,6 +51,9 @@ static void usage(FILE *fp)
             "  --crl FILE       CRLs: revocation is checked for the whole path; repeatable\n"
             "  --partial-chain  a --ca certificate that is not self-signed is an anchor too\n"
             "  --crl-optional   a missing or unusable CRL does not make a certificate untrusted\n"
+            "  --ledger FILE    sign-batch's issuance ledger: a certificate it issued that is\n"
+            "                   not published yet (its publication ledger beside it) is\n"
+            "                   not_yet_effective in the manifest's cert_status\n"
             "  --lang en|vi     language of trust_problem (default en)\n");
 }
 
@@ -68,14 +72,14 @@ static int push(cb_filter *f, const char **list, int *n, const char *name, const
 static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *done)
 {
     enum { O_OUT = 256, O_CA, O_REQ, O_OLD, O_ASOF, O_FMT, O_HELP, O_VERSION, O_CHAIN, O_CRL, O_PARTIAL,
-           O_CRLOPT, O_LANG };
+           O_CRLOPT, O_LANG, O_LEDGER };
     static const struct option opts[] = {
         {"out", required_argument, NULL, O_OUT},       {"ca", required_argument, NULL, O_CA},
         {"requests", required_argument, NULL, O_REQ},  {"old-certs", required_argument, NULL, O_OLD},
         {"as-of", required_argument, NULL, O_ASOF},    {"format", required_argument, NULL, O_FMT},
         {"chain", required_argument, NULL, O_CHAIN},   {"crl", required_argument, NULL, O_CRL},
         {"partial-chain", no_argument, NULL, O_PARTIAL}, {"crl-optional", no_argument, NULL, O_CRLOPT},
-        {"lang", required_argument, NULL, O_LANG},
+        {"lang", required_argument, NULL, O_LANG},     {"ledger", required_argument, NULL, O_LEDGER},
         CB_FILTER_OPTIONS_NO_LANG,
         {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -103,6 +107,7 @@ static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *d
             o->trust.lang_vi = strcmp(optarg, "vi") == 0;
             break;
         case O_ASOF: o->as_of = optarg; break;
+        case O_LEDGER: o->ledger = optarg; break;
         case O_FMT:
             bad = 1;
             for (int i = 0; i < 3; i++)
@@ -145,6 +150,20 @@ static cb_trust *load_trust(cb_filter *f, const options *o)
         return NULL;
     }
     return t;
+}
+
+/* --ledger: the issuance ledger and its publications, read only; NULL
+ * without the option, or after reporting why not. */
+static cb_publisher *load_publications(cb_filter *f, const options *o)
+{
+    if (o->ledger == NULL)
+        return NULL;
+    cb_err err = {0};
+    cb_pub_opts po = {.ledger = o->ledger, .read_only = 1};
+    cb_publisher *p = cb_publisher_open(&po, &err);
+    if (p == NULL)
+        cb_filter_fail(f, &err);
+    return p;
 }
 
 /* The router with its CA, requests and old certificates loaded; NULL after
@@ -286,11 +305,14 @@ int main(int argc, char **argv)
     char **files = optind < argc ? argv + optind : stdin_only;
     int nfiles = optind < argc ? argc - optind : 1;
     cb_trust *trust = load_trust(&f, &o);
-    cb_updates *u = trust ? load(&f, &o, trust, argv + optind, argc - optind) : NULL;
+    cb_publisher *pubs = trust ? load_publications(&f, &o) : NULL;
+    cb_updates *u = trust && (pubs || !o.ledger) ? load(&f, &o, trust, argv + optind, argc - optind) : NULL;
     if (u == NULL) {
+        cb_publisher_free(pubs);
         cb_trust_free(trust);
         return cb_filter_finish(&f);
     }
+    cb_updates_set_publications(u, pubs);
 
     cb_header *hdr = cb_header_new();
     cb_record *rec = cb_record_new();
@@ -310,6 +332,7 @@ int main(int argc, char **argv)
     cb_record_free(rec);
     cb_header_free(hdr);
     cb_updates_free(u);
+    cb_publisher_free(pubs);
     cb_trust_free(trust);
     return cb_filter_finish(&f);
 }

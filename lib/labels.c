@@ -85,6 +85,7 @@ static const label labels[] = {
     {"reason", "Lý do", T},
     {"source", "Nguồn", T},
     {"trust_problem", "Vấn đề về tin cậy", T},
+    {"cert_status", "Tình trạng chứng thư", T},
 };
 
 #undef T

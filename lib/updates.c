@@ -26,6 +26,7 @@
 #include "csvio.h"
 #include "date.h"
 #include "pemscan.h"
+#include "publish.h"
 #include "record.h"
 #include "vntext.h"
 
@@ -174,6 +175,7 @@ struct cb_updates {
     cb_update_format fmt;
     int64_t verify_at;
     cb_trust *trust;          /* the caller's */
+    const cb_publisher *pubs; /* the caller's: the issuance ledger and its publications, or NULL */
     req *reqs;
     size_t nreq, capreq;
     strmap by_id;
@@ -317,6 +319,31 @@ size_t cb_updates_request_count(const cb_updates *u)
 void cb_updates_set_trust(cb_updates *u, cb_trust *trust)
 {
     u->trust = trust;
+}
+
+void cb_updates_set_publications(cb_updates *u, const cb_publisher *pubs)
+{
+    u->pubs = pubs;
+}
+
+/* The certificate's own standing at verify_at, in scan-expiry's words and
+ * order: revoked, untrusted, not yet valid (a renewal starting when the
+ * old one ends), then not yet effective — issued (in the ledger) but not
+ * yet published, since a certificate takes effect from its publication
+ * (Quyết định 1924/QĐ-BQP, step 4). */
+static const char *cert_status(const cb_updates *u, const X509 *cert, const char *serial,
+                               cb_trust_verdict verdict)
+{
+    if (verdict == CB_TRUST_REVOKED)
+        return "revoked";
+    if (verdict != CB_TRUST_OK)
+        return "untrusted";
+    struct tm tm;
+    if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) && cb_instant_from_utc_tm(&tm) > u->verify_at)
+        return "not_yet_valid";
+    if (u->pubs && cb_publisher_effective(u->pubs, serial, u->verify_at) == 0)
+        return "not_yet_effective";
+    return "valid";
 }
 
 static char *dup_field(const cb_record *rec, int col)
@@ -980,6 +1007,7 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
     if (cb_trust_add_intermediate(u->trust, cert, err) < 0 ||
         cb_trust_verify(u->trust, cert, u->verify_at, &tr, err) < 0)
         return -1;
+    res->cert_status = cert_status(u, cert, res->serial, tr.verdict);
     if (tr.verdict != CB_TRUST_OK) {
         res->status = CB_UPD_UNTRUSTED;
         snprintf(res->trust_problem, sizeof res->trust_problem, "%s", tr.problem);
@@ -1087,6 +1115,7 @@ int cb_updates_next_missing(cb_updates *u, size_t *pos, cb_update_result *res)
 const char *const cb_update_manifest_columns[CB_UPDATE_MANIFEST_NCOLS] = {
     "request_id", "old_serial", "serial", "subject_cn", "holder", "email", "agency", "agency_key",
     "agency_code", "path", "not_after", "status", "matched_by", "reason", "source", "trust_problem",
+    "cert_status",
 };
 
 int cb_update_manifest_row(const cb_update_result *res, cb_record *rec)
@@ -1098,6 +1127,7 @@ int cb_update_manifest_row(const cb_update_result *res, cb_record *rec)
         q ? q->holder : "", email, q ? q->agency : "", q ? q->agency_key : "",
         q ? q->agency_code : "", res->path, res->not_after, cb_update_status_name(res->status),
         res->matched_by ? res->matched_by : "", res->reason, res->source, res->trust_problem,
+        res->cert_status ? res->cert_status : "",
     };
     cb_record_clear(rec);
     for (int i = 0; i < CB_UPDATE_MANIFEST_NCOLS; i++)

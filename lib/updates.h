@@ -82,6 +82,7 @@ typedef struct cb_update_result {
     char reason[512];               /* why, for rejects */
     char trust_problem[640];        /* why the path does not verify (lib/trust.h), else "" */
     const char *matched_by;         /* "public_key", "email_name" or "" */
+    const char *cert_status;        /* the certificate's standing (cb_updates_set_publications), NULL without one */
     char source[512];               /* as given to cb_updates_route */
     long line;                      /* as given to cb_updates_route */
 } cb_update_result;
@@ -99,6 +100,15 @@ void cb_updates_free(cb_updates *u);
  * begin when the old certificate ends; an expired one is untrusted). The
  * caller keeps it and frees it after u. */
 void cb_updates_set_trust(cb_updates *u, cb_trust *trust);
+
+/* The issuance ledger and its publications (lib/publish.h, opened read
+ * only), or NULL. Each certificate's cert_status is scan-expiry's status as
+ * far as the update file shows it, in its order: revoked, untrusted,
+ * not_yet_valid, then not_yet_effective for a certificate the ledger holds
+ * that is not yet published (effective) at the verify instant, else
+ * valid. The caller keeps pubs and frees it after u. */
+struct cb_publisher;
+void cb_updates_set_publications(cb_updates *u, const struct cb_publisher *pubs);
 
 /* The pending requests: CSV with request_id and some of old_serial,
  * full_name, org_name, email, agency, agency_key, agency_code; agency_key,
@@ -143,7 +153,7 @@ size_t cb_updates_request_count(const cb_updates *u);
 /* The manifest split-updates writes for notify: a row per certificate of
  * the update file (rejects too) and per request left without one. */
 extern const char *const cb_update_manifest_columns[];
-enum { CB_UPDATE_MANIFEST_NCOLS = 16 };
+enum { CB_UPDATE_MANIFEST_NCOLS = 17 };
 /* The manifest row of a result, into rec. 0, or -1 when out of memory. */
 int cb_update_manifest_row(const cb_update_result *res, cb_record *rec);
 /* The name of the input a result came from: its source without the

@@ -47,7 +47,7 @@ exit_is 65 "with --strict, a request left without certificate fails the run (65)
 : >"$T/empty.pem"
 exit_is 0 "an empty input is no error" split-updates --out "$T/o5" --ca "$T/ca.pem" "$T/empty.pem"
 is "$(split-updates -q --out "$T/o6" --ca "$T/ca.pem" <"$T/empty.pem")" \
-   "request_id,old_serial,serial,subject_cn,holder,email,agency,agency_key,agency_code,path,not_after,status,matched_by,reason,source,trust_problem" \
+   "request_id,old_serial,serial,subject_cn,holder,email,agency,agency_key,agency_code,path,not_after,status,matched_by,reason,source,trust_problem,cert_status" \
    "the manifest always has its header"
 exit_is 0 "-q prints nothing on stderr for a clean run" sh -c "split-updates -q --out '$T/o7' --ca '$T/ca.pem' --requests '$T/requests.csv' --old-certs '$T/old' '$T/update.pem' 2>&1 >/dev/null | grep -q . && exit 1 || exit 0"
 done_testing
