@@ -68,7 +68,8 @@ static void usage(FILE *fp)
             "              [--set NAME=VALUE]... [--as-of DATE] [--rejects FILE] [--log FILE]\n"
             "              [-o FILE] [--dry-run] [--strict] [-q] [FILE...]\n"
             "       notify --help | --version\n"
-            "Shipped templates: expiring, expired, rejected, renewal-ready, issued-ready, report.\n");
+            "Shipped templates: expiring, expired, rejected, renewal-ready, issued-ready, report,\n"
+            "operators-digest.\n");
 }
 
 struct group {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cb_err.h"
+#include "csvio.h"
 #include "date.h"
 #include "filter.h"
 #include "record.h"
@@ -20,12 +21,15 @@
 static const char *const added[] = {"step", "step_at", "step_due", "procedure_due", "overdue",
                                     "late", "serial", "effective_at"};
 enum { NADDED = sizeof added / sizeof added[0] };
+/* --due's columns, then --mail-to's */
+static const char *const due_added[] = {"due_text", "due_on", "step_text", "mail_to", "digest_date"};
+enum { NDUE = 3, NDUE_ALL = sizeof due_added / sizeof due_added[0] };
 
 static void usage(FILE *fp)
 {
     fputs("usage: track --ledger FILE [--published FILE] [--effective FILE] [--holidays FILE]\n"
-          "             [--as-of DATE] [--open] [--rejects FILE] [--strict] [--lang en|vi]\n"
-          "             [-o FILE] [-q] [REQUESTS...]\n"
+          "             [--as-of DATE] [--open | --due] [--mail-to ADDR] [--rejects FILE] [--strict]\n"
+          "             [--lang en|vi] [-o FILE] [-q] [REQUESTS...]\n"
           "       track --help | --version\n"
           "\n"
           "Reads request records (validate-form's output: request_id, request_type or\n"
@@ -41,6 +45,12 @@ static void usage(FILE *fp)
           "  --holidays FILE    holidays file (date,kind,name) for the working-day calendar\n"
           "  --as-of DATE       today, for overdue (default: today in UTC+07:00)\n"
           "  --open             only the requests not finished (the others are filtered)\n"
+          "  --due              only the requests late (overdue) or due today, the late ones\n"
+          "                     first, with due_text (late / due today), due_on (the date\n"
+          "                     at stake) and step_text (the step in a sentence, --lang)\n"
+          "  --mail-to ADDR     add mail_to (ADDR) and digest_date (today) to each row: the\n"
+          "                     records of the operators' daily letter (notify --to mail_to\n"
+          "                     --digest-by digest_date); \"\": no letter, every row filtered\n"
           "  --rejects FILE     write requests that cannot be placed there as CSV\n"
           "  --strict           exit 65 if any request was rejected\n"
           "  --lang en|vi       language of the reasons (default en)\n"
@@ -77,7 +87,12 @@ typedef struct step_state {
     cb_header *oh;
     cb_record *out;
     int col[NADDED], rid, type, form, received;
-    int open_only;
+    int open_only, due_only, lang_vi;
+    const char *mail_to;       /* --mail-to, or NULL */
+    int dcol[NDUE_ALL];
+    char today[11];
+    cb_record **held;          /* --due: the rows due today, written after the late ones */
+    size_t nheld, capheld;
 } step_state;
 
 static int begin(void *ctx, cb_filter *f, const cb_header *in, cb_err *err)
@@ -87,15 +102,55 @@ static int begin(void *ctx, cb_filter *f, const cb_header *in, cb_err *err)
     s->type = cb_header_find(in, "request_type");
     s->form = cb_header_find(in, "form");
     s->received = cb_header_find(in, "received_date");
-    if (s->rid < 0 || s->received < 0 || (s->type < 0 && s->form < 0))
-        return cb_err_set(err, EX_DATAERR, "%s:1: the requests need request_id, received_date and "
-                          "request_type or form", cb_filter_input(f));
+    /* an input with no bytes is zero requests, with no columns to check;
+     * the driver names the input and line of a header that lacks them */
+    if (!cb_csv_reader_empty(f->reader) && (s->rid < 0 || s->received < 0 || (s->type < 0 && s->form < 0)))
+        return cb_err_set(err, EX_DATAERR, "the requests need request_id, received_date and request_type or form");
     if ((s->oh = cb_header_copy(in)) == NULL || (s->out = cb_record_new()) == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
     for (int k = 0; k < NADDED; k++)
         if ((s->col[k] = cb_header_ensure(s->oh, added[k])) < 0)
             return cb_err_set(err, EX_OSERR, "out of memory");
+    for (int k = 0; k < NDUE_ALL; k++) {
+        int want = k < NDUE ? s->due_only : s->mail_to != NULL;
+        if (want && (s->dcol[k] = cb_header_ensure(s->oh, due_added[k])) < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    }
     return cb_filter_set_header(f, s->oh) < 0 ? cb_err_set(err, EX_OSERR, "out of memory") : 0;
+}
+
+/* --due's columns of the row in s->out. */
+static int set_due(step_state *s, const cb_track_row *r, int renew, cb_track_due due, cb_date due_on)
+{
+    char on[11];
+    cb_date_format(due_on, on);
+    int vi = s->lang_vi;
+    const char *v[NDUE] = {cb_track_due_text(due, vi), on, cb_track_step_text(r, renew, vi)};
+    for (int k = 0; k < NDUE; k++)
+        if (cb_record_set_str(s->out, s->dcol[k], v[k]) < 0)
+            return -1;
+    return 0;
+}
+
+/* A row due today waits until the late ones are out. */
+static int hold(step_state *s, cb_err *err)
+{
+    if (s->nheld == s->capheld) {
+        size_t cap = s->capheld ? s->capheld * 2 : 16;
+        cb_record **p = realloc(s->held, cap * sizeof *p);
+        if (p == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+        s->held = p;
+        s->capheld = cap;
+    }
+    cb_record *copy = cb_record_new();
+    if (copy == NULL || cb_record_copy(copy, s->out) < 0) {
+        cb_record_free(copy);
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    copy->line = s->out->line;
+    s->held[s->nheld++] = copy;
+    return 0;
 }
 
 static int process(void *ctx, cb_filter *f, cb_record *rec, cb_err *err)
@@ -109,8 +164,10 @@ static int process(void *ctx, cb_filter *f, cb_record *rec, cb_err *err)
         cb_filter_reject(f, rec, r.field, why.msg);
         return 0;
     }
-    int finished = strcmp(r.step, "published") == 0 || (strcmp(r.step, "issued") == 0 && strcmp(type, "renew") == 0);
-    if (s->open_only && finished) {
+    cb_date due_on = 0;
+    cb_track_due due = s->due_only ? cb_track_due_of(s->t, &r, &due_on) : CB_TRACK_NOT_DUE;
+    if ((s->open_only && r.finished) || (s->due_only && due == CB_TRACK_NOT_DUE) ||
+        (s->mail_to && *s->mail_to == '\0')) {
         cb_filter_drop(f);
         return 0;
     }
@@ -122,7 +179,23 @@ static int process(void *ctx, cb_filter *f, cb_record *rec, cb_err *err)
     for (int k = 0; k < NADDED; k++)
         if (cb_record_set_str(s->out, s->col[k], v[k]) < 0)
             return cb_err_set(err, EX_OSERR, "out of memory");
+    if (s->due_only && set_due(s, &r, strcmp(type, "renew") == 0, due, due_on) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if (s->mail_to && (cb_record_set_str(s->out, s->dcol[3], s->mail_to) < 0 ||
+                       cb_record_set_str(s->out, s->dcol[4], s->today) < 0))
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    if (due == CB_TRACK_DUE_TODAY)
+        return hold(s, err);
     cb_filter_emit(f, s->out);
+    return 0;
+}
+
+static int end(void *ctx, cb_filter *f, cb_err *err)
+{
+    (void)err;
+    step_state *s = ctx;
+    for (size_t i = 0; i < s->nheld; i++)
+        cb_filter_emit(f, s->held[i]);
     return 0;
 }
 
@@ -133,11 +206,12 @@ int main(int argc, char **argv)
     char *effective[MAX_LIST];
     int neff = 0, c;
     step_state st = {0};
-    enum { O_LEDGER = 256, O_PUB, O_EFF, O_HOL, O_ASOF, O_OPEN, O_HELP, O_VERSION };
+    enum { O_LEDGER = 256, O_PUB, O_EFF, O_HOL, O_ASOF, O_OPEN, O_DUE, O_MAILTO, O_HELP, O_VERSION };
     static const struct option opts[] = {
         {"ledger", required_argument, NULL, O_LEDGER}, {"published", required_argument, NULL, O_PUB},
         {"effective", required_argument, NULL, O_EFF}, {"holidays", required_argument, NULL, O_HOL},
         {"as-of", required_argument, NULL, O_ASOF},    {"open", no_argument, NULL, O_OPEN},
+        {"due", no_argument, NULL, O_DUE},             {"mail-to", required_argument, NULL, O_MAILTO},
         CB_FILTER_OPTIONS,
         {"help", no_argument, NULL, O_HELP},           {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -161,6 +235,8 @@ int main(int argc, char **argv)
         case O_HOL: to.holidays = optarg; break;
         case O_ASOF: as_of = optarg; break;
         case O_OPEN: st.open_only = 1; break;
+        case O_DUE: st.due_only = 1; break;
+        case O_MAILTO: st.mail_to = optarg; break;
         case O_HELP: usage(stdout); return EX_OK;
         case O_VERSION: printf(PROG " certbatch " CB_VERSION "\n"); return EX_OK;
         default: usage(stderr); return EX_USAGE;
@@ -171,17 +247,21 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    to.lang_vi = f.lang == CB_LANG_VI;
+    to.lang_vi = st.lang_vi = f.lang == CB_LANG_VI;
     cb_err err = {0};
     if (cb_today(as_of, &to.today, &err) < 0)
         die(EX_USAGE, err.msg);
+    cb_date_format(to.today, st.today);
     if ((st.t = cb_track_open(&to, &err)) == NULL ||
         (neff && cb_track_load_effective(st.t, effective, neff, &err) < 0)) {
         cb_track_free(st.t);
         return cb_filter_fail(&f, &err);
     }
-    static const cb_filter_step step = {begin, process, NULL};
+    static const cb_filter_step step = {begin, process, end};
     cb_filter_run(&f, argv + optind, argc - optind, NULL, &step, &st);
+    for (size_t i = 0; i < st.nheld; i++)
+        cb_record_free(st.held[i]);
+    free(st.held);
     cb_record_free(st.out);
     cb_header_free(st.oh);
     cb_track_free(st.t);

@@ -164,8 +164,60 @@ int cb_track_request(cb_track *t, const char *request_id, const char *request_ty
     int finished = strcmp(row->step, renew ? "issued" : "published") == 0;
     cb_date proc;
     cb_date_parse(row->procedure_due, &proc);
+    row->finished = finished;
     row->overdue = !finished && ((row->step_due[0] && cb_date_parse(row->step_due, &d) == 0 &&
                                   t->o.today > d) ||
                                  t->o.today > proc);
     return 0;
+}
+
+cb_track_due cb_track_due_of(const cb_track *t, const cb_track_row *row, cb_date *due_on)
+{
+    cb_date step = 0, proc = 0;
+    int has_step = row->step_due[0] && cb_date_parse(row->step_due, &step) == 0;
+    int has_proc = cb_date_parse(row->procedure_due, &proc) == 0;
+    cb_date today = t->o.today;
+    if (row->finished)
+        return CB_TRACK_NOT_DUE;
+    if (row->overdue) {   /* the first of the due dates that have passed */
+        int step_passed = has_step && step < today, proc_passed = has_proc && proc < today;
+        *due_on = step_passed && (!proc_passed || step < proc) ? step : proc;
+        return CB_TRACK_LATE;
+    }
+    if ((has_step && step == today) || (has_proc && proc == today)) {
+        *due_on = today;
+        return CB_TRACK_DUE_TODAY;
+    }
+    return CB_TRACK_NOT_DUE;
+}
+
+const char *cb_track_step_text(const cb_track_row *row, int renew, int lang_vi)
+{
+    static const struct {
+        const char *step;
+        int renew;   /* 0 a new certificate, 1 a renewal, -1 either */
+        const char *en, *vi;
+    } texts[] = {
+        {"received", 0, "received, to be issued", "đã tiếp nhận hồ sơ, chờ cấp chứng thư số"},
+        {"received", 1, "received, to be renewed", "đã tiếp nhận hồ sơ, chờ gia hạn chứng thư số"},
+        {"issued", 0, "issued, waiting for the agency to hand the device over and ask for the effective time",
+         "đã cấp chứng thư số, chờ cơ quan quản lý bàn giao thiết bị và đề nghị thời điểm có hiệu lực"},
+        {"issued", 1, "renewed", "đã gia hạn chứng thư số"},
+        {"effective_requested", -1, "the agency asked for the effective time, to be published",
+         "cơ quan quản lý đã đề nghị thời điểm có hiệu lực, chờ công bố chứng thư số"},
+        {"published", -1, "published, in effect", "đã công bố, chứng thư số có hiệu lực"},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (strcmp(texts[i].step, row->step) == 0 && (texts[i].renew < 0 || texts[i].renew == !!renew))
+            return lang_vi ? texts[i].vi : texts[i].en;
+    return row->step;
+}
+
+const char *cb_track_due_text(cb_track_due due, int lang_vi)
+{
+    switch (due) {
+    case CB_TRACK_LATE: return lang_vi ? "QUÁ HẠN" : "LATE";
+    case CB_TRACK_DUE_TODAY: return lang_vi ? "đến hạn hôm nay" : "due today";
+    default: return "";
+    }
 }

@@ -38,6 +38,7 @@ typedef struct cb_track_row {
     char step_due[11];         /* when the Cục must have left the step ("" when it owes nothing) */
     char procedure_due[11];    /* the whole procedure's due date */
     char serial[80], effective_at[32];
+    int finished;              /* published (a new certificate) or issued (a renewal) */
     int overdue;               /* past a due date at today, not done */
     int late;                  /* a step done after its due date */
     const char *field;         /* when the request cannot be placed: the column at fault */
@@ -47,5 +48,22 @@ typedef struct cb_track_row {
  * (err says why in a sentence: no received_date, unknown request_type). */
 int cb_track_request(cb_track *t, const char *request_id, const char *request_type,
                      const char *received_date, cb_track_row *row, cb_err *err);
+
+/* ---- the operators' daily list: what is late, what is due today ---- */
+
+typedef enum cb_track_due {
+    CB_TRACK_NOT_DUE = 0,    /* done, or due after today */
+    CB_TRACK_DUE_TODAY,      /* not done, the step or the procedure due today */
+    CB_TRACK_LATE,           /* overdue */
+} cb_track_due;
+
+/* Where a placed row stands at today; *due_on is the date at stake: the
+ * first due date passed for a late row, today for one due today. */
+cb_track_due cb_track_due_of(const cb_track *t, const cb_track_row *row, cb_date *due_on);
+/* What the row's step means for the operators, in a sentence ("đã cấp
+ * chứng thư số, chờ ..." under lang_vi). */
+const char *cb_track_step_text(const cb_track_row *row, int renew, int lang_vi);
+/* "QUÁ HẠN" / "đến hạn hôm nay" (or English). */
+const char *cb_track_due_text(cb_track_due due, int lang_vi);
 
 #endif

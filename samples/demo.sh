@@ -59,7 +59,8 @@ mkdir -p "$S/effective/$D/requests"
 mlr --csv put "\$handed_over_date = \"$D\"; \$received_date = \"$D\"" \
     then cut -o -f request_id,agency,handed_over_date,received_date \
     "$S/batches/$D/valid.csv" >"$S/effective/$D/requests/agencies.csv"
-run-pipeline --as-of "$D" --set state="$S" "$TOP/pipelines/central-publication.yaml"
+run-pipeline --as-of "$D" --set state="$S" --set operators=vanhanh@cuc.gov.vn \
+    "$TOP/pipelines/central-publication.yaml"
 audit-verify --ca "$O/roots.pem" "$S/ca/audit.csv"
 
 echo
@@ -75,6 +76,7 @@ echo "  delivered/<agency>/             each renewed certificate for its holder"
 echo "  batches/$D/issued.pem         new certificates; keys/ has the PKCS#12 files and pins.csv"
 echo "  www/chung-thu-so/index.html     the public list of published certificates (and certs/, index.csv/json, directory.ldif)"
 echo "  effective/$D/open-requests.csv what is still open, with due dates (track)"
+echo "  effective/$D/operators-digest.csv the operators' daily letter of what is late and due (none when nothing is)"
 echo "  mail/new/                       the letters (Maildir); log/*.jsonl the run logs"
 echo
 (cd "$S" && find . -path ./certs -prune -o -type f -print | sort | sed 's/^/  /' | head -n 60)

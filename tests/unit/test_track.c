@@ -68,6 +68,26 @@ int main(void)
     is_str(r.field, "request_type", "the column at fault");
     is_int(cb_track_request(t, "X", "issue", "hôm qua", &r, &err), -1, "no date of receipt");
     is_str(r.field, "received_date", "the column at fault");
+
+    /* The operators' list on 24/2: late, due today, or neither. */
+    cb_date on = 0, want;
+    cb_track_request(t, "B", "issue", "2026-02-10", &r, &err);
+    is_int(cb_track_due_of(t, &r, &on), CB_TRACK_LATE, "B, overdue, is late");
+    cb_date_parse("2026-02-23", &want);
+    ok(on == want, "its date at stake: the procedure's, 23/2 (the issue step is done)");
+    cb_track_request(t, "L", "issue", "2026-02-06", &r, &err);
+    cb_date_parse("2026-02-11", &want);
+    ok(cb_track_due_of(t, &r, &on) == CB_TRACK_LATE && on == want,
+       "L received Fri 6/2, not issued: late since its issue step, due Wed 11/2, before the procedure (12/2)");
+    cb_track_request(t, "D", "issue", "2026-02-12", &r, &err);
+    ok(cb_track_due_of(t, &r, &on) == CB_TRACK_DUE_TODAY && on == today,
+       "D received Thu 12/2: issue due 3 working days later (13/2, then Tết, 23/2, 24/2): due today");
+    is_str(cb_track_due_text(CB_TRACK_DUE_TODAY, 1), "đến hạn hôm nay", "said in Vietnamese");
+    is_str(cb_track_step_text(&r, 0, 1), "đã tiếp nhận hồ sơ, chờ cấp chứng thư số", "its step, in a sentence");
+    cb_track_request(t, "N", "issue", "13/02/2026", &r, &err);
+    is_int(cb_track_due_of(t, &r, &on), CB_TRACK_NOT_DUE, "N, due 25/2, is neither");
+    cb_track_request(t, "A", "issue", "2026-02-10", &r, &err);
+    is_int(cb_track_due_of(t, &r, &on), CB_TRACK_NOT_DUE, "A, published, is done: neither");
     cb_track_free(t);
 
     cb_pub_opts po = {.ledger = ledger, .read_only = 1};
