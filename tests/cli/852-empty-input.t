@@ -49,6 +49,15 @@ is "$(sed -n 1p "$T/man.csv")" "serial,subject,not_before,not_after,sha256,key_f
 empty_run "sign-batch renew" sign-batch renew --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" \
     --pass-file "$T/ca-pass.txt" --old-certs "$T/old" --ledger "$T/sb-ledger.csv"
 
+# The central agency's day with no request: track and publish read nothing.
+printf 'request_id,request_type,old_serial,serial,subject,not_after,sha256,issued_at\n' >"$T/issued-ledger.csv"
+empty_run "track" track --ledger "$T/issued-ledger.csv" --as-of 2026-12-01 --open
+is "$(cat "$T/stdout.1")" "step,step_at,step_due,procedure_due,overdue,late,serial,effective_at" \
+    "track: the output is the header of the columns it computes"
+empty_run "track --due --mail-to" track --ledger "$T/issued-ledger.csv" --as-of 2026-12-01 --due --mail-to ops@cuc.gov.vn
+empty_run "publish" publish --ledger "$T/issued-ledger.csv" --out "$T/www" --as-of 2026-12-01
+is "$(cat "$T/stdout.1")" "serial,request_id,effective_at,publish_due_date,late" "publish: the list has its header"
+
 # Side inputs read as CSV: an empty one is zero rows too.
 printf 'form,request_id\n' >"$T/forms.csv"
 exit_is 0 "validate-form --certs and --ledger that are empty files: no certificate known, no error" \
