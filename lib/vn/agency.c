@@ -2,6 +2,7 @@
 #include "agency.h"
 #include "csvio.h"
 #include "strmap.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 #include <errno.h>
