@@ -26,7 +26,7 @@ endif
 
 # lib/ is grouped by layer, each folder using only itself and the folders
 # before it in LIB_LAYERS (tests/cli/006-lib-layers.t checks the includes).
-LIB_LAYERS = core text records vn pki mail office pipeline
+LIB_LAYERS = core text records vn pki mail pipeline
 LIB_INC  = $(patsubst %,-Ilib/%,$(LIB_LAYERS))
 LIB_SRC  = $(wildcard $(patsubst %,lib/%/*.c,$(LIB_LAYERS)))
 LIB_HDR  = $(wildcard $(patsubst %,lib/%/*.h,$(LIB_LAYERS)))
