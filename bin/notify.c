@@ -68,8 +68,8 @@ static void usage(FILE *fp)
             "              [--set NAME=VALUE]... [--as-of DATE] [--rejects FILE] [--log FILE]\n"
             "              [-o FILE] [--dry-run] [--strict] [-q] [FILE...]\n"
             "       notify --help | --version\n"
-            "Shipped templates: expiring, expired, rejected, renewal-ready, issued-ready, report,\n"
-            "operators-digest.\n");
+            "Shipped templates: expiring, expired, rejected, renewal-ready, issued-ready,\n"
+            "collect-device, report, operators-digest.\n");
 }
 
 struct group {
