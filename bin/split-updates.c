@@ -166,6 +166,12 @@ static cb_publisher *load_publications(cb_filter *f, const options *o)
     return p;
 }
 
+/* The router's question to the publications: is this certificate in effect? */
+static int effective(const void *pubs, const char *serial, int64_t at)
+{
+    return cb_publisher_effective(pubs, serial, at);
+}
+
 /* The router with its CA, requests and old certificates loaded; NULL after
  * reporting why not. */
 static cb_updates *load(cb_filter *f, const options *o, cb_trust *trust, char **files, int nfiles)
@@ -312,7 +318,8 @@ int main(int argc, char **argv)
         cb_trust_free(trust);
         return cb_filter_finish(&f);
     }
-    cb_updates_set_publications(u, pubs);
+    if (pubs)
+        cb_updates_set_effective(u, effective, pubs);
 
     cb_header *hdr = cb_header_new();
     cb_record *rec = cb_record_new();

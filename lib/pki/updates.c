@@ -26,7 +26,6 @@
 #include "csvio.h"
 #include "date.h"
 #include "pemscan.h"
-#include "publish.h"
 #include "record.h"
 #include "vntext.h"
 
@@ -103,7 +102,8 @@ struct cb_updates {
     cb_update_format fmt;
     int64_t verify_at;
     cb_trust *trust;          /* the caller's */
-    const cb_publisher *pubs; /* the caller's: the issuance ledger and its publications, or NULL */
+    cb_updates_effective_fn effective;   /* the caller's, or NULL */
+    const void *effective_ctx;
     req *reqs;
     size_t nreq, capreq;
     cb_keymap by_id;
@@ -249,9 +249,10 @@ void cb_updates_set_trust(cb_updates *u, cb_trust *trust)
     u->trust = trust;
 }
 
-void cb_updates_set_publications(cb_updates *u, const cb_publisher *pubs)
+void cb_updates_set_effective(cb_updates *u, cb_updates_effective_fn fn, const void *ctx)
 {
-    u->pubs = pubs;
+    u->effective = fn;
+    u->effective_ctx = ctx;
 }
 
 /* The certificate's own standing at verify_at, in scan-expiry's words and
@@ -269,7 +270,7 @@ static const char *cert_status(const cb_updates *u, const X509 *cert, const char
     struct tm tm;
     if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) && cb_instant_from_utc_tm(&tm) > u->verify_at)
         return "not_yet_valid";
-    if (u->pubs && cb_publisher_effective(u->pubs, serial, u->verify_at) == 0)
+    if (u->effective && u->effective(u->effective_ctx, serial, u->verify_at) == 0)
         return "not_yet_effective";
     return "valid";
 }

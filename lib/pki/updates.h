@@ -82,7 +82,7 @@ typedef struct cb_update_result {
     char reason[512];               /* why, for rejects */
     char trust_problem[640];        /* why the path does not verify (lib/pki/trust.h), else "" */
     const char *matched_by;         /* "public_key", "email_name" or "" */
-    const char *cert_status;        /* the certificate's standing (cb_updates_set_publications), NULL without one */
+    const char *cert_status;        /* the certificate's standing (cb_updates_set_effective), NULL without one */
     char source[512];               /* as given to cb_updates_route */
     long line;                      /* as given to cb_updates_route */
 } cb_update_result;
@@ -101,14 +101,16 @@ void cb_updates_free(cb_updates *u);
  * caller keeps it and frees it after u. */
 void cb_updates_set_trust(cb_updates *u, cb_trust *trust);
 
-/* The issuance ledger and its publications (lib/publish.h, opened read
- * only), or NULL. Each certificate's cert_status is scan-expiry's status as
- * far as the update file shows it, in its order: revoked, untrusted,
- * not_yet_valid, then not_yet_effective for a certificate the ledger holds
- * that is not yet published (effective) at the verify instant, else
- * valid. The caller keeps pubs and frees it after u. */
-struct cb_publisher;
-void cb_updates_set_publications(cb_updates *u, const struct cb_publisher *pubs);
+/* Whether a certificate the issuance ledger holds is effective (published)
+ * at an instant: 1 yes, 0 not yet, -1 not in the ledger — lib/publish's
+ * cb_publisher_effective, which the caller wraps (publish reads update
+ * files with this module, so this module does not call publish). With
+ * one, each certificate's cert_status is scan-expiry's status as far as
+ * the update file shows it, in its order: revoked, untrusted,
+ * not_yet_valid, then not_yet_effective for a certificate issued but not
+ * yet published at the verify instant, else valid. ctx stays the caller's. */
+typedef int (*cb_updates_effective_fn)(const void *ctx, const char *serial, int64_t at);
+void cb_updates_set_effective(cb_updates *u, cb_updates_effective_fn fn, const void *ctx);
 
 /* The pending requests: CSV with request_id and some of old_serial,
  * full_name, org_name, email, agency, agency_key, agency_code; agency_key,
