@@ -599,16 +599,6 @@ static int dir_is_current(const cb_publisher *p)
     return strcmp(buf, want) == 0;
 }
 
-static int sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 static int build(cb_publisher *p, const char *tmp, cb_err *err)
 {
     if (mkdir(tmp, 0755) != 0)
@@ -626,8 +616,8 @@ static int build(cb_publisher *p, const char *tmp, cb_err *err)
     int len = snprintf(text, sizeof text, "%zu certificates\n", p->nrows);
     if (rc == 0)
         rc = cb_atomic_write_file(stamp, text, (size_t)len, 0644, 1, err);
-    if (rc == 0 && sync_dir(tmp) != 0)
-        rc = cb_err_sys(err, EX_IOERR, "cannot sync %s", tmp);
+    if (rc == 0)
+        rc = cb_fsync_dir(tmp, err);
     return rc;
 }
 
@@ -689,7 +679,7 @@ int cb_publisher_commit(cb_publisher *p, int *rebuilt, cb_err *err)
         *rebuilt = 1;
         if (rm_tree(tmp) != 0)   /* the old publication, now at tmp */
             rc = cb_err_sys(err, EX_IOERR, "cannot remove the old publication %s", tmp);
-        sync_dir(parent);
+        cb_fsync_dir(parent, NULL);
     } else {
         rm_tree(tmp);
     }
