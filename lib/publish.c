@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "array.h"
 #include "atomic.h"
 #include "audit.h"
 #include "calendar.h"
@@ -111,14 +112,8 @@ void cb_publisher_free(cb_publisher *p)
 /* Adds a row (values copied) and indexes it by serial. */
 static int add_row(cb_publisher *p, const char *const v[NPUB])
 {
-    if (p->nrows == p->cap) {
-        size_t nc = p->cap ? 2 * p->cap : 64;
-        pub_row *nr = realloc(p->rows, nc * sizeof *nr);
-        if (nr == NULL)
-            return -1;
-        p->rows = nr;
-        p->cap = nc;
-    }
+    if (cb_array_grow(&p->rows, p->nrows, &p->cap, sizeof *p->rows, 64) < 0)
+        return -1;
     pub_row *r = &p->rows[p->nrows];
     int bad = 0;
     for (int k = 0; k < NPUB; k++)
@@ -254,15 +249,8 @@ int cb_publisher_load_issued(cb_publisher *p, const char *path, cb_err *err)
         unsigned char *der = NULL;
         int len = i2d_X509(x, &der);
         X509_free(x);
-        if (p->nissued == p->issued_cap) {
-            size_t nc = p->issued_cap ? 2 * p->issued_cap : 64;
-            der_item *ni = realloc(p->issued, nc * sizeof *ni);
-            if (ni) {
-                p->issued = ni;
-                p->issued_cap = nc;
-            }
-        }
-        if (hex == NULL || len <= 0 || p->nissued == p->issued_cap) {
+        if (hex == NULL || len <= 0 ||
+            cb_array_grow(&p->issued, p->nissued, &p->issued_cap, sizeof *p->issued, 64) < 0) {
             free(hex);
             OPENSSL_free(der);
             rc = cb_err_set(err, EX_OSERR, "out of memory");

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "csvio.h"
 #include "date.h"
 #include "issue.h"
@@ -91,14 +92,8 @@ static int index_event(cb_reqledger *l, size_t i)
 
 static int remember(cb_reqledger *l, const char *const f[NCOLS])
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        stored *t = realloc(l->ev, cap * sizeof *t);
-        if (t == NULL)
-            return -1;
-        l->ev = t;
-        l->cap = cap;
-    }
+    if (cb_array_grow(&l->ev, l->n, &l->cap, sizeof *l->ev, 64) < 0)
+        return -1;
     stored *s = &l->ev[l->n];
     for (int i = 0; i < NCOLS; i++)
         if ((s->f[i] = strdup(f[i] ? f[i] : "")) == NULL) {
