@@ -16,6 +16,7 @@
 #include "csvio.h"
 #include "date.h"
 #include "issue.h"
+#include "ledgerfile.h"
 #include "strmap.h"
 
 #define NCOLS 6
@@ -123,43 +124,19 @@ static int ends_whole(int fd, off_t size, off_t *whole)
     return 0;
 }
 
+static int load_row(void *ctx, const char *const *f, long line, cb_err *err)
+{
+    cb_reqledger *l = ctx;
+    if (!cb_reqledger_event_known(f[2]))
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: unknown event '%s'", l->path, line, f[2]);
+    if (remember(l, f) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return 0;
+}
+
 static int load(cb_reqledger *l, int drop_last, cb_err *err)
 {
-    char *files[1] = {l->path};
-    cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, err);
-    if (r == NULL)
-        return -1;
-    const cb_header *h = cb_csv_reader_header(r);
-    int col[NCOLS];
-    for (int i = 0; i < NCOLS; i++)
-        if ((col[i] = cb_header_find(h, columns[i])) < 0) {
-            cb_csv_reader_close(r);
-            return cb_err_set(err, EX_DATAERR, "%s:1: not a request ledger: no column %s",
-                              l->path, columns[i]);
-        }
-    cb_record *rec = cb_record_new();
-    int rc = rec ? 0 : cb_err_set(err, EX_OSERR, "out of memory"), st;
-    while (rc == 0 && (st = cb_csv_reader_next(r, rec, err)) != CB_CSV_EOF) {
-        if (st == CB_CSV_FATAL) {
-            rc = -1;
-            break;
-        }
-        if (st == CB_CSV_MALFORMED) {
-            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: damaged ledger line: %s", l->path,
-                            rec->line, err->msg);
-            break;
-        }
-        const char *f[NCOLS];
-        for (int i = 0; i < NCOLS; i++)
-            f[i] = cb_record_get(rec, col[i]);
-        if (!cb_reqledger_event_known(f[2]))
-            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: unknown event '%s'", l->path, rec->line,
-                            f[2]);
-        else if (remember(l, f) < 0)
-            rc = cb_err_set(err, EX_OSERR, "out of memory");
-    }
-    cb_record_free(rec);
-    cb_csv_reader_close(r);
+    int rc = cb_ledger_file_read(l->path, "request ledger", columns, NCOLS, 0, load_row, l, err);
     if (rc == 0 && drop_last && l->n > 0) {
         /* Read only, the torn line cannot be cut: forget its event. */
         l->n--;
