@@ -284,6 +284,44 @@ int cb_reqledger_append(cb_reqledger *l, const cb_reqevent *e, cb_err *err)
     return 0;
 }
 
+/* The directory of the ledger, resolved. */
+static char *ledger_dir(const char *ledger)
+{
+    char *copy = strdup(ledger), *slash = copy ? strrchr(copy, '/') : NULL;
+    if (copy == NULL)
+        return NULL;
+    if (slash)
+        *slash = '\0';
+    char *dir = realpath(slash ? (*copy ? copy : "/") : ".", NULL);
+    free(copy);
+    return dir;
+}
+
+char *cb_reqledger_name_of(const char *ledger, const char *file)
+{
+    char *dir = ledger_dir(ledger), *abs = realpath(file, NULL), *name = NULL;
+    size_t n = dir ? strlen(dir) : 0;
+    if (abs && dir && !strncmp(abs, dir, n) && abs[n] == '/')
+        name = strdup(abs + n + 1);
+    else if (abs)
+        name = strdup(abs);
+    free(dir);
+    free(abs);
+    return name;
+}
+
+char *cb_reqledger_path_of(const char *ledger, const char *name)
+{
+    char *dir = name[0] == '/' ? NULL : ledger_dir(ledger);
+    const char *base = name[0] == '/' ? "" : dir ? dir : ".";
+    size_t len = strlen(name) + strlen(base) + 2;
+    char *path = malloc(len);
+    if (path != NULL)
+        snprintf(path, len, "%s%s%s", base, *base ? "/" : "", name);
+    free(dir);
+    return path;
+}
+
 int cb_reqledger_sync(cb_reqledger *l, cb_err *err)
 {
     if (l->fp == NULL)

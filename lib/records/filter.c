@@ -233,6 +233,11 @@ static int read_loop(cb_filter *f, const cb_filter_step *step, void *ctx, cb_rec
         }
         cb_filter_in(f);
         f->input = cb_csv_reader_name(f->reader);
+        if (st == CB_CSV_MALFORMED && f->damaged_stops) {
+            f->run.rejected++;   /* lost with the run: in = out + rejected */
+            err.code = EX_DATAERR;
+            return cb_filter_stop(f, f->input, rec->line, &err);
+        }
         if (st == CB_CSV_MALFORMED) {
             cb_filter_reject(f, rec, NULL, err.msg);
             continue;

@@ -124,6 +124,8 @@ struct cb_filter {
     int excel_csv;               /* --excel-csv: BOM, Vietnamese labels, CRLF */
     cb_csv_opts csv;             /* --delimiter, --sheet */
     const char *out_sheet;       /* the sheet's name when -o FILE.xlsx (a program may set it) */
+    int damaged_stops;           /* a malformed record stops the run (EX_DATAERR) instead of
+                                    being rejected: for inputs that are our own outputs */
 
     /* the run; a program reads the counters, the driver keeps them */
     cb_run run;
