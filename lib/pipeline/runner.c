@@ -568,172 +568,225 @@ static void log_step(cb_runner *r, const plink *lk, size_t idx, char **argv, siz
     log_end(r, &b);
 }
 
+/* The child's side of a link: its descriptors, then the tee or the
+ * program (the first link gets the files after its argv). Never returns. */
+static void exec_link(const plink *l, int from, int to, int err_w, char **files, size_t nfiles,
+                      pid_t pgid)
+{
+    setpgid(0, pgid);
+    child_signals();
+    if (l->argv == NULL)
+        tee_main(from, to, l->tee_fd);
+    if (dup2(from, 0) < 0 || dup2(to, 1) < 0 || dup2(err_w, 2) < 0)
+        _exit(71);
+    size_t argc = 0;
+    while (l->argv[argc])
+        argc++;
+    char **argv = calloc(argc + nfiles + 1, sizeof *argv);
+    if (argv == NULL)
+        _exit(71);
+    memcpy(argv, l->argv, argc * sizeof *argv);
+    if (nfiles > 0)
+        memcpy(argv + argc, files, nfiles * sizeof *argv);
+    if (l->par)
+        setenv("PARALLEL_SHELL", "/bin/bash", 1);
+    execvp(argv[0], argv);
+    dprintf(2, "run-pipeline: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
+/* The links of one pipeline as they are started. */
+typedef struct links {
+    plink *lk;
+    size_t n, started;
+    int (*pipes)[2];
+    pid_t pgid;
+} links;
+
+/* Starts link i reading from and writing to: 0, or -1 with err. */
+static int spawn_link(links *ls, size_t i, int from, int to, char **files, size_t nfiles, cb_err *err)
+{
+    plink *l = &ls->lk[i];
+    int errp[2] = {-1, -1};
+    l->err_fd = -1;
+    if (l->argv != NULL && cloexec_pipe(errp) != 0)
+        return cb_err_sys(err, EX_OSERR, "pipe");
+    fflush(NULL);
+    l->t0 = now_mono();
+    pid_t pid = fork();
+    if (pid < 0) {
+        cb_err_sys(err, EX_OSERR, "fork");
+        close(errp[0]);
+        close(errp[1]);
+        return -1;
+    }
+    if (pid == 0)
+        exec_link(l, from, to, errp[1], files, i == 0 ? nfiles : 0, ls->pgid);
+    if (ls->pgid == 0)
+        ls->pgid = pid;
+    setpgid(pid, ls->pgid);   /* both sides, so no signal finds it outside */
+    l->pid = pid;
+    ls->started++;
+    if (l->argv != NULL) {
+        close(errp[1]);
+        l->err_fd = errp[0];
+    }
+    return 0;
+}
+
+/* Starts every link, joined by pipes; a half-built pipeline is stopped. */
+static int spawn_links(links *ls, char **files, size_t nfiles, int in_fd, int out_fd, cb_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i + 1 < ls->n; i++)
+        if (cloexec_pipe(ls->pipes[i]) != 0)
+            return cb_err_sys(err, EX_OSERR, "pipe");
+    int devnull = in_fd < 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+    if (in_fd < 0)
+        in_fd = devnull;
+    for (size_t i = 0; rc == 0 && i < ls->n; i++)
+        rc = spawn_link(ls, i, i == 0 ? in_fd : ls->pipes[i - 1][0], i + 1 == ls->n ? out_fd : ls->pipes[i][1],
+                        files, nfiles, err);
+    for (size_t i = 0; i + 1 < ls->n; i++) {
+        close(ls->pipes[i][0]);
+        close(ls->pipes[i][1]);
+        ls->pipes[i][0] = ls->pipes[i][1] = -1;
+    }
+    if (devnull >= 0)
+        close(devnull);
+    if (rc < 0 && ls->pgid > 0)
+        kill(-ls->pgid, SIGTERM);   /* a half-built pipeline must not run */
+    return rc;
+}
+
+/* Reads what the links wrote on stderr, and the wake pipe. */
+static void poll_links(cb_runner *r, links *ls)
+{
+    struct pollfd pfd[ls->n + 1];
+    plink *who[ls->n + 1];
+    nfds_t np = 0;
+    for (size_t i = 0; i < ls->started; i++)
+        if (ls->lk[i].err_fd >= 0) {
+            pfd[np] = (struct pollfd){.fd = ls->lk[i].err_fd, .events = POLLIN};
+            who[np++] = &ls->lk[i];
+        }
+    nfds_t nerr = np;
+    if (r->wake_fd >= 0)
+        pfd[np++] = (struct pollfd){.fd = r->wake_fd, .events = POLLIN};
+    if (poll(pfd, np, nerr ? 200 : 20) <= 0)
+        return;
+    for (nfds_t k = 0; k < nerr; k++)
+        if (pfd[k].revents)
+            read_err(r, who[k]);
+    if (np > nerr && pfd[nerr].revents) {
+        char drain[64];
+        ssize_t d = read(r->wake_fd, drain, sizeof drain);
+        (void)d;
+    }
+}
+
+/* A stop asked for (a signal to run-pipeline): passed on to the links,
+ * then SIGKILL after the grace period. */
+static void stop_if_asked(cb_runner *r, pid_t pgid, double *killed_at)
+{
+    if (r->stop == NULL || !*r->stop || pgid <= 0)
+        return;
+    double t = now_mono();
+    if (*killed_at == 0) {
+        r->stopped_by = (int)*r->stop;
+        kill(-pgid, r->stopped_by);
+        *killed_at = t;
+    } else if (t - *killed_at > KILL_GRACE_SECONDS) {
+        kill(-pgid, SIGKILL);
+        *killed_at = t + 1e9;
+    }
+}
+
+/* The links that ended since last time, their results filled: how many. */
+static int reap_links(cb_runner *r, links *ls)
+{
+    int reaped = 0;
+    for (size_t i = 0; i < ls->started; i++) {
+        plink *l = &ls->lk[i];
+        int st;
+        if (l->done || waitpid(l->pid, &st, WNOHANG) != l->pid)
+            continue;
+        l->done = 1;
+        l->status = wait_status(st);
+        reaped++;
+        if (l->argv != NULL) {
+            cb_step_result *res = &r->results[l->result];
+            res->ran = 1;
+            res->status = l->status;
+            res->seconds = now_mono() - l->t0;
+        }
+    }
+    return reaped;
+}
+
+/* Until every link has ended: their stderr read, a stop passed on. */
+static void supervise_links(cb_runner *r, links *ls)
+{
+    double killed_at = 0;
+    int alive = (int)ls->started;
+    while (alive > 0) {
+        poll_links(r, ls);
+        stop_if_asked(r, ls->pgid, &killed_at);
+        alive -= reap_links(r, ls);
+    }
+}
+
+/* Whatever is left on the links' stderr (a background grandchild may
+ * still hold a pipe): read what is there, then closed. */
+static void drain_links(cb_runner *r, links *ls)
+{
+    for (size_t i = 0; i < ls->started; i++) {
+        plink *l = &ls->lk[i];
+        while (l->err_fd >= 0) {
+            struct pollfd p1 = {.fd = l->err_fd, .events = POLLIN};
+            if (poll(&p1, 1, 0) <= 0) {
+                if (l->line.len)
+                    step_line(r, l, l->line.s, l->line.len);
+                free(l->line.s);
+                l->line = (cb_buf){0};
+                close(l->err_fd);
+                l->err_fd = -1;
+                break;
+            }
+            read_err(r, l);
+        }
+    }
+}
+
 /* Runs links as one pipeline: in_fd feeds the first (-1: /dev/null), the
  * last writes to out_fd, files are appended to the first link's argv.
  * Returns the pipefail status (the last failing link's), or -1 with err. */
 static int run_links(cb_runner *r, plink *lk, size_t n, char **files, size_t nfiles, int in_fd,
                      int out_fd, cb_err *err)
 {
-    int (*pipes)[2] = calloc(n, sizeof *pipes);
-    int errp[2] = {-1, -1};
-    pid_t pgid = 0;
-    size_t started = 0;
-    int rc = 0;
-    if (pipes == NULL)
+    links ls = {.lk = lk, .n = n, .pipes = calloc(n, sizeof *ls.pipes)};
+    if (ls.pipes == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
     for (size_t i = 0; i < n; i++)
-        pipes[i][0] = pipes[i][1] = -1;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (cloexec_pipe(pipes[i]) != 0) {
-            rc = cb_err_sys(err, EX_OSERR, "pipe");
-            goto out;
-        }
-    int devnull = -1;
-    if (in_fd < 0) {
-        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        in_fd = devnull;
-    }
-    for (size_t i = 0; i < n; i++) {
-        plink *l = &lk[i];
-        l->err_fd = -1;
-        errp[0] = errp[1] = -1;
-        if (l->argv != NULL && cloexec_pipe(errp) != 0) {
-            rc = cb_err_sys(err, EX_OSERR, "pipe");
-            break;
-        }
-        int from = i == 0 ? in_fd : pipes[i - 1][0];
-        int to = i + 1 == n ? out_fd : pipes[i][1];
-        fflush(NULL);
-        l->t0 = now_mono();
-        pid_t pid = fork();
-        if (pid < 0) {
-            rc = cb_err_sys(err, EX_OSERR, "fork");
-            close(errp[0]);
-            close(errp[1]);
-            break;
-        }
-        if (pid == 0) {
-            setpgid(0, pgid);
-            child_signals();
-            if (l->argv == NULL)
-                tee_main(from, to, l->tee_fd);
-            if (dup2(from, 0) < 0 || dup2(to, 1) < 0 || dup2(errp[1], 2) < 0)
-                _exit(71);
-            size_t argc = 0;
-            while (l->argv[argc])
-                argc++;
-            char **argv = calloc(argc + nfiles + 1, sizeof *argv);
-            if (argv == NULL)
-                _exit(71);
-            memcpy(argv, l->argv, argc * sizeof *argv);
-            if (i == 0 && nfiles > 0)
-                memcpy(argv + argc, files, nfiles * sizeof *argv);
-            if (l->par)
-                setenv("PARALLEL_SHELL", "/bin/bash", 1);
-            execvp(argv[0], argv);
-            dprintf(2, "run-pipeline: cannot run %s: %s\n", argv[0], strerror(errno));
-            _exit(errno == ENOENT ? 127 : 126);
-        }
-        if (pgid == 0)
-            pgid = pid;
-        setpgid(pid, pgid);   /* both sides, so no signal finds it outside */
-        l->pid = pid;
-        started++;
-        if (l->argv != NULL) {
-            close(errp[1]);
-            l->err_fd = errp[0];
-        }
-    }
-    for (size_t i = 0; i + 1 < n; i++) {
-        close(pipes[i][0]);
-        close(pipes[i][1]);
-        pipes[i][0] = pipes[i][1] = -1;
-    }
-    if (devnull >= 0)
-        close(devnull);
-    if (rc < 0 && pgid > 0)
-        kill(-pgid, SIGTERM);   /* a half-built pipeline must not run */
-
-    double killed_at = 0;
-    int alive = (int)started;
-    while (alive > 0) {
-        struct pollfd pfd[n + 1];
-        plink *who[n + 1];
-        nfds_t np = 0;
-        for (size_t i = 0; i < started; i++)
-            if (lk[i].err_fd >= 0) {
-                pfd[np] = (struct pollfd){.fd = lk[i].err_fd, .events = POLLIN};
-                who[np++] = &lk[i];
-            }
-        nfds_t nerr = np;
-        if (r->wake_fd >= 0)
-            pfd[np++] = (struct pollfd){.fd = r->wake_fd, .events = POLLIN};
-        int ready = poll(pfd, np, nerr ? 200 : 20);
-        if (ready > 0) {
-            for (nfds_t k = 0; k < nerr; k++)
-                if (pfd[k].revents)
-                    read_err(r, who[k]);
-            if (np > nerr && pfd[nerr].revents) {
-                char drain[64];
-                ssize_t d = read(r->wake_fd, drain, sizeof drain);
-                (void)d;
-            }
-        }
-        if (r->stop != NULL && *r->stop && pgid > 0) {
-            double t = now_mono();
-            if (killed_at == 0) {
-                r->stopped_by = (int)*r->stop;
-                kill(-pgid, r->stopped_by);
-                killed_at = t;
-            } else if (t - killed_at > KILL_GRACE_SECONDS) {
-                kill(-pgid, SIGKILL);
-                killed_at = t + 1e9;
-            }
-        }
-        for (size_t i = 0; i < started; i++) {
-            int st;
-            if (lk[i].done || waitpid(lk[i].pid, &st, WNOHANG) != lk[i].pid)
-                continue;
-            lk[i].done = 1;
-            lk[i].status = wait_status(st);
-            alive--;
-            if (lk[i].argv != NULL) {
-                cb_step_result *res = &r->results[lk[i].result];
-                res->ran = 1;
-                res->status = lk[i].status;
-                res->seconds = now_mono() - lk[i].t0;
-            }
-        }
-    }
-    /* Whatever is left (a background grandchild may still hold a pipe). */
-    for (size_t i = 0; i < started; i++)
-        while (lk[i].err_fd >= 0) {
-            struct pollfd p1 = {.fd = lk[i].err_fd, .events = POLLIN};
-            if (poll(&p1, 1, 0) <= 0) {
-                if (lk[i].line.len)
-                    step_line(r, &lk[i], lk[i].line.s, lk[i].line.len);
-                free(lk[i].line.s);
-                lk[i].line = (cb_buf){0};
-                close(lk[i].err_fd);
-                lk[i].err_fd = -1;
-                break;
-            }
-            read_err(r, &lk[i]);
-        }
+        ls.pipes[i][0] = ls.pipes[i][1] = -1;
+    int rc = spawn_links(&ls, files, nfiles, in_fd, out_fd, err);
+    supervise_links(r, &ls);
+    drain_links(r, &ls);
+    int failed = 0;   /* pipefail: the last failing link's status */
+    for (size_t i = 0; i < ls.started; i++)
+        if (lk[i].status != 0)
+            failed = lk[i].status;
     if (rc == 0)
-        for (size_t i = 0; i < started; i++)
-            if (lk[i].status != 0)
-                rc = lk[i].status;
+        rc = failed;
     if (rc == 0 && r->stopped_by)
         rc = 128 + r->stopped_by;
-out:
     for (size_t i = 0; i < n; i++) {
-        if (pipes[i][0] >= 0)
-            close(pipes[i][0]);
-        if (pipes[i][1] >= 0)
-            close(pipes[i][1]);
+        if (ls.pipes[i][0] >= 0)
+            close(ls.pipes[i][0]);
+        if (ls.pipes[i][1] >= 0)
+            close(ls.pipes[i][1]);
     }
-    free(pipes);
+    free(ls.pipes);
     return rc;
 }
 
