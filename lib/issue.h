@@ -128,8 +128,9 @@ int cb_parallel_for(size_t n, int nthreads, void (*fn)(void *arg, size_t i), voi
                     cb_err *err);
 
 /* A file name from a request id: ASCII letters, digits, '.', '-' and '_'
- * kept, anything else '_', no leading dot; at most outlen-1 bytes. */
-void cb_issue_file_name(const char *request_id, char *out, size_t outlen);
+ * kept, anything else '_', no leading dot. 0, or -1 when it is longer
+ * than outlen-1 bytes (out then holds the start: another request's name). */
+int cb_issue_file_name(const char *request_id, char *out, size_t outlen);
 
 /* A fresh random PIN of CB_PIN_LEN characters, from an alphabet without
  * look-alike characters (no 0/O, 1/I/L). */
