@@ -3,13 +3,10 @@
 
 #include <ctype.h>
 #include <stdarg.h>
-#include <dirent.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -18,7 +15,6 @@
 #include <openssl/x509v3.h>
 
 #include "certinfo.h"
-#include "certread.h"
 #include "keyload.h"
 #include "vntext.h"
 
@@ -30,13 +26,6 @@ int64_t cb_asn1_time_instant(const ASN1_TIME *t)
     if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
         return 0;
     return cb_instant_from_utc_tm(&tm);
-}
-
-int64_t cb_instant_add_months(int64_t t, int months)
-{
-    cb_date d = cb_date_of_instant(t);
-    int64_t into_day = t - cb_date_start_instant(d);
-    return cb_date_start_instant(cb_date_add_months(d, months)) + into_day;
 }
 
 /* ---- the issuer ---- */
@@ -201,184 +190,6 @@ void cb_issuer_free(cb_issuer *is)
     is->exts = NULL;
 }
 
-/* ---- the index of old certificates ---- */
-
-/* The index keeps each old certificate's DER and serial only: decoding a
- * full X509 in OpenSSL 3.0 decodes its public key through the provider
- * machinery, which cost more than the signing when a province's whole
- * bundle was loaded to renew a part of it. A certificate is decoded when
- * a renewal asks for it. */
-typedef struct ix_entry {
-    char *serial;
-    unsigned char *der;
-    size_t der_len;
-} ix_entry;
-
-struct cb_certindex {
-    size_t n, cap;
-    ix_entry *e;
-};
-
-cb_certindex *cb_certindex_new(void)
-{
-    return calloc(1, sizeof(cb_certindex));
-}
-
-static int serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
-{
-    BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
-    char *hex = bn ? BN_bn2hex(bn) : NULL;
-    BN_free(bn);
-    if (hex == NULL)
-        return -1;
-    /* two digits a byte, as `openssl x509 -serial` prints */
-    size_t l = strlen(hex);
-    int n = snprintf(out, outlen, "%s%s", (l % 2) ? "0" : "", hex);
-    OPENSSL_free(hex);
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
-/* Adds one DER certificate; returns 0, 1 when it is not a certificate, or
- * -1 when out of memory. */
-static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb_err *err)
-{
-    char *serial = cb_der_cert_serial(der, len);
-    if (serial == NULL)
-        return 1;
-    char norm[128];
-    cb_serial_key(serial, norm, sizeof norm);
-    free(serial);
-    if (ix->n == ix->cap) {
-        size_t nc = ix->cap ? ix->cap * 2 : 256;
-        ix_entry *ne = realloc(ix->e, nc * sizeof *ne);
-        if (ne == NULL)
-            return cb_err_set(err, EX_OSERR, "out of memory");
-        ix->e = ne;
-        ix->cap = nc;
-    }
-    ix_entry *e = &ix->e[ix->n];
-    e->serial = strdup(norm);
-    e->der = malloc(len);
-    if (e->serial == NULL || e->der == NULL) {
-        free(e->serial);
-        free(e->der);
-        return cb_err_set(err, EX_OSERR, "out of memory");
-    }
-    memcpy(e->der, der, len);
-    e->der_len = len;
-    ix->n++;
-    return 0;
-}
-
-/* Every certificate of one file, in any form lib/certread reads (PEM,
- * DER, PKCS#7); unreadable items are passed over. */
-static int ix_add_file(cb_certindex *ix, const char *path, cb_err *err)
-{
-    cb_certs_reader *r = cb_certs_open(path, err);
-    if (r == NULL)
-        return -1;
-    const unsigned char *der;
-    size_t len;
-    long line, index;
-    int rc, n = 0, ret = 0;
-    while (ret == 0 && (rc = cb_certs_next_der(r, &der, &len, &line, &index, err)) != CB_CERTS_EOF) {
-        if (rc == CB_CERTS_FATAL) {
-            ret = -1;
-        } else if (rc == CB_CERTS_CERT) {
-            int added = ix_add_der(ix, der, len, err);   /* 0 added, > 0 passed over */
-            if (added < 0)
-                ret = -1;
-            else if (added == 0)
-                n++;
-        }
-    }
-    cb_certs_close(r);
-    if (ret < 0)
-        return -1;
-    if (n == 0)
-        return cb_err_set(err, EX_DATAERR, "%s: no certificate in the file", path);
-    return 0;
-}
-
-int cb_certindex_add_path(cb_certindex *ix, const char *path, cb_err *err)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
-    if (!S_ISDIR(st.st_mode))
-        return ix_add_file(ix, path, err);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return cb_err_sys(err, EX_IOERR, "cannot read the directory %s", path);
-    struct dirent *de;
-    int rc = 0;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        size_t l = strlen(path) + strlen(de->d_name) + 2;
-        char *p = malloc(l);
-        if (p == NULL) {
-            rc = cb_err_set(err, EX_OSERR, "out of memory");
-            break;
-        }
-        (void)snprintf(p, l, "%s/%s", path, de->d_name);   /* l is its length */
-        if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-            cb_err e2;
-            if (ix_add_file(ix, p, &e2) < 0 && e2.code != EX_DATAERR) {
-                *err = e2;
-                rc = -1;
-            }
-        }
-        free(p);
-    }
-    closedir(d);
-    return rc;
-}
-
-size_t cb_certindex_count(const cb_certindex *ix)
-{
-    return ix->n;
-}
-
-static int ix_cmp(const void *a, const void *b)
-{
-    return strcmp(((const ix_entry *)a)->serial, ((const ix_entry *)b)->serial);
-}
-
-void cb_certindex_seal(cb_certindex *ix)
-{
-    if (ix->n)
-        qsort(ix->e, ix->n, sizeof *ix->e, ix_cmp);
-}
-
-int cb_certindex_find_der(const cb_certindex *ix, const char *serial, const unsigned char **der,
-                          size_t *len)
-{
-    char norm[128];
-    cb_serial_key(serial, norm, sizeof norm);
-    if (norm[0] == '\0' || ix->n == 0)
-        return 0;
-    ix_entry key = {norm, NULL, 0};
-    ix_entry *e = bsearch(&key, ix->e, ix->n, sizeof *ix->e, ix_cmp);
-    if (e == NULL)
-        return 0;
-    *der = e->der;
-    *len = e->der_len;
-    return 1;
-}
-
-void cb_certindex_free(cb_certindex *ix)
-{
-    if (ix == NULL)
-        return;
-    for (size_t i = 0; i < ix->n; i++) {
-        free(ix->e[i].serial);
-        free(ix->e[i].der);
-    }
-    free(ix->e);
-    free(ix);
-}
-
 /* ---- columns ---- */
 
 void cb_issue_cols_find(cb_issue_cols *c, const cb_header *h)
@@ -467,19 +278,6 @@ void cb_issue_job_clear(cb_issue_job *job)
     cb_record *rec = job->rec;
     memset(job, 0, sizeof *job);
     job->rec = rec;
-}
-
-int cb_pin_generate(char out[CB_PIN_LEN + 1])
-{
-    static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789#"; /* 32: no bias */
-    unsigned char b[CB_PIN_LEN];
-    if (RAND_priv_bytes(b, sizeof b) != 1)
-        return -1;
-    for (int i = 0; i < CB_PIN_LEN; i++)
-        out[i] = alphabet[b[i] & 31];
-    out[CB_PIN_LEN] = '\0';
-    OPENSSL_cleanse(b, sizeof b);
-    return 0;
 }
 
 int cb_issue_file_name(const char *request_id, char *out, size_t outlen)
@@ -742,6 +540,22 @@ bad:
     fail(job, "cannot build the certificate");
     X509_free(x);
     return NULL;
+}
+
+/* The serial, in hex, two digits a byte, as `openssl x509 -serial` prints
+ * it: 0, or -1 when it does not fit. */
+static int serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    BN_free(bn);
+    if (hex == NULL)
+        return -1;
+    /* two digits a byte, as `openssl x509 -serial` prints */
+    size_t l = strlen(hex);
+    int n = snprintf(out, outlen, "%s%s", (l % 2) ? "0" : "", hex);
+    OPENSSL_free(hex);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
 /* Fills the job's results from the signed certificate. */
@@ -1236,55 +1050,4 @@ void cb_issue_job_run(const cb_issue_ctx *ctx, cb_issue_job *job)
     else
         run_issue(ctx, job);
     ERR_clear_error();
-}
-
-/* ---- threads ---- */
-
-typedef struct pf_state {
-    void (*fn)(void *, size_t);
-    void *arg;
-    size_t n;
-    size_t next;
-    pthread_mutex_t lock;
-} pf_state;
-
-static void *pf_worker(void *p)
-{
-    pf_state *st = p;
-    for (;;) {
-        pthread_mutex_lock(&st->lock);
-        size_t i = st->next++;
-        pthread_mutex_unlock(&st->lock);
-        if (i >= st->n)
-            break;
-        st->fn(st->arg, i);
-    }
-    ERR_clear_error();
-    return NULL;
-}
-
-int cb_parallel_for(size_t n, int nthreads, void (*fn)(void *arg, size_t i), void *arg,
-                    cb_err *err)
-{
-    if (nthreads <= 1 || n <= 1) {
-        for (size_t i = 0; i < n; i++)
-            fn(arg, i);
-        return 0;
-    }
-    if ((size_t)nthreads > n)
-        nthreads = (int)n;
-    pf_state st = {fn, arg, n, 0, PTHREAD_MUTEX_INITIALIZER};
-    pthread_t tid[256];
-    int started = 0;
-    if (nthreads > 256)
-        nthreads = 256;
-    for (; started < nthreads - 1; started++)
-        if (pthread_create(&tid[started], NULL, pf_worker, &st) != 0)
-            break;
-    pf_worker(&st);  /* the caller works too */
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    pthread_mutex_destroy(&st.lock);
-    (void)err;
-    return 0;
 }

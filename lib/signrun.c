@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "issue.h"
 #include "ledger.h"
+#include "parallel.h"
 #include "profile.h"
 
 /* The manifest's columns, appended to the request's. */

@@ -1,13 +1,12 @@
-/* Unit tests for lib/issue.c: the date rule of validities, the index of
- * old certificates by serial, the thread pool, PINs, and issuing and
- * renewing against a CA the openssl CLI makes in a directory of the
- * test's own. Expected values come from the openssl CLI (serials,
+/* Unit tests for lib/issue.c, and lib/certindex.c on the same fixture:
+ * certificate times, a job's results wiped, file names, the index of old
+ * certificates by serial, and issuing and renewing against a CA the
+ * openssl CLI makes in a directory of the test's own. Expected values come from the openssl CLI (serials,
  * fingerprints, dates and subjects it prints for what we wrote, the
  * PKCS#12 it opens with the PIN) or from a hand computation (the
  * instants, written out with `date -u -d ... +%s`). The old certificates
  * have fixed dates (`openssl ca -startdate/-enddate`), so the test passes
  * on any day. */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,20 +73,9 @@ static void put_bytes(const char *path, const void *p, size_t n)
     }
 }
 
-static void test_dates(void)
+static void test_times(void)
 {
-    /* 31/01/2026 10:00 in Vietnam is 03:00 UTC: 1769828400. */
-    const int64_t t = 1769828400;
-    is_int(cb_instant_add_months(t, 1), 1772247600, "31 Jan + 1 month is 28 Feb, the time of day kept");
-    is_int(cb_instant_add_months(t, 13), 1803783600, "31 Jan 2026 + 13 months is 28 Feb 2027");
-    is_int(cb_instant_add_months(t, 25), 1835406000, "31 Jan 2026 + 25 months is 29 Feb 2028, a leap year");
-    is_int(cb_instant_add_months(t, -1), 1767150000, "31 Jan 2026 - 1 month is 31 Dec 2025");
-    is_int(cb_instant_add_months(t, 0), t, "0 months changes nothing");
-    /* 31/03/2026 20:00 UTC is already 01/04 03:00 in Vietnam: a month on
-     * is 01/05 03:00 there, 30/04 20:00 UTC (in UTC it would be 30/04 + 1). */
-    is_int(cb_instant_add_months(1774987200, 1), 1777579200,
-           "months are counted on Vietnam's calendar, not UTC's");
-
+    const int64_t t = 1769828400;   /* 31/01/2026 03:00 UTC */
     ASN1_TIME *a = ASN1_TIME_new();
     ok(a && ASN1_TIME_set_string(a, "260131030000Z"), "a UTCTime");
     is_int(cb_asn1_time_instant(a), t, "UTCTime 260131030000Z is 1769828400");
@@ -97,33 +85,8 @@ static void test_dates(void)
     is_int(cb_asn1_time_instant(NULL), 0, "no time is 0");
 }
 
-static void test_pins(void)
+static void test_clear(void)
 {
-    static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789#";
-    int seen[256] = {0}, bad = 0, len_ok = 1;
-    char pin[CB_PIN_LEN + 1];
-    for (int n = 0; n < 1000; n++) {
-        if (cb_pin_generate(pin) != 0) {
-            bad++;
-            continue;
-        }
-        len_ok &= strlen(pin) == 12;
-        for (const char *c = pin; *c; c++) {
-            seen[(unsigned char)*c]++;
-            if (strchr(alphabet, *c) == NULL || strchr("0O1IL", *c) != NULL)
-                bad++;
-        }
-    }
-    ok(len_ok, "a PIN has 12 characters");
-    is_int(bad, 0, "every character is of the alphabet, none of 0 O 1 I L");
-    int symbols = 0;
-    for (const char *c = alphabet; *c; c++)
-        symbols += seen[(unsigned char)*c] > 0;
-    /* 12,000 draws over 32 symbols: each is expected 375 times */
-    is_int(symbols, 32, "all 32 symbols of the alphabet occur");
-    char a[CB_PIN_LEN + 1], b[CB_PIN_LEN + 1];
-    ok(cb_pin_generate(a) == 0 && cb_pin_generate(b) == 0 && strcmp(a, b) != 0, "two PINs differ");
-
     cb_issue_job j = {0};
     j.rec = cb_record_new();
     memcpy(j.pin, "ABCDEFGHJKMN", 13);
@@ -137,56 +100,6 @@ static void test_pins(void)
     ok(j.p12 == NULL && j.p12_len == 0 && j.subject == NULL, "and its PKCS#12 and results are gone");
     ok(j.rec != NULL, "its record is kept for the next job");
     cb_record_free(j.rec);
-}
-
-typedef struct pool_probe {
-    int *calls;
-    size_t *order;
-    size_t next;
-    pthread_mutex_t lock;
-    pthread_t *who;
-} pool_probe;
-
-static void probe(void *arg, size_t i)
-{
-    pool_probe *p = arg;
-    pthread_mutex_lock(&p->lock);
-    p->calls[i]++;
-    p->order[p->next++] = i;
-    p->who[i] = pthread_self();
-    pthread_mutex_unlock(&p->lock);
-}
-
-static void test_pool(void)
-{
-    enum { N = 2000 };
-    static int calls[N];
-    static size_t order[N];
-    static pthread_t who[N];
-    pool_probe p = {calls, order, 0, PTHREAD_MUTEX_INITIALIZER, who};
-    cb_err err = {0};
-    ok(cb_parallel_for(N, 4, probe, &p, &err) == 0, "2000 jobs on 4 threads");
-    int once = 1;
-    for (size_t i = 0; i < N; i++)
-        once &= calls[i] == 1;
-    ok(once && p.next == N, "each job runs exactly once, whatever thread takes it");
-    memset(calls, 0, sizeof calls);
-    p.next = 0;
-    ok(cb_parallel_for(N, 1, probe, &p, &err) == 0, "the same on the caller's thread alone");
-    int in_order = 1, same = 1;
-    for (size_t i = 0; i < N; i++) {
-        in_order &= order[i] == i && calls[i] == 1;
-        same &= pthread_equal(who[i], pthread_self());
-    }
-    ok(in_order, "one thread runs the jobs in input order");
-    ok(same, "on the caller's thread");
-    memset(calls, 0, sizeof calls);
-    p.next = 0;
-    ok(cb_parallel_for(3, 256, probe, &p, &err) == 0 && p.next == 3 && calls[0] + calls[1] + calls[2] == 3,
-       "more threads than jobs: each job still once");
-    p.next = 0;
-    ok(cb_parallel_for(0, 4, probe, &p, &err) == 0 && p.next == 0, "no job: nothing runs");
-    pthread_mutex_destroy(&p.lock);
 }
 
 static void test_file_names(void)
@@ -383,9 +296,8 @@ static void test_renew(const char *dir, const cb_issuer *is)
 
 int main(void)
 {
-    test_dates();
-    test_pins();
-    test_pool();
+    test_times();
+    test_clear();
     test_file_names();
     if (tmp_start("issue") < 0)
         return 1;
