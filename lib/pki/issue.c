@@ -16,6 +16,7 @@
 
 #include "certinfo.h"
 #include "keyload.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 /* ---- time ---- */
