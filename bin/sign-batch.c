@@ -1,35 +1,28 @@
 /* sign-batch: issue and renew certificates from request records with the CA
  * key, and sign or check batch files with a detached CMS signature. The
- * work is in lib/issue.c (certificates), lib/batch.c (the ledger's rules
- * and the crash-safe write order: journal, ledger, key files; see there),
- * lib/keyload.c (keys, passphrases, tokens) and lib/cms.c (signatures);
- * this file holds the options, the loop in batches and what the run shows
- * (certificates, manifest, rejects) in input order. A re-run finishes what
- * a crash left half-done and writes the certificates the ledger already
- * holds for its requests out again: its output is always the whole batch. */
+ * work is in lib/signrun.c (a run of issue or renew on the filter driver:
+ * the issuer side, the batches on threads, the manifest), lib/batch.c (the
+ * ledger's rules and the crash-safe write order: journal, ledger, key
+ * files), lib/issue.c (certificates), lib/keyload.c (keys, passphrases,
+ * tokens) and lib/cms.c (signatures); this file holds the options and
+ * what each subcommand tells. A re-run finishes what a crash left
+ * half-done and writes the certificates the ledger already holds for its
+ * requests out again: its output is always the whole batch. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "atomic.h"
 #include "audit.h"
-#include "batch.h"
-#include "cb_err.h"
 #include "cms.h"
-#include "csvio.h"
-#include "date.h"
+#include "filter.h"
 #include "issue.h"
 #include "keyload.h"
-#include "ledger.h"
 #include "profile.h"
-#include "rejects.h"
-#include "run.h"
+#include "signrun.h"
 
 #define PROG "sign-batch"
 
@@ -53,28 +46,12 @@ static void usage(FILE *fp)
 
 typedef struct opts {
     const char *mode;
-    const char *ca_cert, *ca_key, *profile, *key_alg, *key_dir, *pins, *ledger, *manifest;
-    const char *rejects, *out, *cert, *key, *ca, *sig, *pkcs11_module, *audit;
+    cb_signrun_cfg run;             /* issue and renew */
     const char *old_certs[64];
-    int nold;
-    int extend_months;
-    int jobs;
-    int strict, quiet;
-    cb_secret_src secret;
+    const char *cert, *key, *ca, *sig;   /* sign and verify */
 } opts;
 
-static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, PROG ": ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
-
+/* A whole number in [lo, hi], as the options -j, --pass-fd, --extend-months take. */
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
     char *end;
@@ -86,512 +63,197 @@ static int parse_int(const char *s, int lo, int hi, int *out)
     return 0;
 }
 
-/* ---- sign and verify ---- */
-
-static int load_signing_key(const opts *o, const char *spec, cb_signing_key *k, cb_err *err)
+/* The one file sign and verify read (NULL for stdin), once the options
+ * they need (have) are given. */
+static int one_file(cb_filter *f, int have, const char *mode, int nfiles, char **files,
+                    const char **path)
 {
-    char *secret = NULL;
-    if (cb_secret_read(&o->secret, &secret, err) < 0)
-        return -1;
-    const char *module = o->pkcs11_module ? o->pkcs11_module : getenv("CB_PKCS11_MODULE");
-    int rc = cb_key_load(k, spec, secret, module, err);
-    cb_secret_free(secret);
-    return rc;
+    if (!have)
+        return usage(stderr), -1;
+    if (nfiles > 1)
+        return cb_filter_note(f, "%s takes one file", mode), -1;
+    *path = nfiles == 1 && strcmp(files[0], "-") != 0 ? files[0] : NULL;
+    return 0;
 }
 
-static int do_sign(const opts *o, int nfiles, char **files)
+/* The detached signature of the file, then its audit record. */
+static int sign_file(cb_filter *f, const opts *o, const char *path, X509 *cert, EVP_PKEY *key,
+                     cb_err *err)
 {
-    cb_err err = {0};
-    cb_run run;
-    if (!o->cert || !o->key)
-        return usage(stderr), EX_USAGE;
-    if (nfiles > 1)
-        return die(EX_USAGE, "sign takes one file");
-    cb_run_start(&run, PROG, stderr, o->quiet);
-    const char *path = nfiles == 1 && strcmp(files[0], "-") != 0 ? files[0] : NULL;
-    X509 *cert = cb_cert_load(o->cert, &err);
-    if (cert == NULL)
-        return die(err.code, "%s", err.msg);
-    cb_signing_key k;
-    if (load_signing_key(o, o->key, &k, &err) < 0) {
-        X509_free(cert);
-        return die(err.code, "%s", err.msg);
-    }
     BIO *in = path ? BIO_new_file(path, "rb") : BIO_new_fp(stdin, BIO_NOCLOSE);
-    int rc = 0;
+    if (in == NULL)
+        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
     cb_output out;
-    if (in == NULL) {
-        rc = die(errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s: %s", path,
-                 strerror(errno));
-    } else if (cb_output_open(&out, o->out, 0644, &err) < 0) {
-        rc = die(err.code, "%s", err.msg);
-    } else {
-        run.in = 1;
+    int rc = cb_output_open(&out, f->output, 0644, err);
+    if (rc == 0) {
+        f->run.in = 1;
         BIO *ob = BIO_new_fp(out.fp, BIO_NOCLOSE);
-        if (ob == NULL || cb_cms_sign(cert, k.pkey, NULL, in, ob, &err) < 0) {
-            BIO_free(ob);
+        rc = ob ? cb_cms_sign(cert, key, NULL, in, ob, err) : cb_err_set(err, EX_OSERR, "out of memory");
+        BIO_free(ob);
+        if (rc < 0)
             cb_output_abort(&out);
-            rc = die(err.code ? err.code : EX_SOFTWARE, "%s", err.code ? err.msg : "out of memory");
-        } else {
-            BIO_free(ob);
-            if (cb_output_close(&out, &err) < 0)
-                rc = die(err.code, "%s", err.msg);
-            else if ((run.out = 1) && cb_audit_sign(o->audit, path, cert, k.pkey, &err) < 0)
-                rc = die(err.code, "signed, but %s", err.msg);
+        else if ((rc = cb_output_close(&out, err)) == 0) {
+            f->run.out = 1;
+            if (cb_audit_sign(o->run.audit, path, cert, key, err) < 0) {
+                cb_err why = *err;
+                rc = cb_err_set(err, why.code, "signed, but %.1000s", why.msg);
+            }
         }
     }
     BIO_free(in);
+    return rc;
+}
+
+static int do_sign(cb_filter *f, const opts *o, int nfiles, char **files)
+{
+    const char *path;
+    if (one_file(f, o->cert && o->key, "sign", nfiles, files, &path) < 0)
+        return EX_USAGE;
+    cb_err err = {0};
+    cb_signing_key k = {0};
+    X509 *cert = cb_cert_load(o->cert, &err);
+    int rc = cert && cb_key_load_src(&k, o->key, &o->run.secret, o->run.pkcs11_module, &err) == 0
+                 ? sign_file(f, o, path, cert, k.pkey, &err)
+                 : -1;
     cb_key_free(&k);
     X509_free(cert);
-    if (rc == 0)
-        cb_run_summary(&run);
-    return rc;
+    if (rc < 0)
+        return cb_filter_fail(f, &err);
+    cb_run_summary(&f->run);
+    return EX_OK;
 }
 
-static int do_verify(const opts *o, int nfiles, char **files)
+static int do_verify(cb_filter *f, const opts *o, int nfiles, char **files)
 {
+    const char *path;
+    if (one_file(f, o->ca && o->sig, "verify", nfiles, files, &path) < 0)
+        return EX_USAGE;
     cb_err err = {0};
-    cb_run run;
-    if (!o->ca || !o->sig)
-        return usage(stderr), EX_USAGE;
-    if (nfiles > 1)
-        return die(EX_USAGE, "verify takes one file");
-    cb_run_start(&run, PROG, stderr, o->quiet);
-    const char *path = nfiles == 1 && strcmp(files[0], "-") != 0 ? files[0] : NULL;
     char signer[512];
-    run.in = 1;
+    f->run.in = 1;
     if (cb_cms_verify(o->ca, o->sig, path, stdin, signer, sizeof signer, &err) < 0) {
-        run.rejected = 1;
-        cb_run_summary(&run);
-        return die(err.code, "%s", err.msg);
+        f->run.rejected = 1;
+        cb_run_summary(&f->run);
+        return cb_filter_fail(f, &err);
     }
-    run.out = 1;
-    if (!o->quiet)
-        cb_warn(&run, "%s: good signature by %s", path ? path : "stdin", signer);
-    cb_run_summary(&run);
-    return 0;
+    f->run.out = 1;
+    if (!f->quiet)
+        cb_filter_note(f, "%s: good signature by %s", path ? path : "stdin", signer);
+    cb_run_summary(&f->run);
+    return EX_OK;
 }
 
-/* ---- issue and renew ---- */
-
-typedef struct batch {
-    const opts *o;
-    cb_issue_ctx ctx;
-    cb_issue_cols cols;
-    cb_ledger *ledger;
-    cb_batch_cfg cfg;
-    cb_batch *rules;          /* the ledger's rules and the write order */
-    cb_audit *audit;
-    cb_rejects rj;
-    cb_run run;
-    cb_output out;
-    cb_csv_writer out_w;
-    int have_manifest;
-    cb_atomic manifest;
-    cb_csv_writer man_w;
-    cb_header *man_header;
-    int man_cols[6];
-    const char *pins_path;
-    const char *input;
-    cb_issue_job *jobs;
-    char **key_files;
-    size_t njobs, cap;
-    char issued_at[32];
-} batch;
-
-static void job_worker(void *arg, size_t i)
+/* issue and renew: the run on the filter driver (lib/signrun.c). */
+static int do_batch(cb_filter *f, opts *o, int nfiles, char **files)
 {
-    batch *b = arg;
-    cb_issue_job_run(&b->ctx, &b->jobs[i]);
-}
-
-static int write_out(batch *b, size_t i, cb_err *err)
-{
-    cb_issue_job *j = &b->jobs[i];
-    if (fwrite(j->cert_pem, 1, j->cert_pem_len, b->out.fp) != j->cert_pem_len)
-        return cb_err_sys(err, EX_IOERR, "cannot write the certificates");
-    if (b->have_manifest) {
-        cb_record_set_str(j->rec, b->man_cols[0], j->serial);
-        cb_record_set_str(j->rec, b->man_cols[1], j->subject);
-        cb_record_set_str(j->rec, b->man_cols[2], j->not_before);
-        cb_record_set_str(j->rec, b->man_cols[3], j->not_after);
-        cb_record_set_str(j->rec, b->man_cols[4], j->sha256);
-        cb_record_set_str(j->rec, b->man_cols[5], b->key_files[i]);
-        if (cb_csv_write_record(&b->man_w, j->rec, b->man_header->n) < 0)
-            return cb_err_sys(err, EX_IOERR, "cannot write the manifest");
-    }
-    b->run.out++;
-    return 0;
-}
-
-/* Writes the results of the jobs: durable first (cb_batch_commit), then
- * in input order what the run shows — certificates, manifest rows,
- * rejects. Returns 0, or -1 with err set for an error that stops the run. */
-static int emit(batch *b, cb_err *err)
-{
-    if (cb_batch_commit(b->rules, b->jobs, b->key_files, b->njobs, err) < 0 ||
-        cb_audit_jobs(b->audit, b->ctx.mode == CB_ISSUE_RENEW ? "renew" : "issue", b->jobs, b->njobs,
-                      b->cols.request_id, err) < 0)
-        return -1;
-    for (size_t i = 0; i < b->njobs; i++) {
-        cb_issue_job *j = &b->jobs[i];
-        switch (j->status) {
-        case CB_JOB_AGAIN:
-            if (!b->o->quiet)
-                cb_warn(&b->run, "%s:%ld: %s", b->input, j->rec->line, j->reason);
-            /* fall through */
-        case CB_JOB_OK:
-            if (write_out(b, i, err) < 0)
-                return -1;
-            break;
-        case CB_JOB_SKIP:
-            b->run.filtered++;
-            if (!b->o->quiet)
-                cb_warn(&b->run, "%s:%ld: %s", b->input, j->rec->line, j->reason);
-            break;
-        case CB_JOB_REJECT:
-            b->run.rejected++;
-            if (cb_rejects_add(&b->rj, j->rec, b->input, j->rec->line, j->field, j->reason) < 0)
-                return cb_err_sys(err, EX_IOERR, "cannot write the rejects");
-            break;
-        default:
-            return cb_err_set(err, EX_SOFTWARE, "%s:%ld: %s", b->input, j->rec->line,
-                              j->reason[0] ? j->reason : "the request was not processed");
-        }
-        cb_run_tick(&b->run);
-    }
-    if (fflush(b->out.fp) != 0)
-        return cb_err_sys(err, EX_IOERR, "cannot write the certificates");
-    return 0;
-}
-
-/* Before anything is written: the hidden temporaries a killed run left
- * beside the outputs go, and a batch journal it left is finished — or
- * rolled back where the ledger never committed it — and said so. */
-static int recover(batch *b, cb_err *err)
-{
-    const opts *o = b->o;
-    const char *paths[] = {o->out, o->manifest, o->rejects, b->pins_path};
-    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
-        if (paths[i] && strcmp(paths[i], "-") != 0 && cb_atomic_sweep_path(paths[i], err) < 0)
-            return -1;
-    cb_journal_report jr;
-    if (cb_batch_recover(b->rules, &jr, err) < 0)
-        return -1;
-    if (jr.entries && !o->quiet)
-        fprintf(stderr,
-                PROG ": %s: finished the batch a previous run left half-done: %zu key file%s and "
-                "%zu PIN%s written, %zu key%s never committed rolled back\n",
-                cb_batch_journal_path(b->rules), jr.keys, jr.keys == 1 ? "" : "s", jr.pins,
-                jr.pins == 1 ? "" : "s", jr.rolled_back, jr.rolled_back == 1 ? "" : "s");
-    return 0;
-}
-
-static int load_issuer_side(const opts *o, X509 **ca, cb_signing_key *k, cb_profile *prof,
-                            cb_err *err)
-{
-    if (o->profile ? cb_profile_load_file(prof, o->profile, err) < 0
-                   : cb_profile_defaults(prof, err) < 0)
-        return -1;
-    if ((*ca = cb_cert_load(o->ca_cert, err)) == NULL)
-        return -1;
-    return load_signing_key(o, o->ca_key, k, err);
-}
-
-static int do_batch(const opts *o, int nfiles, char **files)
-{
-    int renew = strcmp(o->mode, "renew") == 0;
-    if (!o->ca_cert || !o->ca_key)
-        return die(EX_USAGE, "%s needs --ca-cert and --ca-key", o->mode);
-    if (renew && o->nold == 0)
-        return die(EX_USAGE, "renew needs --old-certs FILE|DIR");
-    if (!renew && !o->key_dir)
-        return die(EX_USAGE, "issue needs --key-dir DIR for the new keys");
-    if (o->key_alg && !cb_key_alg_valid(o->key_alg))
-        return die(EX_USAGE, "--key-alg: '%s' is not one of rsa2048, rsa3072, ec-p256", o->key_alg);
-
+    cb_signrun_cfg *c = &o->run;
+    c->mode = strcmp(o->mode, "renew") == 0 ? CB_ISSUE_RENEW : CB_ISSUE_NEW;
+    c->old_certs = o->old_certs;
+    if (!c->ca_cert || !c->ca_key)
+        return cb_filter_note(f, "%s needs --ca-cert and --ca-key", o->mode), EX_USAGE;
+    if (c->mode == CB_ISSUE_RENEW && c->nold == 0)
+        return cb_filter_note(f, "renew needs --old-certs FILE|DIR"), EX_USAGE;
+    if (c->mode == CB_ISSUE_NEW && !c->key_dir)
+        return cb_filter_note(f, "issue needs --key-dir DIR for the new keys"), EX_USAGE;
     cb_err err = {0};
-    int rc = 0;
-    X509 *ca = NULL;
-    cb_signing_key key = {0};
-    cb_profile prof = {0};
-    cb_issuer issuer;
-    int issuer_ok = 0;
-    cb_certindex *old = NULL;
-    cb_csv_reader *rd = NULL;
-    batch b;
-    memset(&b, 0, sizeof b);
-    b.o = o;
-    char pins_path[PATH_MAX];
+    cb_signrun *r = cb_signrun_new(c, &err);
+    if (r == NULL)
+        return cb_filter_fail(f, &err);
+    f->keep_outputs = 1;   /* what was issued is in the ledger: it is shown */
+    cb_filter_run(f, files, nfiles, NULL, &cb_signrun_step, r);
+    cb_signrun_finish(r, f);
+    cb_filter_finish(f);
+    return cb_signrun_close(r, f);
+}
 
-    /* Everything that can fail on a secret or a key before anything is
-     * written: a wrong passphrase leaves no trace. */
-    if (load_issuer_side(o, &ca, &key, &prof, &err) < 0 ||
-        cb_issuer_init(&issuer, ca, key.pkey, &prof, key.token != NULL, &err) < 0) {
-        rc = die(err.code, "%s", err.msg);
-        goto out;
+/* One option of sign-batch's own; -1 after telling why it is wrong. */
+static int option(cb_filter *f, opts *o, int c, const char *arg)
+{
+    cb_signrun_cfg *r = &o->run;
+    switch (c) {
+    case 'C': r->ca_cert = arg; return 0;
+    case 'K': r->ca_key = arg; return 0;
+    case 'P': r->profile = arg; return 0;
+    case 'D': r->key_dir = arg; return 0;
+    case 'N': r->pins = arg; return 0;
+    case 'L': r->ledger = arg; return 0;
+    case 'M': r->manifest = arg; return 0;
+    case 'U': r->audit = arg; return 0;
+    case 'm': r->pkcs11_module = arg; return 0;
+    case 'f': r->secret.file = arg; return 0;
+    case 'c': o->cert = arg; return 0;
+    case 'k': o->key = arg; return 0;
+    case 'a': o->ca = arg; return 0;
+    case 's': o->sig = arg; return 0;
+    case 'O':
+        if (r->nold == 64)
+            return cb_filter_note(f, "too many --old-certs"), -1;
+        o->old_certs[r->nold++] = arg;
+        return 0;
+    case 'E':
+        if (parse_int(arg, 1, CB_MAX_RENEW_MONTHS, &r->extend_months) == 0)
+            return 0;
+        cb_filter_note(f, "--extend-months: a renewal extends by 1 to %d months (Nghị định "
+                          "68/2024/NĐ-CP Điều 9)", CB_MAX_RENEW_MONTHS);
+        return -1;
+    case 'A':
+        if (cb_key_alg_valid(r->key_alg = arg))
+            return 0;
+        return cb_filter_note(f, "--key-alg: '%s' is not one of rsa2048, rsa3072, ec-p256", arg), -1;
+    case 'F':
+        if (parse_int(arg, 0, INT_MAX, &r->secret.fd) == 0)
+            return 0;
+        return cb_filter_note(f, "--pass-fd: not a file descriptor: %s", arg), -1;
+    case 'j':
+        if (parse_int(arg, 1, 256, &r->jobs) == 0)
+            return 0;
+        return cb_filter_note(f, "-j: a number of workers from 1 to 256"), -1;
+    default: return usage(stderr), -1;
     }
-    issuer_ok = 1;
-    if (renew) {
-        if ((old = cb_certindex_new()) == NULL) {
-            rc = die(EX_OSERR, "out of memory");
-            goto out;
-        }
-        for (int i = 0; i < o->nold; i++)
-            if (cb_certindex_add_path(old, o->old_certs[i], &err) < 0) {
-                rc = die(err.code, "%s", err.msg);
-                goto out;
-            }
-        cb_certindex_seal(old);
-    } else {
-        if (mkdir(o->key_dir, 0700) != 0 && errno != EEXIST) {
-            rc = die(EX_CANTCREAT, "cannot create %s: %s", o->key_dir, strerror(errno));
-            goto out;
-        }
-        snprintf(pins_path, sizeof pins_path, "%s", o->pins ? o->pins : "");
-        if (!o->pins)
-            snprintf(pins_path, sizeof pins_path, "%s/pins.csv", o->key_dir);
-        b.pins_path = pins_path;
-    }
-    rd = cb_csv_reader_open(files, nfiles, 0, &err);
-    if (rd == NULL) {
-        rc = die(err.code, "%s", err.msg);
-        goto out;
-    }
-    if ((o->ledger && (b.ledger = cb_ledger_open(o->ledger, &err)) == NULL) ||
-        (o->audit && (b.audit = cb_audit_open(o->audit, NULL, &err)) == NULL)) {
-        rc = die(err.code, "%s", err.msg);
-        goto out;
-    }
-    const cb_header *h = cb_csv_reader_header(rd);
-    cb_issue_cols_find(&b.cols, h);
-    b.ctx = (cb_issue_ctx){
-        .mode = renew ? CB_ISSUE_RENEW : CB_ISSUE_NEW,
-        .issuer = &issuer,
-        .cols = &b.cols,
-        .old = old,
-        .key_alg = o->key_alg ? o->key_alg : prof.key_alg,
-        .want_p12 = !renew,
-        .months = renew ? (o->extend_months ? o->extend_months : prof.renew_months)
-                        : prof.validity_months,
-        .now = (int64_t)time(NULL),
-    };
-    cb_instant_format(b.ctx.now, b.issued_at);
-    b.cfg = (cb_batch_cfg){b.ctx.mode, &issuer, &b.cols, b.ledger, o->key_dir, b.pins_path, b.issued_at};
-    if ((b.rules = cb_batch_new(&b.cfg, &err)) == NULL || recover(&b, &err) < 0) {
-        rc = die(err.code, "%s", err.msg);
-        goto out;
-    }
-    b.cap = (size_t)(renew ? 512 : 16) * (size_t)o->jobs;
-    b.jobs = calloc(b.cap, sizeof *b.jobs);
-    b.key_files = calloc(b.cap, sizeof *b.key_files);
-    if (!b.jobs || !b.key_files) {
-        rc = die(EX_OSERR, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < b.cap; i++)
-        if ((b.jobs[i].rec = cb_record_new()) == NULL ||
-            (b.key_files[i] = calloc(1, PATH_MAX)) == NULL) {
-            rc = die(EX_OSERR, "out of memory");
-            goto out;
-        }
-
-    /* The outputs. */
-    cb_run_start(&b.run, PROG, stderr, o->quiet);
-    if (cb_rejects_open(&b.rj, PROG, o->rejects, stderr, &err) < 0 ||
-        cb_rejects_set_header(&b.rj, h) < 0) {
-        rc = die(err.code ? err.code : EX_OSERR, "%s", err.code ? err.msg : "out of memory");
-        goto out;
-    }
-    if (cb_output_open(&b.out, o->out, 0644, &err) < 0) {
-        rc = die(err.code, "%s", err.msg);
-        cb_rejects_abort(&b.rj);
-        goto out;
-    }
-    if (o->manifest) {
-        static const char *const extra[6] = {"serial", "subject", "not_before",
-                                             "not_after", "sha256", "key_file"};
-        b.man_header = cb_header_copy(h);
-        for (int i = 0; b.man_header && i < 6; i++)
-            b.man_cols[i] = cb_header_ensure(b.man_header, extra[i]);
-        if (b.man_header == NULL || cb_atomic_open(&b.manifest, o->manifest, 0644, &err) < 0) {
-            rc = die(err.code ? err.code : EX_OSERR, "%s", err.code ? err.msg : "out of memory");
-            cb_output_abort(&b.out);
-            cb_rejects_abort(&b.rj);
-            goto out;
-        }
-        b.have_manifest = 1;
-        cb_csv_writer_init(&b.man_w, b.manifest.fp);
-        cb_csv_write_header(&b.man_w, b.man_header);
-    }
-
-    /* The loop: read a batch, check it against the run, run the jobs on
-     * the threads, write the results in order. */
-    int eof = 0;
-    while (!eof && rc == 0) {
-        b.njobs = 0;
-        while (b.njobs < b.cap) {
-            cb_issue_job *j = &b.jobs[b.njobs];
-            cb_issue_job_clear(j);
-            int st = cb_csv_reader_next(rd, j->rec, &err);
-            b.input = cb_csv_reader_name(rd);
-            if (st == CB_CSV_EOF) {
-                eof = 1;
-                break;
-            }
-            if (st == CB_CSV_FATAL) {
-                rc = err.code ? err.code : EX_IOERR;
-                fprintf(stderr, PROG ": %s\n", err.msg);
-                eof = 1;
-                break;
-            }
-            b.run.in++;
-            if (st == CB_CSV_MALFORMED) {
-                snprintf(j->reason, sizeof j->reason, "%.500s", err.msg);
-                j->status = CB_JOB_REJECT;
-            } else if (cb_batch_check(b.rules, j, b.key_files[b.njobs], &err) < 0) {
-                rc = die(err.code, "%s", err.msg);
-                eof = 1;
-                break;
-            }
-            b.njobs++;
-        }
-        if (b.njobs == 0)
-            break;
-        cb_parallel_for(b.njobs, o->jobs, job_worker, &b, &err);
-        if (emit(&b, &err) < 0) {
-            rc = die(err.code, "%s", err.msg);
-            break;
-        }
-    }
-
-    /* Whatever happened, the keys committed get their files and PINs (a
-     * journal that cannot be finished stays for the next run), and the
-     * outputs keep what was issued. */
-    if (cb_batch_finish(b.rules, &err) < 0)
-        rc = cb_exit_worst(rc, die(err.code, "%s (the keys and PINs wait in %s for the next run)",
-                                   err.msg, cb_batch_journal_path(b.rules)));
-    if (b.have_manifest && cb_atomic_commit(&b.manifest, 0, &err) < 0)
-        rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
-    if (cb_output_close(&b.out, &err) < 0)
-        rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
-    if (cb_rejects_close(&b.rj, &err) < 0)
-        rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
-    cb_run_summary(&b.run);
-    if (rc == 0 && o->strict && b.run.rejected)
-        rc = EX_DATAERR;
-    /* A diagnostic or summary that could not be told is a loss too. */
-    if (fflush(stderr) != 0 || ferror(stderr))
-        rc = cb_exit_worst(rc, EX_IOERR);
-out:
-    if (cb_audit_close(b.audit, ca, key.pkey, &err) < 0)
-        rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
-    if (b.ledger && cb_ledger_close(b.ledger, &err) < 0)
-        rc = cb_exit_worst(rc, die(err.code, "%s", err.msg));
-    for (size_t i = 0; b.jobs && i < b.cap; i++) {
-        cb_issue_job_clear(&b.jobs[i]);
-        cb_record_free(b.jobs[i].rec);
-        if (b.key_files)
-            free(b.key_files[i]);
-    }
-    free(b.jobs);
-    free(b.key_files);
-    cb_batch_free(b.rules);
-    cb_header_free(b.man_header);
-    cb_csv_reader_close(rd);
-    cb_certindex_free(old);
-    if (issuer_ok)
-        cb_issuer_free(&issuer);
-    cb_key_free(&key);
-    X509_free(ca);
-    cb_profile_free(&prof);
-    return rc;
 }
 
 int main(int argc, char **argv)
 {
     cb_guard_std_fds();
     static const struct option lopts[] = {
-        {"ca-cert", required_argument, 0, 'C'},  {"ca-key", required_argument, 0, 'K'},
-        {"profile", required_argument, 0, 'P'},  {"key-alg", required_argument, 0, 'A'},
-        {"key-dir", required_argument, 0, 'D'},  {"pins", required_argument, 0, 'N'},
-        {"ledger", required_argument, 0, 'L'},   {"manifest", required_argument, 0, 'M'},
-        {"rejects", required_argument, 0, 'R'},  {"old-certs", required_argument, 0, 'O'},
-        {"extend-months", required_argument, 0, 'E'},
-        {"cert", required_argument, 0, 'c'},     {"key", required_argument, 0, 'k'},
-        {"ca", required_argument, 0, 'a'},       {"sig", required_argument, 0, 's'},
+        {"ca-cert", required_argument, 0, 'C'}, {"ca-key", required_argument, 0, 'K'},
+        {"profile", required_argument, 0, 'P'}, {"key-alg", required_argument, 0, 'A'},
+        {"key-dir", required_argument, 0, 'D'}, {"pins", required_argument, 0, 'N'},
+        {"ledger", required_argument, 0, 'L'}, {"manifest", required_argument, 0, 'M'},
+        {"old-certs", required_argument, 0, 'O'}, {"extend-months", required_argument, 0, 'E'},
+        {"cert", required_argument, 0, 'c'}, {"key", required_argument, 0, 'k'},
+        {"ca", required_argument, 0, 'a'}, {"sig", required_argument, 0, 's'},
         {"pass-file", required_argument, 0, 'f'}, {"pass-fd", required_argument, 0, 'F'},
         {"pkcs11-module", required_argument, 0, 'm'}, {"audit", required_argument, 0, 'U'},
-        {"strict", no_argument, 0, 'S'},         {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},        {0, 0, 0, 0},
+        {"rejects", required_argument, 0, CB_FILTER_OPT_REJECTS},
+        {"strict", no_argument, 0, CB_FILTER_OPT_STRICT}, {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'}, {0, 0, 0, 0},
     };
-    opts o = {.jobs = 1, .secret = {NULL, -1, "CB_CA_PASS"}};
-    if (argc < 2)
-        return usage(stderr), EX_USAGE;
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return usage(stdout), 0;
-    if (strcmp(argv[1], "--version") == 0)
-        return printf(PROG " certbatch " CB_VERSION "\n"), 0;
-    o.mode = argv[1];
-    if (strcmp(o.mode, "issue") && strcmp(o.mode, "renew") && strcmp(o.mode, "sign") &&
-        strcmp(o.mode, "verify")) {
-        fprintf(stderr, PROG ": unknown mode '%s'\n", o.mode);
-        return usage(stderr), EX_USAGE;
-    }
-    argc--;
-    argv++;
-    int c;
+    static cb_filter f;
+    static opts o = {.run = {.jobs = 1, .secret = {NULL, -1, "CB_CA_PASS"}}};
+    cb_filter_init(&f, PROG, stderr);
+    int c;   /* the subcommand is the first word that is not an option */
     while ((c = getopt_long(argc, argv, "o:qj:", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'C': o.ca_cert = optarg; break;
-        case 'K': o.ca_key = optarg; break;
-        case 'P': o.profile = optarg; break;
-        case 'A': o.key_alg = optarg; break;
-        case 'D': o.key_dir = optarg; break;
-        case 'N': o.pins = optarg; break;
-        case 'L': o.ledger = optarg; break;
-        case 'M': o.manifest = optarg; break;
-        case 'R': o.rejects = optarg; break;
-        case 'O':
-            if (o.nold == 64)
-                return die(EX_USAGE, "too many --old-certs");
-            o.old_certs[o.nold++] = optarg;
-            break;
-        case 'E':
-            if (parse_int(optarg, 1, CB_MAX_RENEW_MONTHS, &o.extend_months) < 0)
-                return die(EX_USAGE,
-                           "--extend-months: a renewal extends by 1 to %d months (Nghị định "
-                           "68/2024/NĐ-CP Điều 9)",
-                           CB_MAX_RENEW_MONTHS);
-            break;
-        case 'c': o.cert = optarg; break;
-        case 'k': o.key = optarg; break;
-        case 'a': o.ca = optarg; break;
-        case 's': o.sig = optarg; break;
-        case 'f': o.secret.file = optarg; break;
-        case 'F':
-            if (parse_int(optarg, 0, INT_MAX, &o.secret.fd) < 0)
-                return die(EX_USAGE, "--pass-fd: not a file descriptor: %s", optarg);
-            break;
-        case 'm': o.pkcs11_module = optarg; break;
-        case 'U': o.audit = optarg; break;
-        case 'S': o.strict = 1; break;
-        case 'o': o.out = optarg; break;
-        case 'q': o.quiet = 1; break;
-        case 'j':
-            if (parse_int(optarg, 1, 256, &o.jobs) < 0)
-                return die(EX_USAGE, "-j: a number of workers from 1 to 256");
-            break;
-        case 'h': return usage(stdout), 0;
-        case 'V': return printf(PROG " certbatch " CB_VERSION "\n"), 0;
-        default: return usage(stderr), EX_USAGE;
-        }
+        if (c == 'h')
+            return usage(stdout), EX_OK;
+        if (c == 'V')
+            return printf(PROG " certbatch " CB_VERSION "\n"), EX_OK;
+        int mine = cb_filter_option(&f, c, optarg);
+        if (mine == CB_FILTER_OPT_BAD || (mine == CB_FILTER_OPT_NOT_MINE && option(&f, &o, c, optarg) < 0))
+            return EX_USAGE;
     }
+    if (optind >= argc)
+        return usage(stderr), EX_USAGE;
+    o.mode = argv[optind++];
+    o.run.pkcs11_module = o.run.pkcs11_module ? o.run.pkcs11_module : getenv("CB_PKCS11_MODULE");
     int nfiles = argc - optind;
     char **files = argv + optind;
     if (strcmp(o.mode, "sign") == 0)
-        return do_sign(&o, nfiles, files);
+        return do_sign(&f, &o, nfiles, files);
     if (strcmp(o.mode, "verify") == 0)
-        return do_verify(&o, nfiles, files);
-    return do_batch(&o, nfiles, files);
+        return do_verify(&f, &o, nfiles, files);
+    if (strcmp(o.mode, "issue") == 0 || strcmp(o.mode, "renew") == 0)
+        return do_batch(&f, &o, nfiles, files);
+    cb_filter_note(&f, "unknown mode '%s'", o.mode);
+    return usage(stderr), EX_USAGE;
 }

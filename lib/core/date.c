@@ -216,3 +216,10 @@ int cb_today(const char *as_of, cb_date *today, cb_err *err)
     *today = cb_date_of_instant((int64_t)ts.tv_sec);
     return 0;
 }
+
+int64_t cb_instant_add_months(int64_t t, int months)
+{
+    cb_date d = cb_date_of_instant(t);
+    int64_t into_day = t - cb_date_start_instant(d);
+    return cb_date_start_instant(cb_date_add_months(d, months)) + into_day;
+}

@@ -49,6 +49,9 @@ int64_t cb_instant_from_utc_tm(const struct tm *tm);
 /* Adds calendar months, clamping the day to the month's length
  * (31 Jan + 1 month = 28/29 Feb). */
 cb_date cb_date_add_months(cb_date day, int months);
+/* An instant plus calendar months in UTC+07:00, the time of day kept
+ * (a validity period: 31 Jan 10:00 + 1 month = 28/29 Feb 10:00). */
+int64_t cb_instant_add_months(int64_t t, int months);
 
 /* "Today" for a program: the --as-of argument when given (NULL otherwise),
  * else the current date in UTC+07:00. */

@@ -29,4 +29,11 @@ int cb_serial_key(const char *s, char *out, size_t size);
 /* The display form of s into out: 0, or -1 as for cb_serial_key. */
 int cb_serial_display(const char *s, char *out, size_t size);
 
+/* The old name of cb_serial_key, for lib/reqledger until it calls that:
+ * empty for a malformed serial. */
+static inline void cb_serial_normalize(const char *s, char *out, size_t outlen)
+{
+    cb_serial_key(s, out, outlen);
+}
+
 #endif

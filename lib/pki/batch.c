@@ -70,21 +70,23 @@ int cb_batch_recover(cb_batch *b, cb_journal_report *rep, cb_err *err)
     return cb_journal_finish(b->journal_path, b->cfg->ledger, rep, err);
 }
 
-/* A field with the blanks around it removed. */
-static void trimmed(const cb_record *rec, int col, char *buf, size_t n)
+/* A field with the blanks around it removed: 0, or -1 when it does not
+ * fit in buf (buf then holds its start, another value). */
+static int trimmed(const cb_record *rec, int col, char *buf, size_t n)
 {
     const char *s = col >= 0 ? cb_record_get(rec, col) : "";
     while (*s == ' ' || *s == '\t')
         s++;
-    snprintf(buf, n, "%s", s);
+    int w = snprintf(buf, n, "%s", s);
     size_t l = strlen(buf);
     while (l && (buf[l - 1] == ' ' || buf[l - 1] == '\t'))
         buf[--l] = '\0';
+    return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
-void cb_batch_request_id(const cb_batch *b, const cb_record *rec, char *buf, size_t n)
+int cb_batch_request_id(const cb_batch *b, const cb_record *rec, char *buf, size_t n)
 {
-    trimmed(rec, b->cfg->cols->request_id, buf, n);
+    return trimmed(rec, b->cfg->cols->request_id, buf, n);
 }
 
 static void set_status(cb_issue_job *j, int status, const char *field, const char *fmt, ...)
@@ -99,11 +101,18 @@ static void set_status(cb_issue_job *j, int status, const char *field, const cha
     j->field = field;
 }
 
-static void key_file_of(const cb_batch *b, const char *id, char *key_file)
+/* KEY_DIR/ID.p12 into key_file (PATH_MAX bytes): 0, or -1 when the name
+ * or the path would be cut short, and so name another request's file. */
+static int key_file_of(const cb_batch *b, const char *id, char *key_file)
 {
     char name[256];
-    cb_issue_file_name(id, name, sizeof name);
-    snprintf(key_file, PATH_MAX, "%s/%s.p12", b->cfg->key_dir, name);
+    int n = cb_issue_file_name(id, name, sizeof name) < 0
+                ? -1
+                : snprintf(key_file, PATH_MAX, "%s/%s.p12", b->cfg->key_dir, name);
+    if (n >= 0 && n < PATH_MAX)
+        return 0;
+    key_file[0] = '\0';
+    return -1;
 }
 
 /* A request the ledger holds: its certificate goes out again, from the
@@ -130,8 +139,7 @@ static int again(cb_batch *b, cb_issue_job *j, const char *id, const char *seria
              id, serial);
     struct stat st;
     if (b->cfg->mode == CB_ISSUE_NEW) {
-        key_file_of(b, id, key_file);
-        if (stat(key_file, &st) != 0)
+        if (key_file_of(b, id, key_file) < 0 || stat(key_file, &st) != 0)
             key_file[0] = '\0';  /* a CSR's certificate, or a key kept elsewhere */
     }
     return 0;
@@ -141,10 +149,11 @@ static int again(cb_batch *b, cb_issue_job *j, const char *id, const char *seria
 static int check_renewal(cb_batch *b, cb_issue_job *j, const char *line, cb_err *err)
 {
     char serial[160], norm[160];
-    trimmed(j->rec, b->cfg->cols->old_serial, serial, sizeof serial);
+    if (trimmed(j->rec, b->cfg->cols->old_serial, serial, sizeof serial) < 0)
+        return 0;  /* the job rejects it */
     cb_serial_key(serial, norm, sizeof norm);
     if (*norm == '\0')
-        return 0;  /* the job rejects it */
+        return 0;  /* the job rejects it too */
     cb_ledger *l = b->cfg->ledger;
     const char *by = l ? cb_ledger_find_renewal_of(l, norm) : NULL;
     if (by) {
@@ -177,7 +186,11 @@ static int check_key_file(cb_batch *b, cb_issue_job *j, const char *id, char *ke
     if ((c->csr_pem >= 0 && *cb_record_get(j->rec, c->csr_pem)) ||
         (c->csr_file >= 0 && *cb_record_get(j->rec, c->csr_file)))
         return 0;  /* the subscriber keeps the key */
-    key_file_of(b, id, key_file);
+    if (key_file_of(b, id, key_file) < 0) {
+        set_status(j, CB_JOB_REJECT, "request_id",
+                   "the request id is too long to name its key file in %.200s", b->cfg->key_dir);
+        return 0;
+    }
     struct stat st;
     const char *other = cb_strmap_get(b->seen_files, key_file);
     if (other || stat(key_file, &st) == 0) {
@@ -193,10 +206,15 @@ static int check_key_file(cb_batch *b, cb_issue_job *j, const char *id, char *ke
 int cb_batch_check(cb_batch *b, cb_issue_job *j, char *key_file, cb_err *err)
 {
     char id[512], line[32];
-    cb_batch_request_id(b, j->rec, id, sizeof id);
+    int cut = cb_batch_request_id(b, j->rec, id, sizeof id) < 0;
     key_file[0] = '\0';
     if (*id == '\0')
         return 0;  /* the job rejects it */
+    if (cut) {
+        set_status(j, CB_JOB_REJECT, "request_id", "the request id is longer than %zu bytes",
+                   sizeof id - 1);
+        return 0;
+    }
     const char *done = b->cfg->ledger ? cb_ledger_find_request(b->cfg->ledger, id) : NULL;
     if (done)
         return again(b, j, id, done, key_file, err);

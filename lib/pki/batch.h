@@ -57,7 +57,8 @@ int cb_batch_commit(cb_batch *b, cb_issue_job *jobs, char **key_files, size_t n,
 int cb_batch_finish(cb_batch *b, cb_err *err);
 void cb_batch_free(cb_batch *b);
 
-/* The request id of a record, blanks around it removed. */
-void cb_batch_request_id(const cb_batch *b, const cb_record *rec, char *buf, size_t n);
+/* The request id of a record, blanks around it removed: 0, or -1 when it
+ * is n bytes or longer (cb_batch_check rejects such a request). */
+int cb_batch_request_id(const cb_batch *b, const cb_record *rec, char *buf, size_t n);
 
 #endif

@@ -3,12 +3,10 @@
 
 #include <ctype.h>
 #include <stdarg.h>
-#include <dirent.h>
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -17,7 +15,6 @@
 #include <openssl/x509v3.h>
 
 #include "certinfo.h"
-#include "certread.h"
 #include "keyload.h"
 #include "identifiers.h"
 #include "vntext.h"
@@ -30,13 +27,6 @@ int64_t cb_asn1_time_instant(const ASN1_TIME *t)
     if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
         return 0;
     return cb_instant_from_utc_tm(&tm);
-}
-
-int64_t cb_instant_add_months(int64_t t, int months)
-{
-    cb_date d = cb_date_of_instant(t);
-    int64_t into_day = t - cb_date_start_instant(d);
-    return cb_date_start_instant(cb_date_add_months(d, months)) + into_day;
 }
 
 /* ---- the issuer ---- */
@@ -94,6 +84,67 @@ static int add_policies(cb_issuer *is, const cb_strlist *oids, cb_err *err)
     return 0;
 }
 
+/* authorityInfoAccess: OCSP and caIssuers URLs, as one value. */
+static int add_info_access(cb_issuer *is, X509V3_CTX *ctx, const cb_profile *profile, cb_err *err)
+{
+    char buf[4096], b2[2048];
+    if (join(buf, sizeof buf, "", &profile->ocsp_urls, "OCSP;URI:") < 0 ||
+        join(b2, sizeof b2, "", &profile->ca_issuers_urls, "caIssuers;URI:") < 0)
+        return cb_err_set(err, EX_DATAERR, "profile: too many URLs");
+    size_t l = strlen(buf);
+    int n = snprintf(buf + l, sizeof buf - l, "%s%s", l && *b2 ? "," : "", b2);
+    if (n < 0 || (size_t)n >= sizeof buf - l)
+        return cb_err_set(err, EX_DATAERR, "profile: too many URLs");
+    return add_conf_ext(is, ctx, NID_info_access, buf, err);
+}
+
+/* The extensions every certificate of the batch gets, from the profile,
+ * in the order they are encoded. */
+static int add_profile_exts(cb_issuer *is, const cb_profile *profile, cb_err *err)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, is->ca, NULL, NULL, NULL, 0);
+    char buf[4096];
+    if (add_conf_ext(is, &ctx, NID_basic_constraints, "critical,CA:FALSE", err) < 0)
+        return -1;
+    if (join(buf, sizeof buf, "critical,", &profile->key_usage, "") < 0)
+        return cb_err_set(err, EX_DATAERR, "profile: too many key usages");
+    if (add_conf_ext(is, &ctx, NID_key_usage, buf, err) < 0)
+        return -1;
+    if (profile->ext_key_usage.n && join(buf, sizeof buf, "", &profile->ext_key_usage, "") < 0)
+        return cb_err_set(err, EX_DATAERR, "profile: too many extended key usages");
+    if (profile->ext_key_usage.n && add_conf_ext(is, &ctx, NID_ext_key_usage, buf, err) < 0)
+        return -1;
+    if (profile->policies.n && add_policies(is, &profile->policies, err) < 0)
+        return -1;
+    if (profile->crl_urls.n && join(buf, sizeof buf, "", &profile->crl_urls, "URI:") < 0)
+        return cb_err_set(err, EX_DATAERR, "profile: too many URLs");
+    if (profile->crl_urls.n && add_conf_ext(is, &ctx, NID_crl_distribution_points, buf, err) < 0)
+        return -1;
+    if ((profile->ocsp_urls.n || profile->ca_issuers_urls.n) && add_info_access(is, &ctx, profile, err) < 0)
+        return -1;
+    /* keyid from the CA's own subjectKeyIdentifier, as RFC 5280 4.2.1.1 asks */
+    return add_conf_ext(is, &ctx, NID_authority_key_identifier, "keyid:always", err);
+}
+
+/* OpenSSL 3.0 looks up the algorithms at every EVP_DigestSignInit, under
+ * locks that cost more than an RSA signature when threads share them; a
+ * context set up once and copied avoids that. Token keys keep the plain
+ * path, and so does a key this fails for. */
+static void prepare_signing(cb_issuer *is)
+{
+    if (is->serialize_signing)
+        return;
+    is->sign_tmpl = EVP_MD_CTX_new();
+    if (is->sign_tmpl == NULL ||
+        EVP_DigestSignInit_ex(is->sign_tmpl, NULL, EVP_MD_get0_name(is->md), NULL, NULL, is->key,
+                              NULL) != 1) {
+        EVP_MD_CTX_free(is->sign_tmpl);
+        is->sign_tmpl = NULL;
+        ERR_clear_error();
+    }
+}
+
 int cb_issuer_init(cb_issuer *is, X509 *ca, EVP_PKEY *key, const cb_profile *profile,
                    int serialize_signing, cb_err *err)
 {
@@ -117,55 +168,10 @@ int cb_issuer_init(cb_issuer *is, X509 *ca, EVP_PKEY *key, const cb_profile *pro
         cb_err_set(err, EX_SOFTWARE, "cannot use digest %s", profile->digest);
         goto fail;
     }
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, ca, NULL, NULL, NULL, 0);
-    char buf[4096];
-    if (add_conf_ext(is, &ctx, NID_basic_constraints, "critical,CA:FALSE", err) < 0)
+    if (add_profile_exts(is, profile, err) < 0)
         goto fail;
-    if (join(buf, sizeof buf, "critical,", &profile->key_usage, "") < 0 ||
-        add_conf_ext(is, &ctx, NID_key_usage, buf, err) < 0)
-        goto fail;
-    if (profile->ext_key_usage.n &&
-        (join(buf, sizeof buf, "", &profile->ext_key_usage, "") < 0 ||
-         add_conf_ext(is, &ctx, NID_ext_key_usage, buf, err) < 0))
-        goto fail;
-    if (profile->policies.n && add_policies(is, &profile->policies, err) < 0)
-        goto fail;
-    if (profile->crl_urls.n && (join(buf, sizeof buf, "", &profile->crl_urls, "URI:") < 0 ||
-                                add_conf_ext(is, &ctx, NID_crl_distribution_points, buf, err) < 0))
-        goto fail;
-    if (profile->ocsp_urls.n || profile->ca_issuers_urls.n) {
-        char b2[2048];
-        if (join(buf, sizeof buf, "", &profile->ocsp_urls, "OCSP;URI:") < 0 ||
-            join(b2, sizeof b2, "", &profile->ca_issuers_urls, "caIssuers;URI:") < 0)
-            goto toolong;
-        size_t l = strlen(buf);
-        if (snprintf(buf + l, sizeof buf - l, "%s%s", l && *b2 ? "," : "", b2) >=
-            (int)(sizeof buf - l))
-            goto toolong;
-        if (add_conf_ext(is, &ctx, NID_info_access, buf, err) < 0)
-            goto fail;
-    }
-    /* OpenSSL 3.0 looks up the algorithms at every EVP_DigestSignInit,
-     * under locks that cost more than an RSA signature when threads
-     * share them; a context set up once and copied avoids that. Token keys
-     * keep the plain path. */
-    if (!serialize_signing) {
-        is->sign_tmpl = EVP_MD_CTX_new();
-        if (is->sign_tmpl == NULL ||
-            EVP_DigestSignInit_ex(is->sign_tmpl, NULL, EVP_MD_get0_name(is->md), NULL, NULL, key,
-                                  NULL) != 1) {
-            EVP_MD_CTX_free(is->sign_tmpl);
-            is->sign_tmpl = NULL;
-            ERR_clear_error();
-        }
-    }
-    /* keyid from the CA's own subjectKeyIdentifier, as RFC 5280 4.2.1.1 asks */
-    if (add_conf_ext(is, &ctx, NID_authority_key_identifier, "keyid:always", err) < 0)
-        goto fail;
+    prepare_signing(is);
     return 0;
-toolong:
-    cb_err_set(err, EX_DATAERR, "profile: too many URLs");
 fail:
     cb_issuer_free(is);
     return -1;
@@ -183,184 +189,6 @@ void cb_issuer_free(cb_issuer *is)
     pthread_mutex_destroy(&is->lock);
     is->md = NULL;
     is->exts = NULL;
-}
-
-/* ---- the index of old certificates ---- */
-
-/* The index keeps each old certificate's DER and serial only: decoding a
- * full X509 in OpenSSL 3.0 decodes its public key through the provider
- * machinery, which cost more than the signing when a province's whole
- * bundle was loaded to renew a part of it. A certificate is decoded when
- * a renewal asks for it. */
-typedef struct ix_entry {
-    char *serial;
-    unsigned char *der;
-    size_t der_len;
-} ix_entry;
-
-struct cb_certindex {
-    size_t n, cap;
-    ix_entry *e;
-};
-
-cb_certindex *cb_certindex_new(void)
-{
-    return calloc(1, sizeof(cb_certindex));
-}
-
-static int serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
-{
-    BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
-    char *hex = bn ? BN_bn2hex(bn) : NULL;
-    BN_free(bn);
-    if (hex == NULL)
-        return -1;
-    /* two digits a byte, as `openssl x509 -serial` prints */
-    size_t l = strlen(hex);
-    snprintf(out, outlen, "%s%s", (l % 2) ? "0" : "", hex);
-    OPENSSL_free(hex);
-    return 0;
-}
-
-/* Adds one DER certificate; returns 0, 1 when it is not a certificate, or
- * -1 when out of memory. */
-static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb_err *err)
-{
-    char *serial = cb_der_cert_serial(der, len);
-    if (serial == NULL)
-        return 1;
-    char norm[128];
-    cb_serial_key(serial, norm, sizeof norm);
-    free(serial);
-    if (ix->n == ix->cap) {
-        size_t nc = ix->cap ? ix->cap * 2 : 256;
-        ix_entry *ne = realloc(ix->e, nc * sizeof *ne);
-        if (ne == NULL)
-            return cb_err_set(err, EX_OSERR, "out of memory");
-        ix->e = ne;
-        ix->cap = nc;
-    }
-    ix_entry *e = &ix->e[ix->n];
-    e->serial = strdup(norm);
-    e->der = malloc(len);
-    if (e->serial == NULL || e->der == NULL) {
-        free(e->serial);
-        free(e->der);
-        return cb_err_set(err, EX_OSERR, "out of memory");
-    }
-    memcpy(e->der, der, len);
-    e->der_len = len;
-    ix->n++;
-    return 0;
-}
-
-/* Every certificate of one file, in any form lib/certread reads (PEM,
- * DER, PKCS#7); unreadable items are passed over. */
-static int ix_add_file(cb_certindex *ix, const char *path, cb_err *err)
-{
-    cb_certs_reader *r = cb_certs_open(path, err);
-    if (r == NULL)
-        return -1;
-    const unsigned char *der;
-    size_t len;
-    long line, index;
-    int rc, n = 0, ret = 0;
-    while (ret == 0 && (rc = cb_certs_next_der(r, &der, &len, &line, &index, err)) != CB_CERTS_EOF) {
-        if (rc == CB_CERTS_FATAL) {
-            ret = -1;
-        } else if (rc == CB_CERTS_CERT) {
-            int added = ix_add_der(ix, der, len, err);   /* 0 added, > 0 passed over */
-            if (added < 0)
-                ret = -1;
-            else if (added == 0)
-                n++;
-        }
-    }
-    cb_certs_close(r);
-    if (ret < 0)
-        return -1;
-    if (n == 0)
-        return cb_err_set(err, EX_DATAERR, "%s: no certificate in the file", path);
-    return 0;
-}
-
-int cb_certindex_add_path(cb_certindex *ix, const char *path, cb_err *err)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return cb_err_sys(err, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "cannot open %s", path);
-    if (!S_ISDIR(st.st_mode))
-        return ix_add_file(ix, path, err);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return cb_err_sys(err, EX_IOERR, "cannot read the directory %s", path);
-    struct dirent *de;
-    int rc = 0;
-    while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        size_t l = strlen(path) + strlen(de->d_name) + 2;
-        char *p = malloc(l);
-        if (p == NULL) {
-            rc = cb_err_set(err, EX_OSERR, "out of memory");
-            break;
-        }
-        snprintf(p, l, "%s/%s", path, de->d_name);
-        if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-            cb_err e2;
-            if (ix_add_file(ix, p, &e2) < 0 && e2.code != EX_DATAERR) {
-                *err = e2;
-                rc = -1;
-            }
-        }
-        free(p);
-    }
-    closedir(d);
-    return rc;
-}
-
-size_t cb_certindex_count(const cb_certindex *ix)
-{
-    return ix->n;
-}
-
-static int ix_cmp(const void *a, const void *b)
-{
-    return strcmp(((const ix_entry *)a)->serial, ((const ix_entry *)b)->serial);
-}
-
-void cb_certindex_seal(cb_certindex *ix)
-{
-    if (ix->n)
-        qsort(ix->e, ix->n, sizeof *ix->e, ix_cmp);
-}
-
-int cb_certindex_find_der(const cb_certindex *ix, const char *serial, const unsigned char **der,
-                          size_t *len)
-{
-    char norm[128];
-    cb_serial_key(serial, norm, sizeof norm);
-    if (norm[0] == '\0' || ix->n == 0)
-        return 0;
-    ix_entry key = {norm, NULL, 0};
-    ix_entry *e = bsearch(&key, ix->e, ix->n, sizeof *ix->e, ix_cmp);
-    if (e == NULL)
-        return 0;
-    *der = e->der;
-    *len = e->der_len;
-    return 1;
-}
-
-void cb_certindex_free(cb_certindex *ix)
-{
-    if (ix == NULL)
-        return;
-    for (size_t i = 0; i < ix->n; i++) {
-        free(ix->e[i].serial);
-        free(ix->e[i].der);
-    }
-    free(ix->e);
-    free(ix);
 }
 
 /* ---- columns ---- */
@@ -386,25 +214,34 @@ void cb_issue_cols_find(cb_issue_cols *c, const cb_header *h)
     c->csr_file = cb_header_find(h, "csr_file");
 }
 
-/* A field with surrounding spaces trimmed, into buf; "" when the column is
- * absent. */
-static const char *fld(const cb_record *r, int col, char *buf, size_t n)
+/* Where a field's value starts and how long it is once the blanks around
+ * it are left out (0 when the column is absent). */
+static const char *fld_span(const cb_record *r, int col, size_t *len)
 {
-    if (col < 0) {
-        buf[0] = '\0';
-        return buf;
-    }
-    const char *s = cb_record_get(r, col);
+    const char *s = col >= 0 ? cb_record_get(r, col) : "";
     while (*s == ' ' || *s == '\t')
         s++;
     size_t l = strlen(s);
     while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r' || s[l - 1] == '\n'))
         l--;
-    if (l >= n)
+    *len = l;
+    return s;
+}
+
+/* A field with the blanks around it left out, into buf ("" when the
+ * column is absent): 0, or -1 when it does not fit, buf then holding as
+ * much as fits. A value cut short is another value: where it goes into a
+ * certificate, a path or the ledger, the caller rejects the request. */
+static int fld(const cb_record *r, int col, char *buf, size_t n)
+{
+    size_t l;
+    const char *s = fld_span(r, col, &l);
+    int cut = l >= n;
+    if (cut)
         l = n - 1;
     memcpy(buf, s, l);
     buf[l] = '\0';
-    return buf;
+    return cut ? -1 : 0;
 }
 
 /* ---- jobs ---- */
@@ -444,43 +281,45 @@ void cb_issue_job_clear(cb_issue_job *job)
     job->rec = rec;
 }
 
-int cb_pin_generate(char out[CB_PIN_LEN + 1])
-{
-    static const char alphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789#"; /* 32: no bias */
-    unsigned char b[CB_PIN_LEN];
-    if (RAND_priv_bytes(b, sizeof b) != 1)
-        return -1;
-    for (int i = 0; i < CB_PIN_LEN; i++)
-        out[i] = alphabet[b[i] & 31];
-    out[CB_PIN_LEN] = '\0';
-    OPENSSL_cleanse(b, sizeof b);
-    return 0;
-}
-
-void cb_issue_file_name(const char *request_id, char *out, size_t outlen)
+int cb_issue_file_name(const char *request_id, char *out, size_t outlen)
 {
     size_t o = 0;
-    for (const char *s = request_id; *s && o + 1 < outlen; s++) {
+    const char *s = request_id;
+    for (; *s && o + 1 < outlen; s++) {
         unsigned char c = (unsigned char)*s;
         int keep = (isalnum(c) && c < 128) || c == '-' || c == '_' || (c == '.' && o > 0);
         out[o++] = keep ? (char)c : '_';
     }
     out[o] = '\0';
+    return *s ? -1 : 0;
 }
 
-/* Months asked by the row (validity_months), 0 when not asked, -1 when
- * not a number. */
-static int row_months(const cb_issue_ctx *ctx, const cb_record *r)
+/* The months a row asks for (validity_months), at most max by the law's
+ * rule ("a new certificate is valid for", "a renewal extends a
+ * certificate by"); the run's default when the row asks none. -1 with the
+ * job rejected. */
+static int months_asked(const cb_issue_ctx *ctx, cb_issue_job *job, int max, const char *rule)
 {
     char b[32];
-    const char *s = fld(r, ctx->cols->validity_months, b, sizeof b);
-    if (*s == '\0')
-        return 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end != '\0' || v < 1 || v > 1000)
+    long v = 0;
+    if (fld(job->rec, ctx->cols->validity_months, b, sizeof b) < 0)
+        v = -1;
+    else if (*b != '\0') {
+        char *end;
+        v = strtol(b, &end, 10);
+        if (*end != '\0' || v < 1 || v > 1000)
+            v = -1;
+    }
+    if (v < 0) {
+        reject(job, "validity_months", "validity_months is not a whole number of months");
         return -1;
-    return (int)v;
+    }
+    if (v > max) {
+        reject(job, "validity_months", "%s at most %d months (Nghị định 68/2024/NĐ-CP Điều 9); %ld asked",
+               rule, max, v);
+        return -1;
+    }
+    return v ? (int)v : ctx->months;
 }
 
 static int add_name(X509_NAME *n, int nid, const char *value, int type)
@@ -704,6 +543,22 @@ bad:
     return NULL;
 }
 
+/* The serial, in hex, two digits a byte, as `openssl x509 -serial` prints
+ * it: 0, or -1 when it does not fit. */
+static int serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
+{
+    BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    BN_free(bn);
+    if (hex == NULL)
+        return -1;
+    /* two digits a byte, as `openssl x509 -serial` prints */
+    size_t l = strlen(hex);
+    int n = snprintf(out, outlen, "%s%s", (l % 2) ? "0" : "", hex);
+    OPENSSL_free(hex);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 /* Fills the job's results from the signed certificate. */
 static int describe(const cb_issuer *is, cb_issue_job *job, X509 *x)
 {
@@ -759,10 +614,14 @@ static X509_REQ *read_csr(const cb_issue_ctx *ctx, cb_issue_job *job, int *given
     const cb_issue_cols *c = ctx->cols;
     const char *pem = c->csr_pem >= 0 ? cb_record_get(job->rec, c->csr_pem) : "";
     char path[4096];
-    fld(job->rec, c->csr_file, path, sizeof path);
+    int cut = fld(job->rec, c->csr_file, path, sizeof path) < 0;
     *given = *pem || *path;
     if (!*given)
         return NULL;
+    if (cut && !*pem) {
+        reject(job, "csr_file", "the CSR file's name is longer than %zu bytes", sizeof path - 1);
+        return NULL;
+    }
     const char *field = *pem ? "csr_pem" : "csr_file";
     BIO *b = *pem ? BIO_new_mem_buf(pem, -1) : BIO_new_file(path, "rb");
     if (b == NULL) {
@@ -793,152 +652,114 @@ static X509_REQ *read_csr(const cb_issue_ctx *ctx, cb_issue_job *job, int *given
     return req;
 }
 
-/* The trimmed length of a field, as fld() would copy it. */
-static size_t fld_len(const cb_record *r, int col)
-{
-    if (col < 0)
-        return 0;
-    const char *s = cb_record_get(r, col);
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t l = strlen(s);
-    while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r' || s[l - 1] == '\n'))
-        l--;
-    return l;
-}
-
-/* A field longer than its buffer would be certified cut short: another
- * identity. Rejects the job naming the first such field; 0 when all fit. */
-static int identity_fits(cb_issue_job *job, const cb_record *r, const int *cols, const size_t *caps,
-                         const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (fld_len(r, cols[i]) >= caps[i]) {
-            reject(job, names[i], "%s is longer than %zu bytes: a certificate is never issued for a "
-                                  "shortened identity", names[i], caps[i] - 1);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int64_t cap_at_ca(const cb_issue_ctx *ctx, int64_t na)
 {
     return na > ctx->issuer->ca_not_after ? ctx->issuer->ca_not_after : na;
 }
 
-static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
+/* What a request for a new certificate says, read and checked. */
+typedef struct issue_row {
+    int org_subject;
+    int months;
+    char name[512], org[512], agency[512], province[256], email[320], idn[64], tax[64], pos[256];
+} issue_row;
+
+/* The identity's columns, in the order they are checked. */
+#define IDENTITY(col, buf) \
+    {offsetof(cb_issue_cols, col), offsetof(issue_row, buf), sizeof(((issue_row *)0)->buf), #col}
+static const struct identity_field {
+    size_t col, buf, cap;
+    const char *name;
+} identity_fields[] = {
+    IDENTITY(full_name, name), IDENTITY(org_name, org), IDENTITY(agency, agency),
+    IDENTITY(province, province), IDENTITY(email, email), IDENTITY(id_number, idn),
+    IDENTITY(tax_code, tax), IDENTITY(position, pos),
+};
+
+/* The kind of request: a new certificate (request_type, or a form that
+ * is not a renewal's), for a person or an organisation. -1 with the job
+ * rejected. */
+static int issue_kind(const cb_issue_cols *c, cb_issue_job *job, int *org_subject)
 {
-    const cb_issue_cols *c = ctx->cols;
-    const cb_record *r = job->rec;
-    char type[32], subj[32], form[8], name[512], org[512], agency[512], province[256],
-        email[320], idn[64], tax[64], pos[256];
-    fld(r, c->subject_type, subj, sizeof subj);
-    fld(r, c->form, form, sizeof form);
-    fld(r, c->request_type, type, sizeof type);
+    char type[32], subj[32], form[8];
+    fld(job->rec, c->subject_type, subj, sizeof subj);
+    fld(job->rec, c->form, form, sizeof form);
+    fld(job->rec, c->request_type, type, sizeof type);
     if (*type && strcmp(type, "issue") != 0) {
         reject(job, "request_type", "a '%s' request, not a new certificate: use sign-batch %s",
                type, strcmp(type, "renew") == 0 ? "renew" : "for issue requests only");
-        return;
+        return -1;
     }
     if (!*type && (strcmp(form, "03") == 0 || strcmp(form, "04") == 0)) {
         reject(job, "form", "form %s is a renewal: use sign-batch renew", form);
-        return;
+        return -1;
     }
-    int org_subject = strcmp(subj, "organization") == 0 || (!*subj && strcmp(form, "04") == 0);
-    if (*subj && !org_subject && strcmp(subj, "individual") != 0) {
+    *org_subject = strcmp(subj, "organization") == 0 || (!*subj && strcmp(form, "04") == 0);
+    if (*subj && !*org_subject && strcmp(subj, "individual") != 0) {
         reject(job, "subject_type", "subject_type '%s' is neither individual nor organization",
                subj);
-        return;
+        return -1;
     }
-    const int cols[] = {c->full_name, c->org_name, c->agency, c->province, c->email, c->id_number,
-                        c->tax_code, c->position};
-    const size_t caps[] = {sizeof name, sizeof org, sizeof agency, sizeof province, sizeof email,
-                           sizeof idn, sizeof tax, sizeof pos};
-    static const char *const names[] = {"full_name", "org_name", "agency", "province", "email",
-                                        "id_number", "tax_code", "position"};
-    if (identity_fits(job, r, cols, caps, names, 8) < 0)
-        return;
-    fld(r, c->full_name, name, sizeof name);
-    fld(r, c->org_name, org, sizeof org);
-    fld(r, c->agency, agency, sizeof agency);
-    fld(r, c->province, province, sizeof province);
-    fld(r, c->email, email, sizeof email);
-    fld(r, c->id_number, idn, sizeof idn);
-    fld(r, c->tax_code, tax, sizeof tax);
-    fld(r, c->position, pos, sizeof pos);
-    if (!org_subject && !*name) {
-        reject(job, "full_name", "the full name is missing");
-        return;
-    }
-    if (org_subject && !*org) {
-        reject(job, "org_name", "the organisation's name is missing");
-        return;
-    }
-    if (!*agency) {
-        reject(job, "agency", "the agency is missing");
-        return;
-    }
-    if (!*province) {
-        reject(job, "province", "the province is missing");
-        return;
-    }
-    if (!cb_email_check(email, NULL)) {
-        reject(job, "email", "the e-mail address is missing or not valid");
-        return;
-    }
-    int months = row_months(ctx, r);
-    if (months < 0) {
-        reject(job, "validity_months", "validity_months is not a whole number of months");
-        return;
-    }
-    if (months > CB_MAX_ISSUE_MONTHS) {
-        reject(job, "validity_months",
-               "a new certificate is valid for at most %d months (Nghị định 68/2024/NĐ-CP "
-               "Điều 9); %d asked",
-               CB_MAX_ISSUE_MONTHS, months);
-        return;
-    }
-    if (months == 0)
-        months = ctx->months;
+    return 0;
+}
 
+/* The identity, whole: a field longer than its buffer would be
+ * certified cut short, as another identity. Then what must be there. -1
+ * with the job rejected. */
+static int issue_identity(const cb_issue_cols *c, cb_issue_job *job, issue_row *row)
+{
+    for (size_t i = 0; i < sizeof identity_fields / sizeof *identity_fields; i++) {
+        const struct identity_field *f = &identity_fields[i];
+        int col = *(const int *)((const char *)c + f->col);
+        if (fld(job->rec, col, (char *)row + f->buf, f->cap) < 0) {
+            reject(job, f->name, "%s is longer than %zu bytes: a certificate is never issued for a "
+                                 "shortened identity", f->name, f->cap - 1);
+            return -1;
+        }
+    }
+    if (!row->org_subject && !*row->name)
+        reject(job, "full_name", "the full name is missing");
+    else if (row->org_subject && !*row->org)
+        reject(job, "org_name", "the organisation's name is missing");
+    else if (!*row->agency)
+        reject(job, "agency", "the agency is missing");
+    else if (!*row->province)
+        reject(job, "province", "the province is missing");
+    else if (!cb_email_check(row->email, NULL))
+        reject(job, "email", "the e-mail address is missing or not valid");
+    else
+        return 0;
+    return -1;
+}
+
+/* The subject: C=VN, ST, O (the agency), title for a person, UID (the
+ * identity or tax number), CN. NULL with the job rejected or failed. */
+static X509_NAME *issue_subject(cb_issue_job *job, const issue_row *row)
+{
     X509_NAME *sn = X509_NAME_new();
     if (sn == NULL) {
         fail(job, "out of memory");
-        return;
+        return NULL;
     }
-    const char *cn = org_subject ? org : name;
-    const char *uid = org_subject ? tax : idn;
-    int okn = add_name(sn, NID_countryName, "VN", MBSTRING_ASC) &&
-              add_name(sn, NID_stateOrProvinceName, province, MBSTRING_UTF8) &&
-              add_name(sn, NID_organizationName, agency, MBSTRING_UTF8) &&
-              (org_subject || add_name(sn, NID_title, pos, MBSTRING_UTF8)) &&
-              add_name(sn, NID_userId, uid, MBSTRING_UTF8) &&
-              add_name(sn, NID_commonName, cn, MBSTRING_UTF8);
-    if (!okn) {
-        ERR_clear_error();
-        X509_NAME_free(sn);
-        reject(job, org_subject ? "org_name" : "full_name",
-               "a name is too long for a certificate (64 characters at most for the name, "
-               "agency and province)");
-        return;
-    }
-    int has_csr;
-    X509_REQ *req = read_csr(ctx, job, &has_csr);
-    if (has_csr && req == NULL) {
-        X509_NAME_free(sn);
-        return;
-    }
-    EVP_PKEY *key = NULL;
-    EVP_PKEY *pub = req ? X509_REQ_get0_pubkey(req) : NULL;
-    if (req == NULL) {
-        if ((key = generate_key(ctx->key_alg)) == NULL) {
-            X509_NAME_free(sn);
-            fail(job, "cannot generate a key pair");
-            return;
-        }
-        pub = key;
-    }
+    int org = row->org_subject;
+    if (add_name(sn, NID_countryName, "VN", MBSTRING_ASC) &&
+        add_name(sn, NID_stateOrProvinceName, row->province, MBSTRING_UTF8) &&
+        add_name(sn, NID_organizationName, row->agency, MBSTRING_UTF8) &&
+        (org || add_name(sn, NID_title, row->pos, MBSTRING_UTF8)) &&
+        add_name(sn, NID_userId, org ? row->tax : row->idn, MBSTRING_UTF8) &&
+        add_name(sn, NID_commonName, org ? row->org : row->name, MBSTRING_UTF8))
+        return sn;
+    ERR_clear_error();
+    X509_NAME_free(sn);
+    reject(job, org ? "org_name" : "full_name",
+           "a name is too long for a certificate (64 characters at most for the name, "
+           "agency and province)");
+    return NULL;
+}
+
+/* subjectAltName: the e-mail address; NULL when it cannot be built. */
+static X509_EXTENSION *email_san(const char *email)
+{
     X509_EXTENSION *san = NULL;
     GENERAL_NAMES *gens = GENERAL_NAMES_new();
     GENERAL_NAME *gen = GENERAL_NAME_new();
@@ -954,41 +775,75 @@ static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
     ASN1_IA5STRING_free(ia5);
     GENERAL_NAME_free(gen);
     GENERAL_NAMES_free(gens);
-    X509 *x = NULL;
-    if (san == NULL) {
-        fail(job, "cannot build subjectAltName");
-    } else {
-        int64_t na = cap_at_ca(ctx, cb_instant_add_months(ctx->now, months));
-        if (na <= ctx->now)
-            reject(job, NULL, "the CA certificate has expired: nothing can be issued under it");
-        else
-            x = build(ctx, job, sn, pub, NULL, san, ctx->now, na);
+    return san;
+}
+
+/* A generated key and its certificate as PKCS#12, under a fresh PIN. */
+static void package_p12(const cb_issue_ctx *ctx, cb_issue_job *job, EVP_PKEY *key, X509 *x,
+                        const char *friendly)
+{
+    STACK_OF(X509) *cas = sk_X509_new_null();
+    PKCS12 *p12 = NULL;
+    if (cas && sk_X509_push(cas, ctx->issuer->ca) && cb_pin_generate(job->pin) == 0)
+        p12 = PKCS12_create_ex(job->pin, friendly, key, x, cas, 0, 0, 0, 0, 0, NULL, NULL);
+    sk_X509_free(cas);
+    unsigned char *der = NULL;
+    int len = p12 ? i2d_PKCS12(p12, &der) : -1;
+    PKCS12_free(p12);
+    if (len <= 0) {
+        fail(job, "cannot make the PKCS#12 file");
+        return;
     }
+    job->p12 = der;
+    job->p12_len = (size_t)len;
+}
+
+/* The certificate of a checked request, for the subscriber's CSR key or
+ * a key pair generated here (then packaged with a PIN). */
+static void issue_cert(const cb_issue_ctx *ctx, cb_issue_job *job, const issue_row *row,
+                       X509_NAME *sn)
+{
+    int has_csr;
+    X509_REQ *req = read_csr(ctx, job, &has_csr);
+    if (has_csr && req == NULL)
+        return;
+    EVP_PKEY *key = NULL, *pub = req ? X509_REQ_get0_pubkey(req) : NULL;
+    if (req == NULL && (pub = key = generate_key(ctx->key_alg)) == NULL) {
+        fail(job, "cannot generate a key pair");
+        return;
+    }
+    X509_EXTENSION *san = email_san(row->email);
+    X509 *x = NULL;
+    int64_t na = cap_at_ca(ctx, cb_instant_add_months(ctx->now, row->months));
+    if (san == NULL)
+        fail(job, "cannot build subjectAltName");
+    else if (na <= ctx->now)
+        reject(job, NULL, "the CA certificate has expired: nothing can be issued under it");
+    else
+        x = build(ctx, job, sn, pub, NULL, san, ctx->now, na);
     X509_EXTENSION_free(san);
-    X509_NAME_free(sn);
     if (x != NULL && describe(ctx->issuer, job, x) < 0)
         fail(job, "cannot encode the certificate");
-    if (x != NULL && job->status == CB_JOB_TODO && key != NULL && ctx->want_p12) {
-        STACK_OF(X509) *cas = sk_X509_new_null();
-        PKCS12 *p12 = NULL;
-        if (cas && sk_X509_push(cas, ctx->issuer->ca) && cb_pin_generate(job->pin) == 0)
-            p12 = PKCS12_create_ex(job->pin, cn, key, x, cas, 0, 0, 0, 0, 0, NULL, NULL);
-        sk_X509_free(cas);
-        unsigned char *der = NULL;
-        int len = p12 ? i2d_PKCS12(p12, &der) : -1;
-        PKCS12_free(p12);
-        if (len <= 0)
-            fail(job, "cannot make the PKCS#12 file");
-        else {
-            job->p12 = der;
-            job->p12_len = (size_t)len;
-        }
-    }
+    if (x != NULL && job->status == CB_JOB_TODO && key != NULL && ctx->want_p12)
+        package_p12(ctx, job, key, x, row->org_subject ? row->org : row->name);
     if (job->status == CB_JOB_TODO && x != NULL)
         job->status = CB_JOB_OK;
     X509_free(x);
     EVP_PKEY_free(key);
     X509_REQ_free(req);
+}
+
+static void run_issue(const cb_issue_ctx *ctx, cb_issue_job *job)
+{
+    issue_row row;
+    if (issue_kind(ctx->cols, job, &row.org_subject) < 0 || issue_identity(ctx->cols, job, &row) < 0 ||
+        (row.months = months_asked(ctx, job, CB_MAX_ISSUE_MONTHS, "a new certificate is valid for")) < 0)
+        return;
+    X509_NAME *sn = issue_subject(job, &row);
+    if (sn == NULL)
+        return;
+    issue_cert(ctx, job, &row, sn);
+    X509_NAME_free(sn);
 }
 
 static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, const unsigned char *der,
@@ -1005,7 +860,10 @@ static void run_renew(const cb_issue_ctx *ctx, cb_issue_job *job)
                strcmp(type, "issue") == 0 ? "issue" : "for renewals only");
         return;
     }
-    fld(r, c->old_serial, serial, sizeof serial);
+    if (fld(r, c->old_serial, serial, sizeof serial) < 0) {
+        reject(job, "old_serial", "'%.40s...' is too long for a serial number", serial);
+        return;
+    }
     if (!*serial) {
         reject(job, "old_serial", "the serial of the certificate to renew is missing");
         return;
@@ -1036,9 +894,11 @@ static void renew_from(const cb_issue_ctx *ctx, cb_issue_job *job, const unsigne
         reject(job, "old_serial", "the certificate %s cannot be read", serial);
         return;
     }
-    /* the ledger keeps the serial the way openssl prints it */
-    snprintf(job->old_serial, sizeof job->old_serial, "%s", old.serial);
-    if (!old_cert_from_ca(ctx->issuer, &old, der, len))
+    /* the ledger keeps the serial the way openssl prints it, whole */
+    int n = snprintf(job->old_serial, sizeof job->old_serial, "%s", old.serial);
+    if (n < 0 || (size_t)n >= sizeof job->old_serial)
+        reject(job, "old_serial", "the certificate %s has a serial longer than the ledger keeps", serial);
+    else if (!old_cert_from_ca(ctx->issuer, &old, der, len))
         reject(job, "old_serial", "the certificate %s was not issued by this CA", serial);
     else
         renew_old(ctx, job, &old, serial);
@@ -1106,53 +966,60 @@ static const char *renew_key_refused(const old_cert *o, char *why, size_t n)
     return no;
 }
 
-static void renew_old(const cb_issue_ctx *ctx, cb_issue_job *job, const old_cert *old,
-                      const char *serial)
+/* The old certificate may be renewed at all: a key the profile would
+ * still give, not expired. -1 with the job rejected. */
+static int renewable(const cb_issue_ctx *ctx, cb_issue_job *job, const old_cert *old,
+                     const char *serial, int64_t old_na)
 {
-    const cb_issue_cols *c = ctx->cols;
-    const cb_record *r = job->rec;
-    char rd[64], why[160];
+    char why[160];
     const char *refused = renew_key_refused(old, why, sizeof why);
     if (refused != NULL) {
         reject(job, "old_serial", "the certificate %s is not renewed: %s", serial, refused);
-        return;
+        return -1;
     }
-    int64_t old_na = cb_asn1_time_instant(old->validity->notAfter);
     if (old_na <= ctx->now) {
         reject(job, "old_serial", "the certificate %s has already expired; an expired "
                                   "certificate cannot be renewed, request a new one", serial);
+        return -1;
+    }
+    return 0;
+}
+
+/* A renewal is asked with 60 days or more of validity left on the day
+ * the request was received (when the row says that day). -1 with the
+ * job rejected. */
+static int renewal_in_time(const cb_issue_ctx *ctx, cb_issue_job *job, int64_t old_na)
+{
+    char rd[64];
+    cb_date recv;
+    int cut = fld(job->rec, ctx->cols->received_date, rd, sizeof rd) < 0;
+    if (!*rd)
+        return 0;
+    if (cut || cb_date_parse(rd, &recv) < 0) {
+        reject(job, "received_date", "'%s' is not a date", rd);
+        return -1;
+    }
+    long left = (long)cb_date_of_instant(old_na) - (long)recv;
+    if (left < 60) {
+        reject(job, "old_serial",
+               "the certificate had %ld days of validity left on the day the request was "
+               "received; a renewal needs at least 60 (Nghị định 130/2018/NĐ-CP Điều 63)",
+               left);
+        return -1;
+    }
+    return 0;
+}
+
+/* The same subject, key and subjectAltName, a new serial, notAfter
+ * extended from the old one's. */
+static void renew_old(const cb_issue_ctx *ctx, cb_issue_job *job, const old_cert *old,
+                      const char *serial)
+{
+    int64_t old_na = cb_asn1_time_instant(old->validity->notAfter);
+    int months;
+    if (renewable(ctx, job, old, serial, old_na) < 0 || renewal_in_time(ctx, job, old_na) < 0 ||
+        (months = months_asked(ctx, job, CB_MAX_RENEW_MONTHS, "a renewal extends a certificate by")) < 0)
         return;
-    }
-    fld(r, c->received_date, rd, sizeof rd);
-    if (*rd) {
-        cb_date recv;
-        if (cb_date_parse(rd, &recv) < 0) {
-            reject(job, "received_date", "'%s' is not a date", rd);
-            return;
-        }
-        long left = (long)cb_date_of_instant(old_na) - (long)recv;
-        if (left < 60) {
-            reject(job, "old_serial",
-                   "the certificate had %ld days of validity left on the day the request was "
-                   "received; a renewal needs at least 60 (Nghị định 130/2018/NĐ-CP Điều 63)",
-                   left);
-            return;
-        }
-    }
-    int months = row_months(ctx, r);
-    if (months < 0) {
-        reject(job, "validity_months", "validity_months is not a whole number of months");
-        return;
-    }
-    if (months > CB_MAX_RENEW_MONTHS) {
-        reject(job, "validity_months",
-               "a renewal extends a certificate by at most %d months (Nghị định 68/2024/NĐ-CP "
-               "Điều 9); %d asked",
-               CB_MAX_RENEW_MONTHS, months);
-        return;
-    }
-    if (months == 0)
-        months = ctx->months;
     int64_t na = cap_at_ca(ctx, cb_instant_add_months(old_na, months));
     if (na <= old_na) {
         reject(job, "old_serial", "the CA certificate expires before the old certificate does: "
@@ -1174,7 +1041,8 @@ void cb_issue_job_run(const cb_issue_ctx *ctx, cb_issue_job *job)
     char id[8];
     if (job->status != CB_JOB_TODO)
         return;
-    if (*fld(job->rec, ctx->cols->request_id, id, sizeof id) == '\0') {
+    fld(job->rec, ctx->cols->request_id, id, sizeof id);   /* only whether there is one */
+    if (*id == '\0') {
         reject(job, "request_id", "the request id is missing");
         return;
     }
@@ -1183,55 +1051,4 @@ void cb_issue_job_run(const cb_issue_ctx *ctx, cb_issue_job *job)
     else
         run_issue(ctx, job);
     ERR_clear_error();
-}
-
-/* ---- threads ---- */
-
-typedef struct pf_state {
-    void (*fn)(void *, size_t);
-    void *arg;
-    size_t n;
-    size_t next;
-    pthread_mutex_t lock;
-} pf_state;
-
-static void *pf_worker(void *p)
-{
-    pf_state *st = p;
-    for (;;) {
-        pthread_mutex_lock(&st->lock);
-        size_t i = st->next++;
-        pthread_mutex_unlock(&st->lock);
-        if (i >= st->n)
-            break;
-        st->fn(st->arg, i);
-    }
-    ERR_clear_error();
-    return NULL;
-}
-
-int cb_parallel_for(size_t n, int nthreads, void (*fn)(void *arg, size_t i), void *arg,
-                    cb_err *err)
-{
-    if (nthreads <= 1 || n <= 1) {
-        for (size_t i = 0; i < n; i++)
-            fn(arg, i);
-        return 0;
-    }
-    if ((size_t)nthreads > n)
-        nthreads = (int)n;
-    pf_state st = {fn, arg, n, 0, PTHREAD_MUTEX_INITIALIZER};
-    pthread_t tid[256];
-    int started = 0;
-    if (nthreads > 256)
-        nthreads = 256;
-    for (; started < nthreads - 1; started++)
-        if (pthread_create(&tid[started], NULL, pf_worker, &st) != 0)
-            break;
-    pf_worker(&st);  /* the caller works too */
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    pthread_mutex_destroy(&st.lock);
-    (void)err;
-    return 0;
 }

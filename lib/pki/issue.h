@@ -1,11 +1,11 @@
 /* Turning request records into certificates with the CA key: the issuer
  * (CA certificate, key and profile, with the extensions every certificate of
- * the batch shares built once), the index of old certificates a renewal
- * looks up by serial, and one job per request — issue (new key pair or the
- * subscriber's CSR, PKCS#12 under a fresh PIN) or renew (same subject and
- * public key, new serial, validity extended). Jobs touch nothing shared but
- * read-only state, so a batch of them runs on several threads and the
- * program writes the results in input order. */
+ * the batch shares built once) and one job per request — issue (new key
+ * pair or the subscriber's CSR, PKCS#12 under a fresh PIN, pin.h) or renew
+ * (same subject and public key, new serial, validity extended, the old
+ * certificate found in a certindex.h). Jobs touch nothing shared but
+ * read-only state, so a batch of them runs on several threads
+ * (parallel.h) and the program writes the results in input order. */
 #ifndef CB_ISSUE_H
 #define CB_ISSUE_H
 
@@ -17,12 +17,12 @@
 #include <openssl/x509.h>
 
 #include "cb_err.h"
+#include "certindex.h"
 #include "date.h"
+#include "pin.h"
 #include "profile.h"
 #include "record.h"
 #include "serial.h"
-
-#define CB_PIN_LEN 12
 
 typedef struct cb_issuer {
     X509 *ca;                        /* not owned */
@@ -43,28 +43,6 @@ typedef struct cb_issuer {
 int cb_issuer_init(cb_issuer *is, X509 *ca, EVP_PKEY *key, const cb_profile *profile,
                    int serialize_signing, cb_err *err);
 void cb_issuer_free(cb_issuer *is);
-
-/* Old certificates by serial, for renewals. */
-typedef struct cb_certindex cb_certindex;
-cb_certindex *cb_certindex_new(void);
-/* Adds every certificate of a PEM bundle or DER file, or of every regular
- * file in a directory (files without a certificate are skipped there). */
-int cb_certindex_add_path(cb_certindex *ix, const char *path, cb_err *err);
-size_t cb_certindex_count(const cb_certindex *ix);
-/* Sorts; call once after the last add, before lookups. */
-void cb_certindex_seal(cb_certindex *ix);
-/* The DER of the certificate with this serial (hex, any case, colons and
- * leading zeros ignored), borrowed from the index: 1 when found, else 0. */
-int cb_certindex_find_der(const cb_certindex *ix, const char *serial, const unsigned char **der,
-                          size_t *len);
-void cb_certindex_free(cb_certindex *ix);
-
-/* The old name of cb_serial_key (serial.h), for sign-batch until it
- * calls that: empty for a malformed serial. */
-static inline void cb_serial_normalize(const char *s, char *out, size_t outlen)
-{
-    cb_serial_key(s, out, outlen);
-}
 
 /* The request columns a job reads, by index in the input header (-1 when
  * the column is absent). */
@@ -122,21 +100,13 @@ int cb_issue_job_again(const cb_issuer *is, cb_issue_job *job, const unsigned ch
 /* Frees the results and wipes the PIN and PKCS#12; keeps rec. */
 void cb_issue_job_clear(cb_issue_job *job);
 
-/* Calls fn(arg, i) for i in [0, n) on nthreads threads (the caller's alone
- * when nthreads <= 1). */
-int cb_parallel_for(size_t n, int nthreads, void (*fn)(void *arg, size_t i), void *arg,
-                    cb_err *err);
-
 /* A file name from a request id: ASCII letters, digits, '.', '-' and '_'
- * kept, anything else '_', no leading dot; at most outlen-1 bytes. */
-void cb_issue_file_name(const char *request_id, char *out, size_t outlen);
+ * kept, anything else '_', no leading dot. 0, or -1 when it is longer
+ * than outlen-1 bytes (out then holds the start: another request's name). */
+int cb_issue_file_name(const char *request_id, char *out, size_t outlen);
 
-/* A fresh random PIN of CB_PIN_LEN characters, from an alphabet without
- * look-alike characters (no 0/O, 1/I/L). */
-int cb_pin_generate(char out[CB_PIN_LEN + 1]);
-
-/* instant + months, calendar months in UTC+07:00, time of day kept. */
-int64_t cb_instant_add_months(int64_t t, int months);
+/* A certificate's time (UTCTime or GeneralizedTime) as seconds since the
+ * epoch; 0 for NULL or an unreadable time. */
 int64_t cb_asn1_time_instant(const ASN1_TIME *t);
 
 #endif

@@ -146,6 +146,17 @@ int cb_key_load(cb_signing_key *k, const char *spec, const char *secret, const c
     return 0;
 }
 
+int cb_key_load_src(cb_signing_key *k, const char *spec, const cb_secret_src *src,
+                    const char *module, cb_err *err)
+{
+    char *secret = NULL;
+    if (cb_secret_read(src, &secret, err) < 0)
+        return -1;
+    int rc = cb_key_load(k, spec, secret, module, err);
+    cb_secret_free(secret);
+    return rc;
+}
+
 void cb_key_free(cb_signing_key *k)
 {
     EVP_PKEY_free(k->pkey);

@@ -36,6 +36,9 @@ typedef struct cb_signing_key {
  * default). A wrong or missing passphrase is EX_DATAERR. */
 int cb_key_load(cb_signing_key *k, const char *spec, const char *secret, const char *module,
                 cb_err *err);
+/* The same with the secret read from src, and wiped once used. */
+int cb_key_load_src(cb_signing_key *k, const char *spec, const cb_secret_src *src,
+                    const char *module, cb_err *err);
 void cb_key_free(cb_signing_key *k);
 
 /* The first certificate in a PEM or DER file. */

@@ -16,7 +16,7 @@
 #include "csvio.h"
 #include "ledgerfile.h"
 #include "serial.h"
-#include "issue.h"
+#include "certindex.h"
 #include "strbuf.h"
 
 static const char *const columns[] = {"request_id", "subject",   "request_type", "old_serial",

@@ -274,6 +274,8 @@ int cb_filter_run(cb_filter *f, char *const *files, int nfiles, cb_csv_canon_fn 
     const cb_header *in = cb_csv_reader_header(f->reader);
     if (step->begin != NULL && step->begin(ctx, f, in, &err) < 0)
         return cb_filter_stop(f, f->input, 1, &err);
+    if (f->failed)   /* begin stopped the run itself, with its own message */
+        return f->rc;
     if (f->rejects.header == NULL && cb_filter_set_reject_header(f, in) < 0)
         return f->rc;
     if (cb_filter_open_outputs(f) < 0)
@@ -296,7 +298,7 @@ void cb_filter_abandon(cb_filter *f)
 static void close_outputs(cb_filter *f)
 {
     cb_err err = {0};
-    if (f->failed) {
+    if (f->failed && !f->keep_outputs) {
         cb_sheet_abort(&f->out);
         cb_rejects_abort(&f->rejects);
         return;

@@ -124,6 +124,11 @@ struct cb_filter {
     int excel_csv;               /* --excel-csv: BOM, Vietnamese labels, CRLF */
     cb_csv_opts csv;             /* --delimiter, --sheet */
     const char *out_sheet;       /* the sheet's name when -o FILE.xlsx (a program may set it) */
+    int keep_outputs;            /* commit the outputs even when the run stops: what they
+                                  * hold is done and recorded elsewhere (sign-batch's
+                                  * certificates are in its ledger), and losing it would
+                                  * hide it (an output that had a write error still
+                                  * fails at its commit) */
     int damaged_stops;           /* a malformed record stops the run (EX_DATAERR) instead of
                                     being rejected: for inputs that are our own outputs */
 

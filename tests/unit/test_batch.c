@@ -126,6 +126,33 @@ int main(void)
     cb_batch_free(b);
     cb_header_free(rh);
 
+    /* Request ids too long for the ledger or for a key file's name: a
+     * shorter one would be another request's. */
+    cb_header *lh = cb_header_new();
+    cb_header_add(lh, "request_id");
+    cb_issue_cols_find(&cols, lh);
+    cb_batch_cfg lcfg = {CB_ISSUE_NEW, NULL, &cols, NULL, dir, pins, "2026-01-01T00:00:00+07:00"};
+    b = cb_batch_new(&lcfg, &err);
+    char id[600];
+    memset(id, 'R', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    cb_issue_job l1 = {0}, l2 = {0};
+    l1.rec = cb_record_new();
+    l2.rec = cb_record_new();
+    cb_record_set_str(l1.rec, 0, id);      /* 599 bytes */
+    id[300] = '\0';
+    cb_record_set_str(l2.rec, 0, id);      /* 300 bytes: a 256-byte file name cannot hold it */
+    ok(cb_batch_check(b, &l1, kf, &err) == 0 && l1.status == CB_JOB_REJECT &&
+           strstr(l1.reason, "longer than 511 bytes") != NULL,
+       "a request id longer than 511 bytes is rejected");
+    ok(cb_batch_check(b, &l2, kf, &err) == 0 && l2.status == CB_JOB_REJECT &&
+           strstr(l2.reason, "too long to name its key file") != NULL && kf[0] == '\0',
+       "one too long for its key file's name is rejected, with no key file");
+    cb_record_free(l1.rec);
+    cb_record_free(l2.rec);
+    cb_batch_free(b);
+    cb_header_free(lh);
+
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -36,6 +36,23 @@ static cb_date parse(const char *s)
     return cb_date_parse(s, &d) == 0 ? d : INT32_MIN;
 }
 
+/* Validity periods: months added to an instant, in Vietnam's calendar.
+ * The instants are `date -u -d ... +%s` of the times in the comments. */
+static void test_instant_months(void)
+{
+    /* 31/01/2026 10:00 in Vietnam is 03:00 UTC: 1769828400. */
+    const int64_t t = 1769828400;
+    is_int(cb_instant_add_months(t, 1), 1772247600, "31 Jan + 1 month is 28 Feb, the time of day kept");
+    is_int(cb_instant_add_months(t, 13), 1803783600, "31 Jan 2026 + 13 months is 28 Feb 2027");
+    is_int(cb_instant_add_months(t, 25), 1835406000, "31 Jan 2026 + 25 months is 29 Feb 2028, a leap year");
+    is_int(cb_instant_add_months(t, -1), 1767150000, "31 Jan 2026 - 1 month is 31 Dec 2025");
+    is_int(cb_instant_add_months(t, 0), t, "0 months changes nothing");
+    /* 31/03/2026 20:00 UTC is already 01/04 03:00 in Vietnam: a month on
+     * is 01/05 03:00 there, 30/04 20:00 UTC (in UTC it would be 30/04 + 1). */
+    is_int(cb_instant_add_months(1774987200, 1), 1777579200,
+           "months are counted on Vietnam's calendar, not UTC's");
+}
+
 int main(void)
 {
     /* 2024-01-01T00:00:00Z is 1704067200 s = 19723 days after 1970-01-01. */
@@ -186,5 +203,6 @@ int main(void)
     cb_instant_format(1771812000, back);
     is_str(back, "2026-02-23T09:00:00+07:00", "parse and format agree");
 
+    test_instant_months();
     return done_testing();
 }
