@@ -25,6 +25,18 @@ int cb_fsync_parent(const char *path)
     return rc;
 }
 
+int cb_fsync_dir(const char *dir, cb_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return cb_err_sys(err, EX_IOERR, "cannot open the directory %s", dir);
+    int rc = fsync(fd);
+    close(fd);
+    if (rc != 0)
+        return cb_err_sys(err, EX_IOERR, "cannot sync the directory %s", dir);
+    return 0;
+}
+
 int cb_atomic_open(cb_atomic *a, const char *path, mode_t mode, cb_err *err)
 {
     memset(a, 0, sizeof *a);

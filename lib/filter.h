@@ -135,7 +135,7 @@ struct cb_filter {
     cb_sheet_out out;            /* CSV, CSV for Excel, or a workbook (-o FILE.xlsx) */
     cb_rejects rejects;
     cb_header *out_header;
-    int outputs_open, failed, write_failed;
+    int outputs_open, failed, write_failed, keep;
     char obuf[1 << 16];
 };
 
@@ -215,6 +215,12 @@ int cb_filter_write_error(cb_filter *f);
 /* The outputs are not to be committed: a problem the program reported
  * (cb_filter_fail) left them incomplete. */
 void cb_filter_abandon(cb_filter *f);
+/* The outputs record what was done and cannot be undone (letters
+ * delivered): they are committed even when the run stopped. */
+void cb_filter_keep_outputs(cb_filter *f);
+/* The exit code is at least code, with nothing printed: a problem the
+ * rejects already tell (a mail server down: EX_TEMPFAIL). */
+void cb_filter_exit_at_least(cb_filter *f, int code);
 
 /* Commits the outputs (or abandons them if the run failed), applies
  * --strict, prints the summary line (once the outputs were open: a run
