@@ -13,6 +13,10 @@
 #include "filter.h"
 #include "letters.h"
 
+#ifndef CB_DATADIR
+#define CB_DATADIR "/usr/local/share/certbatch"
+#endif
+
 #define MAX_VARS 32
 #define MAX_THRESHOLDS 16
 
@@ -151,7 +155,7 @@ static int setup(cb_letters_opts *lo, args *a, cb_err *err)
     }
     lo->from_name = fname;
     lo->from_addr = faddr;
-    if ((lo->tpl = cb_template_open(a->tpl, a->tpl_name, sizeof a->tpl_name, err)) == NULL)
+    if ((lo->tpl = cb_template_open(a->tpl, CB_DATADIR, a->tpl_name, sizeof a->tpl_name, err)) == NULL)
         return -1;
     lo->tpl_name = a->tpl_name;
     if (a->ledger && (lo->ledger = cb_notify_ledger_open(a->ledger, !lo->dry_run, err)) == NULL)

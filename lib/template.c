@@ -485,11 +485,7 @@ char *cb_template_render_str(const cb_template *t, enum cb_template_part part,
  * (bin/../templates, so a checkout works; bin/../share/certbatch/templates,
  * so an install under any prefix works), then the data directory the
  * program was built for. */
-#ifndef CB_DATADIR
-#define CB_DATADIR "/usr/local/share/certbatch"
-#endif
-
-char *cb_template_find(const char *name)
+char *cb_template_find(const char *name, const char *datadir)
 {
     if (strchr(name, '/') != NULL || access(name, R_OK) == 0)
         return strdup(name);
@@ -504,7 +500,9 @@ char *cb_template_find(const char *name)
         snprintf(path, sizeof path, "%s/../share/certbatch/templates", dir);
         near[1] = strdup(path);
     }
-    const char *dirs[4] = {getenv("CB_TEMPLATES"), near[0], near[1], CB_DATADIR "/templates"};
+    char data[PATH_MAX];
+    snprintf(data, sizeof data, "%s/templates", datadir);
+    const char *dirs[4] = {getenv("CB_TEMPLATES"), near[0], near[1], data};
     char *found = NULL;
     for (int i = 0; i < 4 && found == NULL; i++) {
         if (dirs[i] == NULL || *dirs[i] == '\0')
@@ -518,12 +516,12 @@ char *cb_template_find(const char *name)
     return found;
 }
 
-cb_template *cb_template_open(const char *name, char *stem, size_t stemlen, cb_err *err)
+cb_template *cb_template_open(const char *name, const char *datadir, char *stem, size_t stemlen, cb_err *err)
 {
-    char *path = cb_template_find(name);
+    char *path = cb_template_find(name, datadir);
     if (path == NULL) {
         cb_err_set(err, EX_NOINPUT, "no template '%s' (looked in $CB_TEMPLATES, next to the program and in %s/templates)",
-                   name, CB_DATADIR);
+                   name, datadir);
         return NULL;
     }
     cb_template *t = cb_template_load(path, err);

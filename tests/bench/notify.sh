@@ -38,18 +38,23 @@ for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
 out.flush()
 PY
 sed '1,/^$/d' "$TOP/templates/expiring.txt" >"$T/body.txt"
-now() { date +%s.%N; }
-notify() {
-    CB_TEMPLATES="$TOP/templates" "$BIN/notify" -q --template expiring \
-        --from 'Sở KH&CN Lâm Đồng <ca@lamdong.gov.vn>' "$@"
+# measure OUT CMD...: runs CMD with stdout to OUT, prints "wall cpu" in
+# seconds (cpu: user + system of CMD, which a loaded machine changes less).
+measure() {
+    /usr/bin/python3 -c '
+import resource, subprocess, sys, time
+t = time.time()
+rc = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "wb")).returncode
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f %.3f" % (time.time() - t, u.ru_utime + u.ru_stime))
+sys.exit(rc)' "$@"
 }
-t0=$(now)
-notify -o "$T/ours.mbox" "$T/certs.csv"
-t1=$(now)
-notify --maildir "$T/md" --ledger "$T/md-ledger.csv" "$T/certs.csv" >/dev/null
-t2=$(now)
-/usr/bin/python3 "$T/base.py" "$T/certs.csv" "$T/body.txt" "$T/base.mbox"
-t3=$(now)
+export CB_TEMPLATES="$TOP/templates"
+FROM='Sở KH&CN Lâm Đồng <ca@lamdong.gov.vn>'
+mbox=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" -o "$T/ours.mbox" "$T/certs.csv")
+md=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" --maildir "$T/md" \
+    --ledger "$T/md-ledger.csv" "$T/certs.csv")
+base=$(measure /dev/null /usr/bin/python3 "$T/base.py" "$T/certs.csv" "$T/body.txt" "$T/base.mbox")
 got=$(ls "$T/md/new" | wc -l)
 [ "$got" -eq "$N" ] || { echo "notify bench: $got letters in the Maildir, not $N" >&2; exit 1; }
 
@@ -59,18 +64,17 @@ mkdir "$T/smtp"
 SMTPD=$!
 i=0
 while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-t4=$(now)
-notify --smtp "smtp://127.0.0.1:$(cat "$T/port")" "$T/certs.csv" >/dev/null
-t5=$(now)
+smtp=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" \
+    --smtp "smtp://127.0.0.1:$(cat "$T/port")" "$T/certs.csv")
 conns=$(cat "$T/smtp/connections")
 msgs=$(cat "$T/smtp/messages")
-awk -v n="$N" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v t4="$t4" -v t5="$t5" \
-    -v conns="$conns" -v msgs="$msgs" 'BEGIN {
-    mbox = t1 - t0; md = t2 - t1; base = t3 - t2; smtp = t5 - t4
+echo "$mbox $md $smtp $base" | awk -v n="$N" -v conns="$conns" -v msgs="$msgs" '{
     printf "notify: %d messages to mbox: notify %.2f s, python email baseline %.2f s, ratio (baseline/notify) %.1fx\n",
-        n, mbox, base, base / mbox
-    printf "notify: letters/s: mbox %.0f, Maildir (with --ledger) %.0f, SMTP %.0f; python baseline (mbox) %.0f\n",
-        n / mbox, n / md, n / smtp, n / base
-    printf "notify: ratio to the baseline: mbox %.1fx, Maildir %.1fx, SMTP %.1fx; Maildir/mbox %.2f\n",
-        base / mbox, base / md, base / smtp, mbox / md
+        n, $1, $7, $7 / $1
+    printf "notify: letters/s (wall):       mbox %6.0f, Maildir with --ledger %6.0f, SMTP %6.0f; python baseline (mbox) %6.0f\n",
+        n / $1, n / $3, n / $5, n / $7
+    printf "notify: letters/s (cpu second): mbox %6.0f, Maildir with --ledger %6.0f, SMTP %6.0f; python baseline (mbox) %6.0f\n",
+        n / $2, n / $4, n / $6, n / $8
+    printf "notify: ratio to the baseline (wall): mbox %.1fx, Maildir %.1fx, SMTP %.1fx; Maildir/mbox %.2f\n",
+        $7 / $1, $7 / $3, $7 / $5, $1 / $3
     printf "notify: SMTP: %d messages over %d connection(s)\n", msgs, conns }'
