@@ -48,7 +48,7 @@ struct cb_letters {
     FILE *log, *held_log;
     char *held_buf;
     size_t held_len, held_out;
-    cb_strmap group_of;            /* digest US address -> index in groups */
+    cb_keymap group_of;            /* digest US address -> index in groups */
     struct group *groups;
     size_t ngroups, gcap;
 };
@@ -109,7 +109,7 @@ void cb_letters_free(cb_letters *l)
     for (size_t i = 0; i < l->ngroups; i++)
         group_free(&l->groups[i]);
     free(l->groups);
-    cb_strmap_clear(&l->group_of);
+    cb_keymap_clear(&l->group_of);
     free((void *)l->file_att.data);
     if (l->held_log != NULL)
         fclose(l->held_log);
@@ -545,18 +545,13 @@ static int send_one(cb_letters *l, const char *rcpt, const cb_record *const *rec
  * addresses (and a digest by address) ignore case. */
 static struct group *group_for(cb_letters *l, const char *digest, const char *rcpt)
 {
-    size_t kl = strlen(digest) + strlen(rcpt) + 2;
-    char *key = malloc(kl), idx[24];
+    size_t kl = strlen(digest) + strlen(rcpt) + 2, at;
+    char *key = malloc(kl);
     if (key == NULL)
         return NULL;
     snprintf(key, kl, "%s\x1f%s", digest, rcpt);
     for (char *p = key; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    const char *found = cb_strmap_get(&l->group_of, key);
-    if (found != NULL) {
-        free(key);
-        return &l->groups[strtoul(found, NULL, 10)];
-    }
     struct group *g = NULL;
     if (l->ngroups == l->gcap) {
         size_t cap = l->gcap ? l->gcap * 2 : 64;
@@ -565,14 +560,14 @@ static struct group *group_for(cb_letters *l, const char *digest, const char *rc
         l->groups = g;
         l->gcap = cap;
     }
-    snprintf(idx, sizeof idx, "%zu", l->ngroups);
-    g = NULL;
-    if (cb_strmap_put(&l->group_of, key, idx) < 0)
-        goto out;
-    g = &l->groups[l->ngroups++];
-    memset(g, 0, sizeof *g);
-    if ((g->recipient = strdup(rcpt)) == NULL)
-        g = NULL;
+    int added = cb_keymap_add(&l->group_of, key, l->ngroups, &at);
+    g = added < 0 ? NULL : &l->groups[added ? l->ngroups : at];
+    if (added == 1) {
+        l->ngroups++;
+        memset(g, 0, sizeof *g);
+        if ((g->recipient = strdup(rcpt)) == NULL)
+            g = NULL;
+    }
 out:
     free(key);
     return g;

@@ -4,6 +4,7 @@
  * expect. */
 #define _GNU_SOURCE   /* syncfs */
 #include "mail.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 #include <ctype.h>
