@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "atomic.h"
@@ -51,6 +52,8 @@ struct cb_letters {
     cb_keymap group_of;            /* digest US address -> index in groups */
     struct group *groups;
     size_t ngroups, gcap;
+    char run_id[17];               /* random, with a count: the letters' Message-IDs */
+    size_t nletters;
 };
 
 /* What a letter is made of while it is being sent. */
@@ -83,6 +86,14 @@ cb_letters *cb_letters_new(const cb_letters_opts *o, cb_filter *f, cb_err *err)
         return NULL;
     }
     *l = (cb_letters){.o = o, .f = f, .col_digest = -1, .col_attach = -1, .col_key = -1, .col_days = -1};
+    unsigned char r[8];
+    if (RAND_bytes(r, sizeof r) != 1) {
+        free(l);
+        cb_err_set(err, EX_SOFTWARE, "no random numbers for the Message-IDs");
+        return NULL;
+    }
+    for (int i = 0; i < 8; i++)
+        snprintf(l->run_id + 2 * i, 3, "%02x", r[i]);
     return l;
 }
 
@@ -430,8 +441,12 @@ static int compose(cb_letters *l, letter *t)
         reject_all(l, t, NULL, e.msg);
         return 1;
     }
+    /* One random number a run, and a count: GMime's Message-ID costs a read
+     * of /dev/urandom a letter. */
+    char mid[300];
+    snprintf(mid, sizeof mid, "certbatch.%s.%zu@%.250s", l->run_id, ++l->nletters, strrchr(o->from_addr, '@') + 1);
     cb_mail_msg m = {o->from_name, o->from_addr, t->to_name, t->rcpt, t->subject, t->body, t->att, t->natt,
-                     (int64_t)time(NULL)};
+                     (int64_t)time(NULL), mid};
     if (cb_mail_build(&m, l->mailer ? cb_mailer_crlf(l->mailer) : 0, &t->msg, &t->len, &t->mid, &e) < 0) {
         if (e.code != EX_DATAERR)
             return stop(l, &e);

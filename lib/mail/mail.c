@@ -173,7 +173,7 @@ int cb_mail_build(const cb_mail_msg *m, int crlf, char **out, size_t *len, char 
     g_time_zone_unref(tz);
 
     const char *domain = strrchr(m->from_addr, '@') + 1;
-    char *mid = g_mime_utils_generate_message_id(domain);
+    char *mid = m->message_id ? g_strdup(m->message_id) : g_mime_utils_generate_message_id(domain);
     g_mime_message_set_message_id(msg, mid);
     /* RFC 3834: keeps vacation responders from answering a notice. */
     g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-generated", NULL);

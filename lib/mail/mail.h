@@ -49,6 +49,7 @@ typedef struct cb_mail_msg {
     const cb_mail_attachment *att;
     size_t natt;
     int64_t date;                    /* seconds since the epoch; shown in +0700 */
+    const char *message_id;          /* without <>, or NULL for a new random one */
 } cb_mail_msg;
 
 /* Builds the message: *out (malloc'd, len bytes, LF or CRLF line ends) and
