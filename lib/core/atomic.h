@@ -42,8 +42,9 @@ int cb_atomic_sweep_path(const char *path, cb_err *err);
 /* Syncs the directory that holds path, so a name created, renamed or
  * removed there is durable: 0, or -1 with errno. */
 int cb_fsync_parent(const char *path);
-/* Syncs the directory dir itself (after the names in it changed): 0, or
- * -1 with err set (EX_IOERR). */
+/* Syncs the directory dir itself (the names in it: a Maildir's new/, a
+ * tree just built): 0, or -1 with err "cannot sync DIR: ..." (EX_IOERR).
+ * err may be NULL where the sync is best effort. */
 int cb_fsync_dir(const char *dir, cb_err *err);
 
 /* Writes a whole buffer to path atomically. */
