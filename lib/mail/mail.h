@@ -49,6 +49,7 @@ typedef struct cb_mail_msg {
     const cb_mail_attachment *att;
     size_t natt;
     int64_t date;                    /* seconds since the epoch; shown in +0700 */
+    const char *message_id;          /* without <>, or NULL for a new random one */
 } cb_mail_msg;
 
 /* Builds the message: *out (malloc'd, len bytes, LF or CRLF line ends) and
@@ -85,17 +86,38 @@ typedef struct cb_mailer_opts {
 
 typedef struct cb_mailer cb_mailer;
 
+/* A transport as one word (notify's --deliver): maildir:DIR, mbox,
+ * sendmail[:CMD], smtp://HOST[:PORT] or smtps://...; 0, or -1 when spec is
+ * none of them. The strings stay spec's. */
+int cb_mailer_opts_parse(const char *spec, cb_mailer_opts *mo);
+
 cb_mailer *cb_mailer_open(const cb_mailer_opts *o, cb_err *err);
 /* 1 when the transport wants CRLF line ends (SMTP). */
 int cb_mailer_crlf(const cb_mailer *m);
-/* Delivers one message to rcpt. Returns 0, or -1 with err->code:
+/* Hands one message for rcpt to the transport. key, when not NULL, names
+ * the notices the letter carries (the same key for the same letter on a
+ * re-run): a Maildir names the letter's file after it and returns 1,
+ * writing nothing, when that letter is there already (a run killed before
+ * it recorded the letter as sent). Returns 0, 1, or -1 with err->code:
  * EX_NOUSER    the server refused it for good (5xx, a sendmail refusal):
  *              reject the records;
  * EX_TEMPFAIL  try again later (4xx, no connection, timeout);
  * other        a local failure that stops the run (EX_CANTCREAT, EX_IOERR,
- *              EX_UNAVAILABLE when sendmail cannot be run). */
-int cb_mailer_send(cb_mailer *m, const char *env_from, const char *rcpt, const char *msg, size_t len,
-                   cb_err *err);
+ *              EX_UNAVAILABLE when sendmail cannot be run).
+ * SMTP keeps one connection for all the letters (libcurl reuses it, and
+ * opens a new one when the server dropped it or after a refusal). */
+int cb_mailer_send(cb_mailer *m, const char *env_from, const char *rcpt, const char *key, const char *msg,
+                   size_t len, cb_err *err);
+/* A Maildir holds the letters handed to it (written under tmp/) until
+ * cb_mailer_flush delivers them: the files synced (one syncfs), linked
+ * into new/, new/ synced once for the batch. The caller records letters as sent only after
+ * the flush; a crash before leaves them undelivered (or, keyed, found on the
+ * re-run). cb_mailer_due is 1 when the caller should flush now: a Maildir's
+ * batch is full, or the transport holds nothing (mbox, sendmail, SMTP). */
+#define CB_MAILER_BATCH 1024
+int cb_mailer_due(const cb_mailer *m);
+int cb_mailer_flush(cb_mailer *m, cb_err *err);
+/* Drops what a Maildir still holds (never delivered), ends an SMTP session. */
 int cb_mailer_close(cb_mailer *m, cb_err *err);
 
 #endif

@@ -5,9 +5,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 enum { N_TEXT, N_FIELD, N_BEGIN, N_END };
 enum { F_NONE, F_DATE };
@@ -475,4 +479,56 @@ char *cb_template_render_str(const cb_template *t, enum cb_template_part part,
         return NULL;
     }
     return buf;
+}
+
+/* Where a template NAME is: $CB_TEMPLATES, next to the program
+ * (bin/../templates, so a checkout works; bin/../share/certbatch/templates,
+ * so an install under any prefix works), then the data directory the
+ * program was built for. */
+char *cb_template_find(const char *name, const char *datadir)
+{
+    if (strchr(name, '/') != NULL || access(name, R_OK) == 0)
+        return strdup(name);
+    char exe[PATH_MAX], path[PATH_MAX + 64];
+    char *near[2] = {NULL, NULL};
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        const char *dir = dirname(exe);
+        snprintf(path, sizeof path, "%s/../templates", dir);
+        near[0] = strdup(path);
+        snprintf(path, sizeof path, "%s/../share/certbatch/templates", dir);
+        near[1] = strdup(path);
+    }
+    char data[PATH_MAX];
+    snprintf(data, sizeof data, "%s/templates", datadir);
+    const char *dirs[4] = {getenv("CB_TEMPLATES"), near[0], near[1], data};
+    char *found = NULL;
+    for (int i = 0; i < 4 && found == NULL; i++) {
+        if (dirs[i] == NULL || *dirs[i] == '\0')
+            continue;
+        snprintf(path, sizeof path, "%s/%s.txt", dirs[i], name);
+        if (access(path, R_OK) == 0)
+            found = strdup(path);
+    }
+    free(near[0]);
+    free(near[1]);
+    return found;
+}
+
+cb_template *cb_template_open(const char *name, const char *datadir, char *stem, size_t stemlen, cb_err *err)
+{
+    char *path = cb_template_find(name, datadir);
+    if (path == NULL) {
+        cb_err_set(err, EX_NOINPUT, "no template '%s' (looked in $CB_TEMPLATES, next to the program and in %s/templates)",
+                   name, datadir);
+        return NULL;
+    }
+    cb_template *t = cb_template_load(path, err);
+    char *base = basename(path), *dot = strrchr(base, '.');
+    if (dot && dot != base)
+        *dot = '\0';
+    snprintf(stem, stemlen, "%s", base);
+    free(path);
+    return t;
 }

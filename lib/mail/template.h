@@ -70,6 +70,17 @@ char *cb_template_render_str(const cb_template *t, enum cb_template_part part,
                              const cb_record *const *recs, size_t n,
                              const char *const *var_values, cb_date today, cb_err *err);
 
+/* The file of the template NAME (a path is taken as it is), or NULL:
+ * looked for as NAME.txt in $CB_TEMPLATES, next to the program
+ * (bin/../templates, bin/../share/certbatch/templates) and in
+ * datadir/templates (the data directory the program was built for).
+ * malloc'd. */
+char *cb_template_find(const char *name, const char *datadir);
+/* Finds (cb_template_find) and loads the template NAME; its file's name
+ * without directory and extension goes to stem. EX_NOINPUT saying where
+ * it was looked for when there is none. */
+cb_template *cb_template_open(const char *name, const char *datadir, char *stem, size_t stemlen, cb_err *err);
+
 /* 1 when the body has a {{#records}} section. */
 int cb_template_has_section(const cb_template *t);
 

@@ -295,10 +295,20 @@ void cb_filter_abandon(cb_filter *f)
     f->failed = 1;
 }
 
+void cb_filter_keep_outputs(cb_filter *f)
+{
+    f->keep_outputs = 1;
+}
+
+void cb_filter_exit_at_least(cb_filter *f, int code)
+{
+    f->rc = cb_exit_worst(f->rc, code);
+}
+
 static void close_outputs(cb_filter *f)
 {
     cb_err err = {0};
-    if (f->failed && !f->keep_outputs) {
+    if (f->failed && (!f->keep_outputs || f->write_failed)) {
         cb_sheet_abort(&f->out);
         cb_rejects_abort(&f->rejects);
         return;

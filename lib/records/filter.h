@@ -127,8 +127,8 @@ struct cb_filter {
     int keep_outputs;            /* commit the outputs even when the run stops: what they
                                   * hold is done and recorded elsewhere (sign-batch's
                                   * certificates are in its ledger), and losing it would
-                                  * hide it (an output that had a write error still
-                                  * fails at its commit) */
+                                  * hide it (an output that had a write error is still
+                                  * abandoned); cb_filter_keep_outputs sets it */
     int damaged_stops;           /* a malformed record stops the run (EX_DATAERR) instead of
                                     being rejected: for inputs that are our own outputs */
 
@@ -234,6 +234,12 @@ int cb_filter_write_error(cb_filter *f);
 /* The outputs are not to be committed: a problem the program reported
  * (cb_filter_fail) left them incomplete. */
 void cb_filter_abandon(cb_filter *f);
+/* The outputs record what was done and cannot be undone (letters
+ * delivered): they are committed even when the run stopped. */
+void cb_filter_keep_outputs(cb_filter *f);
+/* The exit code is at least code, with nothing printed: a problem the
+ * rejects already tell (a mail server down: EX_TEMPFAIL). */
+void cb_filter_exit_at_least(cb_filter *f, int code);
 
 /* Commits the outputs (or abandons them if the run failed), applies
  * --strict, prints the summary line (once the outputs were open: a run

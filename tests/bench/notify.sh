@@ -1,14 +1,17 @@
 #!/bin/sh
-# notify benchmark: 5000 certificate records rendered with the shipped
-# "expiring" template into an mbox, against a baseline that builds the same
-# messages with Python's email package (EmailMessage, UTF-8, RFC 2047) into
-# an mbox. Prints both times and the ratio; no timed assertion.
+# notify benchmark: N certificate records rendered with the shipped
+# "expiring" template into an mbox, a Maildir and an SMTP server (aiosmtpd
+# on 127.0.0.1, counting its connections), against a baseline that builds
+# the same messages with Python's email package (EmailMessage, UTF-8, RFC
+# 2047) into an mbox. Prints the times, letters a second and the ratios;
+# no timed assertion.
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${CB_BIN:-$TOP/bin}
 N=${N:-5000}
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+SMTPD=""
+trap '[ -n "$SMTPD" ] && kill $SMTPD 2>/dev/null; rm -rf "$T"' EXIT
 /usr/bin/python3 - "$N" >"$T/certs.csv" <<'PY'
 import sys
 n = int(sys.argv[1])
@@ -35,12 +38,54 @@ for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
 out.flush()
 PY
 sed '1,/^$/d' "$TOP/templates/expiring.txt" >"$T/body.txt"
-t0=$(date +%s.%N)
-CB_TEMPLATES="$TOP/templates" "$BIN/notify" -q --template expiring --from 'Sở KH&CN Lâm Đồng <ca@lamdong.gov.vn>' \
-    -o "$T/ours.mbox" "$T/certs.csv"
-t1=$(date +%s.%N)
-/usr/bin/python3 "$T/base.py" "$T/certs.csv" "$T/body.txt" "$T/base.mbox"
-t2=$(date +%s.%N)
-awk -v n="$N" -v t0="$t0" -v t1="$t1" -v t2="$t2" 'BEGIN {
+# measure OUT CMD...: runs CMD with stdout to OUT, prints "wall cpu" in
+# seconds (cpu: user + system of CMD, which a loaded machine changes less).
+measure() {
+    /usr/bin/python3 -c '
+import resource, subprocess, sys, time
+t = time.time()
+rc = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "wb")).returncode
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f %.3f" % (time.time() - t, u.ru_utime + u.ru_stime))
+sys.exit(rc)' "$@"
+}
+export CB_TEMPLATES="$TOP/templates"
+FROM='Sở KH&CN Lâm Đồng <ca@lamdong.gov.vn>'
+mbox=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" -o "$T/ours.mbox" "$T/certs.csv")
+md=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" --maildir "$T/md" \
+    --ledger "$T/md-ledger.csv" "$T/certs.csv")
+base=$(measure /dev/null /usr/bin/python3 "$T/base.py" "$T/certs.csv" "$T/body.txt" "$T/base.mbox")
+# The same on a tmpfs, when there is one: the program's own cost, without
+# the disk's (a cache flush per sync, ext4's inode allocation).
+shm=""
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    S=$(mktemp -d /dev/shm/notify-bench.XXXXXX)
+    shm=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" --maildir "$S/md" \
+        --ledger "$S/ledger.csv" "$T/certs.csv")
+    rm -rf "$S"
+fi
+got=$(ls "$T/md/new" | wc -l)
+[ "$got" -eq "$N" ] || { echo "notify bench: $got letters in the Maildir, not $N" >&2; exit 1; }
+
+# SMTP: one server, counting the connections notify opens.
+mkdir "$T/smtp"
+/usr/bin/python3 "$TOP/tests/cli/smtp_count.py" "$T/port" "$T/smtp" --discard &
+SMTPD=$!
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+smtp=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" \
+    --smtp "smtp://127.0.0.1:$(cat "$T/port")" "$T/certs.csv")
+conns=$(cat "$T/smtp/connections")
+msgs=$(cat "$T/smtp/messages")
+echo "$mbox $md $smtp $base" | awk -v n="$N" -v conns="$conns" -v msgs="$msgs" '{
     printf "notify: %d messages to mbox: notify %.2f s, python email baseline %.2f s, ratio (baseline/notify) %.1fx\n",
-        n, t1 - t0, t2 - t1, (t2 - t1) / (t1 - t0) }'
+        n, $1, $7, $7 / $1
+    printf "notify: letters/s (wall):       mbox %6.0f, Maildir with --ledger %6.0f, SMTP %6.0f; python baseline (mbox) %6.0f\n",
+        n / $1, n / $3, n / $5, n / $7
+    printf "notify: letters/s (cpu second): mbox %6.0f, Maildir with --ledger %6.0f, SMTP %6.0f; python baseline (mbox) %6.0f\n",
+        n / $2, n / $4, n / $6, n / $8
+    printf "notify: ratio to the baseline (wall): mbox %.1fx, Maildir %.1fx, SMTP %.1fx; Maildir/mbox %.2f\n",
+        $7 / $1, $7 / $3, $7 / $5, $1 / $3
+    printf "notify: SMTP: %d messages over %d connection(s)\n", msgs, conns }'
+[ -z "$shm" ] || echo "$shm" | awk -v n="$N" '{
+    printf "notify: Maildir with --ledger on /dev/shm (tmpfs): %.0f letters/s (wall), %.0f a cpu second\n", n / $1, n / $2 }'

@@ -1,6 +1,6 @@
 #!/bin/sh
 # notify --ledger killed at each of its commit points (strace injects
-# SIGKILL on the nth fsync, link, unlink or write) and at random instants,
+# SIGKILL on the nth fsync, syncfs, link, unlink or write) and at random instants,
 # then run again: every letter delivered, at most the one in flight twice,
 # each recorded once in the ledger; two runs at once never send a letter
 # twice. Judged by tests/cli/crash_check.py (Python's mailbox and csv).
@@ -35,7 +35,7 @@ ok "an uninterrupted run delivers each letter once" $CHECK maildir "$T/clean/md"
 run "$T/clean"
 ok "and a second run sends none again" $CHECK maildir "$T/clean/md" "$T/clean/ledger.csv" "$ids"
 
-for sys in fsync link unlink write; do
+for sys in fsync syncfs link unlink write; do
     rm -rf "$T/count" && mkdir "$T/count"
     run "$T/count" strace -f -qq -o "$T/trace" -e trace=$sys
     total=$(grep -c "$sys(" "$T/trace")
