@@ -14,6 +14,7 @@
 #include <utf8proc.h>
 
 #include "csvio.h"
+#include "dupset.h"
 #include "identifiers.h"
 #include "labels.h"
 #include "provinces.h"
@@ -194,17 +195,6 @@ static void kset_insert_at(kset *k, kslot *s, uint64_t h, const char *key, uint3
     k->n++;
 }
 
-/* Asks the cache for key's first slot ahead of the lookup: on big batches
- * the three lookups of a row are cache misses, and this lets them overlap
- * with the rest of the checks. */
-static void kset_prefetch(const kset *k, const char *key)
-{
-    if (k->cap == 0 || *key == '\0')
-        return;
-    uint64_t h = khash(key, strlen(key));
-    __builtin_prefetch(&k->slot[(size_t)h & (k->cap - 1)]);
-}
-
 /* The value stored for key, or -1. */
 static long kset_get(const kset *k, const char *key)
 {
@@ -255,7 +245,7 @@ struct cb_forms {
     int in_idx[NCOL];     /* column in the input (and output) record, or -1 */
     int out_idx[NCOL];    /* column in the output record, or -1 */
     int bound;
-    kset ids, persons, serials;
+    cb_dupset *seen;      /* request ids, persons, old serials of the valid rows */
     char **inputs;        /* names of the inputs seen, for "line N of FILE" */
     size_t ninputs;
     kset certs;           /* serial key -> index in certv */
@@ -456,6 +446,12 @@ cb_forms *cb_forms_new(const cb_forms_opts *opts, cb_err *err)
         return NULL;
     }
     f->o.official_domains = f->domains;
+    if ((f->seen = cb_dupset_new()) == NULL) {
+        free(f->domains);
+        free(f);
+        cb_err_sys(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
     for (int c = 0; c < NCOL; c++)
         f->in_idx[c] = f->out_idx[c] = -1;
     return f;
@@ -468,9 +464,7 @@ void cb_forms_free(cb_forms *f)
     free(f->domains);
     cb_header_free(f->out_h);
     cb_header_free(f->rej_h);
-    kset_free(&f->ids);
-    kset_free(&f->persons);
-    kset_free(&f->serials);
+    cb_dupset_free(f->seen);
     for (size_t i = 0; i < f->ninputs; i++)
         free(f->inputs[i]);
     free(f->inputs);
@@ -924,13 +918,11 @@ static int input_index(cb_forms *f, const char *input)
     return (int)f->ninputs++;
 }
 
-/* Line and input packed in a set's value: 24 bits of line, 8 of input. */
-#define PACK(line, in) ((uint32_t)((line) & 0xFFFFFF) | ((uint32_t)(in) << 24))
+/* The kinds of key of the duplicate checks. */
+enum { SEEN_ID, SEEN_PERSON, SEEN_SERIAL };
 
-static void where(cb_forms *f, long val, int cur_input, char *buf, size_t len)
+static void where(cb_forms *f, long line, int in, int cur_input, char *buf, size_t len)
 {
-    long line = val & 0xFFFFFF;
-    int in = (int)(val >> 24);
     if (in == cur_input || (size_t)in >= f->ninputs)
         snprintf(buf, len, "%ld", line);
     else
@@ -969,8 +961,7 @@ typedef struct row {
     const certrow *cert;                    /* old_serial's, from --certs */
     const cb_agency_entry *agency;          /* the registry's, with --agencies */
     char serial[256], skey[256];            /* old_serial displayed, and its key */
-    kslot *s_id, *s_person, *s_serial;      /* where the row's keys go */
-    uint64_t h_id, h_person, h_serial;
+    int has_person, has_serial;             /* keys the row takes when valid */
     char wbuf[600];
 } row;
 
@@ -1010,9 +1001,8 @@ static int clean_values(row *r, cb_err *err)
         if (cb_record_set_str(r->out, i, f->vals[c]) < 0)
             return oom(err);
     }
-    kset_prefetch(&f->ids, val(f, C_REQUEST_ID));
-    kset_prefetch(&f->persons, val(f, C_ID_NUMBER));
-    kset_prefetch(&f->serials, val(f, C_OLD_SERIAL));
+    cb_dupset_prefetch(f->seen, SEEN_ID, val(f, C_REQUEST_ID), strlen(val(f, C_REQUEST_ID)));
+    cb_dupset_prefetch(f->seen, SEEN_PERSON, val(f, C_ID_NUMBER), strlen(val(f, C_ID_NUMBER)));
     /* The deepest "Tổ chức cấp N" given is the agency. */
     if (f->in_idx[C_AGENCY] < 0 || *val(f, C_AGENCY) == '\0')
         for (int c = C_AGENCY_L4; c >= C_AGENCY_L1; c--)
@@ -1097,22 +1087,20 @@ static void classify(row *r)
     r->renew = rt == RT_RENEW;
 }
 
-/* The value's slot in a set of keys seen, and a reason when an earlier
- * row holds it ("... on line N" in both languages). */
-static int find_seen(row *r, kset *set, const char *key, kslot **slot, uint64_t *h, cb_err *err)
+/* Where an earlier valid row holds the key ("N", or "N of FILE") in
+ * r->wbuf, or "" when none does. */
+static void find_seen(row *r, int kind, const char *key)
 {
-    if ((*slot = kset_find(set, key, h)) == NULL)
-        return oom(err);
-    long seen;
-    if ((*slot)->off && (seen = (*slot)->val) >= 0)
-        where(r->f, seen, r->cur_input, r->wbuf, sizeof r->wbuf);
+    int in;
+    long line;
+    if (cb_dupset_find(r->f->seen, kind, key, strlen(key), &in, &line))
+        where(r->f, line, in, r->cur_input, r->wbuf, sizeof r->wbuf);
     else
         r->wbuf[0] = '\0';
-    return 0;
 }
 
 /* request_id, and received_date first: other checks depend on it. */
-static int check_request(row *r, cb_err *err)
+static void check_request(row *r)
 {
     cb_forms *f = r->f;
     verdict_ctx *k = &r->k;
@@ -1120,15 +1108,14 @@ static int check_request(row *r, cb_err *err)
     if (*id == '\0') {
         missing(k, C_REQUEST_ID);
     } else {
-        if (find_seen(r, &f->ids, id, &r->s_id, &r->h_id, err) < 0)
-            return -1;
+        find_seen(r, SEEN_ID, id);
         if (*r->wbuf)
             bad(k, C_REQUEST_ID, "request id %s is already used on line %s",
                 "mã hồ sơ %s đã dùng ở dòng %s", id, r->wbuf);
     }
     const char *rs = val(f, C_RECEIVED_DATE);
     if (*rs == '\0')
-        return 0;
+        return;
     if (cb_date_parse(rs, &r->received) < 0) {
         bad(k, C_RECEIVED_DATE, "date received '%s' is not a real date",
             "ngày tiếp nhận '%s' không phải ngày hợp lệ", rs);
@@ -1141,7 +1128,6 @@ static int check_request(row *r, cb_err *err)
     } else {
         r->have_received = 1;
     }
-    return 0;
 }
 
 static void check_name_and_birth(row *r)
@@ -1185,14 +1171,14 @@ static void check_name_and_birth(row *r)
 
 /* id_number: a CCCD agreeing with the birth year, or a passport; and the
  * person once in the batch. */
-static int check_id_number(row *r, cb_err *err)
+static void check_id_number(row *r)
 {
     verdict_ctx *k = &r->k;
     const char *idn = val(r->f, C_ID_NUMBER);
     if (*idn == '\0') {
         if (r->indiv)
             missing(k, C_ID_NUMBER);
-        return 0;
+        return;
     }
     if (all_digits(idn)) {
         char why[300];
@@ -1213,21 +1199,19 @@ static int check_id_number(row *r, cb_err *err)
             "'%s' không phải số định danh cá nhân 12 chữ số hay số hộ chiếu (một chữ cái in hoa và 7 chữ số)",
             idn);
     }
-    if (find_seen(r, &r->f->persons, idn, &r->s_person, &r->h_person, err) < 0)
-        return -1;
+    find_seen(r, SEEN_PERSON, idn);
+    r->has_person = 1;
     if (*r->wbuf)
         bad(k, C_ID_NUMBER, "the same person (%s) already has a request on line %s",
             "người này (%s) đã có yêu cầu ở dòng %s", idn, r->wbuf);
-    return 0;
 }
 
 /* The person: name, birth, identity document. */
-static int check_person(row *r, cb_err *err)
+static void check_person(row *r)
 {
     verdict_ctx *k = &r->k;
     check_name_and_birth(r);
-    if (check_id_number(r, err) < 0)
-        return -1;
+    check_id_number(r);
     const char *is = val(r->f, C_ID_ISSUE_DATE);
     if (*is) {
         if (cb_date_parse(is, &r->issued) == 0) {
@@ -1249,7 +1233,6 @@ static int check_person(row *r, cb_err *err)
         missing(k, C_ID_ISSUE_PLACE);
     if (r->indiv && *val(r->f, C_POSITION) == '\0')
         missing(k, C_POSITION);
-    return 0;
 }
 
 static const cb_agency_entry *registry_by_name(cb_forms *f, const char *name)
@@ -1437,8 +1420,8 @@ static int check_old_serial(row *r, cb_err *err)
     }
     if (*r->skey == '\0')
         return 0;
-    if (find_seen(r, &f->serials, r->skey, &r->s_serial, &r->h_serial, err) < 0)
-        return -1;
+    find_seen(r, SEEN_SERIAL, r->skey);
+    r->has_serial = 1;
     if (*r->wbuf)
         bad(k, C_OLD_SERIAL, "certificate %s is already asked for on line %s",
             "chứng thư %s đã được đề nghị ở dòng %s", r->serial, r->wbuf);
@@ -1586,12 +1569,11 @@ static int commit(row *r, cb_err *err)
 {
     cb_forms *f = r->f;
     cb_record *out = r->out;
-    uint32_t here = PACK(r->in->line, r->cur_input);
-    kset_insert_at(&f->ids, r->s_id, r->h_id, val(f, C_REQUEST_ID), here);
-    if (r->s_person != NULL)
-        kset_insert_at(&f->persons, r->s_person, r->h_person, val(f, C_ID_NUMBER), here);
-    if (r->s_serial != NULL)
-        kset_insert_at(&f->serials, r->s_serial, r->h_serial, r->skey, here);
+    const char *keys[CB_DUPSET_KINDS] = {[SEEN_ID] = val(f, C_REQUEST_ID),
+                                         [SEEN_PERSON] = r->has_person ? val(f, C_ID_NUMBER) : NULL,
+                                         [SEEN_SERIAL] = r->has_serial ? r->skey : NULL};
+    if (cb_dupset_add(f->seen, keys, r->cur_input, r->in->line, err) < 0)
+        return -1;
     const char *akey = r->agency ? r->agency->key : agency_key_of(f, val(f, C_AGENCY));
     if (akey == NULL)
         return oom(err);
@@ -1637,7 +1619,9 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
     if (clean_values(&r, err) < 0)
         return -1;
     classify(&r);
-    if (check_request(&r, err) < 0 || check_person(&r, err) < 0 || check_agency(&r, err) < 0 ||
+    check_request(&r);
+    check_person(&r);
+    if (check_agency(&r, err) < 0 ||
         check_contact(&r, err) < 0 || check_renewal(&r, err) < 0 ||
         check_device_and_confirmation(&r, err) < 0)
         return -1;

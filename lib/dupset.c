@@ -1,0 +1,468 @@
+/* The keys a batch has seen: see dupset.h.
+ *
+ * The arena is the truth and the table only an index into it: the table is
+ * rebuilt from the arena when it grows (the old one freed first, so the
+ * peak is one table), and a slot names a row, not a byte, so that 24 bits
+ * of row number and 8 bits of hash fit in 32. Rows are found from their
+ * number through the arena offset of every GROUP-th row and a walk over at
+ * most GROUP-1 rows, done only when a slot's 8 bits already match.
+ *
+ * A row in the arena: one byte (bits 0-2 which kinds it holds, bits 3-7
+ * its line minus the last row's, 0 when the input and line follow as
+ * varints: the first row of a group, a new input, a jump), then each key
+ * it holds, in kind order, packed as pack() says. */
+#include "dupset.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GROUP 16
+#define MAX_ROWS 0xFFFFFEu            /* row + 1 in 24 bits */
+#define LOAD_NUM 7                    /* grow past 7/8 full */
+#define LOAD_DEN 8
+
+typedef struct probe {
+    unsigned char *buf;               /* the last key looked up, packed */
+    size_t len, cap;
+    uint64_t h;
+} probe;
+
+struct cb_dupset {
+    uint8_t key[CB_DUPSET_KINDS][16];
+    unsigned char *arena;
+    size_t alen, acap;
+    uint32_t *group;                  /* arena offset of rows 0, GROUP, 2 GROUP... */
+    size_t ngroup, gcap;
+    uint32_t *slot;                   /* (row + 1) << 8 | 8 bits of hash; 0 empty */
+    size_t cap, nkeys, rows;
+    int last_input;
+    long last_line;
+    probe pr[CB_DUPSET_KINDS], tmp;
+};
+
+/* ---- SipHash-2-4 ---- */
+
+static uint64_t rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                                        \
+    do {                                                                                \
+        v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);                      \
+        v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                                          \
+        v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                                          \
+        v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                      \
+    } while (0)
+
+uint64_t cb_siphash24(const uint8_t k[16], const void *m, size_t n)
+{
+    const uint8_t *p = m;
+    uint64_t k0 = le64(k), k1 = le64(k + 8);
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull,
+             v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+    size_t whole = n - n % 8;
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t w = le64(p + i);
+        v3 ^= w;
+        SIPROUND(v0, v1, v2, v3);
+        SIPROUND(v0, v1, v2, v3);
+        v0 ^= w;
+    }
+    uint64_t b = (uint64_t)n << 56;
+    for (size_t i = whole; i < n; i++)
+        b |= (uint64_t)p[i] << (8 * (i - whole));
+    v3 ^= b;
+    SIPROUND(v0, v1, v2, v3);
+    SIPROUND(v0, v1, v2, v3);
+    v0 ^= b;
+    v2 ^= 0xff;
+    for (int i = 0; i < 4; i++)
+        SIPROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- packing ----
+ *
+ * A key is packed one of three ways, chosen from the key alone so that two
+ * keys are equal exactly when their packed bytes are: all of it digits or
+ * upper-case hex, two to a byte (identity numbers, serials); a tail of four
+ * or more such characters after a prefix kept as it is ("HS-" + 0000001);
+ * or all of it as it is. The first byte says which (bits 6-7) and a length
+ * (bits 0-5, 63 when a varint follows). */
+
+enum { RAW, NIBBLES, PREFIX_NIBBLES };
+
+static int nibble(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static size_t put_varint(unsigned char *p, size_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+static size_t get_varint(const unsigned char *p, size_t *v)
+{
+    size_t n = 0, x = 0;
+    int shift = 0;
+    do {
+        x |= (size_t)(p[n] & 0x7F) << shift;
+        shift += 7;
+    } while (p[n++] & 0x80);
+    *v = x;
+    return n;
+}
+
+static size_t put_head(unsigned char *p, int how, size_t len)
+{
+    if (len < 63) {
+        p[0] = (unsigned char)(how << 6 | (int)len);
+        return 1;
+    }
+    p[0] = (unsigned char)(how << 6 | 63);
+    return 1 + put_varint(p + 1, len);
+}
+
+static size_t get_head(const unsigned char *p, int *how, size_t *len)
+{
+    *how = p[0] >> 6;
+    if ((p[0] & 63) < 63) {
+        *len = p[0] & 63;
+        return 1;
+    }
+    return 1 + get_varint(p + 1, len);
+}
+
+static size_t put_nibbles(unsigned char *p, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i += 2)
+        p[i / 2] = (unsigned char)(nibble((unsigned char)s[i]) << 4 |
+                                   (i + 1 < n ? nibble((unsigned char)s[i + 1]) : 0));
+    return (n + 1) / 2;
+}
+
+/* At most n + 21 bytes into p. */
+static size_t pack(const char *s, size_t n, unsigned char *p)
+{
+    size_t tail = 0;
+    while (tail < n && nibble((unsigned char)s[n - 1 - tail]) >= 0)
+        tail++;
+    if (tail == n) {
+        size_t k = put_head(p, NIBBLES, n);
+        return k + put_nibbles(p + k, s, n);
+    }
+    if (tail >= 4) {
+        size_t pre = n - tail, k = put_head(p, PREFIX_NIBBLES, pre);
+        memcpy(p + k, s, pre);
+        k += pre;
+        k += put_varint(p + k, tail);
+        return k + put_nibbles(p + k, s + pre, tail);
+    }
+    size_t k = put_head(p, RAW, n);
+    memcpy(p + k, s, n);
+    return k + n;
+}
+
+/* The length of the packed key at p. */
+static size_t packed_len(const unsigned char *p)
+{
+    int how;
+    size_t len, k = get_head(p, &how, &len);
+    if (how == RAW)
+        return k + len;
+    if (how == NIBBLES)
+        return k + (len + 1) / 2;
+    k += len;
+    size_t tail;
+    k += get_varint(p + k, &tail);
+    return k + (tail + 1) / 2;
+}
+
+/* ---- rows ---- */
+
+typedef struct rowpos {
+    const unsigned char *keys;        /* the row's first key */
+    int mask, input;
+    long line;
+    const unsigned char *next;        /* the row after it */
+} rowpos;
+
+/* The row at p, the one before it having been at input, line. */
+static void row_parse(const unsigned char *p, int input, long line, rowpos *r)
+{
+    int delta = p[0] >> 3;
+    r->mask = p[0] & 7;
+    p++;
+    if (delta == 0) {
+        size_t v;
+        p += get_varint(p, &v);
+        input = (int)v;
+        p += get_varint(p, &v);
+        line = (long)v;
+    } else {
+        line += delta;
+    }
+    r->input = input;
+    r->line = line;
+    r->keys = p;
+    for (int k = 0; k < CB_DUPSET_KINDS; k++)
+        if (r->mask & (1 << k))
+            p += packed_len(p);
+    r->next = p;
+}
+
+static void row_at(const cb_dupset *d, size_t row, rowpos *r)
+{
+    const unsigned char *p = d->arena + d->group[row / GROUP];
+    row_parse(p, 0, 0, r);   /* a group's first row carries its line */
+    for (size_t i = row - row % GROUP; i < row; i++)
+        row_parse(r->next, r->input, r->line, r);
+}
+
+/* The row's key of this kind, or NULL. */
+static const unsigned char *row_key(const rowpos *r, int kind)
+{
+    if (!(r->mask & (1 << kind)))
+        return NULL;
+    const unsigned char *p = r->keys;
+    for (int k = 0; k < kind; k++)
+        if (r->mask & (1 << k))
+            p += packed_len(p);
+    return p;
+}
+
+/* ---- the table ---- */
+
+static size_t home(uint64_t h, size_t cap)
+{
+    return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+static void slot_put(cb_dupset *d, uint64_t h, size_t row)
+{
+    size_t i = home(h, d->cap);
+    while (d->slot[i] != 0)
+        i = i + 1 == d->cap ? 0 : i + 1;
+    d->slot[i] = (uint32_t)(row + 1) << 8 | (uint32_t)(h & 0xFF);
+    d->nkeys++;
+}
+
+static uint64_t key_hash(const cb_dupset *d, int kind, const unsigned char *p, size_t n)
+{
+    return cb_siphash24(d->key[kind], p, n);
+}
+
+/* A table of cap slots holding every key of the arena. */
+static int rebuild(cb_dupset *d, size_t cap)
+{
+    free(d->slot);
+    d->slot = calloc(cap, sizeof *d->slot);
+    d->cap = d->slot ? cap : 0;
+    d->nkeys = 0;
+    if (d->slot == NULL)
+        return -1;
+    rowpos r = {.next = d->arena};
+    for (size_t row = 0; row < d->rows; row++) {
+        row_parse(r.next, r.input, r.line, &r);
+        const unsigned char *p = r.keys;
+        for (int k = 0; k < CB_DUPSET_KINDS; k++) {
+            if (!(r.mask & (1 << k)))
+                continue;
+            size_t n = packed_len(p);
+            slot_put(d, key_hash(d, k, p, n), row);
+            p += n;
+        }
+    }
+    return 0;
+}
+
+static int grow_buf(unsigned char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    unsigned char *p = realloc(*buf, n);
+    if (p == NULL)
+        return -1;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+/* The key packed into d->pr[kind] with its hash, computed once for the
+ * prefetch, the lookup and the add of the same key. */
+static probe *probe_key(cb_dupset *d, int kind, const char *key, size_t len)
+{
+    probe *t = &d->tmp, *pr = &d->pr[kind];
+    if (grow_buf(&t->buf, &t->cap, len + 21) < 0)
+        return NULL;
+    t->len = pack(key, len, t->buf);
+    if (pr->buf != NULL && pr->len == t->len && memcmp(pr->buf, t->buf, t->len) == 0)
+        return pr;
+    t->h = key_hash(d, kind, t->buf, t->len);
+    probe swap = *pr;
+    *pr = *t;
+    *t = swap;
+    return pr;
+}
+
+cb_dupset *cb_dupset_new(void)
+{
+    cb_dupset *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return NULL;
+    /* Keyed so that a sheet made to collide cannot slow a run down; the
+     * key never changes what is found, so a fixed one will do without. */
+    if (getentropy(d->key, sizeof d->key) != 0)
+        for (size_t i = 0; i < sizeof d->key; i++)
+            ((uint8_t *)d->key)[i] = (uint8_t)(i * 37 + 11);
+    return d;
+}
+
+void cb_dupset_free(cb_dupset *d)
+{
+    if (d == NULL)
+        return;
+    free(d->arena);
+    free(d->group);
+    free(d->slot);
+    for (int k = 0; k < CB_DUPSET_KINDS; k++)
+        free(d->pr[k].buf);
+    free(d->tmp.buf);
+    free(d);
+}
+
+size_t cb_dupset_rows(const cb_dupset *d)
+{
+    return d->rows;
+}
+
+void cb_dupset_prefetch(cb_dupset *d, int kind, const char *key, size_t len)
+{
+    if (d->cap == 0 || len == 0)
+        return;
+    probe *p = probe_key(d, kind, key, len);
+    if (p != NULL)
+        __builtin_prefetch(&d->slot[home(p->h, d->cap)]);
+}
+
+int cb_dupset_find(cb_dupset *d, int kind, const char *key, size_t len, int *input, long *line)
+{
+    if (d->nkeys == 0 || len == 0)
+        return 0;
+    probe *p = probe_key(d, kind, key, len);
+    if (p == NULL)    /* no room to pack it: then nothing packed can equal it */
+        return 0;
+    uint32_t tag = (uint32_t)(p->h & 0xFF);
+    for (size_t i = home(p->h, d->cap); d->slot[i] != 0; i = i + 1 == d->cap ? 0 : i + 1) {
+        if ((d->slot[i] & 0xFF) != tag)
+            continue;
+        rowpos r;
+        row_at(d, (d->slot[i] >> 8) - 1, &r);
+        const unsigned char *k = row_key(&r, kind);
+        if (k != NULL && packed_len(k) == p->len && memcmp(k, p->buf, p->len) == 0) {
+            *input = r.input;
+            *line = r.line;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Appends the row's bytes to the arena. */
+static int append_row(cb_dupset *d, probe *const pk[CB_DUPSET_KINDS], int input, long line)
+{
+    size_t need = 1 + 20;
+    int mask = 0;
+    for (int k = 0; k < CB_DUPSET_KINDS; k++)
+        if (pk[k] != NULL) {
+            need += pk[k]->len;
+            mask |= 1 << k;
+        }
+    if (grow_buf(&d->arena, &d->acap, d->alen + need) < 0 || d->alen + need > UINT32_MAX)
+        return -1;
+    if (d->rows % GROUP == 0) {
+        if (d->ngroup == d->gcap) {
+            size_t n = d->gcap ? 2 * d->gcap : 256;
+            uint32_t *g = realloc(d->group, n * sizeof *g);
+            if (g == NULL)
+                return -1;
+            d->group = g;
+            d->gcap = n;
+        }
+        d->group[d->ngroup++] = (uint32_t)d->alen;
+    }
+    unsigned char *p = d->arena + d->alen;
+    long delta = line - d->last_line;
+    if (d->rows % GROUP != 0 && input == d->last_input && delta >= 1 && delta <= 31) {
+        *p++ = (unsigned char)(delta << 3 | mask);
+    } else {
+        *p++ = (unsigned char)mask;
+        p += put_varint(p, (size_t)input);
+        p += put_varint(p, (size_t)line);
+    }
+    for (int k = 0; k < CB_DUPSET_KINDS; k++)
+        if (pk[k] != NULL) {
+            memcpy(p, pk[k]->buf, pk[k]->len);
+            p += pk[k]->len;
+        }
+    d->alen = (size_t)(p - d->arena);
+    d->last_input = input;
+    d->last_line = line;
+    return 0;
+}
+
+int cb_dupset_add(cb_dupset *d, const char *const keys[CB_DUPSET_KINDS], int input, long line,
+                  cb_err *err)
+{
+    if (d->rows >= MAX_ROWS)
+        return cb_err_set(err, EX_SOFTWARE, "more than %u rows in one batch", MAX_ROWS);
+    if (input < 0 || line < 0)
+        return cb_err_set(err, EX_SOFTWARE, "cb_dupset_add: negative input or line");
+    probe *pk[CB_DUPSET_KINDS];
+    size_t nk = 0;
+    for (int k = 0; k < CB_DUPSET_KINDS; k++) {
+        size_t len = keys[k] ? strlen(keys[k]) : 0;
+        pk[k] = len ? probe_key(d, k, keys[k], len) : NULL;
+        if (len && pk[k] == NULL)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+        nk += pk[k] != NULL;
+    }
+    if (append_row(d, pk, input, line) < 0)
+        return cb_err_sys(err, EX_OSERR, "out of memory");
+    size_t row = d->rows++;
+    if ((d->nkeys + nk) * LOAD_DEN > d->cap * LOAD_NUM) {
+        /* Half again as many slots: between 58% and 88% full. */
+        size_t cap = d->cap < 1024 ? 1024 : d->cap + d->cap / 2;
+        if (rebuild(d, cap) < 0)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+        return 0;
+    }
+    for (int k = 0; k < CB_DUPSET_KINDS; k++)
+        if (pk[k] != NULL)
+            slot_put(d, pk[k]->h, row);
+    return 0;
+}
