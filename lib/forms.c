@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "csvio.h"
@@ -92,23 +93,7 @@ static const coldef cols[NCOL] = {
 enum { RT_NONE, RT_ISSUE, RT_RENEW };
 enum { ST_NONE, ST_INDIVIDUAL, ST_ORGANIZATION };
 
-/* A set of strings, each with the line (and input) that put it there: the
- * duplicates of a batch, the certificates of --certs, the ledger's serials.
- * Open addressing over 64-bit hashes; the keys themselves are kept in one
- * arena so that a hash collision is never taken for a duplicate. */
-typedef struct kslot {
-    uint64_t h;
-    uint32_t off;     /* key in the arena, +1 (0 = empty slot) */
-    uint32_t val;
-} kslot;
-
-typedef struct kset {
-    kslot *slot;
-    size_t cap, n;
-    char *arena;
-    size_t alen, acap;
-} kset;
-
+/* The hash of the small caches below. */
 static uint64_t khash(const char *s, size_t len)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
@@ -122,113 +107,20 @@ static uint64_t khash(const char *s, size_t len)
     return h;
 }
 
-static kslot *kset_slot(const kset *k, const char *key, size_t len, uint64_t h)
-{
-    size_t mask = k->cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        kslot *s = &k->slot[i];
-        if (s->off == 0)
-            return s;
-        if (s->h == h && strncmp(k->arena + s->off - 1, key, len) == 0 &&
-            k->arena[s->off - 1 + len] == '\0')
-            return s;
-    }
-}
-
-/* Room for one more key, so that a slot found now stays valid for
- * kset_insert_at. 0, or -1 when out of memory. */
-static int kset_reserve(kset *k, size_t keylen)
-{
-    if (2 * (k->n + 1) > k->cap) {
-        size_t ncap = k->cap ? 2 * k->cap : 1024;
-        kslot *ns = calloc(ncap, sizeof *ns);
-        if (ns == NULL)
-            return -1;
-        for (size_t i = 0; i < k->cap; i++) {
-            if (k->slot[i].off == 0)
-                continue;
-            size_t j = (size_t)k->slot[i].h & (ncap - 1);
-            while (ns[j].off)
-                j = (j + 1) & (ncap - 1);
-            ns[j] = k->slot[i];
-        }
-        free(k->slot);
-        k->slot = ns;
-        k->cap = ncap;
-    }
-    if (k->alen + keylen + 1 > k->acap) {
-        size_t ncap = k->acap ? 2 * k->acap : 16384;
-        while (ncap < k->alen + keylen + 1)
-            ncap *= 2;
-        if (ncap > UINT32_MAX)
-            return -1;
-        char *na = realloc(k->arena, ncap);
-        if (na == NULL)
-            return -1;
-        k->arena = na;
-        k->acap = ncap;
-    }
-    return 0;
-}
-
-/* The slot of key: taken (off != 0) when the key is there, else the empty
- * slot where it goes. NULL when out of memory. */
-static kslot *kset_find(kset *k, const char *key, uint64_t *h)
-{
-    size_t len = strlen(key);
-    if (kset_reserve(k, len) < 0)
-        return NULL;
-    *h = khash(key, len);
-    return kset_slot(k, key, len, *h);
-}
-
-static void kset_insert_at(kset *k, kslot *s, uint64_t h, const char *key, uint32_t val)
-{
-    if (s->off)
-        return;
-    size_t len = strlen(key);
-    memcpy(k->arena + k->alen, key, len + 1);
-    s->h = h;
-    s->off = (uint32_t)k->alen + 1;
-    s->val = val;
-    k->alen += len + 1;
-    k->n++;
-}
-
-/* The value stored for key, or -1. */
-static long kset_get(const kset *k, const char *key)
-{
-    if (k->n == 0)
-        return -1;
-    size_t len = strlen(key);
-    kslot *s = kset_slot(k, key, len, khash(key, len));
-    return s->off ? (long)s->val : -1;
-}
-
-/* Adds key (keeping the first value); 0, or -1 when out of memory. */
-static int kset_put(kset *k, const char *key, uint32_t val)
-{
-    uint64_t h;
-    kslot *s = kset_find(k, key, &h);
-    if (s == NULL)
-        return -1;
-    kset_insert_at(k, s, h, key, val);
-    return 0;
-}
-
-static void kset_free(kset *k)
-{
-    free(k->slot);
-    free(k->arena);
-    memset(k, 0, sizeof *k);
-}
-
-/* A certificate of --certs. */
+/* A certificate of --certs: only what the checks compare, the name keys
+ * and the identity number as keyed 64-bit hashes. Unequal hashes prove
+ * unequal values, so a reject for a name or identity that does not match
+ * the certificate is always right; equal hashes of unequal values (odds of
+ * 2^-64 a comparison, under a key drawn at random each run) would let one
+ * pass. The serial, which picks the certificate, is kept whole (lib/dupset). */
 typedef struct certrow {
-    char *cn_key, *o_key, *uid;
+    uint64_t cn, o, uid;
     cb_date expiry;
-    int has_expiry, revoked, renewed;
+    uint8_t has_expiry, revoked, renewed, has_uid;
 } certrow;
+
+/* The kinds of key of the ledger's set. */
+enum { LEDGER_RENEWED, LEDGER_PRODUCT };
 
 /* A small cache of cleaned values to their keys: agency and province names
  * repeat from row to row, and their keys cost a Unicode pass each. */
@@ -248,11 +140,11 @@ struct cb_forms {
     cb_dupset *seen;      /* request ids, persons, old serials of the valid rows */
     char **inputs;        /* names of the inputs seen, for "line N of FILE" */
     size_t ninputs;
-    kset certs;           /* serial key -> index in certv */
+    cb_dupset *certs;     /* serial key -> index in certv */
     certrow *certv;
     size_t ncert, certcap;
-    kset ledger_renewed;  /* serials already renewed */
-    kset ledger_products; /* serials made by a renewal */
+    uint8_t hkey[16];     /* of certrow's hashes */
+    cb_dupset *ledger;    /* serials already renewed, serials made by a renewal */
     kcache_ent agency_cache[KCACHE], province_cache[KCACHE];
     kcache_ent registry_cache[KCACHE];   /* agency name -> registry entry (not owned) */
     char *vals[NCOL];     /* the row being checked: cleaned values */
@@ -446,12 +338,19 @@ cb_forms *cb_forms_new(const cb_forms_opts *opts, cb_err *err)
         return NULL;
     }
     f->o.official_domains = f->domains;
-    if ((f->seen = cb_dupset_new()) == NULL) {
+    if ((f->seen = cb_dupset_new()) == NULL || (f->certs = cb_dupset_new()) == NULL ||
+        (f->ledger = cb_dupset_new()) == NULL) {
+        cb_dupset_free(f->seen);
+        cb_dupset_free(f->certs);
+        cb_dupset_free(f->ledger);
         free(f->domains);
         free(f);
         cb_err_sys(err, EX_OSERR, "out of memory");
         return NULL;
     }
+    /* a fixed key would do as well but for sheets made to collide */
+    if (getentropy(f->hkey, sizeof f->hkey) != 0)
+        memset(f->hkey, 0x5A, sizeof f->hkey);
     for (int c = 0; c < NCOL; c++)
         f->in_idx[c] = f->out_idx[c] = -1;
     return f;
@@ -468,15 +367,9 @@ void cb_forms_free(cb_forms *f)
     for (size_t i = 0; i < f->ninputs; i++)
         free(f->inputs[i]);
     free(f->inputs);
-    kset_free(&f->certs);
-    for (size_t i = 0; i < f->ncert; i++) {
-        free(f->certv[i].cn_key);
-        free(f->certv[i].o_key);
-        free(f->certv[i].uid);
-    }
+    cb_dupset_free(f->certs);
     free(f->certv);
-    kset_free(&f->ledger_renewed);
-    kset_free(&f->ledger_products);
+    cb_dupset_free(f->ledger);
     for (int i = 0; i < KCACHE; i++) {
         free(f->agency_cache[i].in);
         free(f->agency_cache[i].out);
@@ -721,17 +614,86 @@ static int open_csv(const char *path, cb_csv_reader **r, cb_err *err)
     return *r ? 0 : -1;
 }
 
+/* The columns of scan-expiry's output that --certs reads, or -1. */
+typedef struct cert_cols {
+    int serial, cn, o, uid, exp, na, status, ren;
+} cert_cols;
+
+static uint64_t value_hash(const cb_forms *f, const char *s)
+{
+    return cb_siphash24(f->hkey, s, strlen(s));
+}
+
+/* The name key's hash of column i (0 when absent); -1 when not UTF-8. */
+static int key_hash_of(const cb_forms *f, const cb_record *rec, int i, uint64_t *h)
+{
+    char *k = cb_text_key(i >= 0 ? cb_record_get(rec, i) : "");
+    if (k == NULL)
+        return -1;
+    *h = value_hash(f, k);
+    free(k);
+    return 0;
+}
+
+/* One certificate of --certs made into a certrow; -1 with err. */
+static int cert_row(const cb_forms *f, const cb_record *rec, const cert_cols *ci, const char *path,
+                    certrow *c, cb_err *err)
+{
+    memset(c, 0, sizeof *c);
+    char *uid = uid_norm(ci->uid >= 0 ? cb_record_get(rec, ci->uid) : "");
+    if (uid != NULL) {
+        c->uid = value_hash(f, uid);
+        c->has_uid = *uid != '\0';
+    }
+    free(uid);
+    if (key_hash_of(f, rec, ci->cn, &c->cn) < 0 || key_hash_of(f, rec, ci->o, &c->o) < 0 || uid == NULL)
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: a name is not UTF-8 text", path, rec->line);
+    const char *e = ci->exp >= 0 ? cb_record_get(rec, ci->exp) : "";
+    if (*e == '\0' && ci->na >= 0)
+        e = cb_record_get(rec, ci->na);
+    if (*e != '\0') {
+        if (parse_date_or_instant(e, &c->expiry) < 0)
+            return cb_err_set(err, EX_DATAERR, "%s:%ld: '%s' is not a date", path, rec->line, e);
+        c->has_expiry = 1;
+    }
+    c->revoked = ci->status >= 0 && strcmp(cb_record_get(rec, ci->status), "revoked") == 0;
+    c->renewed = ci->ren >= 0 && atol(cb_record_get(rec, ci->ren)) > 0;
+    return 0;
+}
+
+/* The certificate c of serial key, unless one of that serial came first. */
+static int cert_add(cb_forms *f, const char *key, const certrow *c, cb_err *err)
+{
+    int in;
+    long first;
+    if (cb_dupset_find(f->certs, 0, key, strlen(key), &in, &first))
+        return 0;
+    if (f->ncert == f->certcap) {
+        size_t nc = f->certcap ? 2 * f->certcap : 256;
+        certrow *p = realloc(f->certv, nc * sizeof *p);
+        if (p == NULL)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+        f->certv = p;
+        f->certcap = nc;
+    }
+    const char *keys[CB_DUPSET_KINDS] = {key};
+    if (cb_dupset_add(f->certs, keys, 0, (long)f->ncert, err) < 0)
+        return -1;
+    f->certv[f->ncert++] = *c;
+    return 0;
+}
+
 int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
 {
     cb_csv_reader *r;
     if (open_csv(path, &r, err) < 0)
         return -1;
     const cb_header *h = cb_csv_reader_header(r);
-    int i_serial = cb_header_find(h, "serial"), i_cn = cb_header_find(h, "subject_cn"),
-        i_o = cb_header_find(h, "subject_o"), i_uid = cb_header_find(h, "uid"),
-        i_exp = cb_header_find(h, "expiry_date"), i_na = cb_header_find(h, "not_after"),
-        i_status = cb_header_find(h, "status"), i_ren = cb_header_find(h, "renewal_count");
-    if (i_serial < 0 && !cb_csv_reader_empty(r)) {   /* an empty file is zero certificates */
+    cert_cols ci = {cb_header_find(h, "serial"), cb_header_find(h, "subject_cn"),
+                    cb_header_find(h, "subject_o"), cb_header_find(h, "uid"),
+                    cb_header_find(h, "expiry_date"), cb_header_find(h, "not_after"),
+                    cb_header_find(h, "status"), cb_header_find(h, "renewal_count")};
+    if (ci.serial < 0 && !cb_csv_reader_empty(r)) {   /* an empty file is zero certificates */
         cb_csv_reader_close(r);
         return cb_err_set(err, EX_DATAERR, "%s: no 'serial' column: not scan-expiry output", path);
     }
@@ -745,53 +707,38 @@ int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
             break;
         }
         char key[256];
-        if (cb_serial_key(cb_record_get(rec, i_serial), key, sizeof key) < 0) {
+        certrow c;
+        if (cb_serial_key(cb_record_get(rec, ci.serial), key, sizeof key) < 0) {
             rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
-                            rec->line, cb_record_get(rec, i_serial));
+                            rec->line, cb_record_get(rec, ci.serial));
             break;
         }
-        if (f->ncert == f->certcap) {
-            size_t nc = f->certcap ? 2 * f->certcap : 256;
-            certrow *p = realloc(f->certv, nc * sizeof *p);
-            if (p == NULL) {
-                rc = cb_err_sys(err, EX_OSERR, "out of memory");
-                break;
-            }
-            f->certv = p;
-            f->certcap = nc;
-        }
-        certrow *c = &f->certv[f->ncert];
-        memset(c, 0, sizeof *c);
-        c->cn_key = cb_text_key(i_cn >= 0 ? cb_record_get(rec, i_cn) : "");
-        c->o_key = cb_text_key(i_o >= 0 ? cb_record_get(rec, i_o) : "");
-        c->uid = uid_norm(i_uid >= 0 ? cb_record_get(rec, i_uid) : "");
-        f->ncert++;
-        if (c->cn_key == NULL || c->o_key == NULL || c->uid == NULL) {
-            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: a name is not UTF-8 text", path, rec->line);
+        if ((rc = cert_row(f, rec, &ci, path, &c, err)) < 0 || (rc = cert_add(f, key, &c, err)) < 0)
             break;
-        }
-        const char *e = i_exp >= 0 ? cb_record_get(rec, i_exp) : "";
-        if (*e == '\0' && i_na >= 0)
-            e = cb_record_get(rec, i_na);
-        if (*e != '\0') {
-            if (parse_date_or_instant(e, &c->expiry) < 0) {
-                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: '%s' is not a date", path, rec->line, e);
-                break;
-            }
-            c->has_expiry = 1;
-        }
-        c->revoked = i_status >= 0 && strcmp(cb_record_get(rec, i_status), "revoked") == 0;
-        c->renewed = i_ren >= 0 && atol(cb_record_get(rec, i_ren)) > 0;
-        if (kset_put(&f->certs, key, (uint32_t)(f->ncert - 1)) < 0) {
-            rc = cb_err_sys(err, EX_OSERR, "out of memory");
-            break;
-        }
     }
     if (rec == NULL)
         rc = cb_err_sys(err, EX_OSERR, "out of memory");
     cb_record_free(rec);
     cb_csv_reader_close(r);
     return rc;
+}
+
+/* The value of key as kind in d (the line or index added with it), or -1. */
+static long set_get(cb_dupset *d, int kind, const char *key)
+{
+    int in;
+    long v;
+    return cb_dupset_find(d, kind, key, strlen(key), &in, &v) ? v : -1;
+}
+
+/* Adds key as kind unless there: the first line stays. */
+static int ledger_put(cb_forms *f, int kind, const char *key, long line, cb_err *err)
+{
+    if (set_get(f->ledger, kind, key) >= 0)
+        return 0;
+    const char *keys[CB_DUPSET_KINDS] = {NULL, NULL, NULL};
+    keys[kind] = key;
+    return cb_dupset_add(f->ledger, keys, 0, line, err);
 }
 
 int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
@@ -826,10 +773,8 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
                                 path, rec->line, old);
                 break;
             }
-            if (kset_put(&f->ledger_renewed, key, (uint32_t)rec->line) < 0) {
-                rc = cb_err_sys(err, EX_OSERR, "out of memory");
+            if ((rc = ledger_put(f, LEDGER_RENEWED, key, rec->line, err)) < 0)
                 break;
-            }
         }
         if (renewal && *serial != '\0') {
             if (cb_serial_key(serial, key, sizeof key) < 0) {
@@ -837,10 +782,8 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
                                 rec->line, serial);
                 break;
             }
-            if (kset_put(&f->ledger_products, key, (uint32_t)rec->line) < 0) {
-                rc = cb_err_sys(err, EX_OSERR, "out of memory");
+            if ((rc = ledger_put(f, LEDGER_PRODUCT, key, rec->line, err)) < 0)
                 break;
-            }
         }
     }
     if (rec == NULL)
@@ -1359,7 +1302,7 @@ static void check_cert_identity(row *r, const certrow *cert)
         char *u = uid_norm(val(r->f, idcols[j]));
         if (u != NULL && *u) {
             given = 1;
-            match |= strcmp(u, cert->uid) == 0;
+            match |= value_hash(r->f, u) == cert->uid;
         }
         free(u);
     }
@@ -1375,7 +1318,7 @@ static void check_cert_identity(row *r, const certrow *cert)
 static void check_cert(row *r)
 {
     verdict_ctx *k = &r->k;
-    long ci = kset_get(&r->f->certs, r->skey);
+    long ci = set_get(r->f->certs, 0, r->skey);
     if (ci < 0) {
         bad(k, C_OLD_SERIAL, "no certificate with serial %s is known (--certs)",
             "không có chứng thư nào số hiệu %s (--certs)", r->serial);
@@ -1391,12 +1334,13 @@ static void check_cert(row *r)
     const char *nm = val(r->f, col);
     if (*nm) {
         char *nk = cb_text_key(nm);
-        if (nk != NULL && strcmp(nk, cert->cn_key) != 0 && (r->indiv || strcmp(nk, cert->o_key) != 0))
+        uint64_t nh = nk != NULL ? value_hash(r->f, nk) : 0;
+        if (nk != NULL && nh != cert->cn && (r->indiv || nh != cert->o))
             bad(k, col, "%s '%s' is not the name in certificate %s",
                 "%s '%s' không trùng tên trong chứng thư %s", cname(k, col), nm, r->serial);
         free(nk);
     }
-    if (*cert->uid)
+    if (cert->has_uid)
         check_cert_identity(r, cert);
 }
 
@@ -1430,12 +1374,12 @@ static int check_old_serial(row *r, cb_err *err)
     if (f->ncert > 0)
         check_cert(r);
     long l;
-    if ((l = kset_get(&f->ledger_products, r->skey)) >= 0)
+    if ((l = set_get(f->ledger, LEDGER_PRODUCT, r->skey)) >= 0)
         bad(k, C_OLD_SERIAL,
             "certificate %s is itself a renewal (ledger line %ld): it may be renewed only once",
             "chứng thư %s đã là chứng thư gia hạn (dòng %ld của sổ cấp): chỉ được gia hạn một lần",
             r->serial, l);
-    else if ((l = kset_get(&f->ledger_renewed, r->skey)) >= 0)
+    else if ((l = set_get(f->ledger, LEDGER_RENEWED, r->skey)) >= 0)
         bad(k, C_OLD_SERIAL, "certificate %s was already renewed (ledger line %ld)",
             "chứng thư %s đã được gia hạn (dòng %ld của sổ cấp)", r->serial, l);
     return 0;
