@@ -50,10 +50,16 @@ static uint64_t rotl(uint64_t x, int b)
 
 static uint64_t le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
+#endif
 }
 
 #define SIPROUND(v0, v1, v2, v3)                                                        \
@@ -273,7 +279,11 @@ static uint64_t key_hash(const cb_dupset *d, int kind, const unsigned char *p, s
     return cb_siphash24(d->key[kind], p, n);
 }
 
-/* A table of cap slots holding every key of the arena. */
+/* A table of cap slots holding every key of the arena. Each key's slot is
+ * asked of the cache AHEAD keys before it is written: the keys come in
+ * arena order and their slots anywhere, so one at a time each would wait
+ * for memory. */
+#define AHEAD 16
 static int rebuild(cb_dupset *d, size_t cap)
 {
     free(d->slot);
@@ -282,6 +292,8 @@ static int rebuild(cb_dupset *d, size_t cap)
     d->nkeys = 0;
     if (d->slot == NULL)
         return -1;
+    struct { uint64_t h; size_t row; } ring[AHEAD];
+    size_t n_in = 0;
     rowpos r = {.next = d->arena};
     for (size_t row = 0; row < d->rows; row++) {
         row_parse(r.next, r.input, r.line, &r);
@@ -290,10 +302,18 @@ static int rebuild(cb_dupset *d, size_t cap)
             if (!(r.mask & (1 << k)))
                 continue;
             size_t n = packed_len(p);
-            slot_put(d, key_hash(d, k, p, n), row);
+            uint64_t h = key_hash(d, k, p, n);
             p += n;
+            __builtin_prefetch(&d->slot[home(h, d->cap)], 1);
+            if (n_in >= AHEAD)
+                slot_put(d, ring[n_in % AHEAD].h, ring[n_in % AHEAD].row);
+            ring[n_in % AHEAD].h = h;
+            ring[n_in % AHEAD].row = row;
+            n_in++;
         }
     }
+    for (size_t i = n_in > AHEAD ? n_in - AHEAD : 0; i < n_in; i++)
+        slot_put(d, ring[i % AHEAD].h, ring[i % AHEAD].row);
     return 0;
 }
 

@@ -94,10 +94,18 @@ enum { RT_NONE, RT_ISSUE, RT_RENEW };
 enum { ST_NONE, ST_INDIVIDUAL, ST_ORGANIZATION };
 
 /* The hash of the small caches below. */
+/* Eight bytes a step: the caches hash every name of every row. */
 static uint64_t khash(const char *s, size_t len)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x100000001B3ull;
+        h ^= h >> 31;
+    }
+    for (; i < len; i++) {
         h ^= (unsigned char)s[i];
         h *= 0x100000001B3ull;
     }
@@ -150,7 +158,9 @@ struct cb_forms {
     char *vals[NCOL];     /* the row being checked: cleaned values */
     char **warnings;      /* about the bound header */
     size_t nwarnings;
-    char *cleanbuf[NCOL];
+    char *cleanbuf[NCOL];  /* the row's cleaned values that are not the input's */
+    size_t cleancap[NCOL];
+    kcache_ent clean_cache[KCACHE];   /* value -> cb_text_clean of it, NULL when not UTF-8 */
 };
 
 /* ---- header ---- */
@@ -373,6 +383,8 @@ void cb_forms_free(cb_forms *f)
     for (int i = 0; i < KCACHE; i++) {
         free(f->agency_cache[i].in);
         free(f->agency_cache[i].out);
+        free(f->clean_cache[i].in);
+        free(f->clean_cache[i].out);
         free(f->province_cache[i].in);
         free(f->registry_cache[i].in);
     }
@@ -549,7 +561,16 @@ static int ascii_clean(const char *s, size_t len)
         return 1;
     if (s[0] == ' ' || s[len - 1] == ' ')
         return 0;
-    for (size_t i = 0; i < len; i++) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {   /* eight bytes a step while none is special */
+        uint64_t w, sp;
+        memcpy(&w, s + i, 8);
+        sp = w ^ (ones * ' ');
+        if ((w & high) || ((w - ones * 0x20) & ~w & high) || ((sp - ones) & ~sp & high))
+            break;
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80 || (c < 0x20 && c != 0) || (c == ' ' && s[i + 1] == ' '))
             return 0;
@@ -795,26 +816,37 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
 
 /* ---- the check ---- */
 
+/* Two ways a set, the newer first: with one, two of a sheet's few
+ * provinces that met in a slot were computed again on every row. */
+static kcache_ent *kcache_set(kcache_ent *cache, const char *in)
+{
+    return &cache[(size_t)khash(in, strlen(in)) % (KCACHE / 2) * 2];
+}
+
 static const char *kcache_get(kcache_ent *cache, const char *in, int *hit)
 {
-    size_t h = (size_t)khash(in, strlen(in)) % KCACHE;
-    kcache_ent *e = &cache[h];
-    *hit = e->in != NULL && strcmp(e->in, in) == 0;
-    return *hit ? e->out : NULL;
+    kcache_ent *e = kcache_set(cache, in);
+    for (int w = 0; w < 2; w++)
+        if (e[w].in != NULL && strcmp(e[w].in, in) == 0) {
+            *hit = 1;
+            return e[w].out;
+        }
+    *hit = 0;
+    return NULL;
 }
 
 static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
 {
-    size_t h = (size_t)khash(in, strlen(in)) % KCACHE;
-    kcache_ent *e = &cache[h];
+    kcache_ent *e = kcache_set(cache, in);
     char *copy = strdup(in);
     if (copy == NULL)
         return -1;
-    free(e->in);
+    free(e[1].in);
     if (owned)
-        free(e->out);
-    e->in = copy;
-    e->out = out;
+        free(e[1].out);
+    e[1] = e[0];
+    e[0].in = copy;
+    e[0].out = out;
     return 0;
 }
 
@@ -913,6 +945,43 @@ static int oom(cb_err *err)
     return cb_err_sys(err, EX_OSERR, "out of memory");
 }
 
+/* cb_text_clean of s in *out (NULL when s is not UTF-8), from a cache:
+ * names, places and agencies repeat from row to row, and each costs a
+ * Unicode normalisation. -1 when out of memory. */
+static int cleaned(cb_forms *f, const char *s, const char **out)
+{
+    int hit;
+    *out = kcache_get(f->clean_cache, s, &hit);
+    if (hit)
+        return 0;
+    errno = 0;
+    char *c = cb_text_clean(s);
+    if (c == NULL && errno == ENOMEM)
+        return -1;
+    if (kcache_put(f->clean_cache, s, c, 1) < 0) {
+        free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+/* A copy of the cleaned value of column c for the row: a later value may
+ * take the cache's place before the row is done. */
+static int keep_clean(cb_forms *f, int c, const char *clean)
+{
+    size_t n = strlen(clean) + 1;
+    if (n > f->cleancap[c]) {
+        char *p = realloc(f->cleanbuf[c], n);
+        if (p == NULL)
+            return -1;
+        f->cleanbuf[c] = p;
+        f->cleancap[c] = n;
+    }
+    memcpy(f->cleanbuf[c], clean, n);
+    return 0;
+}
+
 /* Every known column cleaned: trimmed, one space between words, NFC. */
 static int clean_values(row *r, cb_err *err)
 {
@@ -928,11 +997,10 @@ static int clean_values(row *r, cb_err *err)
             f->vals[c] = (char *)s;
             continue;
         }
-        free(f->cleanbuf[c]);
-        f->cleanbuf[c] = cb_text_clean(s);
-        if (f->cleanbuf[c] == NULL) {
-            if (errno == ENOMEM)
-                return oom(err);
+        const char *clean;
+        if (cleaned(f, s, &clean) < 0 || (clean != NULL && keep_clean(f, c, clean) < 0))
+            return oom(err);
+        if (clean == NULL) {
             bad(&r->k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&r->k, c));
             f->vals[c] = "";
             continue;
