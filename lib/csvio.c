@@ -429,6 +429,61 @@ static void split_line(cb_csv_reader *r, const char *s, size_t n)
     on_record(0, r);
 }
 
+/* The field of a line at p, up to end: its bytes in *f, *flen, and where
+ * the next begins (NULL after the last); -1 when it is not a plain field
+ * nor a quoted one without quotes inside ("a", "b, c"), the only quoted
+ * form split here. */
+static int quoted_field(const cb_csv_reader *r, const char *p, const char *end, const char **f,
+                        size_t *flen, const char **next)
+{
+    const char *q;
+    if (p < end && *p == '"') {
+        q = memchr(p + 1, '"', (size_t)(end - p - 1));
+        if (q == NULL || (q + 1 < end && q[1] != r->delim))
+            return -1;
+        *f = p + 1;
+        *flen = (size_t)(q - p - 1);
+        *next = q + 1 < end ? q + 2 : NULL;
+        return 0;
+    }
+    q = memchr(p, r->delim, (size_t)(end - p));
+    const char *fe = q ? q : end;
+    if (memchr(p, '"', (size_t)(fe - p)) != NULL)
+        return -1;
+    *f = p;
+    *flen = (size_t)(fe - p);
+    *next = q ? q + 1 : NULL;
+    return 0;
+}
+
+/* A whole line whose quoted fields hold no quote nor line break, split
+ * here as split_line does (libcsv would give the same fields); 0 when the
+ * line is not like that, nothing done then. Agencies' names with a comma
+ * make a fifth of the rows of some sheets. */
+static int split_quoted_line(cb_csv_reader *r, const char *s, size_t n)
+{
+    size_t m = n;
+    if (m && s[m - 1] == '\n')
+        m--;
+    if (m && s[m - 1] == '\r')
+        m--;
+    const char *end = s + m, *p = s, *f;
+    size_t flen;
+    while (p != NULL)
+        if (quoted_field(r, p, end, &f, &flen, &p) < 0)
+            return 0;
+    if (!utf8_ok((const unsigned char *)s, n))
+        r->utf8_suspect = 1;
+    if (memchr(s, '\0', n) != NULL)
+        r->nul_suspect = 1;
+    for (p = s; p != NULL;) {
+        quoted_field(r, p, end, &f, &flen, &p);
+        on_field((void *)f, flen, r);
+    }
+    on_record(0, r);
+    return 1;
+}
+
 /* A line of nothing but delimiters: a row a spreadsheet saved with
  * nothing in it (",,,,"). */
 static int line_is_delimiters(const cb_csv_reader *r, const char *s, size_t n)
@@ -510,6 +565,11 @@ static int parse_one(cb_csv_reader *r, cb_err *err)
         if (whole_line && (size_t)n <= r->limit && memchr(chunk, '"', (size_t)n) == NULL) {
             split_line(r, chunk, (size_t)n);
             r->empty_row = line_is_delimiters(r, chunk, (size_t)n);
+            r->line++;
+            r->rec->line = r->rec_start;
+            return CB_CSV_RECORD;
+        }
+        if (whole_line && (size_t)n <= r->limit && split_quoted_line(r, chunk, (size_t)n)) {
             r->line++;
             r->rec->line = r->rec_start;
             return CB_CSV_RECORD;
