@@ -26,6 +26,8 @@ typedef struct probe {
     unsigned char *buf;               /* the last key looked up, packed */
     size_t len, cap;
     uint64_t h;
+    char *raw;                        /* and as it was given */
+    size_t rawlen, rawcap;
 } probe;
 
 struct cb_dupset {
@@ -85,8 +87,9 @@ uint64_t cb_siphash24(const uint8_t k[16], const void *m, size_t n)
         v0 ^= w;
     }
     uint64_t b = (uint64_t)n << 56;
-    for (size_t i = whole; i < n; i++)
-        b |= (uint64_t)p[i] << (8 * (i - whole));
+    uint8_t last[8] = {0};
+    memcpy(last, p + whole, n - whole);
+    b |= le64(last) & 0x00FFFFFFFFFFFFFFull;
     v3 ^= b;
     SIPROUND(v0, v1, v2, v3);
     SIPROUND(v0, v1, v2, v3);
@@ -160,11 +163,20 @@ static size_t get_head(const unsigned char *p, int *how, size_t *len)
     return 1 + get_varint(p + 1, len);
 }
 
+/* c is a digit or A-F. */
+static unsigned hexval(unsigned char c)
+{
+    return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'A' + 10);
+}
+
 static size_t put_nibbles(unsigned char *p, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i += 2)
-        p[i / 2] = (unsigned char)(nibble((unsigned char)s[i]) << 4 |
-                                   (i + 1 < n ? nibble((unsigned char)s[i + 1]) : 0));
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    for (; i + 1 < n; i += 2)
+        p[i / 2] = (unsigned char)(hexval(u[i]) << 4 | hexval(u[i + 1]));
+    if (i < n)
+        p[i / 2] = (unsigned char)(hexval(u[i]) << 4);
     return (n + 1) / 2;
 }
 
@@ -337,11 +349,14 @@ static int grow_buf(unsigned char **buf, size_t *cap, size_t need)
 static probe *probe_key(cb_dupset *d, int kind, const char *key, size_t len)
 {
     probe *t = &d->tmp, *pr = &d->pr[kind];
-    if (grow_buf(&t->buf, &t->cap, len + 21) < 0)
+    if (pr->raw != NULL && pr->rawlen == len && memcmp(pr->raw, key, len) == 0)
+        return pr;
+    if (grow_buf(&t->buf, &t->cap, len + 21) < 0 ||
+        grow_buf((unsigned char **)&t->raw, &t->rawcap, len + 1) < 0)
         return NULL;
     t->len = pack(key, len, t->buf);
-    if (pr->buf != NULL && pr->len == t->len && memcmp(pr->buf, t->buf, t->len) == 0)
-        return pr;
+    memcpy(t->raw, key, len);
+    t->rawlen = len;
     t->h = key_hash(d, kind, t->buf, t->len);
     probe swap = *pr;
     *pr = *t;
@@ -369,9 +384,12 @@ void cb_dupset_free(cb_dupset *d)
     free(d->arena);
     free(d->group);
     free(d->slot);
-    for (int k = 0; k < CB_DUPSET_KINDS; k++)
+    for (int k = 0; k < CB_DUPSET_KINDS; k++) {
         free(d->pr[k].buf);
+        free(d->pr[k].raw);
+    }
     free(d->tmp.buf);
+    free(d->tmp.raw);
     free(d);
 }
 

@@ -136,6 +136,7 @@ enum { LEDGER_RENEWED, LEDGER_PRODUCT };
 typedef struct kcache_ent {
     char *in;
     char *out;          /* owned, or NULL for "no match" */
+    int flag;           /* of the clean cache: out has control characters */
 } kcache_ent;
 
 struct cb_forms {
@@ -564,10 +565,12 @@ static int ascii_clean(const char *s, size_t len)
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {   /* eight bytes a step while none is special */
-        uint64_t w, sp;
+        uint64_t w, sp, spaces;
         memcpy(&w, s + i, 8);
         sp = w ^ (ones * ' ');
-        if ((w & high) || ((w - ones * 0x20) & ~w & high) || ((sp - ones) & ~sp & high))
+        spaces = (sp - ones) & ~sp & high;   /* exact while no byte is 0x80 or more */
+        if ((w & high) || ((w - ones * 0x20) & ~w & high) || (spaces & (spaces >> 8)) ||
+            ((spaces >> 63) && s[i + 8] == ' '))
             break;
     }
     for (; i < len; i++) {
@@ -823,16 +826,20 @@ static kcache_ent *kcache_set(kcache_ent *cache, const char *in)
     return &cache[(size_t)khash(in, strlen(in)) % (KCACHE / 2) * 2];
 }
 
-static const char *kcache_get(kcache_ent *cache, const char *in, int *hit)
+static kcache_ent *kcache_find(kcache_ent *cache, const char *in)
 {
     kcache_ent *e = kcache_set(cache, in);
     for (int w = 0; w < 2; w++)
-        if (e[w].in != NULL && strcmp(e[w].in, in) == 0) {
-            *hit = 1;
-            return e[w].out;
-        }
-    *hit = 0;
+        if (e[w].in != NULL && strcmp(e[w].in, in) == 0)
+            return &e[w];
     return NULL;
+}
+
+static const char *kcache_get(kcache_ent *cache, const char *in, int *hit)
+{
+    kcache_ent *e = kcache_find(cache, in);
+    *hit = e != NULL;
+    return e ? e->out : NULL;
 }
 
 static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
@@ -948,12 +955,14 @@ static int oom(cb_err *err)
 /* cb_text_clean of s in *out (NULL when s is not UTF-8), from a cache:
  * names, places and agencies repeat from row to row, and each costs a
  * Unicode normalisation. -1 when out of memory. */
-static int cleaned(cb_forms *f, const char *s, const char **out)
+static int cleaned(cb_forms *f, const char *s, const char **out, int *control)
 {
-    int hit;
-    *out = kcache_get(f->clean_cache, s, &hit);
-    if (hit)
+    kcache_ent *e = kcache_find(f->clean_cache, s);
+    if (e != NULL) {
+        *out = e->out;
+        *control = e->flag;
         return 0;
+    }
     errno = 0;
     char *c = cb_text_clean(s);
     if (c == NULL && errno == ENOMEM)
@@ -963,6 +972,7 @@ static int cleaned(cb_forms *f, const char *s, const char **out)
         return -1;
     }
     *out = c;
+    *control = kcache_set(f->clean_cache, s)[0].flag = c != NULL && has_control(c);   /* put it first */
     return 0;
 }
 
@@ -998,7 +1008,8 @@ static int clean_values(row *r, cb_err *err)
             continue;
         }
         const char *clean;
-        if (cleaned(f, s, &clean) < 0 || (clean != NULL && keep_clean(f, c, clean) < 0))
+        int control;
+        if (cleaned(f, s, &clean, &control) < 0 || (clean != NULL && keep_clean(f, c, clean) < 0))
             return oom(err);
         if (clean == NULL) {
             bad(&r->k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&r->k, c));
@@ -1006,7 +1017,7 @@ static int clean_values(row *r, cb_err *err)
             continue;
         }
         f->vals[c] = f->cleanbuf[c];
-        if (has_control(f->vals[c]))
+        if (control)
             bad(&r->k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
                 cname(&r->k, c));
         if (cb_record_set_str(r->out, i, f->vals[c]) < 0)
@@ -1060,8 +1071,9 @@ static void classify(row *r)
     int vi = r->vi, rt = RT_NONE, st = ST_NONE, form = 0, rt_given, st_given;
     const char *fs = val(r->f, C_FORM), *rts = val(r->f, C_REQUEST_TYPE), *sts = val(r->f, C_SUBJECT_TYPE);
     if (*fs) {
-        if (all_digits(fs) && strlen(fs) <= 2 && atoi(fs) >= 1 && atoi(fs) <= 4) {
-            form = atoi(fs);
+        int fn = all_digits(fs) && strlen(fs) <= 2 ? atoi(fs) : 0;
+        if (fn >= 1 && fn <= 4) {
+            form = fn;
             rt = form <= 2 ? RT_ISSUE : RT_RENEW;
             st = form == 4 ? ST_ORGANIZATION : ST_INDIVIDUAL;
         } else {
