@@ -6,6 +6,7 @@
 #include "forms.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -942,10 +943,28 @@ typedef struct row {
     int have_received, have_birth, have_issued, have_expiry;
     const certrow *cert;                    /* old_serial's, from --certs */
     const cb_agency_entry *agency;          /* the registry's, with --agencies */
-    char serial[256], skey[256];            /* old_serial displayed, and its key */
     int has_person, has_serial;             /* keys the row takes when valid */
+    /* the buffers last: row_init clears only what comes before them */
+    char serial[256], skey[256];            /* old_serial displayed, and its key */
     char wbuf[600];
 } row;
+
+/* A row to check, without clearing its 1 KB of buffers (a tenth of the
+ * time of a row's own checks). */
+static void row_init(row *r, cb_forms *f, const cb_record *in, cb_record *out,
+                     cb_forms_verdict *v, const char *input)
+{
+    memset(r, 0, offsetof(row, serial));
+    r->f = f;
+    r->k.f = f;
+    r->k.v = v;
+    r->k.first_col = -1;
+    r->in = in;
+    r->out = out;
+    r->cur_input = input_index(f, input);
+    r->vi = f->o.lang == CB_LANG_VI;
+    r->serial[0] = r->skey[0] = r->wbuf[0] = '\0';
+}
 
 static int oom(cb_err *err)
 {
@@ -1636,8 +1655,8 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         return cb_err_set(err, EX_SOFTWARE, "cb_forms_check before cb_forms_bind");
     if (cb_record_copy(out, in) < 0)
         return oom(err);
-    row r = {.f = f, .k = {.f = f, .v = v, .first_col = -1}, .in = in, .out = out,
-             .cur_input = input_index(f, input), .vi = f->o.lang == CB_LANG_VI};
+    row r;
+    row_init(&r, f, in, out, v, input);
     if (r.cur_input < 0)
         return oom(err);
     if (clean_values(&r, err) < 0)
