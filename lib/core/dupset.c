@@ -10,7 +10,10 @@
  * A row in the arena: one byte (bits 0-2 which kinds it holds, bits 3-7
  * its line minus the last row's, 0 when the input and line follow as
  * varints: the first row of a group, a new input, a jump), then each key
- * it holds, in kind order, packed as pack() says. */
+ * it holds, in kind order, packed as pack() says and front-coded: the
+ * number of its first bytes that are those of the key of its kind in the
+ * row before it in the group, and the bytes after them. Request ids and
+ * serials given in order share most of their bytes with the one before. */
 #include "dupset.h"
 
 #include <stdlib.h>
@@ -41,6 +44,11 @@ struct cb_dupset {
     int last_input;
     long last_line;
     probe pr[CB_DUPSET_KINDS], tmp;
+    unsigned char *wlast[CB_DUPSET_KINDS];   /* the writer's last key of each kind in its group */
+    size_t wlen[CB_DUPSET_KINDS];
+    unsigned char *cur[CB_DUPSET_KINDS];     /* a reader's, walking a group */
+    size_t clen[CB_DUPSET_KINDS];
+    size_t keycap;                           /* of wlast[] and cur[]: the longest packed key */
 };
 
 /* ---- SipHash-2-4 ---- */
@@ -153,16 +161,6 @@ static size_t put_head(unsigned char *p, int how, size_t len)
     return 1 + put_varint(p + 1, len);
 }
 
-static size_t get_head(const unsigned char *p, int *how, size_t *len)
-{
-    *how = p[0] >> 6;
-    if ((p[0] & 63) < 63) {
-        *len = p[0] & 63;
-        return 1;
-    }
-    return 1 + get_varint(p + 1, len);
-}
-
 /* c is a digit or A-F. */
 static unsigned hexval(unsigned char c)
 {
@@ -202,32 +200,42 @@ static size_t pack(const char *s, size_t n, unsigned char *p)
     return k + n;
 }
 
-/* The length of the packed key at p. */
-static size_t packed_len(const unsigned char *p)
-{
-    int how;
-    size_t len, k = get_head(p, &how, &len);
-    if (how == RAW)
-        return k + len;
-    if (how == NIBBLES)
-        return k + (len + 1) / 2;
-    k += len;
-    size_t tail;
-    k += get_varint(p + k, &tail);
-    return k + (tail + 1) / 2;
-}
-
 /* ---- rows ---- */
 
 typedef struct rowpos {
-    const unsigned char *keys;        /* the row's first key */
     int mask, input;
     long line;
     const unsigned char *next;        /* the row after it */
 } rowpos;
 
-/* The row at p, the one before it having been at input, line. */
-static void row_parse(const unsigned char *p, int input, long line, rowpos *r)
+/* The front coding of a key: one byte of two 4-bit counts (bytes shared,
+ * bytes after them), or 0xFF and the two as varints. */
+static size_t put_front(unsigned char *p, size_t shared, size_t rest)
+{
+    if (shared < 16 && rest < 16 && !(shared == 15 && rest == 15)) {
+        p[0] = (unsigned char)(shared << 4 | rest);
+        return 1;
+    }
+    p[0] = 0xFF;
+    size_t k = 1 + put_varint(p + 1, shared);
+    return k + put_varint(p + k, rest);
+}
+
+static size_t get_front(const unsigned char *p, size_t *shared, size_t *rest)
+{
+    if (p[0] != 0xFF) {
+        *shared = p[0] >> 4;
+        *rest = p[0] & 15;
+        return 1;
+    }
+    size_t k = 1 + get_varint(p + 1, shared);
+    return k + get_varint(p + k, rest);
+}
+
+/* The row at p, the one before it having been at input, line; its keys
+ * into d->cur[]. first: p begins a group. */
+static void row_parse(cb_dupset *d, const unsigned char *p, int first, int input, long line,
+                      rowpos *r)
 {
     int delta = p[0] >> 3;
     r->mask = p[0] & 7;
@@ -243,31 +251,25 @@ static void row_parse(const unsigned char *p, int input, long line, rowpos *r)
     }
     r->input = input;
     r->line = line;
-    r->keys = p;
-    for (int k = 0; k < CB_DUPSET_KINDS; k++)
-        if (r->mask & (1 << k))
-            p += packed_len(p);
+    for (int k = 0; k < CB_DUPSET_KINDS; k++) {
+        if (first)
+            d->clen[k] = 0;
+        if (!(r->mask & (1 << k)))
+            continue;
+        size_t shared, rest;
+        p += get_front(p, &shared, &rest);
+        memcpy(d->cur[k] + shared, p, rest);
+        d->clen[k] = shared + rest;
+        p += rest;
+    }
     r->next = p;
 }
 
-static void row_at(const cb_dupset *d, size_t row, rowpos *r)
+static void row_at(cb_dupset *d, size_t row, rowpos *r)
 {
-    const unsigned char *p = d->arena + d->group[row / GROUP];
-    row_parse(p, 0, 0, r);   /* a group's first row carries its line */
+    row_parse(d, d->arena + d->group[row / GROUP], 1, 0, 0, r);
     for (size_t i = row - row % GROUP; i < row; i++)
-        row_parse(r->next, r->input, r->line, r);
-}
-
-/* The row's key of this kind, or NULL. */
-static const unsigned char *row_key(const rowpos *r, int kind)
-{
-    if (!(r->mask & (1 << kind)))
-        return NULL;
-    const unsigned char *p = r->keys;
-    for (int k = 0; k < kind; k++)
-        if (r->mask & (1 << k))
-            p += packed_len(p);
-    return p;
+        row_parse(d, r->next, 0, r->input, r->line, r);
 }
 
 /* ---- the table ---- */
@@ -308,14 +310,11 @@ static int rebuild(cb_dupset *d, size_t cap)
     size_t n_in = 0;
     rowpos r = {.next = d->arena};
     for (size_t row = 0; row < d->rows; row++) {
-        row_parse(r.next, r.input, r.line, &r);
-        const unsigned char *p = r.keys;
+        row_parse(d, r.next, row % GROUP == 0, r.input, r.line, &r);
         for (int k = 0; k < CB_DUPSET_KINDS; k++) {
             if (!(r.mask & (1 << k)))
                 continue;
-            size_t n = packed_len(p);
-            uint64_t h = key_hash(d, k, p, n);
-            p += n;
+            uint64_t h = key_hash(d, k, d->cur[k], d->clen[k]);
             __builtin_prefetch(&d->slot[home(h, d->cap)], 1);
             if (n_in >= AHEAD)
                 slot_put(d, ring[n_in % AHEAD].h, ring[n_in % AHEAD].row);
@@ -387,6 +386,8 @@ void cb_dupset_free(cb_dupset *d)
     for (int k = 0; k < CB_DUPSET_KINDS; k++) {
         free(d->pr[k].buf);
         free(d->pr[k].raw);
+        free(d->wlast[k]);
+        free(d->cur[k]);
     }
     free(d->tmp.buf);
     free(d->tmp.raw);
@@ -420,8 +421,7 @@ int cb_dupset_find(cb_dupset *d, int kind, const char *key, size_t len, int *inp
             continue;
         rowpos r;
         row_at(d, (d->slot[i] >> 8) - 1, &r);
-        const unsigned char *k = row_key(&r, kind);
-        if (k != NULL && packed_len(k) == p->len && memcmp(k, p->buf, p->len) == 0) {
+        if ((r.mask & (1 << kind)) && d->clen[kind] == p->len && memcmp(d->cur[kind], p->buf, p->len) == 0) {
             *input = r.input;
             *line = r.line;
             return 1;
@@ -431,14 +431,49 @@ int cb_dupset_find(cb_dupset *d, int kind, const char *key, size_t len, int *inp
 }
 
 /* Appends the row's bytes to the arena. */
+/* Room in wlast[] and cur[] for a packed key of len bytes. */
+static int key_room(cb_dupset *d, size_t len)
+{
+    if (len <= d->keycap)
+        return 0;
+    size_t cap = d->keycap ? d->keycap : 64;
+    while (cap < len)
+        cap *= 2;
+    for (int k = 0; k < CB_DUPSET_KINDS; k++) {
+        unsigned char *a = realloc(d->wlast[k], cap), *b = a ? realloc(d->cur[k], cap) : NULL;
+        if (a != NULL)
+            d->wlast[k] = a;
+        if (b == NULL)
+            return -1;
+        d->cur[k] = b;
+    }
+    d->keycap = cap;
+    return 0;
+}
+
+/* Appends key, front-coded against the writer's last key of its kind. */
+static unsigned char *put_key(cb_dupset *d, unsigned char *p, int kind, const probe *key)
+{
+    size_t shared = 0;
+    while (shared < key->len && shared < d->wlen[kind] && key->buf[shared] == d->wlast[kind][shared])
+        shared++;
+    p += put_front(p, shared, key->len - shared);
+    memcpy(p, key->buf + shared, key->len - shared);
+    memcpy(d->wlast[kind], key->buf, key->len);
+    d->wlen[kind] = key->len;
+    return p + key->len - shared;
+}
+
 static int append_row(cb_dupset *d, probe *const pk[CB_DUPSET_KINDS], int input, long line)
 {
     size_t need = 1 + 20;
     int mask = 0;
     for (int k = 0; k < CB_DUPSET_KINDS; k++)
         if (pk[k] != NULL) {
-            need += pk[k]->len;
+            need += pk[k]->len + 21;
             mask |= 1 << k;
+            if (key_room(d, pk[k]->len) < 0)
+                return -1;
         }
     if (grow_buf(&d->arena, &d->acap, d->alen + need) < 0 || d->alen + need > UINT32_MAX)
         return -1;
@@ -452,6 +487,8 @@ static int append_row(cb_dupset *d, probe *const pk[CB_DUPSET_KINDS], int input,
             d->gcap = n;
         }
         d->group[d->ngroup++] = (uint32_t)d->alen;
+        for (int k = 0; k < CB_DUPSET_KINDS; k++)
+            d->wlen[k] = 0;
     }
     unsigned char *p = d->arena + d->alen;
     long delta = line - d->last_line;
@@ -463,10 +500,8 @@ static int append_row(cb_dupset *d, probe *const pk[CB_DUPSET_KINDS], int input,
         p += put_varint(p, (size_t)line);
     }
     for (int k = 0; k < CB_DUPSET_KINDS; k++)
-        if (pk[k] != NULL) {
-            memcpy(p, pk[k]->buf, pk[k]->len);
-            p += pk[k]->len;
-        }
+        if (pk[k] != NULL)
+            p = put_key(d, p, k, pk[k]);
     d->alen = (size_t)(p - d->arena);
     d->last_input = input;
     d->last_line = line;
