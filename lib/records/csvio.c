@@ -110,9 +110,15 @@ static int utf8_ok(const unsigned char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         uint64_t w;
-        if (i + 8 <= n && (memcpy(&w, s + i, 8), (w & high) == 0)) {
-            i += 8;   /* most text in forms is ASCII: eight bytes at a time */
-            continue;
+        if (i + 8 <= n) {   /* most text in forms is ASCII: eight bytes at a time */
+            memcpy(&w, s + i, 8);
+            if ((w & high) == 0) {
+                i += 8;
+                continue;
+            }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            i += (size_t)__builtin_ctzll(w & high) / 8;   /* to the first byte that is not */
+#endif
         }
         unsigned c = s[i];
         if (c < 0x80) {

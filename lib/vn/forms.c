@@ -1365,10 +1365,11 @@ static int check_contact(row *r, cb_err *err)
     verdict_ctx *k = &r->k;
     const char *em = val(f, C_EMAIL);
     if (*em) {
-        if (!cb_email_check(em, NULL))
+        int official = cb_email_check(em, f->o.official_domains);   /* valid rows: one pass */
+        if (!official && !cb_email_check(em, NULL))
             bad(k, C_EMAIL, "'%s' is not a valid e-mail address",
                 "'%s' không phải địa chỉ thư điện tử hợp lệ", em);
-        else if (!cb_email_check(em, f->o.official_domains))
+        else if (!official)
             bad(k, C_EMAIL, "e-mail address %s is not on an official domain (%s)",
                 "địa chỉ thư điện tử %s không thuộc tên miền công vụ (%s)", em,
                 f->o.official_domains);
