@@ -117,6 +117,17 @@ static int grow_fields(cb_record *r, size_t need)
 
 int cb_record_set(cb_record *r, int i, const char *s, size_t len)
 {
+    /* the common case: a field set again, or the next one, within the
+     * room an earlier record left it */
+    if (i >= 0 && (size_t)i <= r->n && (size_t)i < r->cap && len < r->f[i].cap) {
+        cb_field *f = &r->f[i];
+        memmove(f->s, s, len);
+        f->s[len] = '\0';
+        f->len = len;
+        if ((size_t)i == r->n)
+            r->n++;
+        return 0;
+    }
     if (i < 0 || grow_fields(r, (size_t)i + 1) < 0)
         return -1;
     while (r->n < (size_t)i) {          /* fields skipped over become empty */

@@ -6,14 +6,17 @@
 #include "forms.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "csvio.h"
+#include "dupset.h"
 #include "identifiers.h"
 #include "labels.h"
 #include "provinces.h"
@@ -91,27 +94,19 @@ static const coldef cols[NCOL] = {
 enum { RT_NONE, RT_ISSUE, RT_RENEW };
 enum { ST_NONE, ST_INDIVIDUAL, ST_ORGANIZATION };
 
-/* A set of strings, each with the line (and input) that put it there: the
- * duplicates of a batch, the certificates of --certs, the ledger's serials.
- * Open addressing over 64-bit hashes; the keys themselves are kept in one
- * arena so that a hash collision is never taken for a duplicate. */
-typedef struct kslot {
-    uint64_t h;
-    uint32_t off;     /* key in the arena, +1 (0 = empty slot) */
-    uint32_t val;
-} kslot;
-
-typedef struct kset {
-    kslot *slot;
-    size_t cap, n;
-    char *arena;
-    size_t alen, acap;
-} kset;
-
+/* The hash of the small caches below. */
+/* Eight bytes a step: the caches hash every name of every row. */
 static uint64_t khash(const char *s, size_t len)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x100000001B3ull;
+        h ^= h >> 31;
+    }
+    for (; i < len; i++) {
         h ^= (unsigned char)s[i];
         h *= 0x100000001B3ull;
     }
@@ -121,124 +116,20 @@ static uint64_t khash(const char *s, size_t len)
     return h;
 }
 
-static kslot *kset_slot(const kset *k, const char *key, size_t len, uint64_t h)
-{
-    size_t mask = k->cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        kslot *s = &k->slot[i];
-        if (s->off == 0)
-            return s;
-        if (s->h == h && strncmp(k->arena + s->off - 1, key, len) == 0 &&
-            k->arena[s->off - 1 + len] == '\0')
-            return s;
-    }
-}
-
-/* Room for one more key, so that a slot found now stays valid for
- * kset_insert_at. 0, or -1 when out of memory. */
-static int kset_reserve(kset *k, size_t keylen)
-{
-    if (2 * (k->n + 1) > k->cap) {
-        size_t ncap = k->cap ? 2 * k->cap : 1024;
-        kslot *ns = calloc(ncap, sizeof *ns);
-        if (ns == NULL)
-            return -1;
-        for (size_t i = 0; i < k->cap; i++) {
-            if (k->slot[i].off == 0)
-                continue;
-            size_t j = (size_t)k->slot[i].h & (ncap - 1);
-            while (ns[j].off)
-                j = (j + 1) & (ncap - 1);
-            ns[j] = k->slot[i];
-        }
-        free(k->slot);
-        k->slot = ns;
-        k->cap = ncap;
-    }
-    if (k->alen + keylen + 1 > k->acap) {
-        size_t ncap = k->acap ? 2 * k->acap : 16384;
-        while (ncap < k->alen + keylen + 1)
-            ncap *= 2;
-        if (ncap > UINT32_MAX)
-            return -1;
-        char *na = realloc(k->arena, ncap);
-        if (na == NULL)
-            return -1;
-        k->arena = na;
-        k->acap = ncap;
-    }
-    return 0;
-}
-
-/* The slot of key: taken (off != 0) when the key is there, else the empty
- * slot where it goes. NULL when out of memory. */
-static kslot *kset_find(kset *k, const char *key, uint64_t *h)
-{
-    size_t len = strlen(key);
-    if (kset_reserve(k, len) < 0)
-        return NULL;
-    *h = khash(key, len);
-    return kset_slot(k, key, len, *h);
-}
-
-static void kset_insert_at(kset *k, kslot *s, uint64_t h, const char *key, uint32_t val)
-{
-    if (s->off)
-        return;
-    size_t len = strlen(key);
-    memcpy(k->arena + k->alen, key, len + 1);
-    s->h = h;
-    s->off = (uint32_t)k->alen + 1;
-    s->val = val;
-    k->alen += len + 1;
-    k->n++;
-}
-
-/* Asks the cache for key's first slot ahead of the lookup: on big batches
- * the three lookups of a row are cache misses, and this lets them overlap
- * with the rest of the checks. */
-static void kset_prefetch(const kset *k, const char *key)
-{
-    if (k->cap == 0 || *key == '\0')
-        return;
-    uint64_t h = khash(key, strlen(key));
-    __builtin_prefetch(&k->slot[(size_t)h & (k->cap - 1)]);
-}
-
-/* The value stored for key, or -1. */
-static long kset_get(const kset *k, const char *key)
-{
-    if (k->n == 0)
-        return -1;
-    size_t len = strlen(key);
-    kslot *s = kset_slot(k, key, len, khash(key, len));
-    return s->off ? (long)s->val : -1;
-}
-
-/* Adds key (keeping the first value); 0, or -1 when out of memory. */
-static int kset_put(kset *k, const char *key, uint32_t val)
-{
-    uint64_t h;
-    kslot *s = kset_find(k, key, &h);
-    if (s == NULL)
-        return -1;
-    kset_insert_at(k, s, h, key, val);
-    return 0;
-}
-
-static void kset_free(kset *k)
-{
-    free(k->slot);
-    free(k->arena);
-    memset(k, 0, sizeof *k);
-}
-
-/* A certificate of --certs. */
+/* A certificate of --certs: only what the checks compare, the name keys
+ * and the identity number as keyed 64-bit hashes. Unequal hashes prove
+ * unequal values, so a reject for a name or identity that does not match
+ * the certificate is always right; equal hashes of unequal values (odds of
+ * 2^-64 a comparison, under a key drawn at random each run) would let one
+ * pass. The serial, which picks the certificate, is kept whole (lib/dupset). */
 typedef struct certrow {
-    char *cn_key, *o_key, *uid;
+    uint64_t cn, o, uid;
     cb_date expiry;
-    int has_expiry, revoked, renewed;
+    uint8_t has_expiry, revoked, renewed, has_uid;
 } certrow;
+
+/* The kinds of key of the ledger's set. */
+enum { LEDGER_RENEWED, LEDGER_PRODUCT };
 
 /* A small cache of cleaned values to their keys: agency and province names
  * repeat from row to row, and their keys cost a Unicode pass each. */
@@ -246,6 +137,7 @@ typedef struct certrow {
 typedef struct kcache_ent {
     char *in;
     char *out;          /* owned, or NULL for "no match" */
+    int flag;           /* of the clean cache: out has control characters */
 } kcache_ent;
 
 struct cb_forms {
@@ -255,20 +147,22 @@ struct cb_forms {
     int in_idx[NCOL];     /* column in the input (and output) record, or -1 */
     int out_idx[NCOL];    /* column in the output record, or -1 */
     int bound;
-    kset ids, persons, serials;
+    cb_dupset *seen;      /* request ids, persons, old serials of the valid rows */
     char **inputs;        /* names of the inputs seen, for "line N of FILE" */
     size_t ninputs;
-    kset certs;           /* serial key -> index in certv */
+    cb_dupset *certs;     /* serial key -> index in certv */
     certrow *certv;
     size_t ncert, certcap;
-    kset ledger_renewed;  /* serials already renewed */
-    kset ledger_products; /* serials made by a renewal */
+    uint8_t hkey[16];     /* of certrow's hashes */
+    cb_dupset *ledger;    /* serials already renewed, serials made by a renewal */
     kcache_ent agency_cache[KCACHE], province_cache[KCACHE];
     kcache_ent registry_cache[KCACHE];   /* agency name -> registry entry (not owned) */
     char *vals[NCOL];     /* the row being checked: cleaned values */
     char **warnings;      /* about the bound header */
     size_t nwarnings;
-    char *cleanbuf[NCOL];
+    char *cleanbuf[NCOL];  /* the row's cleaned values that are not the input's */
+    size_t cleancap[NCOL];
+    kcache_ent clean_cache[KCACHE];   /* value -> cb_text_clean of it, NULL when not UTF-8 */
 };
 
 /* ---- header ---- */
@@ -460,6 +354,19 @@ cb_forms *cb_forms_new(const cb_forms_opts *opts, cb_err *err)
         return NULL;
     }
     f->o.official_domains = f->domains;
+    if ((f->seen = cb_dupset_new()) == NULL || (f->certs = cb_dupset_new()) == NULL ||
+        (f->ledger = cb_dupset_new()) == NULL) {
+        cb_dupset_free(f->seen);
+        cb_dupset_free(f->certs);
+        cb_dupset_free(f->ledger);
+        free(f->domains);
+        free(f);
+        cb_err_sys(err, EX_OSERR, "out of memory");
+        return NULL;
+    }
+    /* a fixed key would do as well but for sheets made to collide */
+    if (getentropy(f->hkey, sizeof f->hkey) != 0)
+        memset(f->hkey, 0x5A, sizeof f->hkey);
     for (int c = 0; c < NCOL; c++)
         f->in_idx[c] = f->out_idx[c] = -1;
     return f;
@@ -472,24 +379,18 @@ void cb_forms_free(cb_forms *f)
     free(f->domains);
     cb_header_free(f->out_h);
     cb_header_free(f->rej_h);
-    kset_free(&f->ids);
-    kset_free(&f->persons);
-    kset_free(&f->serials);
+    cb_dupset_free(f->seen);
     for (size_t i = 0; i < f->ninputs; i++)
         free(f->inputs[i]);
     free(f->inputs);
-    kset_free(&f->certs);
-    for (size_t i = 0; i < f->ncert; i++) {
-        free(f->certv[i].cn_key);
-        free(f->certv[i].o_key);
-        free(f->certv[i].uid);
-    }
+    cb_dupset_free(f->certs);
     free(f->certv);
-    kset_free(&f->ledger_renewed);
-    kset_free(&f->ledger_products);
+    cb_dupset_free(f->ledger);
     for (int i = 0; i < KCACHE; i++) {
         free(f->agency_cache[i].in);
         free(f->agency_cache[i].out);
+        free(f->clean_cache[i].in);
+        free(f->clean_cache[i].out);
         free(f->province_cache[i].in);
         free(f->registry_cache[i].in);
     }
@@ -666,7 +567,18 @@ static int ascii_clean(const char *s, size_t len)
         return 1;
     if (s[0] == ' ' || s[len - 1] == ' ')
         return 0;
-    for (size_t i = 0; i < len; i++) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {   /* eight bytes a step while none is special */
+        uint64_t w, sp, spaces;
+        memcpy(&w, s + i, 8);
+        sp = w ^ (ones * ' ');
+        spaces = (sp - ones) & ~sp & high;   /* exact while no byte is 0x80 or more */
+        if ((w & high) || ((w - ones * 0x20) & ~w & high) || (spaces & (spaces >> 8)) ||
+            ((spaces >> 63) && s[i + 8] == ' '))
+            break;
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80 || (c < 0x20 && c != 0) || (c == ' ' && s[i + 1] == ' '))
             return 0;
@@ -731,17 +643,86 @@ static int open_csv(const char *path, cb_csv_reader **r, cb_err *err)
     return *r ? 0 : -1;
 }
 
+/* The columns of scan-expiry's output that --certs reads, or -1. */
+typedef struct cert_cols {
+    int serial, cn, o, uid, exp, na, status, ren;
+} cert_cols;
+
+static uint64_t value_hash(const cb_forms *f, const char *s)
+{
+    return cb_siphash24(f->hkey, s, strlen(s));
+}
+
+/* The name key's hash of column i (0 when absent); -1 when not UTF-8. */
+static int key_hash_of(const cb_forms *f, const cb_record *rec, int i, uint64_t *h)
+{
+    char *k = cb_text_key(i >= 0 ? cb_record_get(rec, i) : "");
+    if (k == NULL)
+        return -1;
+    *h = value_hash(f, k);
+    free(k);
+    return 0;
+}
+
+/* One certificate of --certs made into a certrow; -1 with err. */
+static int cert_row(const cb_forms *f, const cb_record *rec, const cert_cols *ci, const char *path,
+                    certrow *c, cb_err *err)
+{
+    memset(c, 0, sizeof *c);
+    char *uid = uid_norm(ci->uid >= 0 ? cb_record_get(rec, ci->uid) : "");
+    if (uid != NULL) {
+        c->uid = value_hash(f, uid);
+        c->has_uid = *uid != '\0';
+    }
+    free(uid);
+    if (key_hash_of(f, rec, ci->cn, &c->cn) < 0 || key_hash_of(f, rec, ci->o, &c->o) < 0 || uid == NULL)
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: a name is not UTF-8 text", path, rec->line);
+    const char *e = ci->exp >= 0 ? cb_record_get(rec, ci->exp) : "";
+    if (*e == '\0' && ci->na >= 0)
+        e = cb_record_get(rec, ci->na);
+    if (*e != '\0') {
+        if (parse_date_or_instant(e, &c->expiry) < 0)
+            return cb_err_set(err, EX_DATAERR, "%s:%ld: '%s' is not a date", path, rec->line, e);
+        c->has_expiry = 1;
+    }
+    c->revoked = ci->status >= 0 && strcmp(cb_record_get(rec, ci->status), "revoked") == 0;
+    c->renewed = ci->ren >= 0 && atol(cb_record_get(rec, ci->ren)) > 0;
+    return 0;
+}
+
+/* The certificate c of serial key, unless one of that serial came first. */
+static int cert_add(cb_forms *f, const char *key, const certrow *c, cb_err *err)
+{
+    int in;
+    long first;
+    if (cb_dupset_find(f->certs, 0, key, strlen(key), &in, &first))
+        return 0;
+    if (f->ncert == f->certcap) {
+        size_t nc = f->certcap ? 2 * f->certcap : 256;
+        certrow *p = realloc(f->certv, nc * sizeof *p);
+        if (p == NULL)
+            return cb_err_sys(err, EX_OSERR, "out of memory");
+        f->certv = p;
+        f->certcap = nc;
+    }
+    const char *keys[CB_DUPSET_KINDS] = {key};
+    if (cb_dupset_add(f->certs, keys, 0, (long)f->ncert, err) < 0)
+        return -1;
+    f->certv[f->ncert++] = *c;
+    return 0;
+}
+
 int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
 {
     cb_csv_reader *r;
     if (open_csv(path, &r, err) < 0)
         return -1;
     const cb_header *h = cb_csv_reader_header(r);
-    int i_serial = cb_header_find(h, "serial"), i_cn = cb_header_find(h, "subject_cn"),
-        i_o = cb_header_find(h, "subject_o"), i_uid = cb_header_find(h, "uid"),
-        i_exp = cb_header_find(h, "expiry_date"), i_na = cb_header_find(h, "not_after"),
-        i_status = cb_header_find(h, "status"), i_ren = cb_header_find(h, "renewal_count");
-    if (i_serial < 0 && !cb_csv_reader_empty(r)) {   /* an empty file is zero certificates */
+    cert_cols ci = {cb_header_find(h, "serial"), cb_header_find(h, "subject_cn"),
+                    cb_header_find(h, "subject_o"), cb_header_find(h, "uid"),
+                    cb_header_find(h, "expiry_date"), cb_header_find(h, "not_after"),
+                    cb_header_find(h, "status"), cb_header_find(h, "renewal_count")};
+    if (ci.serial < 0 && !cb_csv_reader_empty(r)) {   /* an empty file is zero certificates */
         cb_csv_reader_close(r);
         return cb_err_set(err, EX_DATAERR, "%s: no 'serial' column: not scan-expiry output", path);
     }
@@ -755,53 +736,38 @@ int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err)
             break;
         }
         char key[256];
-        if (cb_serial_key(cb_record_get(rec, i_serial), key, sizeof key) < 0) {
+        certrow c;
+        if (cb_serial_key(cb_record_get(rec, ci.serial), key, sizeof key) < 0) {
             rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
-                            rec->line, cb_record_get(rec, i_serial));
+                            rec->line, cb_record_get(rec, ci.serial));
             break;
         }
-        if (f->ncert == f->certcap) {
-            size_t nc = f->certcap ? 2 * f->certcap : 256;
-            certrow *p = realloc(f->certv, nc * sizeof *p);
-            if (p == NULL) {
-                rc = cb_err_sys(err, EX_OSERR, "out of memory");
-                break;
-            }
-            f->certv = p;
-            f->certcap = nc;
-        }
-        certrow *c = &f->certv[f->ncert];
-        memset(c, 0, sizeof *c);
-        c->cn_key = cb_text_key(i_cn >= 0 ? cb_record_get(rec, i_cn) : "");
-        c->o_key = cb_text_key(i_o >= 0 ? cb_record_get(rec, i_o) : "");
-        c->uid = uid_norm(i_uid >= 0 ? cb_record_get(rec, i_uid) : "");
-        f->ncert++;
-        if (c->cn_key == NULL || c->o_key == NULL || c->uid == NULL) {
-            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: a name is not UTF-8 text", path, rec->line);
+        if ((rc = cert_row(f, rec, &ci, path, &c, err)) < 0 || (rc = cert_add(f, key, &c, err)) < 0)
             break;
-        }
-        const char *e = i_exp >= 0 ? cb_record_get(rec, i_exp) : "";
-        if (*e == '\0' && i_na >= 0)
-            e = cb_record_get(rec, i_na);
-        if (*e != '\0') {
-            if (parse_date_or_instant(e, &c->expiry) < 0) {
-                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: '%s' is not a date", path, rec->line, e);
-                break;
-            }
-            c->has_expiry = 1;
-        }
-        c->revoked = i_status >= 0 && strcmp(cb_record_get(rec, i_status), "revoked") == 0;
-        c->renewed = i_ren >= 0 && atol(cb_record_get(rec, i_ren)) > 0;
-        if (kset_put(&f->certs, key, (uint32_t)(f->ncert - 1)) < 0) {
-            rc = cb_err_sys(err, EX_OSERR, "out of memory");
-            break;
-        }
     }
     if (rec == NULL)
         rc = cb_err_sys(err, EX_OSERR, "out of memory");
     cb_record_free(rec);
     cb_csv_reader_close(r);
     return rc;
+}
+
+/* The value of key as kind in d (the line or index added with it), or -1. */
+static long set_get(cb_dupset *d, int kind, const char *key)
+{
+    int in;
+    long v;
+    return cb_dupset_find(d, kind, key, strlen(key), &in, &v) ? v : -1;
+}
+
+/* Adds key as kind unless there: the first line stays. */
+static int ledger_put(cb_forms *f, int kind, const char *key, long line, cb_err *err)
+{
+    if (set_get(f->ledger, kind, key) >= 0)
+        return 0;
+    const char *keys[CB_DUPSET_KINDS] = {NULL, NULL, NULL};
+    keys[kind] = key;
+    return cb_dupset_add(f->ledger, keys, 0, line, err);
 }
 
 int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
@@ -836,10 +802,8 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
                                 path, rec->line, old);
                 break;
             }
-            if (kset_put(&f->ledger_renewed, key, (uint32_t)rec->line) < 0) {
-                rc = cb_err_sys(err, EX_OSERR, "out of memory");
+            if ((rc = ledger_put(f, LEDGER_RENEWED, key, rec->line, err)) < 0)
                 break;
-            }
         }
         if (renewal && *serial != '\0') {
             if (cb_serial_key(serial, key, sizeof key) < 0) {
@@ -847,10 +811,8 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
                                 rec->line, serial);
                 break;
             }
-            if (kset_put(&f->ledger_products, key, (uint32_t)rec->line) < 0) {
-                rc = cb_err_sys(err, EX_OSERR, "out of memory");
+            if ((rc = ledger_put(f, LEDGER_PRODUCT, key, rec->line, err)) < 0)
                 break;
-            }
         }
     }
     if (rec == NULL)
@@ -862,26 +824,41 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
 
 /* ---- the check ---- */
 
+/* Two ways a set, the newer first: with one, two of a sheet's few
+ * provinces that met in a slot were computed again on every row. */
+static kcache_ent *kcache_set(kcache_ent *cache, const char *in)
+{
+    return &cache[(size_t)khash(in, strlen(in)) % (KCACHE / 2) * 2];
+}
+
+static kcache_ent *kcache_find(kcache_ent *cache, const char *in)
+{
+    kcache_ent *e = kcache_set(cache, in);
+    for (int w = 0; w < 2; w++)
+        if (e[w].in != NULL && strcmp(e[w].in, in) == 0)
+            return &e[w];
+    return NULL;
+}
+
 static const char *kcache_get(kcache_ent *cache, const char *in, int *hit)
 {
-    size_t h = (size_t)khash(in, strlen(in)) % KCACHE;
-    kcache_ent *e = &cache[h];
-    *hit = e->in != NULL && strcmp(e->in, in) == 0;
-    return *hit ? e->out : NULL;
+    kcache_ent *e = kcache_find(cache, in);
+    *hit = e != NULL;
+    return e ? e->out : NULL;
 }
 
 static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
 {
-    size_t h = (size_t)khash(in, strlen(in)) % KCACHE;
-    kcache_ent *e = &cache[h];
+    kcache_ent *e = kcache_set(cache, in);
     char *copy = strdup(in);
     if (copy == NULL)
         return -1;
-    free(e->in);
+    free(e[1].in);
     if (owned)
-        free(e->out);
-    e->in = copy;
-    e->out = out;
+        free(e[1].out);
+    e[1] = e[0];
+    e[0].in = copy;
+    e[0].out = out;
     return 0;
 }
 
@@ -928,13 +905,11 @@ static int input_index(cb_forms *f, const char *input)
     return (int)f->ninputs++;
 }
 
-/* Line and input packed in a set's value: 24 bits of line, 8 of input. */
-#define PACK(line, in) ((uint32_t)((line) & 0xFFFFFF) | ((uint32_t)(in) << 24))
+/* The kinds of key of the duplicate checks. */
+enum { SEEN_ID, SEEN_PERSON, SEEN_SERIAL };
 
-static void where(cb_forms *f, long val, int cur_input, char *buf, size_t len)
+static void where(cb_forms *f, long line, int in, int cur_input, char *buf, size_t len)
 {
-    long line = val & 0xFFFFFF;
-    int in = (int)(val >> 24);
     if (in == cur_input || (size_t)in >= f->ninputs)
         snprintf(buf, len, "%ld", line);
     else
@@ -972,15 +947,72 @@ typedef struct row {
     int have_received, have_birth, have_issued, have_expiry;
     const certrow *cert;                    /* old_serial's, from --certs */
     const cb_agency_entry *agency;          /* the registry's, with --agencies */
+    int has_person, has_serial;             /* keys the row takes when valid */
+    /* the buffers last: row_init clears only what comes before them */
     char serial[256], skey[256];            /* old_serial displayed, and its key */
-    kslot *s_id, *s_person, *s_serial;      /* where the row's keys go */
-    uint64_t h_id, h_person, h_serial;
     char wbuf[600];
 } row;
+
+/* A row to check, without clearing its 1 KB of buffers (a tenth of the
+ * time of a row's own checks). */
+static void row_init(row *r, cb_forms *f, const cb_record *in, cb_record *out,
+                     cb_forms_verdict *v, const char *input)
+{
+    memset(r, 0, offsetof(row, serial));
+    r->f = f;
+    r->k.f = f;
+    r->k.v = v;
+    r->k.first_col = -1;
+    r->in = in;
+    r->out = out;
+    r->cur_input = input_index(f, input);
+    r->vi = f->o.lang == CB_LANG_VI;
+    r->serial[0] = r->skey[0] = r->wbuf[0] = '\0';
+}
 
 static int oom(cb_err *err)
 {
     return cb_err_sys(err, EX_OSERR, "out of memory");
+}
+
+/* cb_text_clean of s in *out (NULL when s is not UTF-8), from a cache:
+ * names, places and agencies repeat from row to row, and each costs a
+ * Unicode normalisation. -1 when out of memory. */
+static int cleaned(cb_forms *f, const char *s, const char **out, int *control)
+{
+    kcache_ent *e = kcache_find(f->clean_cache, s);
+    if (e != NULL) {
+        *out = e->out;
+        *control = e->flag;
+        return 0;
+    }
+    errno = 0;
+    char *c = cb_text_clean(s);
+    if (c == NULL && errno == ENOMEM)
+        return -1;
+    if (kcache_put(f->clean_cache, s, c, 1) < 0) {
+        free(c);
+        return -1;
+    }
+    *out = c;
+    *control = kcache_set(f->clean_cache, s)[0].flag = c != NULL && has_control(c);   /* put it first */
+    return 0;
+}
+
+/* A copy of the cleaned value of column c for the row: a later value may
+ * take the cache's place before the row is done. */
+static int keep_clean(cb_forms *f, int c, const char *clean)
+{
+    size_t n = strlen(clean) + 1;
+    if (n > f->cleancap[c]) {
+        char *p = realloc(f->cleanbuf[c], n);
+        if (p == NULL)
+            return -1;
+        f->cleanbuf[c] = p;
+        f->cleancap[c] = n;
+    }
+    memcpy(f->cleanbuf[c], clean, n);
+    return 0;
 }
 
 /* Every known column cleaned: trimmed, one space between words, NFC. */
@@ -998,25 +1030,24 @@ static int clean_values(row *r, cb_err *err)
             f->vals[c] = (char *)s;
             continue;
         }
-        free(f->cleanbuf[c]);
-        f->cleanbuf[c] = cb_text_clean(s);
-        if (f->cleanbuf[c] == NULL) {
-            if (errno == ENOMEM)
-                return oom(err);
+        const char *clean;
+        int control;
+        if (cleaned(f, s, &clean, &control) < 0 || (clean != NULL && keep_clean(f, c, clean) < 0))
+            return oom(err);
+        if (clean == NULL) {
             bad(&r->k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&r->k, c));
             f->vals[c] = "";
             continue;
         }
         f->vals[c] = f->cleanbuf[c];
-        if (has_control(f->vals[c]))
+        if (control)
             bad(&r->k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
                 cname(&r->k, c));
         if (cb_record_set_str(r->out, i, f->vals[c]) < 0)
             return oom(err);
     }
-    kset_prefetch(&f->ids, val(f, C_REQUEST_ID));
-    kset_prefetch(&f->persons, val(f, C_ID_NUMBER));
-    kset_prefetch(&f->serials, val(f, C_OLD_SERIAL));
+    cb_dupset_prefetch(f->seen, SEEN_ID, val(f, C_REQUEST_ID), strlen(val(f, C_REQUEST_ID)));
+    cb_dupset_prefetch(f->seen, SEEN_PERSON, val(f, C_ID_NUMBER), strlen(val(f, C_ID_NUMBER)));
     /* The deepest "Tổ chức cấp N" given is the agency. */
     if (f->in_idx[C_AGENCY] < 0 || *val(f, C_AGENCY) == '\0')
         for (int c = C_AGENCY_L4; c >= C_AGENCY_L1; c--)
@@ -1063,8 +1094,9 @@ static void classify(row *r)
     int vi = r->vi, rt = RT_NONE, st = ST_NONE, form = 0, rt_given, st_given;
     const char *fs = val(r->f, C_FORM), *rts = val(r->f, C_REQUEST_TYPE), *sts = val(r->f, C_SUBJECT_TYPE);
     if (*fs) {
-        if (all_digits(fs) && strlen(fs) <= 2 && atoi(fs) >= 1 && atoi(fs) <= 4) {
-            form = atoi(fs);
+        int fn = all_digits(fs) && strlen(fs) <= 2 ? atoi(fs) : 0;
+        if (fn >= 1 && fn <= 4) {
+            form = fn;
             rt = form <= 2 ? RT_ISSUE : RT_RENEW;
             st = form == 4 ? ST_ORGANIZATION : ST_INDIVIDUAL;
         } else {
@@ -1101,22 +1133,20 @@ static void classify(row *r)
     r->renew = rt == RT_RENEW;
 }
 
-/* The value's slot in a set of keys seen, and a reason when an earlier
- * row holds it ("... on line N" in both languages). */
-static int find_seen(row *r, kset *set, const char *key, kslot **slot, uint64_t *h, cb_err *err)
+/* Where an earlier valid row holds the key ("N", or "N of FILE") in
+ * r->wbuf, or "" when none does. */
+static void find_seen(row *r, int kind, const char *key)
 {
-    if ((*slot = kset_find(set, key, h)) == NULL)
-        return oom(err);
-    long seen;
-    if ((*slot)->off && (seen = (*slot)->val) >= 0)
-        where(r->f, seen, r->cur_input, r->wbuf, sizeof r->wbuf);
+    int in;
+    long line;
+    if (cb_dupset_find(r->f->seen, kind, key, strlen(key), &in, &line))
+        where(r->f, line, in, r->cur_input, r->wbuf, sizeof r->wbuf);
     else
         r->wbuf[0] = '\0';
-    return 0;
 }
 
 /* request_id, and received_date first: other checks depend on it. */
-static int check_request(row *r, cb_err *err)
+static void check_request(row *r)
 {
     cb_forms *f = r->f;
     verdict_ctx *k = &r->k;
@@ -1124,15 +1154,14 @@ static int check_request(row *r, cb_err *err)
     if (*id == '\0') {
         missing(k, C_REQUEST_ID);
     } else {
-        if (find_seen(r, &f->ids, id, &r->s_id, &r->h_id, err) < 0)
-            return -1;
+        find_seen(r, SEEN_ID, id);
         if (*r->wbuf)
             bad(k, C_REQUEST_ID, "request id %s is already used on line %s",
                 "mã hồ sơ %s đã dùng ở dòng %s", id, r->wbuf);
     }
     const char *rs = val(f, C_RECEIVED_DATE);
     if (*rs == '\0')
-        return 0;
+        return;
     if (cb_date_parse(rs, &r->received) < 0) {
         bad(k, C_RECEIVED_DATE, "date received '%s' is not a real date",
             "ngày tiếp nhận '%s' không phải ngày hợp lệ", rs);
@@ -1145,7 +1174,6 @@ static int check_request(row *r, cb_err *err)
     } else {
         r->have_received = 1;
     }
-    return 0;
 }
 
 static void check_name_and_birth(row *r)
@@ -1189,14 +1217,14 @@ static void check_name_and_birth(row *r)
 
 /* id_number: a CCCD agreeing with the birth year, or a passport; and the
  * person once in the batch. */
-static int check_id_number(row *r, cb_err *err)
+static void check_id_number(row *r)
 {
     verdict_ctx *k = &r->k;
     const char *idn = val(r->f, C_ID_NUMBER);
     if (*idn == '\0') {
         if (r->indiv)
             missing(k, C_ID_NUMBER);
-        return 0;
+        return;
     }
     if (all_digits(idn)) {
         char why[300];
@@ -1217,21 +1245,19 @@ static int check_id_number(row *r, cb_err *err)
             "'%s' không phải số định danh cá nhân 12 chữ số hay số hộ chiếu (một chữ cái in hoa và 7 chữ số)",
             idn);
     }
-    if (find_seen(r, &r->f->persons, idn, &r->s_person, &r->h_person, err) < 0)
-        return -1;
+    find_seen(r, SEEN_PERSON, idn);
+    r->has_person = 1;
     if (*r->wbuf)
         bad(k, C_ID_NUMBER, "the same person (%s) already has a request on line %s",
             "người này (%s) đã có yêu cầu ở dòng %s", idn, r->wbuf);
-    return 0;
 }
 
 /* The person: name, birth, identity document. */
-static int check_person(row *r, cb_err *err)
+static void check_person(row *r)
 {
     verdict_ctx *k = &r->k;
     check_name_and_birth(r);
-    if (check_id_number(r, err) < 0)
-        return -1;
+    check_id_number(r);
     const char *is = val(r->f, C_ID_ISSUE_DATE);
     if (*is) {
         if (cb_date_parse(is, &r->issued) == 0) {
@@ -1253,7 +1279,6 @@ static int check_person(row *r, cb_err *err)
         missing(k, C_ID_ISSUE_PLACE);
     if (r->indiv && *val(r->f, C_POSITION) == '\0')
         missing(k, C_POSITION);
-    return 0;
 }
 
 static const cb_agency_entry *registry_by_name(cb_forms *f, const char *name)
@@ -1344,10 +1369,11 @@ static int check_contact(row *r, cb_err *err)
     verdict_ctx *k = &r->k;
     const char *em = val(f, C_EMAIL);
     if (*em) {
-        if (!cb_email_check(em, NULL))
+        int official = cb_email_check(em, f->o.official_domains);   /* valid rows: one pass */
+        if (!official && !cb_email_check(em, NULL))
             bad(k, C_EMAIL, "'%s' is not a valid e-mail address",
                 "'%s' không phải địa chỉ thư điện tử hợp lệ", em);
-        else if (!cb_email_check(em, f->o.official_domains))
+        else if (!official)
             bad(k, C_EMAIL, "e-mail address %s is not on an official domain (%s)",
                 "địa chỉ thư điện tử %s không thuộc tên miền công vụ (%s)", em,
                 f->o.official_domains);
@@ -1380,7 +1406,7 @@ static void check_cert_identity(row *r, const certrow *cert)
         char *u = uid_norm(val(r->f, idcols[j]));
         if (u != NULL && *u) {
             given = 1;
-            match |= strcmp(u, cert->uid) == 0;
+            match |= value_hash(r->f, u) == cert->uid;
         }
         free(u);
     }
@@ -1396,7 +1422,7 @@ static void check_cert_identity(row *r, const certrow *cert)
 static void check_cert(row *r)
 {
     verdict_ctx *k = &r->k;
-    long ci = kset_get(&r->f->certs, r->skey);
+    long ci = set_get(r->f->certs, 0, r->skey);
     if (ci < 0) {
         bad(k, C_OLD_SERIAL, "no certificate with serial %s is known (--certs)",
             "không có chứng thư nào số hiệu %s (--certs)", r->serial);
@@ -1412,12 +1438,13 @@ static void check_cert(row *r)
     const char *nm = val(r->f, col);
     if (*nm) {
         char *nk = cb_text_key(nm);
-        if (nk != NULL && strcmp(nk, cert->cn_key) != 0 && (r->indiv || strcmp(nk, cert->o_key) != 0))
+        uint64_t nh = nk != NULL ? value_hash(r->f, nk) : 0;
+        if (nk != NULL && nh != cert->cn && (r->indiv || nh != cert->o))
             bad(k, col, "%s '%s' is not the name in certificate %s",
                 "%s '%s' không trùng tên trong chứng thư %s", cname(k, col), nm, r->serial);
         free(nk);
     }
-    if (*cert->uid)
+    if (cert->has_uid)
         check_cert_identity(r, cert);
 }
 
@@ -1441,8 +1468,8 @@ static int check_old_serial(row *r, cb_err *err)
     }
     if (*r->skey == '\0')
         return 0;
-    if (find_seen(r, &f->serials, r->skey, &r->s_serial, &r->h_serial, err) < 0)
-        return -1;
+    find_seen(r, SEEN_SERIAL, r->skey);
+    r->has_serial = 1;
     if (*r->wbuf)
         bad(k, C_OLD_SERIAL, "certificate %s is already asked for on line %s",
             "chứng thư %s đã được đề nghị ở dòng %s", r->serial, r->wbuf);
@@ -1451,12 +1478,12 @@ static int check_old_serial(row *r, cb_err *err)
     if (f->ncert > 0)
         check_cert(r);
     long l;
-    if ((l = kset_get(&f->ledger_products, r->skey)) >= 0)
+    if ((l = set_get(f->ledger, LEDGER_PRODUCT, r->skey)) >= 0)
         bad(k, C_OLD_SERIAL,
             "certificate %s is itself a renewal (ledger line %ld): it may be renewed only once",
             "chứng thư %s đã là chứng thư gia hạn (dòng %ld của sổ cấp): chỉ được gia hạn một lần",
             r->serial, l);
-    else if ((l = kset_get(&f->ledger_renewed, r->skey)) >= 0)
+    else if ((l = set_get(f->ledger, LEDGER_RENEWED, r->skey)) >= 0)
         bad(k, C_OLD_SERIAL, "certificate %s was already renewed (ledger line %ld)",
             "chứng thư %s đã được gia hạn (dòng %ld của sổ cấp)", r->serial, l);
     return 0;
@@ -1590,12 +1617,11 @@ static int commit(row *r, cb_err *err)
 {
     cb_forms *f = r->f;
     cb_record *out = r->out;
-    uint32_t here = PACK(r->in->line, r->cur_input);
-    kset_insert_at(&f->ids, r->s_id, r->h_id, val(f, C_REQUEST_ID), here);
-    if (r->s_person != NULL)
-        kset_insert_at(&f->persons, r->s_person, r->h_person, val(f, C_ID_NUMBER), here);
-    if (r->s_serial != NULL)
-        kset_insert_at(&f->serials, r->s_serial, r->h_serial, r->skey, here);
+    const char *keys[CB_DUPSET_KINDS] = {[SEEN_ID] = val(f, C_REQUEST_ID),
+                                         [SEEN_PERSON] = r->has_person ? val(f, C_ID_NUMBER) : NULL,
+                                         [SEEN_SERIAL] = r->has_serial ? r->skey : NULL};
+    if (cb_dupset_add(f->seen, keys, r->cur_input, r->in->line, err) < 0)
+        return -1;
     const char *akey = r->agency ? r->agency->key : agency_key_of(f, val(f, C_AGENCY));
     if (akey == NULL)
         return oom(err);
@@ -1634,14 +1660,16 @@ int cb_forms_check(cb_forms *f, const cb_record *in, const char *input, cb_recor
         return cb_err_set(err, EX_SOFTWARE, "cb_forms_check before cb_forms_bind");
     if (cb_record_copy(out, in) < 0)
         return oom(err);
-    row r = {.f = f, .k = {.f = f, .v = v, .first_col = -1}, .in = in, .out = out,
-             .cur_input = input_index(f, input), .vi = f->o.lang == CB_LANG_VI};
+    row r;
+    row_init(&r, f, in, out, v, input);
     if (r.cur_input < 0)
         return oom(err);
     if (clean_values(&r, err) < 0)
         return -1;
     classify(&r);
-    if (check_request(&r, err) < 0 || check_person(&r, err) < 0 || check_agency(&r, err) < 0 ||
+    check_request(&r);
+    check_person(&r);
+    if (check_agency(&r, err) < 0 ||
         check_contact(&r, err) < 0 || check_renewal(&r, err) < 0 ||
         check_device_and_confirmation(&r, err) < 0)
         return -1;

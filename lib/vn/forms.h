@@ -9,8 +9,9 @@
  * Reasons come in English, or in Vietnamese for --lang vi.
  *
  * One cb_forms checks one stream of records; it remembers the keys it has
- * seen (request ids, persons, old serials) to find duplicates, so its memory
- * grows by a few dozen bytes a record and nothing else. */
+ * seen (request ids, persons, old serials) to find duplicates, packed in a
+ * lib/core/dupset (some 30 bytes a record), and nothing else grows. The
+ * certificates of --certs take some 56 bytes each. */
 #ifndef CB_FORMS_H
 #define CB_FORMS_H
 

@@ -250,6 +250,13 @@ static void test_quoting(void)
            "start lines with blank lines and a multi-line record in between");
     is_csv("a,b\n  x , y \n", "2=  x | y ", "spaces around fields are kept");
     is_csv("a,b\n\"Sở Y tế, Lâm Đồng\",\"Đà Lạt\"\n", "2=Sở Y tế, Lâm Đồng|Đà Lạt", "Vietnamese text in quotes");
+    /* quoted lines split without libcsv, and those left to it, give the same fields */
+    is_csv("a,b,c\n\"\",x,\"\"\n", "2=|x|", "empty quoted fields, first and last");
+    is_csv("a,b\r\n\"x,y\",\"z\"\r\n", "2=x,y|z", "quoted fields before a CRLF");
+    is_csv("a,b\n\"x,y\",\"say \"\"hi\"\"\"\n", "2=x,y|say \"hi\"", "a plain quoted field beside one with doubled quotes");
+    is_csv("a,b\n\"x\"y,z\n", "2!", "text after a closing quote is malformed (RFC 4180)");
+    is_csv("a,b\n \"x\",z\n", "2= \"x\"|z", "a quote after a space, as libcsv reads it");
+    is_csv("a,b,c\n\"x,y\",\"p,q\",r\n", "2=x,y|p,q|r", "two quoted fields with commas");
 }
 
 static void test_malformed(void)
