@@ -57,6 +57,7 @@ typedef struct item {
     char *warn;                /* a note written before it */
     X509 *ca;                  /* a CA certificate: an intermediate from now on */
     unsigned long generation;  /* of the intermediates it was judged with */
+    size_t text_off, text_len; /* OUT_RECORD in CSV: its line in the batch's text */
 } item;
 
 typedef struct batch {
@@ -66,6 +67,8 @@ typedef struct batch {
     size_t blen, bcap;
     char **names;
     size_t nnames, capnames;
+    char *text;                /* the records as CSV lines, when the output is CSV */
+    size_t text_len;
     int done;
     struct batch *next;
 } batch;
@@ -98,6 +101,7 @@ struct cb_scan {
     batch *next_todo;          /* the first not taken yet */
     size_t inflight;
     int stopping;
+    int csv_lines;             /* the threads write the CSV lines too (the output is CSV) */
 };
 
 int cb_scan_parse_status(const char *list, int want[CB_ST_COUNT], cb_err *err)
@@ -234,11 +238,43 @@ static void judge(const cb_scan *s, judge_ctx *jc, const batch *b, item *it)
     cb_cert_info_clear(&ci);
 }
 
+/* The batch's records as CSV lines, so that the caller's thread only
+ * copies them out; NULL text when memory ran out (the records are then
+ * written from their fields). */
+static void batch_lines(batch *b)
+{
+    size_t size = 0;
+    FILE *fp = open_memstream(&b->text, &size);
+    if (fp == NULL)
+        return;
+    cb_csv_writer w;
+    cb_csv_writer_init(&w, fp);
+    int bad = 0;
+    for (size_t i = 0; i < b->n && !bad; i++) {
+        item *it = &b->items[i];
+        if (it->kind != IT_CERT || it->outcome != OUT_RECORD || it->fields == NULL)
+            continue;
+        const char *f[NCOLS], *p = it->fields;
+        for (size_t k = 0; k < NCOLS; k++, p += strlen(p) + 1)
+            f[k] = p;
+        it->text_off = (size_t)ftell(fp);
+        bad = cb_csv_write_fields(&w, f, NCOLS) < 0;
+        it->text_len = (size_t)ftell(fp) - it->text_off;
+    }
+    if (fclose(fp) != 0 || bad) {
+        free(b->text);
+        b->text = NULL;
+    }
+    b->text_len = size;
+}
+
 static void judge_batch(const cb_scan *s, judge_ctx *jc, batch *b)
 {
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].kind == IT_CERT)
             judge(s, jc, b, &b->items[i]);
+    if (s->csv_lines)
+        batch_lines(b);
 }
 
 static void forget_judgement(item *it)
@@ -297,7 +333,7 @@ static void write_cert(cb_scan *s, batch *b, item *it)
     if (it->ca != NULL && cb_trust_add_intermediate(s->o.trust, it->ca, &err) < 0)
         cb_filter_fail(s->f, &err);
     if (it->code != 0)   /* the reject says why */
-        s->f->rc = cb_exit_worst(s->f->rc, it->code);
+        cb_filter_count_problem(s->f, it->code);
     if (it->outcome == OUT_REJECT) {
         reject(s, source, input, it->line, it->text);
     } else if (it->outcome == OUT_FILTERED) {
@@ -306,6 +342,9 @@ static void write_cert(cb_scan *s, batch *b, item *it)
     } else if (it->fields == NULL) {
         cb_filter_in(s->f);
         cb_filter_stop(s->f, input, it->line, &(cb_err){EX_OSERR, "out of memory"});
+    } else if (b->text != NULL && it->text_len > 0) {
+        cb_filter_in(s->f);
+        cb_filter_emit_line(s->f, b->text + it->text_off, it->text_len);
     } else {
         cb_filter_in(s->f);
         write_record(s, it->fields);
@@ -329,6 +368,8 @@ static void write_batch(cb_scan *s, batch *b)
         }
         forget_judgement(it);
     }
+    free(b->text);
+    b->text = NULL;
     b->n = b->blen = 0;
     for (size_t i = 0; i < b->nnames; i++)
         free(b->names[i]);
@@ -376,6 +417,7 @@ static void batch_free(batch *b)
         free(b->names[i]);
     free(b->names);
     free(b->bytes);
+    free(b->text);
     free(b);
 }
 
@@ -415,6 +457,7 @@ static void submit(cb_scan *s)
         write_batch(s, b);
         return;
     }
+    s->csv_lines = cb_filter_output(s->f) != NULL && !s->f->excel_csv;   /* not a workbook */
     pthread_mutex_lock(&s->mu);
     b->next = NULL;
     b->done = 0;
@@ -517,7 +560,7 @@ static void scan_input(cb_scan *s, const char *path)
     size_t len;
     long line = 0, index = 0;
     int rc = CB_CERTS_FATAL;
-    while (!s->f->failed && (rc = cb_certs_next_der(r, &der, &len, &line, &index, &err)) != CB_CERTS_EOF) {
+    while (!cb_filter_failed(s->f) && (rc = cb_certs_next_der(r, &der, &len, &line, &index, &err)) != CB_CERTS_EOF) {
         if (rc == CB_CERTS_FATAL) {
             say(s, IT_FAIL, err.code, name, line, index, xprintf("%s", err.msg));
             break;
