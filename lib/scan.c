@@ -323,6 +323,7 @@ static void write_cert(cb_scan *s, batch *b, item *it)
     if (it->trusted && it->generation != cb_trust_generation(s->o.trust)) {
         forget_judgement(it);
         judge(s, &s->own, b, it);
+        it->text_len = 0;   /* the line the thread wrote is the old judgement's */
     }
     const char *input = b->names[it->name];
     char source[4200];
