@@ -8,7 +8,7 @@ PREFIX    ?= /usr/local
 CC        ?= gcc
 CFLAGS    ?= -O2 -g
 CB_CFLAGS  = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-             -Ilib -DCB_DATADIR='"$(PREFIX)/share/certbatch"' \
+             $(LIB_INC) -DCB_DATADIR='"$(PREFIX)/share/certbatch"' \
              $(shell pkg-config --cflags gmime-3.0 libcurl libzip libxml-2.0 xlsxwriter 2>/dev/null)
 LDLIBS     = -Wl,--as-needed -lcrypto -lcsv -lyaml -lutf8proc -lldap -llber \
              $(shell pkg-config --libs gmime-3.0 libcurl libzip libxml-2.0 xlsxwriter 2>/dev/null) -lm
@@ -24,7 +24,12 @@ B        = build/opt
 BINDIR   = bin
 endif
 
-LIB_SRC  = $(wildcard lib/*.c)
+# lib/ is grouped by layer, each folder using only itself and the folders
+# before it in LIB_LAYERS (tests/cli/006-lib-layers.t checks the includes).
+LIB_LAYERS = core text records vn pki mail pipeline
+LIB_INC  = $(patsubst %,-Ilib/%,$(LIB_LAYERS))
+LIB_SRC  = $(wildcard $(patsubst %,lib/%/*.c,$(LIB_LAYERS)))
+LIB_HDR  = $(wildcard $(patsubst %,lib/%/*.h,$(LIB_LAYERS)))
 LIB_OBJ  = $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
 LIB_A    = $(B)/libcertbatch.a
 PROG_SRC = $(wildcard bin/*.c)
@@ -66,7 +71,7 @@ deps: $(DEPS_STAMP)
 $(DEPS_STAMP): Makefile
 	$(call install_missing,$(DEB_PKGS))
 
-$(B)/lib/%.o: lib/%.c lib/*.h
+$(B)/lib/%.o: lib/%.c $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -74,7 +79,7 @@ $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BINDIR)/%: bin/%.c $(LIB_A) lib/*.h
+$(BINDIR)/%: bin/%.c $(LIB_A) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CB_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
@@ -86,7 +91,7 @@ $(PREFIX_STAMP): FORCE
 	@echo '$(PREFIX)' | cmp -s - $@ 2>/dev/null || echo '$(PREFIX)' > $@
 $(BINDIR)/notify: $(PREFIX_STAMP)
 
-$(B)/unit/%.t: tests/unit/%.c tests/unit/*.h $(LIB_A) lib/*.h
+$(B)/unit/%.t: tests/unit/%.c tests/unit/*.h $(LIB_A) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CB_CFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
@@ -147,7 +152,7 @@ fuzz-deps: $(FUZZ_DEPS)
 $(FUZZ_DEPS): Makefile
 	$(call install_missing,$(FUZZ_PKGS))
 
-$(FUZZ_B)/lib/%.o: lib/%.c lib/*.h | $(FUZZ_DEPS)
+$(FUZZ_B)/lib/%.o: lib/%.c $(LIB_HDR) | $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 

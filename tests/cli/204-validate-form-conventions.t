@@ -58,7 +58,7 @@ is "$(validate-form -q --as-of 2026-03-10 "$T/ok.csv" - <"$T/b.csv" | csv_col /d
 exit_is 0 "--help exits 0" validate-form --help
 like "$(cat "$T/.out")" "usage: validate-form" "--help prints the usage"
 exit_is 0 "--version exits 0" validate-form --version
-is "$(cat "$T/.out")" "validate-form certbatch $(sed -n 's/#define CB_VERSION "\(.*\)"/\1/p' "$TOP/lib/cb_err.h")" "--version prints the version"
+is "$(cat "$T/.out")" "validate-form certbatch $(sed -n 's/#define CB_VERSION "\(.*\)"/\1/p' "$TOP/lib/core/cb_err.h")" "--version prints the version"
 exit_is 64 "an unknown option exits 64" validate-form --bogus
 exit_is 64 "--lang fr exits 64" validate-form --lang fr "$T/ok.csv"
 exit_is 64 "--as-of not a date exits 64" validate-form --as-of 2026-02-30 "$T/ok.csv"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The tamper-evident audit log (lib/audit.c) as publish writes it, checked
+# The tamper-evident audit log (lib/pki/audit.c) as publish writes it, checked
 # by audit-verify and independently by Python (the hash chain) and the
 # openssl CLI (the checkpoints' CMS signatures): a log with one byte
 # changed, one line removed or two lines swapped is caught at that line.

@@ -30,6 +30,13 @@ printf 'request_id,form,full_name\nX-1,99,A\nX-2,98,B\n' >"$T/bad.csv"
 validate-form "$T/bad.csv" >/dev/null 2>/dev/full
 is "$?" 74 "validate-form whose reject lines cannot be written to stderr exits 74"
 
+# A clean run whose summary line cannot be written: the operator's count is lost.
+: >"$T/empty-body.csv"
+aggregate-by-agency "$T/empty-body.csv" >/dev/null 2>/dev/full
+is "$?" 74 "aggregate-by-agency whose summary line cannot be written exits 74"
+aggregate-by-agency -q "$T/empty-body.csv" >/dev/null 2>/dev/full
+is "$?" 0 "and with -q, which asks for no summary, exits 0"
+
 printf 'serial,subject_cn,email,expiry_date,days_left\nS1,An,not-an-address,2026-03-15,30\n' >"$T/bad-mail.csv"
 notify --template expiring --dry-run "$T/bad-mail.csv" >/dev/null 2>/dev/full
 is "$?" 74 "notify whose reject line cannot be written to stderr exits 74"

@@ -1,5 +1,5 @@
 /* libFuzzer harness: the certificate DER reader scan-expiry uses
- * (lib/certinfo.c): slicing a certificate into its elements, reading its
+ * (lib/pki/certinfo.c): slicing a certificate into its elements, reading its
  * serial without decoding, and decoding the fields a scan reports. Any
  * bytes must give an answer or a refusal, never a crash or a leak. */
 #include <openssl/err.h>

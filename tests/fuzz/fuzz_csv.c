@@ -1,4 +1,4 @@
-/* libFuzzer harness: the CSV reader and writer (lib/csvio.c), differential
+/* libFuzzer harness: the CSV reader and writer (lib/records/csvio.c), differential
  * against libcsv itself. The reader feeds libcsv a line at a time, splits
  * plain lines itself and re-parses after a broken record; on an input where
  * it reports nothing malformed (and that has no BOM, no NUL, only UTF-8,

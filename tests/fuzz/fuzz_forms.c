@@ -1,4 +1,4 @@
-/* libFuzzer harness: the request-form checks (cb_forms_check, lib/forms.c)
+/* libFuzzer harness: the request-form checks (cb_forms_check, lib/vn/forms.c)
  * on records of any content. The first byte picks a header (a Form 01/02
  * issuance sheet, a Form 03/04 renewal sheet, or one in the forms'
  * Vietnamese labels); each following line is a record, split at commas.

@@ -1,4 +1,4 @@
-/* libFuzzer harness: headers made from data (lib/mail.c). The input is a
+/* libFuzzer harness: headers made from data (lib/mail/mail.c). The input is a
  * subject and a display name (cut at the first newline); the message is
  * built, parsed back with GMime, and must have one sender and one
  * recipient, the ones given, and no header the data could have added: the

@@ -1,5 +1,5 @@
 /* libFuzzer harness: the update-file reader of split-updates
- * (lib/updates.c: PEM bundles, PKCS#7 in DER or PEM, DER certificates one
+ * (lib/pki/updates.c: PEM bundles, PKCS#7 in DER or PEM, DER certificates one
  * after another), read to the end. */
 #include <openssl/err.h>
 #include <openssl/x509.h>

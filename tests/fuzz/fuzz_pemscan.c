@@ -1,4 +1,4 @@
-/* libFuzzer harness: the PEM stream reader (lib/pemscan.c) over any text:
+/* libFuzzer harness: the PEM stream reader (lib/core/pemscan.c) over any text:
  * blocks, broken blocks, BEGIN inside a block, CRLF, long lines. */
 #include <string.h>
 

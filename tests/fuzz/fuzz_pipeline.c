@@ -1,4 +1,4 @@
-/* libFuzzer harness: the pipeline loader (lib/pipeline.c) on any YAML:
+/* libFuzzer harness: the pipeline loader (lib/pipeline/pipeline.c) on any YAML:
  * variables, nesting, repeated keys, words and quotes. A file either loads
  * into a pipeline whose every step has a program, or is refused with a
  * message naming a place in the file. */

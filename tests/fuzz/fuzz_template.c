@@ -1,4 +1,4 @@
-/* libFuzzer harness: letter templates (lib/template.c): parsed, bound to a
+/* libFuzzer harness: letter templates (lib/mail/template.c): parsed, bound to a
  * cert record's header, checked and rendered for a digest of two records,
  * every part. */
 #include <string.h>

@@ -1,5 +1,5 @@
-/* libFuzzer harness: the Vietnamese text functions (lib/vntext.c) on any
- * bytes: cleaning, keys, slugs; and the identifier checks (lib/identifiers.c):
+/* libFuzzer harness: the Vietnamese text functions (lib/text/vntext.c) on any
+ * bytes: cleaning, keys, slugs; and the identifier checks (lib/text/identifiers.c):
  * identity numbers, phones, e-mail, codes.
  * Each must return, and a slug must be as short as asked. */
 #include <string.h>

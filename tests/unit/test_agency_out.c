@@ -1,4 +1,4 @@
-/* Unit tests for lib/agency_out.c: the summary aggregate-by-agency writes
+/* Unit tests for lib/vn/agency_out.c: the summary aggregate-by-agency writes
  * (checked against rows written out by hand), read back by column name in
  * any column order for --merge, and the per-agency files. */
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/atomic.c: a file written through cb_atomic appears
+/* Unit tests for lib/core/atomic.c: a file written through cb_atomic appears
  * only when committed, with the mode asked for whatever the umask, leaves
  * nothing behind when aborted, and with no_replace never overwrites; and
  * cb_output writes standard output when given no file. */

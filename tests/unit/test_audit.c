@@ -1,4 +1,4 @@
-/* Unit tests for lib/audit.c: a log written, checked, and tampered with. */
+/* Unit tests for lib/pki/audit.c: a log written, checked, and tampered with. */
 #include "audit.h"
 #include "tap.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for lib/batch.c: the checks that need the whole run and the
+/* Unit tests for lib/pki/batch.c: the checks that need the whole run and the
  * write order of a batch (journal, key files, PIN rows), without a CA. */
 #include <limits.h>
 #include <stdio.h>

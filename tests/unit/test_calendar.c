@@ -1,4 +1,4 @@
-/* Unit tests for the working-day calendar (lib/calendar.c). Every expected
+/* Unit tests for the working-day calendar (lib/vn/calendar.c). Every expected
  * date comes from outside the code: published lunar new years and Giỗ Tổ
  * days, the Labour Code's rules applied by hand, the Government's 2025-2026
  * schedules and the due_date example of FORMS.md. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/cb_err.c: messages with their sysexits code, errno's
+/* Unit tests for lib/core/cb_err.c: messages with their sysexits code, errno's
  * text (cb_err_sys) and OpenSSL's (cb_err_ssl, which also empties
  * OpenSSL's error queue), and the gravest of two exit codes. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/csvio.c: the CSV reader (header by name, BOM, line
+/* Unit tests for lib/records/csvio.c: the CSV reader (header by name, BOM, line
  * ends, quoting, start lines, malformed records and recovery, size limit,
  * several files) and the writer (minimal quoting, round trip).
  *

@@ -1,4 +1,4 @@
-/* Unit tests for lib/date.c: parsing the two date forms the forms use,
+/* Unit tests for lib/core/date.c: parsing the two date forms the forms use,
  * calendar validity, weekdays, the UTC+07:00 day boundary, instants before
  * 1970 and after 2049, month arithmetic and "today" with --as-of.
  * Expected day numbers and instants are computed by hand in the comments. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/filter.c, the driver every program runs on: records in
+/* Unit tests for lib/records/filter.c, the driver every program runs on: records in
  * = out + rejected (+ filtered) in the summary line, -o and --rejects
  * written whole or not at all, --strict, -q, --lang, the error idiom
  * `prog: FILE:LINE: message`, and the exit codes of DESIGN.md. The

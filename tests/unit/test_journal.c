@@ -1,4 +1,4 @@
-/* Unit tests for lib/journal.c (the batch journal, PIN files), the
+/* Unit tests for lib/pki/journal.c (the batch journal, PIN files), the
  * ledger's certificate store and cb_atomic_sweep: what a re-run after a
  * crash relies on. */
 #include <fcntl.h>

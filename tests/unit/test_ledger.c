@@ -1,4 +1,4 @@
-/* Unit tests for lib/ledger.c: append, reload, torn last line, lock, and
+/* Unit tests for lib/pki/ledger.c: append, reload, torn last line, lock, and
  * the string map. */
 #include <fcntl.h>
 #include <stdio.h>

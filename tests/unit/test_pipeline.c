@@ -1,4 +1,4 @@
-/* Unit tests for the pipeline model (lib/pipeline.c) and the pure parts of
+/* Unit tests for the pipeline model (lib/pipeline/pipeline.c) and the pure parts of
  * the runner (summary lines): words, quoting, variables, and the file, line
  * and column of every error, each position counted by hand in the YAML
  * written here. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/profile.c: defaults, YAML values, errors with lines. */
+/* Unit tests for lib/pki/profile.c: defaults, YAML values, errors with lines. */
 #include <string.h>
 
 #include "profile.h"

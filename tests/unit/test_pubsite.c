@@ -1,4 +1,4 @@
-/* Unit tests for lib/pubsite.c: the certificate's fields, the directory
+/* Unit tests for lib/pki/pubsite.c: the certificate's fields, the directory
  * entries (DN escaping, one entry per holder) and the files written. */
 #include "pubsite.h"
 #include "tap.h"

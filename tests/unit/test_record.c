@@ -1,4 +1,4 @@
-/* Unit tests for lib/record.c: the header (columns by name) and the record
+/* Unit tests for lib/core/record.c: the header (columns by name) and the record
  * (fields by index, empty beyond the end, buffers kept between records). */
 #include <string.h>
 

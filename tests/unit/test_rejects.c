@@ -1,4 +1,4 @@
-/* Unit tests for lib/rejects.c: the rejects file carries each record's
+/* Unit tests for lib/records/rejects.c: the rejects file carries each record's
  * columns plus reject_line, reject_field and reject_reason, is written
  * atomically and has its header even when nothing was rejected; without a
  * file each reject is one diagnostic line `prog: FILE:LINE: reason`. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/reqledger.c: events appended and found again, a
+/* Unit tests for lib/pki/reqledger.c: events appended and found again, a
  * proposal found by request id and by the certificate it renews (any
  * spelling of the serial), a torn last line, the lock, a reader beside a
  * missing ledger. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/run.c and lib/cb_err.c: the contract's summary line,
+/* Unit tests for lib/core/run.c and lib/core/cb_err.c: the contract's summary line,
  * warnings, no progress output off a terminal, and error values. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/runner.c: pipelines written here, of programs every
+/* Unit tests for lib/pipeline/runner.c: pipelines written here, of programs every
  * machine has (sh, sort, cat), run for real: the steps joined by pipes,
  * outputs and tee copies written whole and only when their stage
  * succeeds, the counts of each step's summary line, a failing stage

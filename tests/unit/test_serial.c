@@ -1,4 +1,4 @@
-/* Unit tests for lib/serial.c, the one serial rule: the display form is
+/* Unit tests for lib/core/serial.c, the one serial rule: the display form is
  * what `openssl x509 -noout -serial` prints for the same number (checked
  * by hand: 0x0A1B prints 0A1B, 0x1001 prints 1001, zero prints 00), the key
  * is that without its pad zero. */

@@ -1,4 +1,4 @@
-/* Unit tests for lib/template.c: parsing, binding to a header, rendering
+/* Unit tests for lib/mail/template.c: parsing, binding to a header, rendering
  * one record and a digest, and the checks that keep blanks out of letters.
  * Expected letters are written out by hand. */
 #include <stdlib.h>

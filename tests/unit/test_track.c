@@ -1,5 +1,5 @@
-/* Unit tests for lib/track.c and the publication ledger lookups of
- * lib/publish.c, on ledgers written here by hand; due dates computed by
+/* Unit tests for lib/pki/track.c and the publication ledger lookups of
+ * lib/pki/publish.c, on ledgers written here by hand; due dates computed by
  * hand (working days, the day of receipt not counted). */
 #include "publish.h"
 #include "track.h"

@@ -3,6 +3,7 @@
  * data may enter a header and writes mbox and Maildir the way their readers
  * expect. */
 #include "mail.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 #include <ctype.h>

@@ -5,7 +5,7 @@
  * together; a scan only needs names, dates and extensions. So the
  * certificate is decoded with OpenSSL's own ASN.1 template machinery
  * against a template that keeps the public key as an opaque value; the full
- * X509 object is built only when a path must be checked (--ca, lib/trust.h)
+ * X509 object is built only when a path must be checked (--ca, lib/pki/trust.h)
  * or a CRL entry matches. */
 #ifndef CB_CERTINFO_H
 #define CB_CERTINFO_H
@@ -73,7 +73,7 @@ typedef struct cb_crlset cb_crlset;
 cb_crlset *cb_crlset_new(void);
 void cb_crlset_free(cb_crlset *set);
 /* Loads a CRL in PEM or DER, unverified: the fast "is it listed?" of a
- * scan without trust anchors (lib/trust.h checks CRLs with --ca). */
+ * scan without trust anchors (lib/pki/trust.h checks CRLs with --ca). */
 int cb_crlset_load(cb_crlset *set, const char *path, cb_err *err);
 /* 1 when the certificate (DER) is revoked by a loaded CRL of its issuer. */
 int cb_crlset_is_revoked(const cb_crlset *set, const char *serial_hex,

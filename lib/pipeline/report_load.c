@@ -375,7 +375,7 @@ static int valid_cert(cb_report *r, const cb_record *rec, const cert_cols *c, cb
 static int settle_done(cb_report *r, const cb_record *rec, const cert_cols *c, cb_err *err)
 {
     char key[CB_SERIAL_MAX], mk[CB_SERIAL_MAX + 1];
-    if ((r->pending_renewed.n == 0 && r->pending_delivered.n == 0) ||
+    if ((cb_strmap_count(&r->pending_renewed) == 0 && cb_strmap_count(&r->pending_delivered) == 0) ||
         cb_serial_key(col(rec, c->serial), key, sizeof key) < 0)
         return 0;
     for (int kind = 0; kind < 2; kind++) {
@@ -487,8 +487,8 @@ static int agency_order(cb_report *r, int (*cmp)(const void *, const void *), si
 
 int cb_report_finish_model(cb_report *r, cb_err *err)
 {
-    long unmatched_r = (long)r->pending_renewed.n - r->matched_renewed;
-    long unmatched_d = (long)r->pending_delivered.n - r->matched_delivered;
+    long unmatched_r = (long)cb_strmap_count(&r->pending_renewed) - r->matched_renewed;
+    long unmatched_d = (long)cb_strmap_count(&r->pending_delivered) - r->matched_delivered;
     if (unmatched_r > 0 || unmatched_d > 0) {
         rp_agency *a = cb_report_agency(r, "", NULL, 0, err);    /* no agency known */
         if (a == NULL)

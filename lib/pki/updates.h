@@ -20,7 +20,7 @@
 #include "certread.h"
 #include "trust.h"
 
-/* Certificates are read with lib/certread.h. */
+/* Certificates are read with lib/pki/certread.h. */
 
 
 /* ---- Safe names and matching keys -------------------------------------- */
@@ -80,7 +80,7 @@ typedef struct cb_update_result {
     char not_after[32];
     char path[4096];                /* the file written or found; "" if none */
     char reason[512];               /* why, for rejects */
-    char trust_problem[640];        /* why the path does not verify (lib/trust.h), else "" */
+    char trust_problem[640];        /* why the path does not verify (lib/pki/trust.h), else "" */
     const char *matched_by;         /* "public_key", "email_name" or "" */
     char source[512];               /* as given to cb_updates_route */
     long line;                      /* as given to cb_updates_route */
@@ -95,7 +95,7 @@ cb_updates *cb_updates_new(const char *out_dir, cb_update_format fmt, int64_t ve
 void cb_updates_free(cb_updates *u);
 
 /* The anchors, intermediates and CRLs certificates are checked with
- * (lib/trust.h, made with CB_TRUST_LEAF_MAY_START_LATER: a renewal may
+ * (lib/pki/trust.h, made with CB_TRUST_LEAF_MAY_START_LATER: a renewal may
  * begin when the old certificate ends; an expired one is untrusted). The
  * caller keeps it and frees it after u. */
 void cb_updates_set_trust(cb_updates *u, cb_trust *trust);

@@ -17,43 +17,19 @@
 
 /* ---- UTF-8 ---- */
 
-/* Length of the well-formed sequence at p (Unicode Table 3-7), 0 if none;
- * *cp gets the code point. */
+/* Length of the well-formed sequence at p, 0 if none; *cp gets the code
+ * point. The library's one UTF-8 decoder is utf8proc's (Unicode Table 3-7:
+ * no overlong forms, no surrogates, nothing above U+10FFFF). */
 static size_t utf8_decode(const unsigned char *p, size_t avail, int32_t *cp)
 {
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *cp = (int32_t)c;
+    if (p[0] < 0x80) {   /* the common case, without the call */
+        *cp = p[0];
         return 1;
     }
-    size_t n;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 1;
-    else if (c == 0xE0)
-        n = 2, lo = 0xA0;
-    else if (c == 0xED)
-        n = 2, hi = 0x9F;
-    else if (c >= 0xE1 && c <= 0xEF)
-        n = 2;
-    else if (c == 0xF0)
-        n = 3, lo = 0x90;
-    else if (c == 0xF4)
-        n = 3, hi = 0x8F;
-    else if (c >= 0xF1 && c <= 0xF3)
-        n = 3;
-    else
-        return 0;
-    if (avail <= n || p[1] < lo || p[1] > hi)
-        return 0;
-    int32_t v = (int32_t)(c & (0x3F >> n));
-    for (size_t k = 1; k <= n; k++) {
-        if ((p[k] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[k] & 0x3F);
-    }
-    *cp = v;
-    return n + 1;
+    utf8proc_int32_t c = -1;
+    utf8proc_ssize_t n = utf8proc_iterate(p, avail > 4 ? 4 : (utf8proc_ssize_t)avail, &c);
+    *cp = c;   /* -1 when ill-formed */
+    return n > 0 ? (size_t)n : 0;
 }
 
 size_t cb_utf8_valid_prefix(const char *s, size_t len)

@@ -2,7 +2,7 @@
  * type into spreadsheets, the comparison keys that make "SỞ TÀI CHÍNH", an
  * NFD-encoded "Sở Tài chính" and "Uỷ ban"/"Ủy ban" compare equal, and safe
  * file names made from data. The identifier checks of the forms are in
- * identifiers.h (included here for the code that looked for them here).
+ * identifiers.h.
  *
  * Every function that returns char * returns a new malloc'ed, NUL-terminated
  * string the caller frees, or NULL with errno set: EILSEQ when the input is
@@ -15,7 +15,6 @@
 
 #include <stddef.h>
 
-#include "identifiers.h"
 
 /* 1 when s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or
  * code points above U+10FFFF; NUL bytes are allowed), else 0. */

@@ -312,7 +312,7 @@ int cb_filter_finish(cb_filter *f)
     f->out_header = NULL;
     if (f->strict && (f->run.rejected > 0 || f->shortfall > 0))
         f->rc = cb_exit_worst(f->rc, EX_DATAERR);
-    if (started)
-        cb_run_summary(&f->run);
+    if (started && cb_run_summary(&f->run) < 0)
+        f->rc = cb_exit_worst(f->rc, EX_IOERR);
     return f->rc;
 }

@@ -9,7 +9,7 @@
  * asked; the Cục owes nothing meanwhile) -> published (due 1 working day
  * after that request), the whole due 4 working days after receipt. A
  * renewal goes received -> issued, due 3 working days after receipt. Working
- * days by the calendar of validate-form (lib/calendar.c). */
+ * days by the calendar of validate-form (lib/vn/calendar.c). */
 #ifndef CB_TRACK_H
 #define CB_TRACK_H
 

@@ -31,10 +31,10 @@ void cb_run_tick(cb_run *run)
     fflush(run->diag);
 }
 
-void cb_run_summary(cb_run *run)
+int cb_run_summary(cb_run *run)
 {
     if (run->quiet)
-        return;
+        return 0;
     if (run->last_progress > 0)
         fputs("\r\033[K", run->diag);
     if (run->filtered)
@@ -43,6 +43,7 @@ void cb_run_summary(cb_run *run)
     else
         fprintf(run->diag, "%s: %lu in, %lu out, %lu rejected (%.1f s)\n", run->prog, run->in,
                 run->out, run->rejected, cb_run_elapsed(run));
+    return fflush(run->diag) == 0 && !ferror(run->diag) ? 0 : -1;
 }
 
 void cb_warn(const cb_run *run, const char *fmt, ...)

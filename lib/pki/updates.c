@@ -79,78 +79,6 @@ static char *email_key(const char *s)
     return k;
 }
 
-/* ---- A small string-keyed hash index ----------------------------------- */
-/* Keys to positions in the request table (cb_strmap holds strings). */
-
-typedef struct slot {
-    char *key;
-    size_t val;
-} slot;
-
-typedef struct strmap {
-    slot *s;
-    size_t cap, n;
-} strmap;
-
-static slot *map_slot(const strmap *m, const char *key)
-{
-    size_t i = (size_t)cb_str_hash(key) & (m->cap - 1);
-    while (m->s[i].key != NULL && strcmp(m->s[i].key, key) != 0)
-        i = (i + 1) & (m->cap - 1);
-    return &m->s[i];
-}
-
-static int map_get(const strmap *m, const char *key, size_t *val)
-{
-    if (m->cap == 0)
-        return 0;
-    slot *sl = map_slot(m, key);
-    if (sl->key == NULL)
-        return 0;
-    *val = sl->val;
-    return 1;
-}
-
-static int map_grow(strmap *m)
-{
-    strmap g = {calloc(m->cap ? m->cap * 2 : 64, sizeof(slot)), m->cap ? m->cap * 2 : 64, m->n};
-    if (g.s == NULL)
-        return -1;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->s[i].key != NULL)
-            *map_slot(&g, m->s[i].key) = m->s[i];
-    free(m->s);
-    *m = g;
-    return 0;
-}
-
-/* Adds key -> val unless key is there; *old gets the value found. Returns 1
- * added, 0 present, -1 out of memory. */
-static int map_add(strmap *m, const char *key, size_t val, size_t *old)
-{
-    if ((m->n + 1) * 2 > m->cap && map_grow(m) < 0)
-        return -1;
-    slot *sl = map_slot(m, key);
-    if (sl->key != NULL) {
-        if (old)
-            *old = sl->val;
-        return 0;
-    }
-    if ((sl->key = strdup(key)) == NULL)
-        return -1;
-    sl->val = val;
-    m->n++;
-    return 1;
-}
-
-static void map_free(strmap *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->s[i].key);
-    free(m->s);
-    memset(m, 0, sizeof *m);
-}
-
 /* ---- The router -------------------------------------------------------- */
 
 #define NONE ((size_t)-1)
@@ -176,10 +104,10 @@ struct cb_updates {
     cb_trust *trust;          /* the caller's */
     req *reqs;
     size_t nreq, capreq;
-    strmap by_id;
-    strmap by_key;        /* hex SHA-256 of the old certificate's public key */
-    strmap by_name;       /* e-mail "\n" name key */
-    strmap old_serials;   /* serial -> index in old_keys */
+    cb_keymap by_id;
+    cb_keymap by_key;        /* hex SHA-256 of the old certificate's public key */
+    cb_keymap by_name;       /* e-mail "\n" name key */
+    cb_keymap old_serials;   /* serial -> index in old_keys */
     char (*old_keys)[65];
     size_t nold, capold;
     int indexed;
@@ -191,7 +119,7 @@ struct cb_updates {
     unsigned long tmp_seq;
     long pid;
     EVP_MD *sha256;           /* fetched once: an implicit fetch per call takes locks */
-    strmap dirs;              /* agency folders already made and checked */
+    cb_keymap dirs;              /* agency folders already made and checked */
 };
 
 static void drop_pending(pending *p);
@@ -298,12 +226,12 @@ void cb_updates_free(cb_updates *u)
     free(u->queue);
     if (u->dirfd >= 0)
         close(u->dirfd);
-    map_free(&u->dirs);
+    cb_keymap_clear(&u->dirs);
     EVP_MD_free(u->sha256);
-    map_free(&u->by_id);
-    map_free(&u->by_key);
-    map_free(&u->by_name);
-    map_free(&u->old_serials);
+    cb_keymap_clear(&u->by_id);
+    cb_keymap_clear(&u->by_key);
+    cb_keymap_clear(&u->by_name);
+    cb_keymap_clear(&u->old_serials);
     free(u->old_keys);
     free(u->out_dir);
     free(u);
@@ -415,7 +343,7 @@ int cb_updates_load_requests(cb_updates *u, char *const *files, int nfiles, cb_e
             break;
         }
         size_t first;
-        int added = map_add(&u->by_id, p->request_id, u->nreq - 1, &first);
+        int added = cb_keymap_add(&u->by_id, p->request_id, u->nreq - 1, &first);
         if (added < 0) {
             ret = cb_err_set(err, EX_OSERR, "out of memory");
             break;
@@ -463,7 +391,7 @@ static int add_old_cert(cb_updates *u, X509 *x, cb_err *err)
         u->capold = cap;
     }
     key_hex(u->sha256, x, u->old_keys[u->nold]);
-    int added = map_add(&u->old_serials, serial, u->nold, NULL);
+    int added = cb_keymap_add(&u->old_serials, serial, u->nold, NULL);
     if (added < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
     if (added)
@@ -555,15 +483,15 @@ int cb_updates_load_old_certs(cb_updates *u, const char *path, unsigned long *sk
  * request is the one answered first. */
 static int build_index(cb_updates *u, cb_err *err)
 {
-    map_free(&u->by_key);
-    map_free(&u->by_name);
+    cb_keymap_clear(&u->by_key);
+    cb_keymap_clear(&u->by_name);
     for (size_t i = 0; i < u->nreq; i++) {
         req *q = &u->reqs[i];
         q->next_key = q->next_name = NONE;
         size_t oi, head;
-        if (*q->pub.old_serial && map_get(&u->old_serials, q->pub.old_serial, &oi) &&
+        if (*q->pub.old_serial && cb_keymap_get(&u->old_serials, q->pub.old_serial, &oi) &&
             u->old_keys[oi][0]) {
-            int a = map_add(&u->by_key, u->old_keys[oi], i, &head);
+            int a = cb_keymap_add(&u->by_key, u->old_keys[oi], i, &head);
             if (a < 0)
                 goto oom;
             if (a == 0) {
@@ -578,7 +506,7 @@ static int build_index(cb_updates *u, cb_err *err)
             if (k == NULL)
                 goto oom;
             snprintf(k, len, "%s\n%s", q->email_key, q->name_key);
-            int a = map_add(&u->by_name, k, i, &head);
+            int a = cb_keymap_add(&u->by_name, k, i, &head);
             free(k);
             if (a < 0)
                 goto oom;
@@ -841,10 +769,10 @@ static int store(cb_updates *u, X509 *cert, const char *sub, const char *holder,
     if ((size_t)snprintf(dir, sizeof dir, "%s/%s", u->out_dir, agency) >= sizeof dir)
         return cb_err_set(err, EX_CANTCREAT, "%s: directory name too long", u->out_dir);
     size_t known;
-    if (!map_get(&u->dirs, dir, &known)) {
+    if (!cb_keymap_get(&u->dirs, dir, &known)) {
         if (ensure_dir(dir, err) < 0)
             return -1;
-        if (map_add(&u->dirs, dir, 1, NULL) < 0)
+        if (cb_keymap_add(&u->dirs, dir, 1, NULL) < 0)
             return cb_err_set(err, EX_OSERR, "out of memory");
     }
     size_t first_pend = u->npend;
@@ -1000,7 +928,7 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
     size_t hit = NONE, seen = NONE, head;
     char key[65];
     key_hex(u->sha256, cert, key);
-    if (key[0] && map_get(&u->by_key, key, &head)) {
+    if (key[0] && cb_keymap_get(&u->by_key, key, &head)) {
         hit = first_pending(u, head, 1, res->serial, &seen);
         if (hit != NONE)
             res->matched_by = "public_key";
@@ -1011,7 +939,7 @@ int cb_updates_route(cb_updates *u, X509 *cert, const char *source, long line, c
         char *k = len ? malloc(len) : NULL;
         if (k != NULL) {
             snprintf(k, len, "%s\n%s", ek, nk);
-            if (map_get(&u->by_name, k, &head)) {
+            if (cb_keymap_get(&u->by_name, k, &head)) {
                 hit = first_pending(u, head, 0, res->serial, &seen);
                 if (hit != NONE)
                     res->matched_by = "email_name";

@@ -55,7 +55,7 @@ int cb_calendar_load_buffer(cb_calendar *cal, const char *label, const char *tex
 /* Loads the official schedules shipped with certbatch (2025 and 2026). */
 int cb_calendar_load_default(cb_calendar *cal, cb_err *err);
 
-/* The shipped schedules as a holidays file (lib/holidays_default.c). */
+/* The shipped schedules as a holidays file (lib/vn/holidays_default.c). */
 extern const char cb_holidays_default_csv[];
 
 /* 1 when the loaded schedules cover the year, else 0. */

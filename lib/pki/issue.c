@@ -19,6 +19,7 @@
 #include "certinfo.h"
 #include "certread.h"
 #include "keyload.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 /* ---- time ---- */

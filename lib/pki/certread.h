@@ -5,7 +5,7 @@
  * or PEM, from a file or stdin. Each item counts from 1 in its file, so
  * that a program labels it FILE#N. Certificates come as DER, so that a
  * caller that needs only names and dates never decodes a key
- * (lib/certinfo.h); cb_certs_next decodes them for the others. */
+ * (lib/pki/certinfo.h); cb_certs_next decodes them for the others. */
 #ifndef CB_CERTREAD_H
 #define CB_CERTREAD_H
 

@@ -13,7 +13,7 @@
  *
  * A file that is an Excel workbook (by its content, whatever its name) is
  * read as one: a sheet's rows are the records, the row number the line
- * (lib/xlsx.h). */
+ * (lib/records/xlsx.h). */
 #ifndef CB_CSVIO_H
 #define CB_CSVIO_H
 

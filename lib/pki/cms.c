@@ -94,7 +94,7 @@ int cb_cms_verify(const char *ca_file, const char *sig_path, const char *data_pa
     char why[512];
     CMS_ContentInfo *cms = NULL;
     BIO *data = NULL;
-    /* The anchors as every program takes them (lib/trust.h): self-signed
+    /* The anchors as every program takes them (lib/pki/trust.h): self-signed
      * CAs only; an intermediate in the file helps build the path. */
     cb_trust *trust = cb_trust_new(NULL, err);
     if (trust == NULL || cb_trust_load(trust, &ca_file, 1, NULL, 0, NULL, 0, err) < 0)

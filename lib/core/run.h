@@ -26,8 +26,9 @@ double cb_run_elapsed(const cb_run *run);
 /* Cheap to call once per record. */
 void cb_run_tick(cb_run *run);
 /* The summary line (unless quiet); "N filtered" is shown only for steps
- * that select records. */
-void cb_run_summary(cb_run *run);
+ * that select records. -1 when it could not be written (the caller exits 74:
+ * an operator or a pipeline relies on that line), else 0. */
+int cb_run_summary(cb_run *run);
 /* `prog: message` on diag. */
 void cb_warn(const cb_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

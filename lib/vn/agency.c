@@ -2,6 +2,7 @@
 #include "agency.h"
 #include "csvio.h"
 #include "strmap.h"
+#include "identifiers.h"
 #include "vntext.h"
 
 #include <errno.h>
@@ -16,8 +17,9 @@ const char *const cb_ag_count_names[CB_AG_NCOUNTS] = {
 #define MAX_OPEN_SPILLS 48
 
 struct cb_agency_table {
-    cb_agency **slots;
-    size_t nslots, n;
+    cb_agency **all;     /* in the order first seen */
+    size_t n, cap;
+    cb_keymap index;     /* key -> position in all */
     cb_agency **sorted;
     char *spill_dir;
     unsigned long clock;
@@ -29,9 +31,7 @@ cb_agency_table *cb_agency_table_new(const char *spill_dir)
     cb_agency_table *t = calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
-    t->nslots = 256;
-    t->slots = calloc(t->nslots, sizeof *t->slots);
-    if (t->slots == NULL || (spill_dir && (t->spill_dir = strdup(spill_dir)) == NULL)) {
+    if (spill_dir && (t->spill_dir = strdup(spill_dir)) == NULL) {
         cb_agency_table_free(t);
         return NULL;
     }
@@ -59,57 +59,39 @@ void cb_agency_table_free(cb_agency_table *t)
 {
     if (t == NULL)
         return;
-    for (size_t i = 0; t->slots && i < t->nslots; i++)
-        if (t->slots[i])
-            agency_free(t->slots[i]);
-    free(t->slots);
+    for (size_t i = 0; i < t->n; i++)
+        agency_free(t->all[i]);
+    free(t->all);
+    cb_keymap_clear(&t->index);
     free(t->sorted);
     free(t->spill_dir);
     free(t);
 }
 
-static int grow(cb_agency_table *t)
-{
-    size_t n = t->nslots * 2;
-    cb_agency **slots = calloc(n, sizeof *slots);
-    if (slots == NULL)
-        return -1;
-    for (size_t i = 0; i < t->nslots; i++) {
-        cb_agency *a = t->slots[i];
-        if (a == NULL)
-            continue;
-        size_t h = (size_t)cb_str_hash(a->key) & (n - 1);
-        while (slots[h])
-            h = (h + 1) & (n - 1);
-        slots[h] = a;
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->nslots = n;
-    return 0;
-}
-
 cb_agency *cb_agency_get(cb_agency_table *t, const char *key, const char *code)
 {
-    size_t h = (size_t)cb_str_hash(key) & (t->nslots - 1);
-    while (t->slots[h]) {
-        if (strcmp(t->slots[h]->key, key) == 0)
-            return t->slots[h];
-        h = (h + 1) & (t->nslots - 1);
+    size_t i;
+    if (cb_keymap_get(&t->index, key, &i))
+        return t->all[i];
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        cb_agency **all = realloc(t->all, cap * sizeof *all);
+        if (all == NULL)
+            return NULL;
+        t->all = all;
+        t->cap = cap;
     }
     cb_agency *a = calloc(1, sizeof *a);
-    if (a == NULL || (a->key = strdup(key)) == NULL || (code && *code && (a->code = strdup(code)) == NULL)) {
+    if (a == NULL || (a->key = strdup(key)) == NULL || (code && *code && (a->code = strdup(code)) == NULL) ||
+        cb_keymap_add(&t->index, key, t->n, NULL) < 0) {
         if (a)
             agency_free(a);
         return NULL;
     }
     a->min_expiry = a->min_due = CB_AG_NO_DATE;
-    t->slots[h] = a;
-    t->n++;
+    t->all[t->n++] = a;
     free(t->sorted);
     t->sorted = NULL;
-    if (t->n * 2 > t->nslots && grow(t) < 0)
-        return NULL;
     return a;
 }
 
@@ -215,9 +197,9 @@ int cb_agency_count_slot(const char *rt, const char *st)
 static void close_lru(cb_agency_table *t)
 {
     cb_agency *victim = NULL;
-    for (size_t i = 0; i < t->nslots; i++) {
-        cb_agency *a = t->slots[i];
-        if (a && a->spill && (victim == NULL || a->lru < victim->lru))
+    for (size_t i = 0; i < t->n; i++) {
+        cb_agency *a = t->all[i];
+        if (a->spill && (victim == NULL || a->lru < victim->lru))
             victim = a;
     }
     if (victim) {
@@ -284,11 +266,9 @@ cb_agency **cb_agency_sorted(cb_agency_table *t)
     t->sorted = malloc((t->n ? t->n : 1) * sizeof *t->sorted);
     if (t->sorted == NULL)
         return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < t->nslots; i++)
-        if (t->slots[i])
-            t->sorted[k++] = t->slots[i];
-    qsort(t->sorted, k, sizeof *t->sorted, by_key);
+    if (t->n)
+        memcpy(t->sorted, t->all, t->n * sizeof *t->sorted);
+    qsort(t->sorted, t->n, sizeof *t->sorted, by_key);
     return t->sorted;
 }
 
