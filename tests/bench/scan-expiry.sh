@@ -117,7 +117,7 @@ if [ -f "$TOP/samples/out/roots.pem" ]; then
     t0=$(now)
     for f in "$W"/v/*.pem; do
         openssl verify -x509_strict -crl_check_all -extended_crl -use_deltas -attime "$at" -CAfile "$S/roots.pem" \
-            -untrusted "$S/chain.pem" -CRLfile "$S/crls.pem" "$f" >/dev/null 2>&1
+            -untrusted "$S/chain.pem" -CRLfile "$S/crls.pem" "$f" >/dev/null 2>&1 || :   # expired, revoked: judged all the same
     done
     t1=$(now)
     nv=$(ls "$W"/v | wc -l)
