@@ -451,7 +451,7 @@ static batch *write_ready(cb_scan *s, int wait)
 static void submit(cb_scan *s)
 {
     batch *b = s->cur;
-    if (b->n == 0)
+    if (b == NULL || b->n == 0)
         return;
     if (s->nthreads == 0) {
         judge_batch(s, &s->own, b);
@@ -519,25 +519,31 @@ static void say(cb_scan *s, int kind, int code, const char *input, long line, lo
     it->code = code;
 }
 
+/* Room for len more bytes in the batch's DER. */
+static int reserve(batch *b, size_t len)
+{
+    if (b->blen + len <= b->bcap)
+        return 0;
+    size_t cap = b->bcap ? b->bcap : 1 << 16;
+    while (cap < b->blen + len)
+        cap *= 2;
+    unsigned char *p = realloc(b->bytes, cap);
+    if (p == NULL)
+        return -1;
+    b->bytes = p;
+    b->bcap = cap;
+    return 0;
+}
+
 static void add_cert(cb_scan *s, const char *input, long line, long index, const unsigned char *der, size_t len)
 {
     item *it = add_item(s, IT_CERT, input, line, index);
-    batch *b = s->cur;
-    if (it != NULL && b->blen + len > b->bcap) {
-        size_t cap = b->bcap ? b->bcap : 1 << 16;
-        while (cap < b->blen + len)
-            cap *= 2;
-        unsigned char *p = realloc(b->bytes, cap);
-        if (p == NULL)
-            it = NULL;
-        else {
-            b->bytes = p;
-            b->bcap = cap;
-        }
+    batch *b = s->cur;   /* add_item may have started a new one */
+    if (it != NULL && reserve(b, len) < 0) {
+        b->n--;
+        it = NULL;
     }
     if (it == NULL) {
-        if (b != NULL && b->n > 0 && b->items[b->n - 1].kind == IT_CERT)
-            b->n--;
         cb_filter_stop(s->f, NULL, 0, &(cb_err){EX_OSERR, "out of memory"});
         return;
     }
