@@ -27,6 +27,8 @@ typedef struct issuer {
     X509 *cert;                     /* the issuer path building chose */
     EVP_MD *md;                     /* of that signature algorithm */
     EVP_PKEY_CTX *verify;           /* its key, set up to verify such signatures */
+    unsigned char *canon;           /* its subject, as X509_NAME_cmp compares it (see name_canon) */
+    size_t canon_len;
 } issuer;
 
 /* The curves of the subjects' EC keys met so far (one, usually). */
@@ -51,7 +53,8 @@ typedef struct leaf {
     unsigned char keyid[64];        /* authorityKeyIdentifier's key id */
     size_t keyid_len;
     char *serial;                   /* hex */
-    X509_NAME *subject;
+    unsigned char *canon;           /* the subject, as X509_NAME_cmp compares it */
+    size_t canon_len;
 } leaf;
 
 cb_trust_worker *cb_trust_worker_new(cb_trust *t, int full, cb_err *err)
@@ -76,6 +79,7 @@ static void drop_issuers(cb_trust_worker *w)
         X509_free(w->issuers[i].cert);
         EVP_MD_free(w->issuers[i].md);
         EVP_PKEY_CTX_free(w->issuers[i].verify);
+        free(w->issuers[i].canon);
     }
     w->n = 0;
 }
@@ -99,7 +103,7 @@ unsigned long cb_trust_worker_fast_count(const cb_trust_worker *w)
 static void leaf_clear(leaf *l)
 {
     free(l->serial);
-    X509_NAME_free(l->subject);
+    free(l->canon);
 }
 
 /* An end-entity's basicConstraints: cA false, no pathLenConstraint. */
@@ -257,6 +261,141 @@ static int plain_key(cb_trust_worker *w, const cb_cert_slices *sl)
     return ok;
 }
 
+/* A name the way X509_NAME_cmp compares it (OpenSSL's x509_name_canon):
+ * each non-empty RDN, then each attribute's type and value, a text value
+ * as UTF-8 with its spaces trimmed and collapsed and its ASCII in lower
+ * case, another as it is. Decoding the subject as an X509_NAME costs more
+ * than the rest of the short check; this reads it where it lies. The
+ * bytes only serve to compare two names. */
+typedef struct canon {
+    unsigned char *b;
+    size_t len, cap;
+} canon;
+
+static int put(canon *c, const void *p, size_t n)
+{
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        while (cap < c->len + n)
+            cap *= 2;
+        unsigned char *q = realloc(c->b, cap);
+        if (q == NULL)
+            return -1;
+        c->b = q;
+        c->cap = cap;
+    }
+    memcpy(c->b + c->len, p, n);
+    c->len += n;
+    return 0;
+}
+
+#define TEXT_TYPES (B_ASN1_UTF8STRING | B_ASN1_BMPSTRING | B_ASN1_UNIVERSALSTRING | B_ASN1_PRINTABLESTRING | \
+                    B_ASN1_T61STRING | B_ASN1_IA5STRING | B_ASN1_VISIBLESTRING)
+
+static int is_space(unsigned char ch)
+{
+    return ch == ' ' || (ch >= '\t' && ch <= '\r');
+}
+
+/* One attribute: OID bytes, then the value's type and canonical bytes;
+ * -1 when the value does not convert (the certificate would not decode). */
+static int put_attribute(canon *c, const unsigned char *oid, size_t oid_len, const ASN1_STRING *v)
+{
+    unsigned char hdr[3] = {(unsigned char)(oid_len >> 8), (unsigned char)oid_len, 0};
+    unsigned char *u = NULL;
+    const unsigned char *from = ASN1_STRING_get0_data(v);
+    int n = ASN1_STRING_length(v), type = ASN1_STRING_type(v), text = (ASN1_tag2bit(type) & TEXT_TYPES) != 0;
+    if (text) {
+        if ((n = ASN1_STRING_to_UTF8(&u, v)) < 0)
+            return -1;
+        from = u;
+        type = V_ASN1_UTF8STRING;
+    }
+    hdr[2] = (unsigned char)type;
+    const unsigned char *end = from + n;
+    int rc = put(c, hdr, 3) < 0 || put(c, oid, oid_len) < 0 ? -1 : 0;
+    if (rc == 0 && !text)
+        rc = put(c, from, (size_t)n);
+    while (text && from < end && is_space(*from))
+        from++;
+    while (text && end > from && is_space(end[-1]))
+        end--;
+    for (; rc == 0 && text && from < end; from++) {
+        unsigned char ch = *from;
+        if (ch < 0x80 && is_space(ch)) {
+            while (from + 1 < end && is_space(from[1]))
+                from++;
+            ch = ' ';
+        } else if (ch >= 'A' && ch <= 'Z') {
+            ch = (unsigned char)(ch - 'A' + 'a');
+        }
+        rc = put(c, &ch, 1);
+    }
+    unsigned char sep = 0;   /* ends the value: "ab" + "c" is not "a" + "bc" */
+    if (rc == 0)
+        rc = put(c, &sep, 1);
+    OPENSSL_free(u);
+    return rc;
+}
+
+static const unsigned char rdn_mark = 0xff;
+
+/* The subject as it lies in the certificate: -1 when it is not a plain
+ * Name (the full verifier then decodes it), else the number of attributes. */
+static int name_canon(const unsigned char *der, size_t len, canon *c)
+{
+    const unsigned char *p = der, *end = der + len;
+    long n;
+    int tag, cls, count = 0;
+    if ((ASN1_get_object(&p, &n, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_SEQUENCE || p + n != end)
+        return -1;
+    while (p < end) {
+        if ((ASN1_get_object(&p, &n, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_SET || n > end - p)
+            return -1;
+        const unsigned char *set_end = p + n;
+        if (p < set_end && put(c, &rdn_mark, 1) < 0)
+            return -1;
+        while (p < set_end) {
+            const unsigned char *oid, *val;
+            long ol, vl;
+            int ret;
+            if ((ASN1_get_object(&p, &n, &tag, &cls, set_end - p) & 0x80) || tag != V_ASN1_SEQUENCE ||
+                (ret = ASN1_get_object(&p, &ol, &tag, &cls, set_end - p)) & 0x80 || tag != V_ASN1_OBJECT)
+                return -1;
+            oid = p;
+            p += ol;
+            if (((ret = ASN1_get_object(&p, &vl, &tag, &cls, set_end - p)) & 0x80) || (ret & V_ASN1_CONSTRUCTED) ||
+                cls != V_ASN1_UNIVERSAL || !(ASN1_tag2bit(tag) & (TEXT_TYPES | B_ASN1_NUMERICSTRING)))
+                return -1;
+            val = p;
+            p += vl;
+            ASN1_STRING *v = ASN1_STRING_type_new(tag);
+            int ok = v != NULL && ASN1_STRING_set(v, val, (int)vl) && put_attribute(c, oid, (size_t)ol, v) == 0;
+            ASN1_STRING_free(v);
+            if (!ok)
+                return -1;
+            count++;
+        }
+    }
+    return count;
+}
+
+/* The same of a decoded name (an issuer's subject). */
+static int x509_name_canon_of(const X509_NAME *name, canon *c)
+{
+    int set = -1;
+    for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        const ASN1_OBJECT *o = X509_NAME_ENTRY_get_object(e);
+        if (X509_NAME_ENTRY_set(e) != set && put(c, &rdn_mark, 1) < 0)
+            return -1;
+        set = X509_NAME_ENTRY_set(e);
+        if (put_attribute(c, OBJ_get0_data(o), OBJ_length(o), X509_NAME_ENTRY_get_data(e)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* notBefore and notAfter in RFC 5280's own form (YYMMDDHHMMSSZ or
  * YYYYMMDDHHMMSSZ), which is what OpenSSL's verifier accepts: another form
  * is an error even where the dates are the caller's to judge. */
@@ -298,9 +437,11 @@ static int read_leaf(cb_trust_worker *w, const unsigned char *der, size_t len, l
     ASN1_INTEGER *sn = d2i_ASN1_INTEGER(NULL, &p, (long)sl->serial_len);
     l->serial = sn ? cb_asn1_int_hex(sn) : NULL;
     ASN1_INTEGER_free(sn);
-    p = sl->subject;
-    l->subject = d2i_X509_NAME(NULL, &p, (long)sl->subject_len);
-    return l->serial != NULL && l->subject != NULL && X509_NAME_entry_count(l->subject) > 0 &&
+    canon c = {0};
+    int entries = name_canon(sl->subject, sl->subject_len, &c);
+    l->canon = c.b;
+    l->canon_len = c.len;
+    return l->serial != NULL && entries > 0 &&
            plain_times(sl) && plain_extensions(l, l) && plain_key(w, sl);
 }
 
@@ -359,7 +500,7 @@ static int fast_ok(cb_trust_worker *w, const leaf *l)
     if (is == NULL || is->sig_alg_len != l->sl.sig_alg_len || memcmp(is->sig_alg, l->sl.sig_alg, is->sig_alg_len) != 0)
         return 0;
     /* self-issued: pathLenConstraint and the path differ */
-    if (X509_NAME_cmp(l->subject, X509_get_subject_name(is->cert)) == 0)
+    if (is->canon_len == l->canon_len && memcmp(is->canon, l->canon, l->canon_len) == 0)
         return 0;
     if (cb_trust_checks_crls(w->t) && cb_trust_crl_lists(w->t, l->serial))
         return 0;
@@ -398,12 +539,21 @@ static void keep_issuer(cb_trust_worker *w, const leaf *l, STACK_OF(X509) *chain
     memcpy(is->sig_alg, l->sl.sig_alg, l->sl.sig_alg_len);
     is->sig_alg_len = l->sl.sig_alg_len;
     is->cert = x;
-    if (!setup_verify(is)) {
+    canon c = {0};
+    int named = x509_name_canon_of(X509_get_subject_name(x), &c) == 0;
+    is->canon = c.b;
+    is->canon_len = c.len;
+    /* A self-issued certificate counts differently in pathLenConstraint:
+     * its verdict is not the one of the others. */
+    if (named && is->canon_len == l->canon_len && memcmp(is->canon, l->canon, l->canon_len) == 0)
+        named = 0;
+    if (!named || !setup_verify(is)) {
         free(is->key);
         free(is->sig_alg);
         X509_free(is->cert);
         EVP_MD_free(is->md);
         EVP_PKEY_CTX_free(is->verify);
+        free(is->canon);
         memset(is, 0, sizeof *is);
         return;
     }

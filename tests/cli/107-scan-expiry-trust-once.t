@@ -120,6 +120,26 @@ both "--partial-chain" "$want" --partial-chain --ca "$T/partial.pem" --crl "$T/l
 want=$(expected "$T/root/ca.pem" "$T/chain.pem" "")
 both "no CRL" "$want" --ca "$T/root/ca.pem" --chain "$T/chain.pem"
 
+# A holder whose name is its issuing CA's (self-issued: pathLenConstraint
+# counts it differently), first or after another holder, under a CA whose
+# parent allows no CA below it.
+pki_ca pa "TEST Path A" root sub_pathlen0
+pki_ca pb "TEST Path B" pa sub
+openssl req -new -config "$T/pki.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/pb/self.key" -subj "/C=VN/O=TEST/CN=test  path b" -out "$T/pb/self.csr" 2>/dev/null
+PKI_DIR=$T/pb openssl ca -batch -config "$T/pki.cnf" -extensions leaf -startdate 20250101000000Z \
+    -enddate 20280101000000Z -notext -in "$T/pb/self.csr" -out "$T/pb/self.pem" 2>/dev/null
+pki_leaf pb plain
+cat "$T/pa/ca.pem" "$T/pb/ca.pem" >"$T/chain9.pem"
+CERTS="$T/pb/self.pem $T/pb/plain.pem $T/pb/self.pem"
+cat $CERTS >"$T/mixed.pem"
+want=$(expected "$T/root/ca.pem" "$T/chain9.pem" "")
+both "a self-issued holder under a pathLenConstraint" "$want" --ca "$T/root/ca.pem" --chain "$T/chain9.pem"
+CERTS="$T/pb/plain.pem $T/pb/self.pem $T/pb/plain.pem"
+cat $CERTS >"$T/mixed.pem"
+want=$(expected "$T/root/ca.pem" "$T/chain9.pem" "")
+both "... after another holder" "$want" --ca "$T/root/ca.pem" --chain "$T/chain9.pem"
+
 # The issuing CA's certificate in the input: the holders before it have no
 # path, those after it do.
 cat "$T/sub/good.pem" "$T/sub/ca.pem" "$T/sub/withdp.pem" "$T/sub/last.pem" >"$T/mixed.pem"
