@@ -67,14 +67,13 @@ typedef struct options {
     cb_trust_opts trust;
 } options;
 
-static int parse_number(const char *opt, const char *arg, long max, int *out)
+static int parse_number(const char *arg, long max, int *out)
 {
     char *end;
     long v = strtol(arg, &end, 10);
     if (*arg == '\0' || *end != '\0' || v < 0 || v > max)
         return -1;
     *out = (int)v;
-    (void)opt;
     return 0;
 }
 
@@ -105,11 +104,11 @@ static int parse_options(cb_filter *f, options *o, cb_scan_opts *so, int argc, c
             continue;
         switch (c) {
         case 'd':
-            if (parse_number("--days", optarg, 36500, &so->days) < 0)
+            if (parse_number(optarg, 36500, &so->days) < 0)
                 return cb_filter_note(f, "--days: '%s' is not a number of days", optarg), -1;
             break;
         case 'j':
-            if (parse_number("-j", optarg, 256, &so->jobs) < 0 || so->jobs == 0)
+            if (parse_number(optarg, 256, &so->jobs) < 0 || so->jobs == 0)
                 return cb_filter_note(f, "-j: '%s' is not a number of threads", optarg), -1;
             break;
         case 'a': o->as_of = optarg; break;
