@@ -69,6 +69,7 @@ typedef struct batch {
     size_t nnames, capnames;
     char *text;                /* the records as CSV lines, when the output is CSV */
     size_t text_len;
+    int csv_lines;             /* the thread writes them (the output is CSV, not a workbook) */
     int done;
     struct batch *next;
 } batch;
@@ -101,7 +102,6 @@ struct cb_scan {
     batch *next_todo;          /* the first not taken yet */
     size_t inflight;
     int stopping;
-    int csv_lines;             /* the threads write the CSV lines too (the output is CSV) */
 };
 
 int cb_scan_parse_status(const char *list, int want[CB_ST_COUNT], cb_err *err)
@@ -273,7 +273,7 @@ static void judge_batch(const cb_scan *s, judge_ctx *jc, batch *b)
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].kind == IT_CERT)
             judge(s, jc, b, &b->items[i]);
-    if (s->csv_lines)
+    if (b->csv_lines)
         batch_lines(b);
 }
 
@@ -458,7 +458,7 @@ static void submit(cb_scan *s)
         write_batch(s, b);
         return;
     }
-    s->csv_lines = cb_filter_output(s->f) != NULL && !s->f->excel_csv;   /* not a workbook */
+    b->csv_lines = cb_filter_output(s->f) != NULL && !s->f->excel_csv;   /* not a workbook */
     pthread_mutex_lock(&s->mu);
     b->next = NULL;
     b->done = 0;
