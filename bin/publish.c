@@ -277,26 +277,20 @@ int main(int argc, char **argv)
     static cb_filter f;
     cb_filter_init(&f, PROG, stderr);
     int c;
-    while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
-        int mine = cb_filter_option(&f, c, optarg);
-        if (mine == CB_FILTER_OPT_TAKEN)
-            continue;
-        if (mine == CB_FILTER_OPT_BAD)
-            return EX_USAGE;
+    while ((c = cb_filter_getopt(&f, argc, argv, "o:q", opts)) != -1) {
         switch (c) {
+        case CB_FILTER_GETOPT_BAD: return EX_USAGE;
         case O_LEDGER: po.ledger = optarg; break;
         case O_ISSUED:
-            if (nissued == MAX_LIST)
-                die(EX_USAGE, "too many --issued options");
-            issued[nissued++] = optarg;
+            if (cb_filter_list_add(&f, issued, &nissued, MAX_LIST, "--issued", optarg) < 0)
+                return EX_USAGE;
             break;
         case O_OUT: po.out_dir = optarg; break;
         case O_PUB: po.published = optarg; break;
         case O_ASOF: as_of = optarg; break;
         case O_CRL:
-            if (ncrl == MAX_LIST)
-                die(EX_USAGE, "too many --crl options");
-            crls[ncrl++] = optarg;
+            if (cb_filter_list_add(&f, crls, &ncrl, MAX_LIST, "--crl", optarg) < 0)
+                return EX_USAGE;
             break;
         case O_HOL: po.holidays = optarg; break;
         case O_BASE: po.ldap_base = optarg; break;

@@ -89,41 +89,42 @@ static void ensure_std_fds(void)
             _exit(EX_OSERR);
 }
 
-int main(int argc, char **argv)
+typedef struct opts {
+    int dry, quiet, echo;
+    const char *as_of, *log_path, *lock_path, *file;
+    cb_var *sets;
+    size_t nsets;
+} opts;
+
+/* The options; -1 to go on, else the exit code (--help, --version, a
+ * usage error). */
+static int parse_options(int argc, char **argv, opts *o)
 {
     enum { OPT_DRY = 256, OPT_SET, OPT_ASOF, OPT_LOG, OPT_LOCK, OPT_HELP, OPT_VERSION };
-    static const struct option opts[] = {
+    static const struct option lo[] = {
         {"dry-run", no_argument, NULL, OPT_DRY},  {"set", required_argument, NULL, OPT_SET},
         {"as-of", required_argument, NULL, OPT_ASOF}, {"log", required_argument, NULL, OPT_LOG},
         {"lock", required_argument, NULL, OPT_LOCK}, {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0},
     };
-    int dry = 0, quiet = 0, echo = 0;
-    const char *as_of = NULL, *log_path = NULL, *lock_path = NULL;
-    cb_var sets[argc];
-    size_t nsets = 0;
-    cb_err err = {0};
-
-    ensure_std_fds();
     int c;
-    while ((c = getopt_long(argc, argv, "qv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qv", lo, NULL)) != -1) {
+        char *eq = c == OPT_SET ? strchr(optarg, '=') : NULL;
         switch (c) {
-        case OPT_DRY: dry = 1; break;
-        case OPT_SET: {
-            char *eq = strchr(optarg, '=');
+        case OPT_DRY: o->dry = 1; break;
+        case OPT_SET:
             if (eq == NULL || eq == optarg) {
                 fprintf(stderr, "run-pipeline: --set wants NAME=VALUE, not \"%s\"\n", optarg);
                 return EX_USAGE;
             }
             *eq = '\0';
-            sets[nsets++] = (cb_var){.name = optarg, .value = eq + 1};
+            o->sets[o->nsets++] = (cb_var){.name = optarg, .value = eq + 1};
             break;
-        }
-        case OPT_ASOF: as_of = optarg; break;
-        case OPT_LOG: log_path = optarg; break;
-        case OPT_LOCK: lock_path = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'v': echo = 1; break;
+        case OPT_ASOF: o->as_of = optarg; break;
+        case OPT_LOG: o->log_path = optarg; break;
+        case OPT_LOCK: o->lock_path = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'v': o->echo = 1; break;
         case OPT_HELP: usage(stdout); return EX_OK;
         case OPT_VERSION: printf("run-pipeline certbatch %s\n", CB_VERSION); return EX_OK;
         default: usage(stderr); return EX_USAGE;
@@ -133,53 +134,44 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    const char *file = argv[optind];
-    prefer_own_programs();
+    o->file = argv[optind];
+    return -1;
+}
 
-    cb_date today;
-    char today_iso[16];
-    if (cb_today(as_of, &today, &err) < 0)
-        return die(EX_USAGE, err.msg);
-    cb_date_format(today, today_iso);
-
-    cb_pipeline p;
-    if (cb_pipeline_load(&p, file, today_iso, sets, nsets, &err) < 0)
-        return die(err.code, err.msg);
-    if (dry) {
-        int rc = cb_runner_dry_run(&p, stdout, &err) < 0 ? die(err.code, err.msg) : EX_OK;
-        cb_pipeline_free(&p);
-        return rc;
-    }
-
+/* The run's state: the log (--log, the pipeline's log:, else NAME.jsonl)
+ * and the lock beside it (--lock, lock:, else LOG.lock), taken. */
+typedef struct state {
+    const char *log_path, *lock_path;
     char def_log[1024], def_lock[1100];
-    if (log_path == NULL)
-        log_path = p.log;
-    if (log_path == NULL) {
-        snprintf(def_log, sizeof def_log, "%s.jsonl", p.name);
-        log_path = def_log;
-    }
-    if (lock_path == NULL)
-        lock_path = p.lock;
-    if (lock_path == NULL) {
-        snprintf(def_lock, sizeof def_lock, "%s.lock", log_path);
-        lock_path = def_lock;
-    }
-    if (cb_mkdir_parent(log_path, &err) < 0 || cb_mkdir_parent(lock_path, &err) < 0) {
-        cb_pipeline_free(&p);
-        return die(err.code, err.msg);
-    }
-    int lock_fd = cb_lock_take(lock_path, &err);
-    if (lock_fd < 0) {
-        cb_pipeline_free(&p);
-        return die(err.code, err.msg);
-    }
-    int log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-        cb_err_sys(&err, EX_CANTCREAT, "cannot open the run log %s", log_path);
-        cb_pipeline_free(&p);
-        return die(err.code, err.msg);
-    }
+    int lock_fd, log_fd;
+} state;
 
+static int open_state(const cb_pipeline *p, const opts *o, state *st, cb_err *err)
+{
+    st->log_path = o->log_path ? o->log_path : p->log;
+    if (st->log_path == NULL) {
+        snprintf(st->def_log, sizeof st->def_log, "%s.jsonl", p->name);
+        st->log_path = st->def_log;
+    }
+    st->lock_path = o->lock_path ? o->lock_path : p->lock;
+    if (st->lock_path == NULL) {
+        snprintf(st->def_lock, sizeof st->def_lock, "%s.lock", st->log_path);
+        st->lock_path = st->def_lock;
+    }
+    if (cb_mkdir_parent(st->log_path, err) < 0 || cb_mkdir_parent(st->lock_path, err) < 0 ||
+        (st->lock_fd = cb_lock_take(st->lock_path, err)) < 0)
+        return -1;
+    st->log_fd = open(st->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (st->log_fd < 0) {
+        close(st->lock_fd);
+        return cb_err_sys(err, EX_CANTCREAT, "cannot open the run log %s", st->log_path);
+    }
+    return 0;
+}
+
+/* INT, TERM and HUP stop the run; the wake pipe tells the runner's poll. */
+static void catch_signals(void)
+{
     if (pipe(wake_pipe) == 0) {
         for (int i = 0; i < 2; i++)
             fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC);
@@ -193,43 +185,81 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+}
 
-    cb_runner r;
-    if (cb_runner_init(&r, &p, stderr, &err) < 0) {
-        cb_pipeline_free(&p);
-        return die(err.code, err.msg);
-    }
-    r.log_fd = log_fd;
-    r.wake_fd = wake_pipe[0];
-    r.stop = &stop_signal;
-    r.echo = echo;
-    int status = cb_runner_run(&r, &err);
-    if (!quiet)
-        cb_runner_table(&r, stderr);
+/* The closing lines: how the run ended, and whether its log is whole. */
+static int report(cb_runner *r, const cb_pipeline *p, int status, const cb_err *err, const opts *o,
+                  const state *st)
+{
+    char cause[512];
+    if (!o->quiet)
+        cb_runner_table(r, stderr);
     if (status < 0)
-        status = die(err.code ? err.code : EX_SOFTWARE, err.msg);
-    else if (r.stopped_by)
+        status = die(err->code ? err->code : EX_SOFTWARE, err->msg);
+    else if (r->stopped_by)
         fprintf(stderr, "run-pipeline: %s: stopped by signal %d; no partial output kept; log %s\n",
-                p.name, r.stopped_by, log_path);
-    else if (status != 0) {
-        char cause[512];
-        if (cb_runner_cause(&r, cause, sizeof cause))
-            fprintf(stderr, "run-pipeline: %s: failed (status %d) at %s; log %s\n", p.name, status,
-                    cause, log_path);
-        else
-            fprintf(stderr, "run-pipeline: %s: failed (status %d); log %s\n", p.name, status,
-                    log_path);
-    }
-    else if (!quiet && r.log_errno == 0)
-        fprintf(stderr, "run-pipeline: %s: done; log %s\n", p.name, log_path);
-    if (r.log_errno != 0 || (fsync(log_fd) != 0 && errno != EINVAL)) {
-        fprintf(stderr, "run-pipeline: %s: cannot write the run log %s: %s\n", p.name, log_path,
-                strerror(r.log_errno ? r.log_errno : errno));
+                p->name, r->stopped_by, st->log_path);
+    else if (status != 0 && cb_runner_cause(r, cause, sizeof cause))
+        fprintf(stderr, "run-pipeline: %s: failed (status %d) at %s; log %s\n", p->name, status, cause,
+                st->log_path);
+    else if (status != 0)
+        fprintf(stderr, "run-pipeline: %s: failed (status %d); log %s\n", p->name, status, st->log_path);
+    else if (!o->quiet && r->log_errno == 0)
+        fprintf(stderr, "run-pipeline: %s: done; log %s\n", p->name, st->log_path);
+    if (r->log_errno != 0 || (fsync(st->log_fd) != 0 && errno != EINVAL)) {
+        fprintf(stderr, "run-pipeline: %s: cannot write the run log %s: %s\n", p->name, st->log_path,
+                strerror(r->log_errno ? r->log_errno : errno));
         status = cb_exit_worst(status, EX_IOERR);
     }
-    cb_runner_free(&r);
+    return status;
+}
+
+/* Runs p with the state taken; the exit code. */
+static int run(cb_pipeline *p, const opts *o, cb_err *err)
+{
+    state st;
+    if (open_state(p, o, &st, err) < 0)
+        return die(err->code, err->msg);
+    catch_signals();
+    cb_runner r;
+    int status;
+    if (cb_runner_init(&r, p, stderr, err) < 0) {
+        status = die(err->code, err->msg);
+    } else {
+        r.log_fd = st.log_fd;
+        r.wake_fd = wake_pipe[0];
+        r.stop = &stop_signal;
+        r.echo = o->echo;
+        status = report(&r, p, cb_runner_run(&r, err), err, o, &st);
+        cb_runner_free(&r);
+    }
+    close(st.log_fd);
+    close(st.lock_fd);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    cb_var sets[argc];
+    opts o = {.sets = sets};
+    cb_err err = {0};
+    ensure_std_fds();
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    prefer_own_programs();
+    cb_date today;
+    char today_iso[16];
+    if (cb_today(o.as_of, &today, &err) < 0)
+        return die(EX_USAGE, err.msg);
+    cb_date_format(today, today_iso);
+    cb_pipeline p;
+    if (cb_pipeline_load(&p, o.file, today_iso, o.sets, o.nsets, &err) < 0)
+        return die(err.code, err.msg);
+    if (o.dry)
+        rc = cb_runner_dry_run(&p, stdout, &err) < 0 ? die(err.code, err.msg) : EX_OK;
+    else
+        rc = run(&p, &o, &err);
     cb_pipeline_free(&p);
-    close(log_fd);
-    close(lock_fd);
-    return status > 255 ? EX_SOFTWARE : status;
+    return rc > 255 ? EX_SOFTWARE : rc;
 }

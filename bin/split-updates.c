@@ -54,16 +54,6 @@ static void usage(FILE *fp)
 }
 
 /* Appends a repeatable option's value; -1 when there are too many. */
-static int push(cb_filter *f, const char **list, int *n, const char *name, const char *v)
-{
-    if (*n == MAX_LIST) {
-        cb_filter_note(f, "too many %s options", name);
-        return -1;
-    }
-    list[(*n)++] = v;
-    return 0;
-}
-
 /* The options; EX_OK, or the exit code of --help, --version or a usage error. */
 static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *done)
 {
@@ -89,11 +79,11 @@ static int parse_options(cb_filter *f, options *o, int argc, char **argv, int *d
             continue;
         switch (c) {
         case O_OUT: o->out_dir = optarg; break;
-        case O_CA: bad = push(f, o->ca_files, &o->nca, "--ca", optarg); break;
-        case O_REQ: bad = push(f, (const char **)o->req_files, &o->nreq, "--requests", optarg); break;
-        case O_OLD: bad = push(f, o->old_paths, &o->nold, "--old-certs", optarg); break;
-        case O_CHAIN: bad = push(f, o->chain_files, &o->nchain, "--chain", optarg); break;
-        case O_CRL: bad = push(f, o->crl_files, &o->ncrl, "--crl", optarg); break;
+        case O_CA: bad = cb_filter_list_add(f, o->ca_files, &o->nca, MAX_LIST, "--ca", optarg); break;
+        case O_REQ: bad = cb_filter_list_add(f, (const char **)o->req_files, &o->nreq, MAX_LIST, "--requests", optarg); break;
+        case O_OLD: bad = cb_filter_list_add(f, o->old_paths, &o->nold, MAX_LIST, "--old-certs", optarg); break;
+        case O_CHAIN: bad = cb_filter_list_add(f, o->chain_files, &o->nchain, MAX_LIST, "--chain", optarg); break;
+        case O_CRL: bad = cb_filter_list_add(f, o->crl_files, &o->ncrl, MAX_LIST, "--crl", optarg); break;
         case O_PARTIAL: o->trust.partial_chain = 1; break;
         case O_CRLOPT: o->trust.crl_optional = 1; break;
         case O_LANG:

@@ -51,12 +51,6 @@ static void usage(FILE *fp)
           fp);
 }
 
-static void die(int code, const char *msg)
-{
-    fprintf(stderr, PROG ": %s\n", msg);
-    exit(code);
-}
-
 /* request_type from the column, else from the form (FORMS.md). */
 static const char *type_of(const cb_record *rec, int type_col, int form_col)
 {
@@ -144,19 +138,14 @@ int main(int argc, char **argv)
     };
     static cb_filter f;
     cb_filter_init(&f, PROG, stderr);
-    while ((c = getopt_long(argc, argv, "o:q", opts, NULL)) != -1) {
-        int mine = cb_filter_option(&f, c, optarg);
-        if (mine == CB_FILTER_OPT_TAKEN)
-            continue;
-        if (mine == CB_FILTER_OPT_BAD)
-            return EX_USAGE;
+    while ((c = cb_filter_getopt(&f, argc, argv, "o:q", opts)) != -1) {
         switch (c) {
+        case CB_FILTER_GETOPT_BAD: return EX_USAGE;
         case O_LEDGER: to.ledger = optarg; break;
         case O_PUB: to.published = optarg; break;
         case O_EFF:
-            if (neff == MAX_LIST)
-                die(EX_USAGE, "too many --effective options");
-            effective[neff++] = optarg;
+            if (cb_filter_list_add(&f, (const char **)effective, &neff, MAX_LIST, "--effective", optarg) < 0)
+                return EX_USAGE;
             break;
         case O_HOL: to.holidays = optarg; break;
         case O_ASOF: as_of = optarg; break;
@@ -173,8 +162,10 @@ int main(int argc, char **argv)
     }
     to.lang_vi = f.lang == CB_LANG_VI;
     cb_err err = {0};
-    if (cb_today(as_of, &to.today, &err) < 0)
-        die(EX_USAGE, err.msg);
+    if (cb_today(as_of, &to.today, &err) < 0) {
+        cb_filter_note(&f, "%s", err.msg);
+        return EX_USAGE;
+    }
     if ((st.t = cb_track_open(&to, &err)) == NULL ||
         (neff && cb_track_load_effective(st.t, effective, neff, &err) < 0)) {
         cb_track_free(st.t);

@@ -11,17 +11,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* fsync of a directory: 0, or -1 with errno. */
+static int sync_dir_fd(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int cb_fsync_dir(const char *dir, cb_err *err)
+{
+    if (sync_dir_fd(dir) != 0)
+        return cb_err_sys(err, EX_IOERR, "cannot sync %s", dir);
+    return 0;
+}
+
 int cb_fsync_parent(const char *path)
 {
     char *copy = strdup(path);
     if (copy == NULL)
         return -1;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    int rc = sync_dir_fd(dirname(copy));
+    int saved = errno;
     free(copy);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
+    errno = saved;
     return rc;
 }
 
@@ -174,13 +192,9 @@ int cb_atomic_sweep(const char *dir, const char *name, cb_err *err)
             removed++;
     }
     closedir(d);
-    if (removed) {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-    }
+    /* Best effort: the removals are a clean-up, not state. */
+    if (removed)
+        cb_fsync_dir(dir, NULL);
     return removed;
 }
 

@@ -42,6 +42,10 @@ int cb_atomic_sweep_path(const char *path, cb_err *err);
 /* Syncs the directory that holds path, so a name created, renamed or
  * removed there is durable: 0, or -1 with errno. */
 int cb_fsync_parent(const char *path);
+/* Syncs the directory dir itself (the names in it: a Maildir's new/, a
+ * tree just built): 0, or -1 with err "cannot sync DIR: ..." (EX_IOERR).
+ * err may be NULL where the sync is best effort. */
+int cb_fsync_dir(const char *dir, cb_err *err);
 
 /* Writes a whole buffer to path atomically. */
 int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "array.h"
 #include "csvio.h"
 #include "report_model.h"
 #include "serial.h"
@@ -114,16 +115,7 @@ const cb_report_problem *cb_report_problem_at(const cb_report *r, size_t i)
 
 int cb_report_grow(void *arrp, size_t n, size_t *cap, size_t sz)
 {
-    void **arr = arrp;
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    void *p = realloc(*arr, nc * sz);
-    if (p == NULL)
-        return -1;
-    *arr = p;
-    *cap = nc;
-    return 0;
+    return cb_array_grow(arrp, n, cap, sz, 16);
 }
 
 static char *dup_or_null(const char *s, int *oom)

@@ -568,172 +568,225 @@ static void log_step(cb_runner *r, const plink *lk, size_t idx, char **argv, siz
     log_end(r, &b);
 }
 
+/* The child's side of a link: its descriptors, then the tee or the
+ * program (the first link gets the files after its argv). Never returns. */
+static void exec_link(const plink *l, int from, int to, int err_w, char **files, size_t nfiles,
+                      pid_t pgid)
+{
+    setpgid(0, pgid);
+    child_signals();
+    if (l->argv == NULL)
+        tee_main(from, to, l->tee_fd);
+    if (dup2(from, 0) < 0 || dup2(to, 1) < 0 || dup2(err_w, 2) < 0)
+        _exit(71);
+    size_t argc = 0;
+    while (l->argv[argc])
+        argc++;
+    char **argv = calloc(argc + nfiles + 1, sizeof *argv);
+    if (argv == NULL)
+        _exit(71);
+    memcpy(argv, l->argv, argc * sizeof *argv);
+    if (nfiles > 0)
+        memcpy(argv + argc, files, nfiles * sizeof *argv);
+    if (l->par)
+        setenv("PARALLEL_SHELL", "/bin/bash", 1);
+    execvp(argv[0], argv);
+    dprintf(2, "run-pipeline: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
+/* The links of one pipeline as they are started. */
+typedef struct links {
+    plink *lk;
+    size_t n, started;
+    int (*pipes)[2];
+    pid_t pgid;
+} links;
+
+/* Starts link i reading from and writing to: 0, or -1 with err. */
+static int spawn_link(links *ls, size_t i, int from, int to, char **files, size_t nfiles, cb_err *err)
+{
+    plink *l = &ls->lk[i];
+    int errp[2] = {-1, -1};
+    l->err_fd = -1;
+    if (l->argv != NULL && cloexec_pipe(errp) != 0)
+        return cb_err_sys(err, EX_OSERR, "pipe");
+    fflush(NULL);
+    l->t0 = now_mono();
+    pid_t pid = fork();
+    if (pid < 0) {
+        cb_err_sys(err, EX_OSERR, "fork");
+        close(errp[0]);
+        close(errp[1]);
+        return -1;
+    }
+    if (pid == 0)
+        exec_link(l, from, to, errp[1], files, i == 0 ? nfiles : 0, ls->pgid);
+    if (ls->pgid == 0)
+        ls->pgid = pid;
+    setpgid(pid, ls->pgid);   /* both sides, so no signal finds it outside */
+    l->pid = pid;
+    ls->started++;
+    if (l->argv != NULL) {
+        close(errp[1]);
+        l->err_fd = errp[0];
+    }
+    return 0;
+}
+
+/* Starts every link, joined by pipes; a half-built pipeline is stopped. */
+static int spawn_links(links *ls, char **files, size_t nfiles, int in_fd, int out_fd, cb_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i + 1 < ls->n; i++)
+        if (cloexec_pipe(ls->pipes[i]) != 0)
+            return cb_err_sys(err, EX_OSERR, "pipe");
+    int devnull = in_fd < 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+    if (in_fd < 0)
+        in_fd = devnull;
+    for (size_t i = 0; rc == 0 && i < ls->n; i++)
+        rc = spawn_link(ls, i, i == 0 ? in_fd : ls->pipes[i - 1][0], i + 1 == ls->n ? out_fd : ls->pipes[i][1],
+                        files, nfiles, err);
+    for (size_t i = 0; i + 1 < ls->n; i++) {
+        close(ls->pipes[i][0]);
+        close(ls->pipes[i][1]);
+        ls->pipes[i][0] = ls->pipes[i][1] = -1;
+    }
+    if (devnull >= 0)
+        close(devnull);
+    if (rc < 0 && ls->pgid > 0)
+        kill(-ls->pgid, SIGTERM);   /* a half-built pipeline must not run */
+    return rc;
+}
+
+/* Reads what the links wrote on stderr, and the wake pipe. */
+static void poll_links(cb_runner *r, links *ls)
+{
+    struct pollfd pfd[ls->n + 1];
+    plink *who[ls->n + 1];
+    nfds_t np = 0;
+    for (size_t i = 0; i < ls->started; i++)
+        if (ls->lk[i].err_fd >= 0) {
+            pfd[np] = (struct pollfd){.fd = ls->lk[i].err_fd, .events = POLLIN};
+            who[np++] = &ls->lk[i];
+        }
+    nfds_t nerr = np;
+    if (r->wake_fd >= 0)
+        pfd[np++] = (struct pollfd){.fd = r->wake_fd, .events = POLLIN};
+    if (poll(pfd, np, nerr ? 200 : 20) <= 0)
+        return;
+    for (nfds_t k = 0; k < nerr; k++)
+        if (pfd[k].revents)
+            read_err(r, who[k]);
+    if (np > nerr && pfd[nerr].revents) {
+        char drain[64];
+        ssize_t d = read(r->wake_fd, drain, sizeof drain);
+        (void)d;
+    }
+}
+
+/* A stop asked for (a signal to run-pipeline): passed on to the links,
+ * then SIGKILL after the grace period. */
+static void stop_if_asked(cb_runner *r, pid_t pgid, double *killed_at)
+{
+    if (r->stop == NULL || !*r->stop || pgid <= 0)
+        return;
+    double t = now_mono();
+    if (*killed_at == 0) {
+        r->stopped_by = (int)*r->stop;
+        kill(-pgid, r->stopped_by);
+        *killed_at = t;
+    } else if (t - *killed_at > KILL_GRACE_SECONDS) {
+        kill(-pgid, SIGKILL);
+        *killed_at = t + 1e9;
+    }
+}
+
+/* The links that ended since last time, their results filled: how many. */
+static int reap_links(cb_runner *r, links *ls)
+{
+    int reaped = 0;
+    for (size_t i = 0; i < ls->started; i++) {
+        plink *l = &ls->lk[i];
+        int st;
+        if (l->done || waitpid(l->pid, &st, WNOHANG) != l->pid)
+            continue;
+        l->done = 1;
+        l->status = wait_status(st);
+        reaped++;
+        if (l->argv != NULL) {
+            cb_step_result *res = &r->results[l->result];
+            res->ran = 1;
+            res->status = l->status;
+            res->seconds = now_mono() - l->t0;
+        }
+    }
+    return reaped;
+}
+
+/* Until every link has ended: their stderr read, a stop passed on. */
+static void supervise_links(cb_runner *r, links *ls)
+{
+    double killed_at = 0;
+    int alive = (int)ls->started;
+    while (alive > 0) {
+        poll_links(r, ls);
+        stop_if_asked(r, ls->pgid, &killed_at);
+        alive -= reap_links(r, ls);
+    }
+}
+
+/* Whatever is left on the links' stderr (a background grandchild may
+ * still hold a pipe): read what is there, then closed. */
+static void drain_links(cb_runner *r, links *ls)
+{
+    for (size_t i = 0; i < ls->started; i++) {
+        plink *l = &ls->lk[i];
+        while (l->err_fd >= 0) {
+            struct pollfd p1 = {.fd = l->err_fd, .events = POLLIN};
+            if (poll(&p1, 1, 0) <= 0) {
+                if (l->line.len)
+                    step_line(r, l, l->line.s, l->line.len);
+                free(l->line.s);
+                l->line = (cb_buf){0};
+                close(l->err_fd);
+                l->err_fd = -1;
+                break;
+            }
+            read_err(r, l);
+        }
+    }
+}
+
 /* Runs links as one pipeline: in_fd feeds the first (-1: /dev/null), the
  * last writes to out_fd, files are appended to the first link's argv.
  * Returns the pipefail status (the last failing link's), or -1 with err. */
 static int run_links(cb_runner *r, plink *lk, size_t n, char **files, size_t nfiles, int in_fd,
                      int out_fd, cb_err *err)
 {
-    int (*pipes)[2] = calloc(n, sizeof *pipes);
-    int errp[2] = {-1, -1};
-    pid_t pgid = 0;
-    size_t started = 0;
-    int rc = 0;
-    if (pipes == NULL)
+    links ls = {.lk = lk, .n = n, .pipes = calloc(n, sizeof *ls.pipes)};
+    if (ls.pipes == NULL)
         return cb_err_set(err, EX_OSERR, "out of memory");
     for (size_t i = 0; i < n; i++)
-        pipes[i][0] = pipes[i][1] = -1;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (cloexec_pipe(pipes[i]) != 0) {
-            rc = cb_err_sys(err, EX_OSERR, "pipe");
-            goto out;
-        }
-    int devnull = -1;
-    if (in_fd < 0) {
-        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        in_fd = devnull;
-    }
-    for (size_t i = 0; i < n; i++) {
-        plink *l = &lk[i];
-        l->err_fd = -1;
-        errp[0] = errp[1] = -1;
-        if (l->argv != NULL && cloexec_pipe(errp) != 0) {
-            rc = cb_err_sys(err, EX_OSERR, "pipe");
-            break;
-        }
-        int from = i == 0 ? in_fd : pipes[i - 1][0];
-        int to = i + 1 == n ? out_fd : pipes[i][1];
-        fflush(NULL);
-        l->t0 = now_mono();
-        pid_t pid = fork();
-        if (pid < 0) {
-            rc = cb_err_sys(err, EX_OSERR, "fork");
-            close(errp[0]);
-            close(errp[1]);
-            break;
-        }
-        if (pid == 0) {
-            setpgid(0, pgid);
-            child_signals();
-            if (l->argv == NULL)
-                tee_main(from, to, l->tee_fd);
-            if (dup2(from, 0) < 0 || dup2(to, 1) < 0 || dup2(errp[1], 2) < 0)
-                _exit(71);
-            size_t argc = 0;
-            while (l->argv[argc])
-                argc++;
-            char **argv = calloc(argc + nfiles + 1, sizeof *argv);
-            if (argv == NULL)
-                _exit(71);
-            memcpy(argv, l->argv, argc * sizeof *argv);
-            if (i == 0 && nfiles > 0)
-                memcpy(argv + argc, files, nfiles * sizeof *argv);
-            if (l->par)
-                setenv("PARALLEL_SHELL", "/bin/bash", 1);
-            execvp(argv[0], argv);
-            dprintf(2, "run-pipeline: cannot run %s: %s\n", argv[0], strerror(errno));
-            _exit(errno == ENOENT ? 127 : 126);
-        }
-        if (pgid == 0)
-            pgid = pid;
-        setpgid(pid, pgid);   /* both sides, so no signal finds it outside */
-        l->pid = pid;
-        started++;
-        if (l->argv != NULL) {
-            close(errp[1]);
-            l->err_fd = errp[0];
-        }
-    }
-    for (size_t i = 0; i + 1 < n; i++) {
-        close(pipes[i][0]);
-        close(pipes[i][1]);
-        pipes[i][0] = pipes[i][1] = -1;
-    }
-    if (devnull >= 0)
-        close(devnull);
-    if (rc < 0 && pgid > 0)
-        kill(-pgid, SIGTERM);   /* a half-built pipeline must not run */
-
-    double killed_at = 0;
-    int alive = (int)started;
-    while (alive > 0) {
-        struct pollfd pfd[n + 1];
-        plink *who[n + 1];
-        nfds_t np = 0;
-        for (size_t i = 0; i < started; i++)
-            if (lk[i].err_fd >= 0) {
-                pfd[np] = (struct pollfd){.fd = lk[i].err_fd, .events = POLLIN};
-                who[np++] = &lk[i];
-            }
-        nfds_t nerr = np;
-        if (r->wake_fd >= 0)
-            pfd[np++] = (struct pollfd){.fd = r->wake_fd, .events = POLLIN};
-        int ready = poll(pfd, np, nerr ? 200 : 20);
-        if (ready > 0) {
-            for (nfds_t k = 0; k < nerr; k++)
-                if (pfd[k].revents)
-                    read_err(r, who[k]);
-            if (np > nerr && pfd[nerr].revents) {
-                char drain[64];
-                ssize_t d = read(r->wake_fd, drain, sizeof drain);
-                (void)d;
-            }
-        }
-        if (r->stop != NULL && *r->stop && pgid > 0) {
-            double t = now_mono();
-            if (killed_at == 0) {
-                r->stopped_by = (int)*r->stop;
-                kill(-pgid, r->stopped_by);
-                killed_at = t;
-            } else if (t - killed_at > KILL_GRACE_SECONDS) {
-                kill(-pgid, SIGKILL);
-                killed_at = t + 1e9;
-            }
-        }
-        for (size_t i = 0; i < started; i++) {
-            int st;
-            if (lk[i].done || waitpid(lk[i].pid, &st, WNOHANG) != lk[i].pid)
-                continue;
-            lk[i].done = 1;
-            lk[i].status = wait_status(st);
-            alive--;
-            if (lk[i].argv != NULL) {
-                cb_step_result *res = &r->results[lk[i].result];
-                res->ran = 1;
-                res->status = lk[i].status;
-                res->seconds = now_mono() - lk[i].t0;
-            }
-        }
-    }
-    /* Whatever is left (a background grandchild may still hold a pipe). */
-    for (size_t i = 0; i < started; i++)
-        while (lk[i].err_fd >= 0) {
-            struct pollfd p1 = {.fd = lk[i].err_fd, .events = POLLIN};
-            if (poll(&p1, 1, 0) <= 0) {
-                if (lk[i].line.len)
-                    step_line(r, &lk[i], lk[i].line.s, lk[i].line.len);
-                free(lk[i].line.s);
-                lk[i].line = (cb_buf){0};
-                close(lk[i].err_fd);
-                lk[i].err_fd = -1;
-                break;
-            }
-            read_err(r, &lk[i]);
-        }
+        ls.pipes[i][0] = ls.pipes[i][1] = -1;
+    int rc = spawn_links(&ls, files, nfiles, in_fd, out_fd, err);
+    supervise_links(r, &ls);
+    drain_links(r, &ls);
+    int failed = 0;   /* pipefail: the last failing link's status */
+    for (size_t i = 0; i < ls.started; i++)
+        if (lk[i].status != 0)
+            failed = lk[i].status;
     if (rc == 0)
-        for (size_t i = 0; i < started; i++)
-            if (lk[i].status != 0)
-                rc = lk[i].status;
+        rc = failed;
     if (rc == 0 && r->stopped_by)
         rc = 128 + r->stopped_by;
-out:
     for (size_t i = 0; i < n; i++) {
-        if (pipes[i][0] >= 0)
-            close(pipes[i][0]);
-        if (pipes[i][1] >= 0)
-            close(pipes[i][1]);
+        if (ls.pipes[i][0] >= 0)
+            close(ls.pipes[i][0]);
+        if (ls.pipes[i][1] >= 0)
+            close(ls.pipes[i][1]);
     }
-    free(pipes);
+    free(ls.pipes);
     return rc;
 }
 
@@ -994,177 +1047,202 @@ int cb_runner_cause(const cb_runner *r, char *buf, size_t n)
     return 1;
 }
 
-static int run_stage(cb_runner *r, size_t index, cb_err *err)
-{
-    const cb_stage *sg = &r->p->stages[index];
-    char **files = NULL;
-    size_t nfiles = 0;
-    size_t nlinks = sg->nsteps + sg->ntees;
-    plink *lk = calloc(nlinks + sg->nmerge + 1, sizeof *lk);
-    cb_atomic *tees = calloc(sg->ntees + 1, sizeof *tees);
-    cb_atomic out_at = {0};
-    int out_fd = 1, work_fd = -1, status = -1, out_open = 0;
-    size_t tees_open = 0;
-    size_t first = r->nresults;
-    char path[4096];
-    if (lk == NULL || tees == NULL) {
-        cb_err_set(err, EX_OSERR, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < sg->nsteps; i++)
-        if (add_result(r, sg, sg->steps[i].name) == (size_t)-1) {
-            cb_err_set(err, EX_OSERR, "out of memory");
-            goto done;
-        }
-    for (size_t i = 0; i < sg->nmerge; i++)
-        if (add_result(r, sg, sg->merge[i].name) == (size_t)-1) {
-            cb_err_set(err, EX_OSERR, "out of memory");
-            goto done;
-        }
-    if (stage_files(r, sg, 0, &files, &nfiles, err) < 0)
-        goto done;
-    log_stage(r, sg, "stage_start", files ? files : (char *[]){NULL}, nfiles, -1, NULL);
+/* One stage's run: its links, its outputs (tees, the output file or the
+ * work file a later stage reads) and the results it fills from first. */
+typedef struct stage_run {
+    const cb_stage *sg;
+    char **files;
+    size_t nfiles, first, tees_open, tees_committed;
+    plink *lk;
+    cb_atomic *tees, out_at;
+    int out_fd, work_fd, out_open;
+} stage_run;
 
+/* The stage's results, its input files and its stage_start line. */
+static int stage_prepare(cb_runner *r, stage_run *s, cb_err *err)
+{
+    const cb_stage *sg = s->sg;
+    s->lk = calloc(sg->nsteps + sg->ntees + sg->nmerge + 1, sizeof *s->lk);
+    s->tees = calloc(sg->ntees + 1, sizeof *s->tees);
+    if (s->lk == NULL || s->tees == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    for (size_t i = 0; i < sg->nsteps + sg->nmerge; i++) {
+        const char *name = i < sg->nsteps ? sg->steps[i].name : sg->merge[i - sg->nsteps].name;
+        if (add_result(r, sg, name) == (size_t)-1)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    if (stage_files(r, sg, 0, &s->files, &s->nfiles, err) < 0)
+        return -1;
+    log_stage(r, sg, "stage_start", s->files ? s->files : (char *[]){NULL}, s->nfiles, -1, NULL);
+    return 0;
+}
+
+/* The tees and where the stage writes: its output (atomic), a work file
+ * for a later stage, or stdout. */
+static int stage_open_outputs(cb_runner *r, stage_run *s, cb_err *err)
+{
+    const cb_stage *sg = s->sg;
     for (size_t i = 0; i < sg->ntees; i++) {
         if (cb_mkdir_parent(sg->tees[i].path, err) < 0 ||
-            cb_atomic_open(&tees[i], sg->tees[i].path, 0644, err) < 0)
-            goto done;
-        tees_open++;
+            cb_atomic_open(&s->tees[i], sg->tees[i].path, 0644, err) < 0)
+            return -1;
+        s->tees_open++;
     }
     if (sg->output != NULL) {
-        if (cb_mkdir_parent(sg->output, err) < 0 || cb_atomic_open(&out_at, sg->output, 0644, err) < 0)
-            goto done;
-        out_open = 1;
-        out_fd = fileno(out_at.fp);
+        if (cb_mkdir_parent(sg->output, err) < 0 || cb_atomic_open(&s->out_at, sg->output, 0644, err) < 0)
+            return -1;
+        s->out_open = 1;
+        s->out_fd = fileno(s->out_at.fp);
     } else if (sg->feeds_later) {
+        char path[4096];
         snprintf(path, sizeof path, "%s/%s.out", r->workdir, sg->name);
-        work_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (work_fd < 0) {
-            cb_err_sys(err, EX_CANTCREAT, "%s", path);
-            goto done;
-        }
-        out_fd = work_fd;
+        s->work_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (s->work_fd < 0)
+            return cb_err_sys(err, EX_CANTCREAT, "%s", path);
+        s->out_fd = s->work_fd;
     } else {
         fflush(stdout);
     }
-    int in_fd = sg->input_kind == CB_INPUT_STDIN ? 0 : -1;
+    return 0;
+}
 
-    if (sg->parallel && nfiles > 0) {
-        char resdir[4200], joined[4200];
-        snprintf(resdir, sizeof resdir, "%s/%s.jobs", r->workdir, sg->name);
-        snprintf(joined, sizeof joined, "%s/%s.joined", r->workdir, sg->name);
-        int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null_fd < 0) {
-            cb_err_sys(err, EX_OSERR, "/dev/null");
-            goto done;
-        }
-        char **pargv = parallel_argv(sg, resdir);
-        char **pfiles = parallel_inputs(sg, files, nfiles);
-        if (pargv == NULL || pfiles == NULL) {
-            cb_free_words(pargv);
-            cb_free_words(pfiles);
-            close(null_fd);
-            cb_err_set(err, EX_OSERR, "out of memory");
-            goto done;
-        }
-        lk[0] = (plink){.argv = pargv, .result = first, .par = sg, .par_first = first};
-        status = run_links(r, lk, 1, pfiles, nfiles, -1, null_fd, err);
-        cb_free_words(pfiles);
-        close(null_fd);
-        if (status >= 0 && join_results(r, &lk[0], resdir, nfiles, status == 0 ? joined : NULL, err) < 0)
-            status = -1;
-        for (size_t i = 0; i < sg->nsteps; i++) {
-            r->results[first + i].ran = r->results[first].ran;
-            r->results[first + i].status = lk[0].status;
-            r->results[first + i].seconds = r->results[first].seconds;
-        }
-        if (status == 0) {
-            for (size_t i = 0; i < sg->nsteps; i++)
-                log_step(r, &lk[0], first + i, sg->steps[i].argv, 0, NULL);
-        } else if (status > 0) {
-            log_step(r, &lk[0], first, pargv, nfiles, files);
-        }
-        cb_free_words(pargv);
-        lk[0].argv = NULL;
-        if (status < 0)
-            goto done;
-        if (status != 0)
-            goto finish;
-        if (sg->nmerge == 0) {
-            int jfd = open(joined, O_RDONLY | O_CLOEXEC);
-            if (jfd < 0 || copy_fd(jfd, out_fd) < 0) {
-                if (jfd >= 0)
-                    close(jfd);
-                cb_err_sys(err, EX_IOERR, "cannot copy the joined results of stage %s", sg->name);
-                status = -1;
-                goto done;
-            }
-            close(jfd);
-            goto finish;
-        }
-        for (size_t i = 0; i < sg->nmerge; i++)
-            lk[i] = (plink){.argv = sg->merge[i].argv, .result = first + sg->nsteps + i};
-        char *jfiles[2] = {joined, NULL};
-        status = run_links(r, lk, sg->nmerge, jfiles, 1, -1, out_fd, err);
-        for (size_t i = 0; i < sg->nmerge; i++)
-            log_step(r, &lk[i], first + sg->nsteps + i, sg->merge[i].argv, i == 0, jfiles);
-        goto finish;
+/* A parallel stage's jobs: GNU parallel over the files, each step's
+ * result that of the parallel link, the jobs' outputs joined. */
+static int parallel_jobs(cb_runner *r, stage_run *s, const char *resdir, const char *joined, cb_err *err)
+{
+    const cb_stage *sg = s->sg;
+    int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_fd < 0)
+        return cb_err_sys(err, EX_OSERR, "/dev/null");
+    char **pargv = parallel_argv(sg, resdir);
+    char **pfiles = parallel_inputs(sg, s->files, s->nfiles);
+    int status = -1;
+    if (pargv == NULL || pfiles == NULL)
+        cb_err_set(err, EX_OSERR, "out of memory");
+    else {
+        s->lk[0] = (plink){.argv = pargv, .result = s->first, .par = sg, .par_first = s->first};
+        status = run_links(r, s->lk, 1, pfiles, s->nfiles, -1, null_fd, err);
     }
+    cb_free_words(pfiles);
+    close(null_fd);
+    if (pargv == NULL || pfiles == NULL) {
+        cb_free_words(pargv);
+        return -1;
+    }
+    if (status >= 0 && join_results(r, &s->lk[0], resdir, s->nfiles, status == 0 ? joined : NULL, err) < 0)
+        status = -1;
+    for (size_t i = 0; i < sg->nsteps; i++) {
+        r->results[s->first + i].ran = r->results[s->first].ran;
+        r->results[s->first + i].status = s->lk[0].status;
+        r->results[s->first + i].seconds = r->results[s->first].seconds;
+    }
+    for (size_t i = 0; status == 0 && i < sg->nsteps; i++)
+        log_step(r, &s->lk[0], s->first + i, sg->steps[i].argv, 0, NULL);
+    if (status > 0)
+        log_step(r, &s->lk[0], s->first, pargv, s->nfiles, s->files);
+    cb_free_words(pargv);
+    s->lk[0].argv = NULL;
+    return status;
+}
 
-    /* Serial: the steps, with a tee process after each tee'd step. */
+/* A parallel stage: the jobs, then the joined results copied out or read
+ * by the merge steps. */
+static int stage_parallel(cb_runner *r, stage_run *s, cb_err *err)
+{
+    const cb_stage *sg = s->sg;
+    char resdir[4200], joined[4200];
+    snprintf(resdir, sizeof resdir, "%s/%s.jobs", r->workdir, sg->name);
+    snprintf(joined, sizeof joined, "%s/%s.joined", r->workdir, sg->name);
+    int status = parallel_jobs(r, s, resdir, joined, err);
+    if (status != 0)
+        return status;
+    if (sg->nmerge == 0) {
+        int jfd = open(joined, O_RDONLY | O_CLOEXEC);
+        int rc = jfd < 0 ? -1 : copy_fd(jfd, s->out_fd);
+        if (jfd >= 0)
+            close(jfd);
+        return rc < 0 ? cb_err_sys(err, EX_IOERR, "cannot copy the joined results of stage %s", sg->name) : 0;
+    }
+    for (size_t i = 0; i < sg->nmerge; i++)
+        s->lk[i] = (plink){.argv = sg->merge[i].argv, .result = s->first + sg->nsteps + i};
+    char *jfiles[2] = {joined, NULL};
+    status = run_links(r, s->lk, sg->nmerge, jfiles, 1, -1, s->out_fd, err);
+    for (size_t i = 0; i < sg->nmerge; i++)
+        log_step(r, &s->lk[i], s->first + sg->nsteps + i, sg->merge[i].argv, i == 0, jfiles);
+    return status;
+}
+
+/* A serial stage: the steps, with a tee process after each tee'd step. */
+static int stage_serial(cb_runner *r, stage_run *s, cb_err *err)
+{
+    const cb_stage *sg = s->sg;
     size_t k = 0;
     for (size_t i = 0; i < sg->nsteps; i++) {
-        lk[k++] = (plink){.argv = sg->steps[i].argv, .result = first + i};
+        s->lk[k++] = (plink){.argv = sg->steps[i].argv, .result = s->first + i};
         for (size_t t = 0; t < sg->ntees; t++)
             if (sg->tees[t].after == i)
-                lk[k++] = (plink){.tee_fd = fileno(tees[t].fp), .result = (size_t)-1};
+                s->lk[k++] = (plink){.tee_fd = fileno(s->tees[t].fp), .result = (size_t)-1};
     }
-    if (sg->parallel) {
-        /* No input file matched: the serial run over nothing, merge steps after. */
-        for (size_t i = 0; i < sg->nmerge; i++)
-            lk[k++] = (plink){.argv = sg->merge[i].argv, .result = first + sg->nsteps + i};
-    }
-    status = run_links(r, lk, k, files, nfiles, in_fd, out_fd, err);
-    for (size_t i = 0, s = 0; i < k; i++)
-        if (lk[i].argv != NULL) {
-            log_step(r, &lk[i], lk[i].result, lk[i].argv, s == 0 ? nfiles : 0, files);
-            s++;
+    /* A parallel stage whose input matched no file: the serial run over
+     * nothing, merge steps after. */
+    for (size_t i = 0; sg->parallel && i < sg->nmerge; i++)
+        s->lk[k++] = (plink){.argv = sg->merge[i].argv, .result = s->first + sg->nsteps + i};
+    int in_fd = sg->input_kind == CB_INPUT_STDIN ? 0 : -1;
+    int status = run_links(r, s->lk, k, s->files, s->nfiles, in_fd, s->out_fd, err);
+    for (size_t i = 0, n = 0; i < k; i++)
+        if (s->lk[i].argv != NULL) {
+            log_step(r, &s->lk[i], s->lk[i].result, s->lk[i].argv, n == 0 ? s->nfiles : 0, s->files);
+            n++;
         }
+    return status;
+}
 
-finish:
+/* A stage that ran: who is blamed for a failure, the outputs committed
+ * when it succeeded (else removed, later), its stage_end line. */
+static int stage_finish(cb_runner *r, stage_run *s, int status, cb_err *err)
+{
     if (status > 0 && r->stopped_by == 0)
-        status = blame_stage(r, first, r->nresults, status);
+        status = blame_stage(r, s->first, r->nresults, status);
     if (status == 0 && r->stopped_by == 0) {
-        for (size_t i = 0; i < tees_open; i++)
-            if (cb_atomic_commit(&tees[i], 0, err) < 0) {
-                status = -1;
-                goto done;
-            }
-        tees_open = 0;
-        if (out_open) {
-            out_open = 0;
-            if (cb_atomic_commit(&out_at, 0, err) < 0) {
-                status = -1;
-                goto done;
-            }
+        for (; s->tees_committed < s->tees_open; s->tees_committed++)
+            if (cb_atomic_commit(&s->tees[s->tees_committed], 0, err) < 0)
+                return -1;
+        if (s->out_open) {
+            s->out_open = 0;
+            if (cb_atomic_commit(&s->out_at, 0, err) < 0)
+                return -1;
         }
     }
-    if (status >= 0)
-        log_stage(r, sg, "stage_end", NULL, 0, status,
-                  r->stopped_by ? "interrupted: outputs removed"
-                  : status ? "failed: outputs removed" : NULL);
-done:
-    for (size_t i = 0; i < tees_open; i++)
-        cb_atomic_abort(&tees[i]);
-    if (out_open)
-        cb_atomic_abort(&out_at);
-    if (work_fd >= 0)
-        close(work_fd);
-    if (out_fd == 1)
+    log_stage(r, s->sg, "stage_end", NULL, 0, status,
+              r->stopped_by ? "interrupted: outputs removed" : status ? "failed: outputs removed" : NULL);
+    return status;
+}
+
+static void stage_close(stage_run *s)
+{
+    for (size_t i = s->tees_committed; i < s->tees_open; i++)
+        cb_atomic_abort(&s->tees[i]);
+    if (s->out_open)
+        cb_atomic_abort(&s->out_at);
+    if (s->work_fd >= 0)
+        close(s->work_fd);
+    if (s->out_fd == 1)
         fflush(stdout);
-    free(tees);
-    free(lk);
-    free_list(files, nfiles);
+    free(s->tees);
+    free(s->lk);
+    free_list(s->files, s->nfiles);
+}
+
+static int run_stage(cb_runner *r, size_t index, cb_err *err)
+{
+    stage_run s = {.sg = &r->p->stages[index], .first = r->nresults, .out_fd = 1, .work_fd = -1};
+    int status = -1;
+    if (stage_prepare(r, &s, err) == 0 && stage_open_outputs(r, &s, err) == 0) {
+        status = s.sg->parallel && s.nfiles > 0 ? stage_parallel(r, &s, err) : stage_serial(r, &s, err);
+        if (status >= 0)
+            status = stage_finish(r, &s, status, err);
+    }
+    stage_close(&s);
     return status;
 }
 
@@ -1313,6 +1391,121 @@ static void put_parent(FILE *out, const char *path, char **made)
     *made = dir;
 }
 
+/* The files a stage of the script reads: the output of the stage it
+ * reads from (a file, or its work file), else its input's files. */
+static int dry_files(cb_runner *r, const cb_stage *sg, char ***files, size_t *nfiles, cb_err *err)
+{
+    if (sg->input_kind != CB_INPUT_STAGE)
+        return stage_files(r, sg, 1, files, nfiles, err);
+    const cb_stage *from = &r->p->stages[sg->input_stage];
+    if ((*files = calloc(2, sizeof **files)) == NULL)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    char path[4096];
+    if (from->output)
+        snprintf(path, sizeof path, "%s", from->output);
+    else
+        snprintf(path, sizeof path, "%s/%s.out", "$work", from->name);
+    (*files)[0] = strdup(path);
+    *nfiles = 1;
+    return 0;
+}
+
+/* Where a stage of the script writes: " > FILE", its work file, or
+ * nothing (stdout). */
+static void dry_target(const cb_stage *sg, char *target, size_t n)
+{
+    target[0] = '\0';
+    if (sg->output) {
+        char *q = cb_shell_quote(sg->output);
+        snprintf(target, n, " > %s", q ? q : "''");
+        free(q);
+    } else if (sg->feeds_later) {
+        snprintf(target, n, " > \"$work/%s.out\"", sg->name);
+    }
+}
+
+/* A parallel stage: GNU parallel into the jobs' directory, the jobs'
+ * results joined as join_results does, the merge steps after. */
+static void dry_parallel(FILE *out, const cb_stage *sg, char **files, size_t nfiles)
+{
+    char resdir[512];
+    snprintf(resdir, sizeof resdir, "$work/%s.jobs", sg->name);
+    char **pargv = parallel_argv(sg, resdir);
+    fputs("PARALLEL_SHELL=/bin/bash ", out);
+    for (size_t j = 0; pargv && pargv[j]; j++) {
+        int in_work = !strncmp(pargv[j], "$work/", 6);
+        char *q = cb_shell_quote(in_work ? pargv[j] + 5 : pargv[j]);
+        if (in_work)
+            fprintf(out, " \"$work\"%s", q ? q : "''");
+        else
+            fprintf(out, "%s%s", j ? " " : "", q ? q : "''");
+        free(q);
+    }
+    cb_free_words(pargv);
+    char **pfiles = parallel_inputs(sg, files, nfiles);
+    put_files(out, pfiles ? pfiles : files, nfiles);
+    cb_free_words(pfiles);
+    fprintf(out, " > /dev/null &&\n");
+    char *qn = cb_shell_quote(sg->name);
+    fprintf(out, "awk 'FNR == 1 && NR > 1 && $0 == h && h !~ /^-----BEGIN/ { next } "
+                 "NR == 1 { h = $0 } { print }' \"$work\"/%s.jobs/{1..%zu}",
+            qn ? qn : "''", nfiles);
+    free(qn);
+    for (size_t m = 0; m < sg->nmerge; m++) {
+        fputs(" | ", out);
+        put_words(out, sg->merge[m].argv);
+    }
+}
+
+/* A serial stage: the steps piped, the tees after theirs. */
+static void dry_serial(FILE *out, const cb_stage *sg, char **files, size_t nfiles)
+{
+    for (size_t s = 0; s < sg->nsteps; s++) {
+        if (s)
+            fputs(" | ", out);
+        put_words(out, sg->steps[s].argv);
+        if (s == 0) {
+            put_files(out, files, nfiles);
+            if (sg->input_kind != CB_INPUT_STDIN)
+                fputs(" < /dev/null", out);
+        }
+        for (size_t t = 0; t < sg->ntees; t++)
+            if (sg->tees[t].after == s) {
+                char *q = cb_shell_quote(sg->tees[t].path);
+                fprintf(out, " | tee %s", q ? q : "''");
+                free(q);
+            }
+    }
+    for (size_t m = 0; sg->parallel && m < sg->nmerge; m++) {
+        fputs(" | ", out);
+        put_words(out, sg->merge[m].argv);
+    }
+}
+
+static int dry_stage(cb_runner *r, const cb_stage *sg, FILE *out, cb_err *err)
+{
+    char **files = NULL;
+    size_t nfiles = 0;
+    fprintf(out, "\n# stage %s\n", sg->name);
+    if (dry_files(r, sg, &files, &nfiles, err) < 0) {
+        free_list(files, nfiles);
+        return -1;
+    }
+    char *made = NULL;
+    for (size_t t = 0; t <= sg->ntees; t++)
+        put_parent(out, t < sg->ntees ? sg->tees[t].path : sg->output, &made);
+    free(made);
+    char target[4200];
+    dry_target(sg, target, sizeof target);
+    if (sg->parallel && nfiles > 0)
+        dry_parallel(out, sg, files, nfiles);
+    else
+        dry_serial(out, sg, files, nfiles);
+    fprintf(out, "%s || %s\n", target, sg->continue_on_error ? "rc=$?" : "exit $?");
+    free_list(files, nfiles);
+    return 0;
+}
+
 int cb_runner_dry_run(const cb_pipeline *p, FILE *out, cb_err *err)
 {
     cb_runner r = {.p = p, .log_fd = -1, .wake_fd = -1, .workdir = (char *)"$work"};
@@ -1320,97 +1513,9 @@ int cb_runner_dry_run(const cb_pipeline *p, FILE *out, cb_err *err)
     for (size_t i = 0; i < p->nvars; i++)
         fprintf(out, "#   %s=%s\n", p->vars[i].name, p->vars[i].value);
     fprintf(out, "set -o pipefail\nwork=$(mktemp -d) || exit 73\ntrap 'rm -rf \"$work\"' EXIT\nrc=0\n");
-    for (size_t i = 0; i < p->nstages; i++) {
-        const cb_stage *sg = &p->stages[i];
-        char **files = NULL;
-        size_t nfiles = 0;
-        fprintf(out, "\n# stage %s\n", sg->name);
-        if (sg->input_kind == CB_INPUT_STAGE) {
-            const cb_stage *from = &p->stages[sg->input_stage];
-            files = calloc(2, sizeof *files);
-            if (files == NULL)
-                return cb_err_set(err, EX_OSERR, "out of memory");
-            char path[4096];
-            if (from->output)
-                snprintf(path, sizeof path, "%s", from->output);
-            else
-                snprintf(path, sizeof path, "%s/%s.out", "$work", from->name);
-            files[0] = strdup(path);
-            nfiles = 1;
-        } else if (stage_files(&r, sg, 1, &files, &nfiles, err) < 0) {
-            free_list(files, nfiles);
+    for (size_t i = 0; i < p->nstages; i++)
+        if (dry_stage(&r, &p->stages[i], out, err) < 0)
             return -1;
-        }
-        char *made = NULL;
-        for (size_t t = 0; t <= sg->ntees; t++)
-            put_parent(out, t < sg->ntees ? sg->tees[t].path : sg->output, &made);
-        free(made);
-        char target[4200] = "";
-        if (sg->output) {
-            char *q = cb_shell_quote(sg->output);
-            snprintf(target, sizeof target, " > %s", q ? q : "''");
-            free(q);
-        } else if (sg->feeds_later) {
-            snprintf(target, sizeof target, " > \"$work/%s.out\"", sg->name);
-        }
-        const char *on_fail = sg->continue_on_error ? "rc=$?" : "exit $?";
-        if (sg->parallel && nfiles > 0) {
-            char resdir[512];
-            snprintf(resdir, sizeof resdir, "$work/%s.jobs", sg->name);
-            char **pargv = parallel_argv(sg, resdir);
-            fputs("PARALLEL_SHELL=/bin/bash ", out);
-            for (size_t j = 0; pargv[j]; j++) {
-                char *q = cb_shell_quote(pargv[j]);
-                if (!strncmp(pargv[j], "$work/", 6)) {
-                    free(q);
-                    q = cb_shell_quote(pargv[j] + 5);
-                    fprintf(out, " \"$work\"%s", q ? q : "''");
-                } else {
-                    fprintf(out, "%s%s", j ? " " : "", q ? q : "''");
-                }
-                free(q);
-            }
-            cb_free_words(pargv);
-            char **pfiles = parallel_inputs(sg, files, nfiles);
-            put_files(out, pfiles ? pfiles : files, nfiles);
-            cb_free_words(pfiles);
-            fprintf(out, " > /dev/null &&\n");
-            char *qn = cb_shell_quote(sg->name);
-            fprintf(out, "awk 'FNR == 1 && NR > 1 && $0 == h && h !~ /^-----BEGIN/ { next } "
-                         "NR == 1 { h = $0 } { print }' \"$work\"/%s.jobs/{1..%zu}",
-                    qn ? qn : "''", nfiles);
-            free(qn);
-            for (size_t m = 0; m < sg->nmerge; m++) {
-                fputs(" | ", out);
-                put_words(out, sg->merge[m].argv);
-            }
-            fprintf(out, "%s || %s\n", target, on_fail);
-            free_list(files, nfiles);
-            continue;
-        }
-        for (size_t s = 0; s < sg->nsteps; s++) {
-            if (s)
-                fputs(" | ", out);
-            put_words(out, sg->steps[s].argv);
-            if (s == 0) {
-                put_files(out, files, nfiles);
-                if (sg->input_kind != CB_INPUT_STDIN)
-                    fputs(" < /dev/null", out);
-            }
-            for (size_t t = 0; t < sg->ntees; t++)
-                if (sg->tees[t].after == s) {
-                    char *q = cb_shell_quote(sg->tees[t].path);
-                    fprintf(out, " | tee %s", q ? q : "''");
-                    free(q);
-                }
-        }
-        for (size_t m = 0; sg->parallel && m < sg->nmerge; m++) {
-            fputs(" | ", out);
-            put_words(out, sg->merge[m].argv);
-        }
-        fprintf(out, "%s || %s\n", target, on_fail);
-        free_list(files, nfiles);
-    }
     fputs("exit $rc\n", out);
     if (fflush(out) != 0 || ferror(out))
         return cb_err_sys(err, EX_IOERR, "cannot write the dry-run script");

@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "array.h"
 #include "certinfo.h"
 #include "atomic.h"
 #include "cms.h"
@@ -444,14 +445,8 @@ static void check_checkpoint(vstate *s, size_t i, const char *detail)
 
 static int add_vline(vstate *s, char *line, size_t len)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? 2 * s->cap : 1024;
-        vline *nv = realloc(s->v, nc * sizeof *nv);
-        if (nv == NULL)
-            return -1;
-        s->v = nv;
-        s->cap = nc;
-    }
+    if (cb_array_grow(&s->v, s->n, &s->cap, sizeof *s->v, 1024) < 0)
+        return -1;
     vline *v = &s->v[s->n++];
     memset(v, 0, sizeof *v);
     sha256_hex(line, len, v->hash);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "csvio.h"
+#include "ledgerfile.h"
 #include "serial.h"
 #include "issue.h"
 #include "strbuf.h"
@@ -130,46 +131,20 @@ static int drop_torn_tail(cb_ledger *l, cb_err *err)
     return 0;
 }
 
+static int load_row(void *ctx, const char *const *f, long line, cb_err *err)
+{
+    (void)line;
+    if (*f[0] == '\0')
+        return 0;
+    if (remember(ctx, f[0], f[2], f[3], f[4], f[7]) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return 0;
+}
+
+/* The subject column came later: a ledger without it is still read. */
 static int load(cb_ledger *l, cb_err *err)
 {
-    char *files[1] = {l->path};
-    cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, err);
-    if (r == NULL)
-        return -1;
-    const cb_header *h = cb_csv_reader_header(r);
-    int col[8];
-    for (int i = 0; i < 8; i++)
-        if ((col[i] = cb_header_find(h, columns[i])) < 0 && i != 1) {
-            cb_csv_reader_close(r);
-            return cb_err_set(err, EX_DATAERR, "%s:1: not a ledger: no column %s", l->path,
-                              columns[i]);
-        }
-    cb_record *rec = cb_record_new();
-    int rc = 0, st;
-    while (rec && (st = cb_csv_reader_next(r, rec, err)) != CB_CSV_EOF) {
-        if (st == CB_CSV_FATAL) {
-            rc = -1;
-            break;
-        }
-        if (st == CB_CSV_MALFORMED) {
-            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: damaged ledger line: %s", l->path,
-                            rec->line, err->msg);
-            break;
-        }
-        const char *rid = cb_record_get(rec, col[0]);
-        if (*rid == '\0')
-            continue;
-        if (remember(l, rid, cb_record_get(rec, col[2]), cb_record_get(rec, col[3]),
-                     cb_record_get(rec, col[4]), cb_record_get(rec, col[7])) < 0) {
-            rc = cb_err_set(err, EX_OSERR, "out of memory");
-            break;
-        }
-    }
-    if (rec == NULL)
-        rc = cb_err_set(err, EX_OSERR, "out of memory");
-    cb_record_free(rec);
-    cb_csv_reader_close(r);
-    return rc;
+    return cb_ledger_file_read(l->path, "ledger", columns, 8, 1ul << 1, load_row, l, err);
 }
 
 static int pending_open(cb_ledger *l, cb_err *err)

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "array.h"
 #include "atomic.h"
 #include "audit.h"
 #include "calendar.h"
@@ -111,14 +112,8 @@ void cb_publisher_free(cb_publisher *p)
 /* Adds a row (values copied) and indexes it by serial. */
 static int add_row(cb_publisher *p, const char *const v[NPUB])
 {
-    if (p->nrows == p->cap) {
-        size_t nc = p->cap ? 2 * p->cap : 64;
-        pub_row *nr = realloc(p->rows, nc * sizeof *nr);
-        if (nr == NULL)
-            return -1;
-        p->rows = nr;
-        p->cap = nc;
-    }
+    if (cb_array_grow(&p->rows, p->nrows, &p->cap, sizeof *p->rows, 64) < 0)
+        return -1;
     pub_row *r = &p->rows[p->nrows];
     int bad = 0;
     for (int k = 0; k < NPUB; k++)
@@ -254,15 +249,8 @@ int cb_publisher_load_issued(cb_publisher *p, const char *path, cb_err *err)
         unsigned char *der = NULL;
         int len = i2d_X509(x, &der);
         X509_free(x);
-        if (p->nissued == p->issued_cap) {
-            size_t nc = p->issued_cap ? 2 * p->issued_cap : 64;
-            der_item *ni = realloc(p->issued, nc * sizeof *ni);
-            if (ni) {
-                p->issued = ni;
-                p->issued_cap = nc;
-            }
-        }
-        if (hex == NULL || len <= 0 || p->nissued == p->issued_cap) {
+        if (hex == NULL || len <= 0 ||
+            cb_array_grow(&p->issued, p->nissued, &p->issued_cap, sizeof *p->issued, 64) < 0) {
             free(hex);
             OPENSSL_free(der);
             rc = cb_err_set(err, EX_OSERR, "out of memory");
@@ -599,16 +587,6 @@ static int dir_is_current(const cb_publisher *p)
     return strcmp(buf, want) == 0;
 }
 
-static int sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 static int build(cb_publisher *p, const char *tmp, cb_err *err)
 {
     if (mkdir(tmp, 0755) != 0)
@@ -626,8 +604,8 @@ static int build(cb_publisher *p, const char *tmp, cb_err *err)
     int len = snprintf(text, sizeof text, "%zu certificates\n", p->nrows);
     if (rc == 0)
         rc = cb_atomic_write_file(stamp, text, (size_t)len, 0644, 1, err);
-    if (rc == 0 && sync_dir(tmp) != 0)
-        rc = cb_err_sys(err, EX_IOERR, "cannot sync %s", tmp);
+    if (rc == 0)
+        rc = cb_fsync_dir(tmp, err);
     return rc;
 }
 
@@ -689,7 +667,7 @@ int cb_publisher_commit(cb_publisher *p, int *rebuilt, cb_err *err)
         *rebuilt = 1;
         if (rm_tree(tmp) != 0)   /* the old publication, now at tmp */
             rc = cb_err_sys(err, EX_IOERR, "cannot remove the old publication %s", tmp);
-        sync_dir(parent);
+        cb_fsync_dir(parent, NULL);
     } else {
         rm_tree(tmp);
     }

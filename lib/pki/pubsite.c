@@ -282,6 +282,24 @@ static int row_key(FILE *fp, const cb_pub_cert *c)
     return 0;
 }
 
+/* How a value is shown: as text, as a code (serial, fingerprint: the
+ * monospace class "fp"), or as an instant. */
+enum { SHOW_TEXT, SHOW_CODE, SHOW_INSTANT };
+
+static void show(FILE *fp, const char *value, int how)
+{
+    if (how == SHOW_INSTANT)
+        html_instant(fp, value);
+    else
+        html(fp, value);
+}
+
+typedef struct shown {
+    const char *label, *value;
+    int how;
+    int optional;   /* left out when empty */
+} shown;
+
 static int index_row(FILE *fp, const cb_pub_cert *c)
 {
     fputs("<tr data-key=\"", fp);
@@ -299,14 +317,12 @@ static int index_row(FILE *fp, const cb_pub_cert *c)
         fputs(" – ", fp);
         html(fp, c->unit);
     }
-    fputs("</td><td class=\"fp\">", fp);
-    html(fp, c->serial);
-    fputs("</td><td>", fp);
-    html_instant(fp, c->effective_at);
-    fputs("</td><td>", fp);
-    html_instant(fp, c->not_after);
-    fputs("</td><td class=\"fp\">", fp);
-    html(fp, c->sha256);
+    const shown cells[] = {{NULL, c->serial, SHOW_CODE, 0}, {NULL, c->effective_at, SHOW_INSTANT, 0},
+                           {NULL, c->not_after, SHOW_INSTANT, 0}, {NULL, c->sha256, SHOW_CODE, 0}};
+    for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
+        fputs(cells[k].how == SHOW_CODE ? "</td><td class=\"fp\">" : "</td><td>", fp);
+        show(fp, cells[k].value, cells[k].how);
+    }
     fputs("</td></tr>\n", fp);
     return 0;
 }
@@ -351,12 +367,12 @@ static int write_index_html(FILE *fp, const cb_pub_cert *certs, size_t n)
     return 0;
 }
 
-static void dl_item(FILE *fp, const char *label, const char *value, int mono)
+static void dl_item(FILE *fp, const shown *item)
 {
     fputs("<dt>", fp);
-    html(fp, label);
-    fputs(mono ? "</dt><dd class=\"fp\">" : "</dt><dd>", fp);
-    html(fp, value);
+    html(fp, item->label);
+    fputs(item->how == SHOW_CODE ? "</dt><dd class=\"fp\">" : "</dt><dd>", fp);
+    show(fp, item->value, item->how);
     fputs("</dd>\n", fp);
 }
 
@@ -368,22 +384,22 @@ static void write_cert_html(FILE *fp, const cb_pub_cert *c)
     fputs("<p><a href=\"../index.html\">← Danh sách chứng thư số đã công bố</a></p>\n<h1>", fp);
     html(fp, *c->holder ? c->holder : "(không tên)");
     fputs("</h1>\n<dl>\n", fp);
-    dl_item(fp, "Họ và tên / tên tổ chức", c->holder, 0);
-    dl_item(fp, "Chức vụ", c->position, 0);
-    dl_item(fp, "Cơ quan, tổ chức", c->agency, 0);
-    if (*c->unit)
-        dl_item(fp, "Đơn vị", c->unit, 0);
-    dl_item(fp, "Thư điện tử", c->email, 0);
-    dl_item(fp, "Số hiệu (serial)", c->serial, 1);
-    fputs("<dt>Hiệu lực từ (thời điểm công bố)</dt><dd>", fp);
-    html_instant(fp, c->effective_at);
-    fputs("</dd>\n<dt>Có giá trị từ</dt><dd>", fp);
-    html_instant(fp, c->not_before);
-    fputs("</dd>\n<dt>Có giá trị đến</dt><dd>", fp);
-    html_instant(fp, c->not_after);
-    fputs("</dd>\n", fp);
-    dl_item(fp, "Tổ chức cấp", c->issuer, 0);
-    dl_item(fp, "Dấu vân tay SHA-256", c->sha256, 1);
+    const shown items[] = {
+        {"Họ và tên / tên tổ chức", c->holder, SHOW_TEXT, 0},
+        {"Chức vụ", c->position, SHOW_TEXT, 0},
+        {"Cơ quan, tổ chức", c->agency, SHOW_TEXT, 0},
+        {"Đơn vị", c->unit, SHOW_TEXT, 1},
+        {"Thư điện tử", c->email, SHOW_TEXT, 0},
+        {"Số hiệu (serial)", c->serial, SHOW_CODE, 0},
+        {"Hiệu lực từ (thời điểm công bố)", c->effective_at, SHOW_INSTANT, 0},
+        {"Có giá trị từ", c->not_before, SHOW_INSTANT, 0},
+        {"Có giá trị đến", c->not_after, SHOW_INSTANT, 0},
+        {"Tổ chức cấp", c->issuer, SHOW_TEXT, 0},
+        {"Dấu vân tay SHA-256", c->sha256, SHOW_CODE, 0},
+    };
+    for (size_t k = 0; k < sizeof items / sizeof items[0]; k++)
+        if (!items[k].optional || *items[k].value)
+            dl_item(fp, &items[k]);
     fputs("</dl>\n<p>Tải về: <a href=\"", fp);
     html(fp, c->serial);
     fputs(".cer\" download>chứng thư số (DER, .cer)</a> · <a href=\"", fp);

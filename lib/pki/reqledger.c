@@ -12,9 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "csvio.h"
 #include "date.h"
 #include "issue.h"
+#include "ledgerfile.h"
 #include "strmap.h"
 
 #define NCOLS 6
@@ -91,14 +93,8 @@ static int index_event(cb_reqledger *l, size_t i)
 
 static int remember(cb_reqledger *l, const char *const f[NCOLS])
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        stored *t = realloc(l->ev, cap * sizeof *t);
-        if (t == NULL)
-            return -1;
-        l->ev = t;
-        l->cap = cap;
-    }
+    if (cb_array_grow(&l->ev, l->n, &l->cap, sizeof *l->ev, 64) < 0)
+        return -1;
     stored *s = &l->ev[l->n];
     for (int i = 0; i < NCOLS; i++)
         if ((s->f[i] = strdup(f[i] ? f[i] : "")) == NULL) {
@@ -128,43 +124,19 @@ static int ends_whole(int fd, off_t size, off_t *whole)
     return 0;
 }
 
+static int load_row(void *ctx, const char *const *f, long line, cb_err *err)
+{
+    cb_reqledger *l = ctx;
+    if (!cb_reqledger_event_known(f[2]))
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: unknown event '%s'", l->path, line, f[2]);
+    if (remember(l, f) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
+    return 0;
+}
+
 static int load(cb_reqledger *l, int drop_last, cb_err *err)
 {
-    char *files[1] = {l->path};
-    cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, err);
-    if (r == NULL)
-        return -1;
-    const cb_header *h = cb_csv_reader_header(r);
-    int col[NCOLS];
-    for (int i = 0; i < NCOLS; i++)
-        if ((col[i] = cb_header_find(h, columns[i])) < 0) {
-            cb_csv_reader_close(r);
-            return cb_err_set(err, EX_DATAERR, "%s:1: not a request ledger: no column %s",
-                              l->path, columns[i]);
-        }
-    cb_record *rec = cb_record_new();
-    int rc = rec ? 0 : cb_err_set(err, EX_OSERR, "out of memory"), st;
-    while (rc == 0 && (st = cb_csv_reader_next(r, rec, err)) != CB_CSV_EOF) {
-        if (st == CB_CSV_FATAL) {
-            rc = -1;
-            break;
-        }
-        if (st == CB_CSV_MALFORMED) {
-            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: damaged ledger line: %s", l->path,
-                            rec->line, err->msg);
-            break;
-        }
-        const char *f[NCOLS];
-        for (int i = 0; i < NCOLS; i++)
-            f[i] = cb_record_get(rec, col[i]);
-        if (!cb_reqledger_event_known(f[2]))
-            rc = cb_err_set(err, EX_DATAERR, "%s:%ld: unknown event '%s'", l->path, rec->line,
-                            f[2]);
-        else if (remember(l, f) < 0)
-            rc = cb_err_set(err, EX_OSERR, "out of memory");
-    }
-    cb_record_free(rec);
-    cb_csv_reader_close(r);
+    int rc = cb_ledger_file_read(l->path, "request ledger", columns, NCOLS, 0, load_row, l, err);
     if (rc == 0 && drop_last && l->n > 0) {
         /* Read only, the torn line cannot be cut: forget its event. */
         l->n--;
@@ -310,6 +282,44 @@ int cb_reqledger_append(cb_reqledger *l, const cb_reqevent *e, cb_err *err)
     if (remember(l, f) < 0)
         return cb_err_set(err, EX_OSERR, "out of memory");
     return 0;
+}
+
+/* The directory of the ledger, resolved. */
+static char *ledger_dir(const char *ledger)
+{
+    char *copy = strdup(ledger), *slash = copy ? strrchr(copy, '/') : NULL;
+    if (copy == NULL)
+        return NULL;
+    if (slash)
+        *slash = '\0';
+    char *dir = realpath(slash ? (*copy ? copy : "/") : ".", NULL);
+    free(copy);
+    return dir;
+}
+
+char *cb_reqledger_name_of(const char *ledger, const char *file)
+{
+    char *dir = ledger_dir(ledger), *abs = realpath(file, NULL), *name = NULL;
+    size_t n = dir ? strlen(dir) : 0;
+    if (abs && dir && !strncmp(abs, dir, n) && abs[n] == '/')
+        name = strdup(abs + n + 1);
+    else if (abs)
+        name = strdup(abs);
+    free(dir);
+    free(abs);
+    return name;
+}
+
+char *cb_reqledger_path_of(const char *ledger, const char *name)
+{
+    char *dir = name[0] == '/' ? NULL : ledger_dir(ledger);
+    const char *base = name[0] == '/' ? "" : dir ? dir : ".";
+    size_t len = strlen(name) + strlen(base) + 2;
+    char *path = malloc(len);
+    if (path != NULL)
+        snprintf(path, len, "%s%s%s", base, *base ? "/" : "", name);
+    free(dir);
+    return path;
 }
 
 int cb_reqledger_sync(cb_reqledger *l, cb_err *err)

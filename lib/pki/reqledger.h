@@ -46,6 +46,15 @@ const cb_reqevent *cb_reqledger_find(const cb_reqledger *l, const char *event,
 const cb_reqevent *cb_reqledger_at(const cb_reqledger *l, size_t i);
 size_t cb_reqledger_count(const cb_reqledger *l);
 
+/* The name the ledger keeps for a file it names (a proposal list):
+ * relative to the ledger's directory when the file is inside it, else
+ * absolute, so a state directory moved or restored elsewhere still finds
+ * it. NULL when the file does not exist (or out of memory); free it. */
+char *cb_reqledger_name_of(const char *ledger, const char *file);
+/* Where a name the ledger keeps is (relative to the ledger's directory,
+ * or absolute); NULL when out of memory; free it. */
+char *cb_reqledger_path_of(const char *ledger, const char *name);
+
 /* Appends an event (buffered) and remembers it; recorded_at NULL means now.
  * The caller checks cb_reqledger_find first when the event must be once. */
 int cb_reqledger_append(cb_reqledger *l, const cb_reqevent *e, cb_err *err);

@@ -456,6 +456,138 @@ static void revoked_on(X509_CRL *crl, X509 *x, char out[11])
         strcpy(out, "?");
 }
 
+/* What a sentence of describe() says when, besides who and the issuer. */
+enum { WHEN_NONE, WHEN_REVOKED, WHEN_CRL_NEXT, WHEN_CRL_LAST, WHEN_NOT_AFTER, WHEN_NOT_BEFORE };
+
+/* The operator's sentences, one row per kind of failure: up to three
+ * OpenSSL codes, the date the sentence cites, and the English and
+ * Vietnamese text with {ca} ("CA " above the certificate itself), {who}
+ * (the certificate at fault), {iss} (its issuer, or the CRL's), {day} and
+ * {why} (OpenSSL's own text, for the codes without a row). */
+static const struct path_sentence {
+    int codes[3];
+    int when;
+    const char *en, *vi;
+} path_sentences[] = {
+    {{X509_V_ERR_CERT_SIGNATURE_FAILURE, X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE,
+      X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY}, WHEN_NONE,
+     "the signature on the {ca}certificate of \"{who}\" does not verify with the key of \"{iss}\"",
+     "chữ ký trên chứng thư số của {ca}\"{who}\" không khớp với khóa của \"{iss}\""},
+    {{X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY}, WHEN_NONE,
+     "the certificate of \"{iss}\" (the issuer of \"{who}\") is in neither --ca nor --chain: no path to a trust anchor",
+     "không có chứng thư số của \"{iss}\" (CA cấp cho \"{who}\") trong --ca hay --chain: "
+     "không dựng được đường tới một CA gốc tin cậy"},
+    {{X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN}, WHEN_NONE,
+     "\"{who}\" is self-signed but not a trust anchor of --ca",
+     "\"{who}\" tự ký nhưng không phải CA gốc tin cậy của --ca"},
+    {{X509_V_ERR_CERT_REVOKED}, WHEN_REVOKED,
+     "the {ca}certificate of \"{who}\" is revoked since {day} (CRL of \"{iss}\")",
+     "chứng thư số của {ca}\"{who}\" đã bị thu hồi từ ngày {day} (CRL của \"{iss}\")"},
+    {{X509_V_ERR_UNABLE_TO_GET_CRL}, WHEN_NONE,
+     "no usable CRL of \"{iss}\" covers \"{who}\": its revocation cannot be established",
+     "không có CRL dùng được của \"{iss}\" cho \"{who}\": không xác định được tình trạng thu hồi"},
+    {{X509_V_ERR_CRL_HAS_EXPIRED}, WHEN_CRL_NEXT,
+     "the CRL of \"{iss}\" expired on {day}: the revocation of \"{who}\" cannot be established",
+     "CRL của \"{iss}\" đã hết hạn ngày {day}: không xác định được tình trạng thu hồi của \"{who}\""},
+    {{X509_V_ERR_CRL_NOT_YET_VALID}, WHEN_CRL_LAST,
+     "the CRL of \"{iss}\" is only valid from {day}",
+     "CRL của \"{iss}\" chỉ có hiệu lực từ ngày {day}"},
+    {{X509_V_ERR_CRL_SIGNATURE_FAILURE, X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE}, WHEN_NONE,
+     "the signature on the CRL of \"{iss}\" does not verify",
+     "chữ ký trên CRL của \"{iss}\" không đúng"},
+    {{X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, X509_V_ERR_CRL_PATH_VALIDATION_ERROR}, WHEN_NONE,
+     "the certificate that signed the CRL of \"{iss}\" is missing or does not verify",
+     "chứng thư số đã ký CRL của \"{iss}\" không tìm thấy hoặc không kiểm tra được"},
+    {{X509_V_ERR_KEYUSAGE_NO_CRL_SIGN}, WHEN_NONE,
+     "the CRL of \"{iss}\" is signed by a certificate without the cRLSign key usage",
+     "CRL của \"{iss}\" được ký bằng chứng thư số không có mục đích cRLSign"},
+    {{X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION}, WHEN_NONE,
+     "the CRL of \"{iss}\" has a critical extension that is not understood",
+     "CRL của \"{iss}\" có một phần mở rộng critical không được hỗ trợ"},
+    {{X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION}, WHEN_NONE,
+     "the {ca}certificate of \"{who}\" has a critical extension that is not understood",
+     "chứng thư số của {ca}\"{who}\" có một phần mở rộng critical không được hỗ trợ"},
+    {{X509_V_ERR_PATH_LENGTH_EXCEEDED}, WHEN_NONE,
+     "the path under \"{who}\" is longer than its pathLenConstraint allows",
+     "đường chứng thực dưới \"{who}\" dài hơn giới hạn pathLenConstraint của nó"},
+    {{X509_V_ERR_INVALID_CA}, WHEN_NONE,
+     "\"{who}\" signed a certificate but is no CA allowed to "
+     "(basicConstraints CA:TRUE and the keyCertSign key usage)",
+     "\"{who}\" đã ký chứng thư số khác nhưng không phải là CA được phép ký "
+     "(basicConstraints CA:TRUE và mục đích keyCertSign)"},
+    {{X509_V_ERR_KEYUSAGE_NO_CERTSIGN}, WHEN_NONE,
+     "\"{who}\" signed a certificate but its key usage lacks keyCertSign",
+     "\"{who}\" đã ký chứng thư số khác nhưng không có mục đích keyCertSign"},
+    {{X509_V_ERR_CERT_HAS_EXPIRED}, WHEN_NOT_AFTER,
+     "the {ca}certificate of \"{who}\" expired on {day}",
+     "chứng thư số của {ca}\"{who}\" đã hết hạn ngày {day}"},
+    {{X509_V_ERR_CERT_NOT_YET_VALID}, WHEN_NOT_BEFORE,
+     "the {ca}certificate of \"{who}\" is only valid from {day}",
+     "chứng thư số của {ca}\"{who}\" chỉ có hiệu lực từ ngày {day}"},
+    {{X509_V_ERR_CA_CERT_MISSING_KEY_USAGE}, WHEN_NONE,
+     "the CA certificate of \"{who}\" has no keyUsage extension (RFC 5280 4.2.1.3)",
+     "chứng thư số của CA \"{who}\" không có phần mở rộng keyUsage (RFC 5280 4.2.1.3)"},
+    {{X509_V_ERR_CA_BCONS_NOT_CRITICAL}, WHEN_NONE,
+     "the basicConstraints of the CA \"{who}\" are not marked critical (RFC 5280 4.2.1.9)",
+     "basicConstraints của CA \"{who}\" không được đánh dấu critical (RFC 5280 4.2.1.9)"},
+    {{X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER}, WHEN_NONE,
+     "the {ca}certificate of \"{who}\" lacks a key identifier (authorityKeyIdentifier, RFC 5280 4.2.1.1-2)",
+     "chứng thư số của {ca}\"{who}\" thiếu định danh khóa (authorityKeyIdentifier, RFC 5280 4.2.1.1-2)"},
+    {{X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER}, WHEN_NONE,
+     "the {ca}certificate of \"{who}\" lacks a key identifier (subjectKeyIdentifier, RFC 5280 4.2.1.1-2)",
+     "chứng thư số của {ca}\"{who}\" thiếu định danh khóa (subjectKeyIdentifier, RFC 5280 4.2.1.1-2)"},
+};
+
+static const struct path_sentence path_other = {
+    {0}, WHEN_NONE, "the path of \"{who}\" does not verify: {why}",
+    "đường chứng thực của \"{who}\" không hợp lệ: {why} (OpenSSL)"};
+
+static const struct path_sentence *path_sentence_of(int e)
+{
+    for (size_t i = 0; i < sizeof path_sentences / sizeof path_sentences[0]; i++)
+        for (int k = 0; k < 3 && path_sentences[i].codes[k]; k++)
+            if (path_sentences[i].codes[k] == e)
+                return &path_sentences[i];
+    return &path_other;
+}
+
+/* The date a sentence cites. */
+static void when_text(int when, X509 *x, X509_CRL *crl, char day[11])
+{
+    switch (when) {
+    case WHEN_REVOKED: revoked_on(crl, x, day); break;
+    case WHEN_CRL_NEXT: date_text(crl ? X509_CRL_get0_nextUpdate(crl) : NULL, day); break;
+    case WHEN_CRL_LAST: date_text(crl ? X509_CRL_get0_lastUpdate(crl) : NULL, day); break;
+    case WHEN_NOT_AFTER: date_text(X509_get0_notAfter(x), day); break;
+    case WHEN_NOT_BEFORE: date_text(X509_get0_notBefore(x), day); break;
+    default: day[0] = '\0'; break;
+    }
+}
+
+/* tmpl with its {name}s replaced by the values of names, into out
+ * (cut at size like snprintf). */
+static void fill_sentence(const char *tmpl, const char *const names[], const char *const values[],
+                          char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = tmpl; *p && n + 1 < size; p++) {
+        const char *v = NULL;
+        size_t len = 0;
+        for (int k = 0; *p == '{' && names[k] && v == NULL; k++)
+            if (strncmp(p + 1, names[k], len = strlen(names[k])) == 0 && p[1 + len] == '}')
+                v = values[k];
+        if (v == NULL) {
+            out[n++] = *p;
+            continue;
+        }
+        for (; *v && n + 1 < size; v++)
+            out[n++] = *v;
+        p += len + 1;
+    }
+    if (size > 0)
+        out[n] = '\0';
+}
+
 /* The operator's sentence for what stopped the path check: who (the
  * certificate at fault, a CA above the certificate itself, the CRL's
  * issuer), what, and since when. English, or Vietnamese with vi. */
@@ -464,127 +596,12 @@ static void describe(int e, int depth, X509 *x, X509_CRL *crl, int vi, char *out
     char who[256], iss[256], day[11];
     name_text(X509_get_subject_name(x), who, sizeof who);
     name_text(crl ? X509_CRL_get_issuer(crl) : X509_get_issuer_name(x), iss, sizeof iss);
-    const char *ca = depth > 0 ? (vi ? "CA " : "CA ") : "";
-    switch (e) {
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
-    case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
-        snprintf(out, size, vi ? "chữ ký trên chứng thư số của %s\"%s\" không khớp với khóa của \"%s\""
-                               : "the signature on the %scertificate of \"%s\" does not verify with the key of \"%s\"",
-                 ca, who, iss);
-        break;
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-        snprintf(out, size, vi ? "không có chứng thư số của \"%s\" (CA cấp cho \"%s\") trong --ca hay --chain: "
-                                 "không dựng được đường tới một CA gốc tin cậy"
-                               : "the certificate of \"%s\" (the issuer of \"%s\") is in neither --ca nor "
-                                 "--chain: no path to a trust anchor",
-                 iss, who);
-        break;
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        snprintf(out, size, vi ? "\"%s\" tự ký nhưng không phải CA gốc tin cậy của --ca"
-                               : "\"%s\" is self-signed but not a trust anchor of --ca", who);
-        break;
-    case X509_V_ERR_CERT_REVOKED:
-        revoked_on(crl, x, day);
-        snprintf(out, size, vi ? "chứng thư số của %s\"%s\" đã bị thu hồi từ ngày %s (CRL của \"%s\")"
-                               : "the %scertificate of \"%s\" is revoked since %s (CRL of \"%s\")",
-                 ca, who, day, iss);
-        break;
-    case X509_V_ERR_UNABLE_TO_GET_CRL:
-        snprintf(out, size, vi ? "không có CRL dùng được của \"%s\" cho \"%s\": không xác định được tình trạng thu hồi"
-                               : "no usable CRL of \"%s\" covers \"%s\": its revocation cannot be established",
-                 iss, who);
-        break;
-    case X509_V_ERR_CRL_HAS_EXPIRED:
-        date_text(crl ? X509_CRL_get0_nextUpdate(crl) : NULL, day);
-        snprintf(out, size, vi ? "CRL của \"%s\" đã hết hạn ngày %s: không xác định được tình trạng thu hồi của \"%s\""
-                               : "the CRL of \"%s\" expired on %s: the revocation of \"%s\" cannot be established",
-                 iss, day, who);
-        break;
-    case X509_V_ERR_CRL_NOT_YET_VALID:
-        date_text(crl ? X509_CRL_get0_lastUpdate(crl) : NULL, day);
-        snprintf(out, size, vi ? "CRL của \"%s\" chỉ có hiệu lực từ ngày %s" : "the CRL of \"%s\" is only valid from %s",
-                 iss, day);
-        break;
-    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
-        snprintf(out, size, vi ? "chữ ký trên CRL của \"%s\" không đúng" : "the signature on the CRL of \"%s\" does not verify",
-                 iss);
-        break;
-    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
-    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
-        snprintf(out, size, vi ? "chứng thư số đã ký CRL của \"%s\" không tìm thấy hoặc không kiểm tra được"
-                               : "the certificate that signed the CRL of \"%s\" is missing or does not verify",
-                 iss);
-        break;
-    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
-        snprintf(out, size, vi ? "CRL của \"%s\" được ký bằng chứng thư số không có mục đích cRLSign"
-                               : "the CRL of \"%s\" is signed by a certificate without the cRLSign key usage",
-                 iss);
-        break;
-    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
-        snprintf(out, size, vi ? "CRL của \"%s\" có một phần mở rộng critical không được hỗ trợ"
-                               : "the CRL of \"%s\" has a critical extension that is not understood",
-                 iss);
-        break;
-    case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
-        snprintf(out, size, vi ? "chứng thư số của %s\"%s\" có một phần mở rộng critical không được hỗ trợ"
-                               : "the %scertificate of \"%s\" has a critical extension that is not understood",
-                 ca, who);
-        break;
-    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-        snprintf(out, size, vi ? "đường chứng thực dưới \"%s\" dài hơn giới hạn pathLenConstraint của nó"
-                               : "the path under \"%s\" is longer than its pathLenConstraint allows",
-                 who);
-        break;
-    case X509_V_ERR_INVALID_CA:
-        snprintf(out, size, vi ? "\"%s\" đã ký chứng thư số khác nhưng không phải là CA được phép ký "
-                                 "(basicConstraints CA:TRUE và mục đích keyCertSign)"
-                               : "\"%s\" signed a certificate but is no CA allowed to "
-                                 "(basicConstraints CA:TRUE and the keyCertSign key usage)",
-                 who);
-        break;
-    case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
-        snprintf(out, size, vi ? "\"%s\" đã ký chứng thư số khác nhưng không có mục đích keyCertSign"
-                               : "\"%s\" signed a certificate but its key usage lacks keyCertSign",
-                 who);
-        break;
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        date_text(X509_get0_notAfter(x), day);
-        snprintf(out, size, vi ? "chứng thư số của %s\"%s\" đã hết hạn ngày %s" : "the %scertificate of \"%s\" expired on %s",
-                 ca, who, day);
-        break;
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        date_text(X509_get0_notBefore(x), day);
-        snprintf(out, size, vi ? "chứng thư số của %s\"%s\" chỉ có hiệu lực từ ngày %s"
-                               : "the %scertificate of \"%s\" is only valid from %s",
-                 ca, who, day);
-        break;
-    case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
-        snprintf(out, size, vi ? "chứng thư số của CA \"%s\" không có phần mở rộng keyUsage (RFC 5280 4.2.1.3)"
-                               : "the CA certificate of \"%s\" has no keyUsage extension (RFC 5280 4.2.1.3)",
-                 who);
-        break;
-    case X509_V_ERR_CA_BCONS_NOT_CRITICAL:
-        snprintf(out, size, vi ? "basicConstraints của CA \"%s\" không được đánh dấu critical (RFC 5280 4.2.1.9)"
-                               : "the basicConstraints of the CA \"%s\" are not marked critical (RFC 5280 4.2.1.9)",
-                 who);
-        break;
-    case X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER:
-    case X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER:
-        snprintf(out, size, vi ? "chứng thư số của %s\"%s\" thiếu định danh khóa (%s, RFC 5280 4.2.1.1-2)"
-                               : "the %scertificate of \"%s\" lacks a key identifier (%s, RFC 5280 4.2.1.1-2)",
-                 ca, who, e == X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER ? "authorityKeyIdentifier"
-                                                                          : "subjectKeyIdentifier");
-        break;
-    default:
-        snprintf(out, size, vi ? "đường chứng thực của \"%s\" không hợp lệ: %s (OpenSSL)"
-                               : "the path of \"%s\" does not verify: %s",
-                 who, X509_verify_cert_error_string(e));
-        break;
-    }
+    const struct path_sentence *s = path_sentence_of(e);
+    when_text(s->when, x, crl, day);
+    static const char *const names[] = {"ca", "who", "iss", "day", "why", NULL};
+    const char *const values[] = {depth > 0 ? "CA " : "", who, iss, day,
+                                  s == &path_other ? X509_verify_cert_error_string(e) : ""};
+    fill_sentence(vi ? s->vi : s->en, names, values, out, size);
 }
 
 /* The sentence for a CRL whose signer's own path fails. */

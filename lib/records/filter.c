@@ -37,6 +37,31 @@ int cb_filter_option(cb_filter *f, int c, const char *arg)
     }
 }
 
+int cb_filter_getopt(cb_filter *f, int argc, char **argv, const char *shortopts,
+                     const struct option *longopts)
+{
+    int c;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        int mine = cb_filter_option(f, c, optarg);
+        if (mine == CB_FILTER_OPT_BAD)
+            return CB_FILTER_GETOPT_BAD;
+        if (mine == CB_FILTER_OPT_NOT_MINE)
+            return c;
+    }
+    return -1;
+}
+
+int cb_filter_list_add(cb_filter *f, const char **list, int *n, int max, const char *name,
+                       const char *value)
+{
+    if (*n >= max) {
+        cb_filter_note(f, "too many %s options", name);
+        return -1;
+    }
+    list[(*n)++] = value;
+    return 0;
+}
+
 static int count_problem(cb_filter *f, const cb_err *err)
 {
     f->rc = cb_exit_worst(f->rc, err->code ? err->code : EX_SOFTWARE);
@@ -227,6 +252,11 @@ static int read_loop(cb_filter *f, const cb_filter_step *step, void *ctx, cb_rec
         }
         cb_filter_in(f);
         f->input = cb_csv_reader_name(f->reader);
+        if (st == CB_CSV_MALFORMED && f->damaged_stops) {
+            f->run.rejected++;   /* lost with the run: in = out + rejected */
+            err.code = EX_DATAERR;
+            return cb_filter_stop(f, f->input, rec->line, &err);
+        }
         if (st == CB_CSV_MALFORMED) {
             cb_filter_reject(f, rec, NULL, err.msg);
             continue;

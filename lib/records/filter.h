@@ -103,6 +103,8 @@ enum {
 
 /* What cb_filter_option made of an option. */
 enum { CB_FILTER_OPT_NOT_MINE = 0, CB_FILTER_OPT_TAKEN = 1, CB_FILTER_OPT_BAD = -1 };
+/* What cb_filter_getopt returns after a bad value of a driver's option. */
+#define CB_FILTER_GETOPT_BAD (-2)
 
 typedef struct cb_filter cb_filter;
 
@@ -122,6 +124,8 @@ struct cb_filter {
     int excel_csv;               /* --excel-csv: BOM, Vietnamese labels, CRLF */
     cb_csv_opts csv;             /* --delimiter, --sheet */
     const char *out_sheet;       /* the sheet's name when -o FILE.xlsx (a program may set it) */
+    int damaged_stops;           /* a malformed record stops the run (EX_DATAERR) instead of
+                                    being rejected: for inputs that are our own outputs */
 
     /* the run; a program reads the counters, the driver keeps them */
     cb_run run;
@@ -145,6 +149,16 @@ void cb_filter_init(cb_filter *f, const char *prog, FILE *diag);
  * them): CB_FILTER_OPT_TAKEN, CB_FILTER_OPT_NOT_MINE, or CB_FILTER_OPT_BAD
  * after reporting why (the program then exits EX_USAGE). */
 int cb_filter_option(cb_filter *f, int c, const char *arg);
+/* getopt_long that takes the driver's options in passing: the next option
+ * that is the program's (as getopt_long returns it), -1 after the last,
+ * or CB_FILTER_GETOPT_BAD once the driver reported a bad value (the
+ * program then exits EX_USAGE). */
+int cb_filter_getopt(cb_filter *f, int argc, char **argv, const char *shortopts,
+                     const struct option *longopts);
+/* A repeatable option's value appended to list[0..max): 0, or -1 after
+ * `prog: too many NAME options` (the program then exits EX_USAGE). */
+int cb_filter_list_add(cb_filter *f, const char **list, int *n, int max, const char *name,
+                       const char *value);
 
 /* The one error idiom. `prog: message`, the problem counts towards the
  * exit code; returns the current exit code, so setup code can

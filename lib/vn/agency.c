@@ -1,5 +1,6 @@
 /* The per-agency table and the agency registry: see agency.h. */
 #include "agency.h"
+#include "array.h"
 #include "csvio.h"
 #include "strmap.h"
 #include "identifiers.h"
@@ -103,14 +104,8 @@ int cb_agency_add_spelling(cb_agency *a, const char *name, unsigned long n)
             return 0;
         }
     }
-    if (a->nspellings == a->cap_spellings) {
-        size_t cap = a->cap_spellings ? a->cap_spellings * 2 : 4;
-        cb_spelling *p = realloc(a->spellings, cap * sizeof *p);
-        if (p == NULL)
-            return -1;
-        a->spellings = p;
-        a->cap_spellings = cap;
-    }
+    if (cb_array_grow(&a->spellings, a->nspellings, &a->cap_spellings, sizeof *a->spellings, 4) < 0)
+        return -1;
     char *copy = strdup(name);
     if (copy == NULL)
         return -1;

@@ -231,6 +231,16 @@ static void test_output(void)
     clean();
 }
 
+static void test_fsync_dir(void)
+{
+    cb_err err = {0};
+    ok(cb_fsync_dir(dir, &err) == 0, "a directory is synced");
+    ok(cb_fsync_parent(path_of("not-yet")) == 0, "the directory that holds a path is synced");
+    ok(cb_fsync_dir(path_of("missing"), &err) < 0 && err.code == EX_IOERR &&
+       strstr(err.msg, "cannot sync") != NULL, "a missing directory is an I/O error that names it");
+    ok(cb_fsync_dir(path_of("missing"), NULL) < 0, "and without a cb_err it still fails");
+}
+
 int main(void)
 {
     if (mkdtemp(dir) == NULL) {
@@ -242,6 +252,7 @@ int main(void)
     test_abort();
     test_no_replace();
     test_output();
+    test_fsync_dir();
     clean();
     rmdir(dir);
     /* -o /dev/null: a device is written in place, never replaced by a

@@ -173,6 +173,43 @@ static void test_diagnostics_and_options(void)
     is_int(cb_filter_option(&f, 'x', NULL), CB_FILTER_OPT_NOT_MINE, "a program's own option is left to it");
 }
 
+/* A program's loop over cb_filter_getopt sees only its own options, and
+ * a repeatable option stops at its limit with a usage message. */
+static void test_getopt_and_lists(void)
+{
+    static cb_filter f;
+    char *diag = NULL;
+    size_t len;
+    FILE *d = open_memstream(&diag, &len);
+    cb_filter_init(&f, "prog", d);
+    static const struct option opts[] = {
+        CB_FILTER_OPTIONS, {"item", required_argument, NULL, 'i'}, {NULL, 0, NULL, 0},
+    };
+    char *argv[] = {"prog", "-q", "--item", "a", "-o", "out.csv", "--item", "b", "--item", "c",
+                    "--lang", "vi", "--item", "d", "file.csv", NULL};
+    const char *items[2];
+    int n = 0, c, mine = 0, over = 0;
+    optind = 1;
+    while ((c = cb_filter_getopt(&f, 15, argv, "o:q", opts)) != -1) {
+        mine += c == 'i';
+        if (c == 'i' && cb_filter_list_add(&f, items, &n, 2, "--item", optarg) < 0)
+            over++;
+    }
+    is_int(mine, 4, "the program sees its own options only");
+    ok(f.quiet && f.output && strcmp(f.output, "out.csv") == 0 && f.lang == CB_LANG_VI,
+       "the driver's options are taken in passing");
+    ok(n == 2 && strcmp(items[0], "a") == 0 && strcmp(items[1], "b") == 0, "a list keeps its first values");
+    is_int(over, 2, "the values past its limit are refused");
+    is_int(optind, 14, "the operands are left after the options");
+    char *bad[] = {"prog", "--lang", "fr", NULL};
+    optind = 1;
+    is_int(cb_filter_getopt(&f, 3, bad, "o:q", opts), CB_FILTER_GETOPT_BAD, "a bad --lang is reported as such");
+    fclose(d);
+    ok(strstr(diag, "prog: too many --item options\n") != NULL, "too many values: prog: too many --item options");
+    ok(strstr(diag, "prog: --lang: 'fr' is neither en nor vi\n") != NULL, "and the bad --lang said why");
+    free(diag);
+}
+
 static void test_failures_keep_old_files(void)
 {
     tmp_put("old.csv", "old contents\n");
@@ -274,6 +311,7 @@ int main(void)
         return 1;
     test_counts_and_files();
     test_diagnostics_and_options();
+    test_getopt_and_lists();
     test_failures_keep_old_files();
     test_rejects_to_a_device();
     test_malformed_and_end();

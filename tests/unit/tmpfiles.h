@@ -50,6 +50,15 @@ static void tmp_put(const char *name, const char *text)
     }
 }
 
+/* How many times what occurs in text. */
+static inline int tmp_count(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
 static int tmp_finish(void)
 {
     char cmd[128];
