@@ -1,7 +1,9 @@
 /* Trust anchors, intermediates, CRLs and the path check: see trust.h. */
 #include "trust.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +12,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "certinfo.h"
 #include "certread.h"
 #include "date.h"
+#include "strmap.h"
 
 #define MAX_WARNINGS 64
 
@@ -26,6 +30,15 @@ struct cb_trust {
     char *warnings[MAX_WARNINGS];
     size_t nwarn;
     int warned_crls;
+    /* For the fast path of lib/trustfast.c: every serial any CRL lists,
+     * and whether a CRL has a scope (an issuingDistributionPoint), which
+     * makes the CRL that covers a certificate depend on the certificate. */
+    cb_strmap listed;
+    int crl_scoped, crl_check;
+    /* Threads verify at once (a read lock over the intermediates);
+     * cb_trust_add_intermediate writes, and counts what it added. */
+    pthread_rwlock_t lock;
+    atomic_ulong generation;
 };
 
 /* What the verify callback saw when it stopped the check. */
@@ -44,6 +57,8 @@ typedef struct seen {
 cb_trust *cb_trust_new(const cb_trust_opts *opts, cb_err *err)
 {
     cb_trust *t = calloc(1, sizeof *t);
+    if (t != NULL)
+        pthread_rwlock_init(&t->lock, NULL);
     if (t == NULL || (t->store = X509_STORE_new()) == NULL || (t->ctx = X509_STORE_CTX_new()) == NULL ||
         (t->anchors = sk_X509_new_null()) == NULL || (t->untrusted = sk_X509_new_null()) == NULL ||
         (t->crls = sk_X509_CRL_new_null()) == NULL) {
@@ -76,6 +91,8 @@ void cb_trust_free(cb_trust *t)
     sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
     for (size_t i = 0; i < t->nwarn; i++)
         free(t->warnings[i]);
+    cb_strmap_clear(&t->listed);
+    pthread_rwlock_destroy(&t->lock);
     free(t);
 }
 
@@ -234,6 +251,24 @@ static int has_crl_number(X509_CRL *crl)
     return n != NULL;
 }
 
+/* The CRL's serials into the set the fast path looks a certificate up in:
+ * a serial listed anywhere sends the certificate to the full verifier. */
+static int list_serials(cb_trust *t, X509_CRL *crl, cb_err *err)
+{
+    if (X509_CRL_get_ext_by_NID(crl, NID_issuing_distribution_point, -1) >= 0)
+        t->crl_scoped = 1;
+    ERR_clear_error();
+    STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+    for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+        char *hex = cb_asn1_int_hex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, i)));
+        int rc = hex == NULL ? -1 : cb_strmap_put(&t->listed, hex, "");
+        free(hex);
+        if (rc < 0)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    }
+    return 0;
+}
+
 static int keep_crl(cb_trust *t, X509_CRL *crl, const char *path, cb_err *err)
 {
     if (!has_crl_number(crl)) {
@@ -252,7 +287,7 @@ static int keep_crl(cb_trust *t, X509_CRL *crl, const char *path, cb_err *err)
         free(files[n]);
         return cb_err_set(err, EX_OSERR, "out of memory");
     }
-    return 0;
+    return list_serials(t, crl, err);
 }
 
 int cb_trust_add_crls(cb_trust *t, const char *path, cb_err *err)
@@ -267,6 +302,7 @@ int cb_trust_add_crls(cb_trust *t, const char *path, cb_err *err)
      * soon as CRLs are asked for, even if none of them is usable. */
     X509_STORE_set_flags(t->store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL |
                                        X509_V_FLAG_EXTENDED_CRL_SUPPORT | X509_V_FLAG_USE_DELTAS);
+    t->crl_check = 1;
     int n = 0, rc = 0;
     X509_CRL *crl;
     while (rc == 0 && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
@@ -318,16 +354,53 @@ const char *cb_trust_warning(cb_trust *t, size_t i)
     return i < t->nwarn ? t->warnings[i] : NULL;
 }
 
+static int is_intermediate(const cb_trust *t, X509 *x)
+{
+    for (int i = 0; i < sk_X509_num(t->untrusted); i++)
+        if (X509_cmp(sk_X509_value(t->untrusted, i), x) == 0)
+            return 1;
+    return 0;
+}
+
 int cb_trust_add_intermediate(cb_trust *t, X509 *x, cb_err *err)
 {
     if (!(X509_get_extension_flags(x) & EXFLAG_CA))
         return 0;
-    for (int i = 0; i < sk_X509_num(t->untrusted); i++)
-        if (X509_cmp(sk_X509_value(t->untrusted, i), x) == 0)
-            return 0;
-    if (push_ref(t->untrusted, x) < 0)
-        return cb_err_set(err, EX_OSERR, "out of memory");
-    return 0;
+    pthread_rwlock_wrlock(&t->lock);
+    int rc = 0;
+    if (!is_intermediate(t, x)) {
+        if (push_ref(t->untrusted, x) < 0)
+            rc = cb_err_set(err, EX_OSERR, "out of memory");
+        else
+            atomic_fetch_add(&t->generation, 1);
+    }
+    pthread_rwlock_unlock(&t->lock);
+    return rc;
+}
+
+unsigned long cb_trust_generation(cb_trust *t)
+{
+    return atomic_load(&t->generation);
+}
+
+const cb_trust_opts *cb_trust_options(const cb_trust *t)
+{
+    return &t->opts;
+}
+
+int cb_trust_crl_lists(const cb_trust *t, const char *serial_hex)
+{
+    return cb_strmap_get(&t->listed, serial_hex) != NULL;
+}
+
+int cb_trust_checks_crls(const cb_trust *t)
+{
+    return t->crl_check;
+}
+
+int cb_trust_crls_scoped(const cb_trust *t)
+{
+    return t->crl_scoped;
 }
 
 X509_STORE *cb_trust_store(cb_trust *t)
@@ -599,45 +672,84 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
     return 0;
 }
 
-int cb_trust_verify(cb_trust *t, X509 *x, int64_t at, cb_trust_result *res, cb_err *err)
+/* The verdict from what the callback saw. */
+static void conclude(cb_trust *t, X509 *x, int ok, seen *s, cb_trust_result *res)
 {
-    memset(res, 0, sizeof *res);
-    seen s = {.opts = &t->opts};
-    if (!X509_STORE_CTX_init(t->ctx, t->store, x, t->untrusted)) {
-        ERR_clear_error();
-        return cb_err_set(err, EX_SOFTWARE, "cannot set up a certificate check (OpenSSL)");
-    }
-    X509_STORE_CTX_set_time(t->ctx, 0, (time_t)at);
-    X509_STORE_CTX_set_verify_cb(t->ctx, verify_cb);
-    X509_STORE_CTX_set_app_data(t->ctx, &s);
-    int ok = X509_verify_cert(t->ctx);
-    if (ok != 1 && s.error == 0) {
-        /* stopped without the callback: no anchor at all, or an internal error */
-        s.error = X509_STORE_CTX_get_error(t->ctx);
-        s.depth = X509_STORE_CTX_get_error_depth(t->ctx);
-        if (s.error == X509_V_OK)
-            s.error = X509_V_ERR_UNSPECIFIED;
-    }
-    X509_STORE_CTX_cleanup(t->ctx);
-    ERR_clear_error();
-    if (s.crl_path_error != 0 && (ok == 1 || s.error == X509_V_ERR_CRL_PATH_VALIDATION_ERROR)) {
+    if (s->crl_path_error != 0 && (ok == 1 || s->error == X509_V_ERR_CRL_PATH_VALIDATION_ERROR)) {
         res->verdict = CB_TRUST_UNTRUSTED;
         res->error = X509_V_ERR_CRL_PATH_VALIDATION_ERROR;
-        describe_crl_signer(s.crl_path_error, s.crl_path_cert, s.crl_path_crl, t->opts.lang_vi, res->problem,
+        describe_crl_signer(s->crl_path_error, s->crl_path_cert, s->crl_path_crl, t->opts.lang_vi, res->problem,
                             sizeof res->problem);
     } else if (ok == 1) {
         res->verdict = CB_TRUST_OK;
     } else {
-        res->verdict = s.error == X509_V_ERR_CERT_REVOKED && s.depth == 0 ? CB_TRUST_REVOKED
-                                                                           : CB_TRUST_UNTRUSTED;
-        res->error = s.error;
-        res->depth = s.depth;
-        describe(s.error, s.depth, s.cert ? s.cert : x, s.crl, t->opts.lang_vi, res->problem,
-                          sizeof res->problem);
+        res->verdict = s->error == X509_V_ERR_CERT_REVOKED && s->depth == 0 ? CB_TRUST_REVOKED
+                                                                             : CB_TRUST_UNTRUSTED;
+        res->error = s->error;
+        res->depth = s->depth;
+        describe(s->error, s->depth, s->cert ? s->cert : x, s->crl, t->opts.lang_vi, res->problem,
+                 sizeof res->problem);
     }
+}
+
+/* The intermediates for x: a CA certificate of the input is among them
+ * when it is itself checked (as when it was added before), so a copy of the
+ * list with it when it is not there yet. Under the read lock. */
+static STACK_OF(X509) *untrusted_for(cb_trust *t, X509 *x, int with_self, STACK_OF(X509) **copy)
+{
+    *copy = NULL;
+    if (!with_self || !(X509_get_extension_flags(x) & EXFLAG_CA) || is_intermediate(t, x))
+        return t->untrusted;
+    if ((*copy = sk_X509_dup(t->untrusted)) == NULL || !sk_X509_push(*copy, x)) {
+        sk_X509_free(*copy);
+        *copy = NULL;
+        return NULL;
+    }
+    return *copy;
+}
+
+int cb_trust_verify_in(cb_trust *t, X509_STORE_CTX *ctx, X509 *x, int with_self, int64_t at,
+                       cb_trust_result *res, STACK_OF(X509) **chain, cb_err *err)
+{
+    memset(res, 0, sizeof *res);
+    if (chain != NULL)
+        *chain = NULL;
+    seen s = {.opts = &t->opts};
+    pthread_rwlock_rdlock(&t->lock);
+    res->generation = atomic_load(&t->generation);
+    STACK_OF(X509) *copy, *untrusted = untrusted_for(t, x, with_self, &copy);
+    if (untrusted == NULL || !X509_STORE_CTX_init(ctx, t->store, x, untrusted)) {
+        pthread_rwlock_unlock(&t->lock);
+        sk_X509_free(copy);
+        ERR_clear_error();
+        return cb_err_set(err, EX_SOFTWARE, "cannot set up a certificate check (OpenSSL)");
+    }
+    X509_STORE_CTX_set_time(ctx, 0, (time_t)at);
+    X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
+    X509_STORE_CTX_set_app_data(ctx, &s);
+    int ok = X509_verify_cert(ctx);
+    if (ok != 1 && s.error == 0) {
+        /* stopped without the callback: no anchor at all, or an internal error */
+        s.error = X509_STORE_CTX_get_error(ctx);
+        s.depth = X509_STORE_CTX_get_error_depth(ctx);
+        if (s.error == X509_V_OK)
+            s.error = X509_V_ERR_UNSPECIFIED;
+    }
+    if (ok == 1 && chain != NULL)
+        *chain = X509_STORE_CTX_get1_chain(ctx);
+    X509_STORE_CTX_cleanup(ctx);
+    pthread_rwlock_unlock(&t->lock);
+    sk_X509_free(copy);
+    ERR_clear_error();
+    conclude(t, x, ok, &s, res);
     X509_free(s.cert);
     X509_CRL_free(s.crl);
     X509_free(s.crl_path_cert);
     X509_CRL_free(s.crl_path_crl);
     return (int)res->verdict;
+}
+
+int cb_trust_verify(cb_trust *t, X509 *x, int64_t at, cb_trust_result *res, cb_err *err)
+{
+    return cb_trust_verify_in(t, t->ctx, x, 0, at, res, NULL, err);
 }

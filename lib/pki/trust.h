@@ -48,6 +48,7 @@ typedef struct cb_trust_result {
     int error;             /* OpenSSL's X509_V_ERR_*, 0 when OK */
     int depth;             /* where in the path (0: the certificate itself) */
     char problem[640];     /* empty when OK, else a sentence for the operator */
+    unsigned long generation;  /* cb_trust_generation when it was judged */
 } cb_trust_result;
 
 typedef struct cb_trust cb_trust;
@@ -85,6 +86,28 @@ int cb_trust_add_intermediate(cb_trust *t, X509 *x, cb_err *err);
 /* Judges x at instant t (seconds since the epoch). Returns the verdict,
  * also in res, or -1 (err set) when OpenSSL could not run at all. */
 int cb_trust_verify(cb_trust *t, X509 *x, int64_t at, cb_trust_result *res, cb_err *err);
+
+/* How many intermediates cb_trust_add_intermediate added so far: a verdict
+ * judged at an older generation may differ from one judged now. */
+unsigned long cb_trust_generation(cb_trust *t);
+const cb_trust_opts *cb_trust_options(const cb_trust *t);
+
+/* The full verifier, for lib/trustfast.c and threads: as cb_trust_verify,
+ * in ctx (a thread's own), with x among the intermediates if with_self and
+ * x is a CA not added yet, and when chain is not NULL and the path
+ * verifies, *chain the path found (the caller frees it with
+ * sk_X509_pop_free(chain, X509_free)). Threads may verify at once;
+ * cb_trust_add_intermediate waits for them. */
+int cb_trust_verify_in(cb_trust *t, X509_STORE_CTX *ctx, X509 *x, int with_self, int64_t at,
+                       cb_trust_result *res, STACK_OF(X509) **chain, cb_err *err);
+
+/* What the fast path needs of the CRLs: whether any was loaded (revocation
+ * is checked), whether serial_hex (as cb_asn1_int_hex writes it) is listed
+ * on any of them, whatever its issuer, and whether any has a scope (an
+ * issuingDistributionPoint). */
+int cb_trust_checks_crls(const cb_trust *t);
+int cb_trust_crl_lists(const cb_trust *t, const char *serial_hex);
+int cb_trust_crls_scoped(const cb_trust *t);
 
 /* The store (anchors, CRLs and flags) and the intermediates, for an OpenSSL
  * API that verifies by itself (CMS_verify). Owned by t. */

@@ -68,6 +68,11 @@ static int count_problem(cb_filter *f, const cb_err *err)
     return f->rc;
 }
 
+void cb_filter_count_problem(cb_filter *f, int code)
+{
+    f->rc = cb_exit_worst(f->rc, code ? code : EX_SOFTWARE);
+}
+
 int cb_filter_fail(cb_filter *f, const cb_err *err)
 {
     fprintf(f->diag, "%s: %s\n", f->run.prog, err->msg);
@@ -190,6 +195,20 @@ int cb_filter_emit(cb_filter *f, const cb_record *rec)
 void cb_filter_count_out(cb_filter *f)
 {
     f->run.out++;
+}
+
+int cb_filter_emit_line(cb_filter *f, const char *line, size_t len)
+{
+    f->run.out++;
+    FILE *fp = cb_filter_output(f);
+    if (f->write_failed || fp == NULL || fwrite(line, 1, len, fp) != len)
+        return cb_filter_write_error(f);
+    return 0;
+}
+
+int cb_filter_failed(const cb_filter *f)
+{
+    return f->failed;
 }
 
 int cb_filter_reject_at(cb_filter *f, const cb_record *rec, const char *input, long line,

@@ -176,6 +176,9 @@ int cb_filter_fail_at(cb_filter *f, const char *input, long line, const cb_err *
  * (input NULL: `prog: message`), and the outputs will be abandoned.
  * Returns the exit code. */
 int cb_filter_stop(cb_filter *f, const char *input, long line, const cb_err *err);
+/* A problem already told another way (a reject says why) that counts
+ * towards the exit code. */
+void cb_filter_count_problem(cb_filter *f, int code);
 /* `prog: message` that changes nothing else (a note, a warning). */
 void cb_filter_note(cb_filter *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -219,6 +222,13 @@ int cb_filter_write(cb_filter *f, const cb_record *rec);
 int cb_filter_emit(cb_filter *f, const cb_record *rec);
 /* Counts a record out that the program wrote itself. */
 void cb_filter_count_out(cb_filter *f);
+/* Writes a record already formatted as the output's CSV line (a step that
+ * formats on other threads) and counts it out; 0, or -1 after a write
+ * error (reported once). Only where cb_filter_output is not NULL. */
+int cb_filter_emit_line(cb_filter *f, const char *line, size_t len);
+/* 1 once the run is failing (stopped, or a write failed): a program
+ * reading its own input stops reading. */
+int cb_filter_failed(const cb_filter *f);
 /* Rejects rec, from the input being read, at rec->line; field may be
  * NULL. 0, or -1 after a write error. */
 int cb_filter_reject(cb_filter *f, const cb_record *rec, const char *field, const char *reason);

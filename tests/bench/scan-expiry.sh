@@ -6,6 +6,15 @@
 # (c) Python's cryptography package (Debian's). Then peak memory on a
 # 200,000-certificate bundle. Targets (issue 2): at least 5x the C loop,
 # faster than Python, under 32 MB.
+#
+# Then trust and threads (issue 16), on the same bundle with the samples'
+# --ca, --chain and --crl: scan-expiry with them against without them
+# (target >= 0.80), against --trust-full (OpenSSL's whole path check for
+# every certificate, as before the per-issuer check) and against `openssl
+# verify -crl_check_all` once per certificate (timed on 200 and scaled);
+# and -j 2 against -j 1, with and without trust (target >= 1.8 on two
+# cores). Each time is the best of three runs; the load average is
+# printed, since the machine may be shared.
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${CB_BIN:-$TOP/bin}
@@ -83,3 +92,45 @@ fi
 i=0; while [ $i -lt 10 ]; do cat "$W/20k.pem"; i=$((i + 1)); done >"$W/200k.pem"
 /usr/bin/time -f '%M' -o "$W/rss" "$BIN/scan-expiry" --all -q "$W/200k.pem" >/dev/null
 echo "peak memory on $(grep -c 'BEGIN CERTIFICATE' "$W/200k.pem") certificates: $(awk '{printf "%.1f", $1/1024}' "$W/rss") MB (target < 32 MB)"
+
+# ---- trust once per issuer, and threads (issue 16) ----
+if [ -f "$TOP/samples/out/roots.pem" ]; then
+    S=$TOP/samples/out
+    TRUST="--ca $S/roots.pem --chain $S/chain.pem --crl $S/crls.pem"
+    AS_OF="--as-of $(cat "$S/as-of.txt")"
+    best() {  # the best wall time of three runs of scan-expiry with these options
+        _b=""
+        for _i in 1 2 3; do
+            t0=$(now)
+            # shellcheck disable=SC2086
+            "$BIN/scan-expiry" --all -q $AS_OF "$@" "$W/20k.pem" >/dev/null
+            t1=$(now)
+            _b=$(echo "$t0 $t1 ${_b:-999999}" | awk '{ d = $2 - $1; print (d < $3 ? d : $3) }')
+        done
+        echo "$_b"
+    }
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+    plain=$(best); trusted=$(best $TRUST); full=$(best $TRUST --trust-full)
+    plain2=$(best -j 2); trusted2=$(best -j 2 $TRUST)
+    awk -v d="$W/v" 'BEGIN { system("mkdir -p " d) } /BEGIN CERTIFICATE/ { n++; if (n > 200) exit; f = sprintf("%s/%04d.pem", d, n) } f { print > f } /END CERTIFICATE/ { close(f); f = "" }' "$S/subscribers.pem"
+    at=$(date -u -d "$(cat "$S/as-of.txt") 12:00 +0700" +%s)
+    t0=$(now)
+    for f in "$W"/v/*.pem; do
+        openssl verify -x509_strict -crl_check_all -extended_crl -use_deltas -attime "$at" -CAfile "$S/roots.pem" \
+            -untrusted "$S/chain.pem" -CRLfile "$S/crls.pem" "$f" >/dev/null 2>&1 || :   # expired, revoked: judged all the same
+    done
+    t1=$(now)
+    nv=$(ls "$W"/v | wc -l)
+    vcli=$(echo "$t0 $t1 $nv" | awk '{print ($2 - $1) / $3}')
+    echo "load average after : $(cut -d' ' -f1-3 /proc/loadavg)"
+    r_plain=$(rate "$N" "$plain"); r_tr=$(rate "$N" "$trusted"); r_full=$(rate "$N" "$full")
+    r_plain2=$(rate "$N" "$plain2"); r_tr2=$(rate "$N" "$trusted2")
+    r_vcli=$(echo "$vcli" | awk '{ printf "%.0f", 1 / $1 }')
+    ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
+    echo "scan-expiry, no trust options      : $r_plain certificates/s"
+    echo "scan-expiry --ca --chain --crl     : $r_tr certificates/s   (with/without trust: $(ratio "$r_tr" "$r_plain"), target >= 0.80)"
+    echo "scan-expiry ... --trust-full       : $r_full certificates/s   (the per-issuer check is $(ratio "$r_tr" "$r_full")x)"
+    echo "openssl verify per certificate     : $r_vcli certificates/s   (scan-expiry with trust is $(ratio "$r_tr" "$r_vcli")x)"
+    echo "scan-expiry -j 2                   : $r_plain2 certificates/s   (-j2/-j1: $(ratio "$r_plain2" "$r_plain"), target >= 1.8)"
+    echo "scan-expiry -j 2 --ca --chain --crl: $r_tr2 certificates/s   (-j2/-j1: $(ratio "$r_tr2" "$r_tr"), target >= 1.8)"
+fi

@@ -35,6 +35,17 @@ judge() {
     else
         like "$_problem" "${PROBLEM:-.}" "$_case: trust_problem says why"
     fi
+    # Both paths of issue 16: every certificate through the full check
+    # (--trust-full), and a second certificate of the issuer in one run
+    # (the short check once the first has verified).
+    # shellcheck disable=SC2086
+    scan-expiry --all --as-of "$PKI_ASOF" "$@" $_sopts --trust-full -q "$_x" >"$T/jf.csv" 2>/dev/null
+    is "$(csv_col "$T/jf.csv" status)/$(csv_col "$T/jf.csv" trust_problem)" "$_status/$_problem" \
+        "$_case: the same with --trust-full"
+    cat "$_x" "$_x" >"$T/twice.pem"
+    # shellcheck disable=SC2086
+    scan-expiry --all --as-of "$PKI_ASOF" "$@" $_sopts -q "$T/twice.pem" >"$T/j2.csv" 2>/dev/null
+    is "$(csv_col "$T/j2.csv" status | tr '\n' ' ')" "$_st $_st " "$_case: the same for the second of two"
 }
 : >"$T/none"
 
