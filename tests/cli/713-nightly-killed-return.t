@@ -33,8 +33,13 @@ kill_night() {
         "$T/sid" "$N1" "$S" "$TOP/pipelines/nightly-renewal.yaml" &
     sleep "$1"
     sid=$(cat "$T/sid")
-    for pid in $(ps -e -o pid= -o sid= | awk -v s="$sid" '$2 == s { print $1 }'); do
-        kill -KILL "$pid" 2>/dev/null
+    # Until the session is empty: a process forked between the listing and
+    # the kills (likely on a loaded machine) would live on, holding a lock.
+    # (zombies, dead already and waiting for their parent, are not counted)
+    while pids=$(ps -e -o pid= -o sid= -o stat= | awk -v s="$sid" '$2 == s && $3 !~ /^Z/ { print $1 }')
+          [ -n "$pids" ]; do
+        kill -KILL $pids 2>/dev/null
+        sleep 0.05
     done
     wait
 }
