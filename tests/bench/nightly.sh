@@ -35,8 +35,10 @@ trap 'rm -rf "$W"' EXIT
 now() { date +%s.%N; }
 since() { echo "$1 $(now)" | awk '{ printf "%.2f", $2 - $1 }'; }
 
-# The generated state, made once per scale and day.
-G=$TOP/build/bench/$SCALE-$D
+# The generated state, made once per scale, day and sample CA (samples made
+# again have a new CA: certificates of the old one would all be untrusted).
+ca=$(sha256sum "$SAMPLES/issuing-ca.pem" | cut -c1-12)
+G=$TOP/build/bench/$SCALE-$D-$ca
 if [ ! -f "$G/.done" ]; then
     rm -rf "$G" && mkdir -p "$G/certs" "$G/forms"
     cc -O2 -o "$W/gen" "$TOP/tests/bench/gen-nightly.c" -lcrypto
