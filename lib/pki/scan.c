@@ -617,7 +617,8 @@ static char **dir_names(DIR *d, size_t *n)
         }
         names[(*n)++] = strdup(e->d_name);
     }
-    qsort(names, *n, sizeof *names, name_cmp);
+    if (*n > 1)   /* qsort wants an array, and an empty directory has none */
+        qsort(names, *n, sizeof *names, name_cmp);
     return names;
 }
 

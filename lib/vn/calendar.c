@@ -640,7 +640,8 @@ static int row_cmp(const void *a, const void *b)
  * error naming both lines. */
 static int rows_settle(struct loader *ld)
 {
-    qsort(ld->rows, ld->nrows, sizeof *ld->rows, row_cmp);
+    if (ld->nrows > 1)   /* an empty holidays file has no rows at all */
+        qsort(ld->rows, ld->nrows, sizeof *ld->rows, row_cmp);
     for (size_t i = 1; i < ld->nrows; i++) {
         const struct cal_row *first = &ld->rows[i - 1], *again = &ld->rows[i];
         if (first->day == again->day && first->workday != again->workday) {
@@ -679,9 +680,11 @@ static int rows_merge(cb_calendar *cal, struct loader *ld)
         else
             all[n++] = cal->rows[i];
     }
-    memcpy(all + n, ld->rows, ld->nrows * sizeof *all);
+    if (ld->nrows > 0)
+        memcpy(all + n, ld->rows, ld->nrows * sizeof *all);
     n += ld->nrows;
-    qsort(all, n, sizeof *all, row_cmp);
+    if (n > 1)
+        qsort(all, n, sizeof *all, row_cmp);
     free(cal->rows);
     free(ld->rows);
     ld->rows = NULL;

@@ -71,6 +71,13 @@ scan -q - <"$CA/b.pem" >"$T/stdin.csv"
 is "$(csv_col "$T/stdin.csv" serial)" "$sb" "- reads PEM from stdin"
 scan -q -o "$T/out.csv" "$CA/a.pem"
 is "$(csv_col "$T/out.csv" serial)" "$sa" "-o writes the records to a file"
+# A directory with an empty folder in it (a Maildir's tmp/, an incoming/
+# nobody filled): the folder holds nothing to scan.
+mkdir -p "$T/tree/empty" "$T/tree/full"
+cp "$CA/a.pem" "$T/tree/full/"
+exit_is 0 "a directory holding an empty folder is scanned" scan -q "$T/tree"
+is "$(csv_col "$T/.out" serial)" "$sa" "and gives the one certificate of the other folder"
+exit_is 0 "an empty directory alone is scanned as nothing" scan -q "$T/tree/empty"
 exit_is 0 "--help exits 0" scan-expiry --help
 exit_is 64 "an unknown option is a usage error" scan-expiry --frobnicate
 done_testing
