@@ -163,7 +163,7 @@ for how in byte cut; do
     esac
     scan "$T/d.csv" --crl "$S/crls.pem" --trust-cache "$T/d.bin" "$S/certs"
     is "$?" 0 "a cache with a $how changed: no error"
-    like "$(cat "$T/scan.err")" "warning: $T/d.bin is damaged or not a --trust-cache file: every certificate is checked again" "it is said"
+    like "$(cat "$T/scan.err")" "warning: --trust-cache $T/d.bin: cut short, changed, or not a trust cache: every certificate is checked again" "it is said"
     ok "the records are those without a cache" cmp "$T/d.csv" "$T/plain.csv"
     ok "and the cache is written anew, whole" cmp "$T/d.bin" "$T/c1.bin"
 done
@@ -171,6 +171,17 @@ done
 scan "$T/e.csv" --crl "$S/crls.pem" --trust-cache "$T/e.bin" "$S/certs"
 like "$(cat "$T/scan.err")" "^scan-expiry: 0 certificates known" "an empty cache file is no cache, and no warning"
 ok "and is filled" cmp "$T/e.bin" "$T/c1.bin"
+
+mkdir "$T/dir.bin"
+scan "$T/dir.csv" --crl "$S/crls.pem" --trust-cache "$T/dir.bin" "$S/certs"
+is "$?" 0 "a directory where the cache should be: no error"
+like "$(cat "$T/scan.err")" "warning: --trust-cache $T/dir.bin: not a regular file: every certificate is checked again" "it is said"
+like "$(cat "$T/scan.err")" "warning: .*dir.bin.*next run checks every certificate again" "and that it cannot be written"
+ok "the records are those without a cache" cmp "$T/dir.csv" "$T/plain.csv"
+cp "$T/c1.bin" "$T/vid.bin"
+printf 'x' >>"$T/vid.bin"
+scan "$T/vid.csv" --crl "$S/crls.pem" --lang vi --trust-cache "$T/vid.bin" "$S/certs"
+like "$(cat "$T/scan.err")" "cảnh báo: --trust-cache $T/vid.bin: bị cắt, bị sửa, hoặc không phải tệp --trust-cache" "--lang vi: the warning in Vietnamese"
 
 # --trust-full checks everything and leaves the cache as it was.
 cp "$T/c1.bin" "$T/f.bin"
