@@ -136,7 +136,10 @@ enum { LEDGER_RENEWED, LEDGER_PRODUCT };
 #define KCACHE 64
 typedef struct kcache_ent {
     char *in;
+    size_t inlen;
+    uint64_t h;         /* khash of in, compared before its bytes */
     char *out;          /* owned, or NULL for "no match" */
+    size_t outlen;      /* of the clean cache: strlen(out) */
     int flag;           /* of the clean cache: out has control characters */
 } kcache_ent;
 
@@ -826,40 +829,50 @@ int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
 
 /* Two ways a set, the newer first: with one, two of a sheet's few
  * provinces that met in a slot were computed again on every row. */
-static kcache_ent *kcache_set(kcache_ent *cache, const char *in)
+static kcache_ent *kcache_set(kcache_ent *cache, uint64_t h)
 {
-    return &cache[(size_t)khash(in, strlen(in)) % (KCACHE / 2) * 2];
+    return &cache[(size_t)h % (KCACHE / 2) * 2];
 }
 
-static kcache_ent *kcache_find(kcache_ent *cache, const char *in)
+/* in[0..len), whose khash is h. */
+static kcache_ent *kcache_find(kcache_ent *cache, const char *in, size_t len, uint64_t h)
 {
-    kcache_ent *e = kcache_set(cache, in);
+    kcache_ent *e = kcache_set(cache, h);
     for (int w = 0; w < 2; w++)
-        if (e[w].in != NULL && strcmp(e[w].in, in) == 0)
+        if (e[w].in != NULL && e[w].h == h && e[w].inlen == len && memcmp(e[w].in, in, len) == 0)
             return &e[w];
     return NULL;
 }
 
 static const char *kcache_get(kcache_ent *cache, const char *in, int *hit)
 {
-    kcache_ent *e = kcache_find(cache, in);
+    kcache_ent *e = kcache_find(cache, in, strlen(in), khash(in, strlen(in)));
     *hit = e != NULL;
     return e ? e->out : NULL;
 }
 
-static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
+/* The entry made first of its set for in[0..len) (khash h), or NULL when
+ * out of memory. */
+static kcache_ent *kcache_put_n(kcache_ent *cache, const char *in, size_t len, uint64_t h,
+                                char *out, int owned)
 {
-    kcache_ent *e = kcache_set(cache, in);
-    char *copy = strdup(in);
+    kcache_ent *e = kcache_set(cache, h);
+    char *copy = malloc(len + 1);
     if (copy == NULL)
-        return -1;
+        return NULL;
+    memcpy(copy, in, len + 1);
     free(e[1].in);
     if (owned)
         free(e[1].out);
     e[1] = e[0];
-    e[0].in = copy;
-    e[0].out = out;
-    return 0;
+    e[0] = (kcache_ent){.in = copy, .inlen = len, .h = h, .out = out};
+    return &e[0];
+}
+
+static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
+{
+    size_t len = strlen(in);
+    return kcache_put_n(cache, in, len, khash(in, len), out, owned) ? 0 : -1;
 }
 
 static const char *province_of(cb_forms *f, const char *name)
@@ -975,35 +988,37 @@ static int oom(cb_err *err)
     return cb_err_sys(err, EX_OSERR, "out of memory");
 }
 
-/* cb_text_clean of s in *out (NULL when s is not UTF-8), from a cache:
+/* The cache's entry for s (len bytes), its out cb_text_clean of s (NULL when
+ * s is not UTF-8) and its flag whether that has control characters:
  * names, places and agencies repeat from row to row, and each costs a
  * Unicode normalisation. -1 when out of memory. */
-static int cleaned(cb_forms *f, const char *s, const char **out, int *control)
+static int cleaned(cb_forms *f, const char *s, size_t len, const kcache_ent **out)
 {
-    kcache_ent *e = kcache_find(f->clean_cache, s);
+    uint64_t h = khash(s, len);
+    kcache_ent *e = kcache_find(f->clean_cache, s, len, h);
     if (e != NULL) {
-        *out = e->out;
-        *control = e->flag;
+        *out = e;
         return 0;
     }
     errno = 0;
     char *c = cb_text_clean(s);
     if (c == NULL && errno == ENOMEM)
         return -1;
-    if (kcache_put(f->clean_cache, s, c, 1) < 0) {
+    if ((e = kcache_put_n(f->clean_cache, s, len, h, c, 1)) == NULL) {
         free(c);
         return -1;
     }
-    *out = c;
-    *control = kcache_set(f->clean_cache, s)[0].flag = c != NULL && has_control(c);   /* put it first */
+    e->outlen = c != NULL ? strlen(c) : 0;
+    e->flag = c != NULL && has_control(c);
+    *out = e;
     return 0;
 }
 
-/* A copy of the cleaned value of column c for the row: a later value may
- * take the cache's place before the row is done. */
-static int keep_clean(cb_forms *f, int c, const char *clean)
+/* A copy of the cleaned value of column c for the row (len bytes): a later
+ * value may take the cache's place before the row is done. */
+static int keep_clean(cb_forms *f, int c, const char *clean, size_t len)
 {
-    size_t n = strlen(clean) + 1;
+    size_t n = len + 1;
     if (n > f->cleancap[c]) {
         char *p = realloc(f->cleanbuf[c], n);
         if (p == NULL)
@@ -1013,6 +1028,24 @@ static int keep_clean(cb_forms *f, int c, const char *clean)
     }
     memcpy(f->cleanbuf[c], clean, n);
     return 0;
+}
+
+/* The slot of the duplicate check a column's key will be looked up in, asked
+ * of the cache as soon as the value is clean: the lookups come after the
+ * rest of the row is cleaned and checked, and the table (12 bytes a
+ * request) is far bigger than the cache, so each lookup would otherwise
+ * wait for memory, three times a row. */
+static void prefetch_key(row *r, int c)
+{
+    cb_forms *f = r->f;
+    const char *v = f->vals[c];
+    if (c == C_REQUEST_ID || c == C_ID_NUMBER) {
+        cb_dupset_prefetch(f->seen, c == C_REQUEST_ID ? SEEN_ID : SEEN_PERSON, v, strlen(v));
+    } else if (c == C_OLD_SERIAL && *v) {
+        char key[sizeof r->skey];
+        if (cb_serial_key(v, key, sizeof key) == 0)
+            cb_dupset_prefetch(f->seen, SEEN_SERIAL, key, strlen(key));
+    }
 }
 
 /* Every known column cleaned: trimmed, one space between words, NFC. */
@@ -1028,26 +1061,25 @@ static int clean_values(row *r, cb_err *err)
         size_t len = cb_record_len(r->in, i);
         if (ascii_clean(s, len)) {
             f->vals[c] = (char *)s;
+            prefetch_key(r, c);
             continue;
         }
-        const char *clean;
-        int control;
-        if (cleaned(f, s, &clean, &control) < 0 || (clean != NULL && keep_clean(f, c, clean) < 0))
+        const kcache_ent *e;
+        if (cleaned(f, s, len, &e) < 0 || (e->out != NULL && keep_clean(f, c, e->out, e->outlen) < 0))
             return oom(err);
-        if (clean == NULL) {
+        if (e->out == NULL) {
             bad(&r->k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&r->k, c));
             f->vals[c] = "";
             continue;
         }
         f->vals[c] = f->cleanbuf[c];
-        if (control)
+        if (e->flag)
             bad(&r->k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
                 cname(&r->k, c));
-        if (cb_record_set_str(r->out, i, f->vals[c]) < 0)
+        if (cb_record_set(r->out, i, f->vals[c], e->outlen) < 0)
             return oom(err);
+        prefetch_key(r, c);
     }
-    cb_dupset_prefetch(f->seen, SEEN_ID, val(f, C_REQUEST_ID), strlen(val(f, C_REQUEST_ID)));
-    cb_dupset_prefetch(f->seen, SEEN_PERSON, val(f, C_ID_NUMBER), strlen(val(f, C_ID_NUMBER)));
     /* The deepest "Tổ chức cấp N" given is the agency. */
     if (f->in_idx[C_AGENCY] < 0 || *val(f, C_AGENCY) == '\0')
         for (int c = C_AGENCY_L4; c >= C_AGENCY_L1; c--)
