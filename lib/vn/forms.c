@@ -141,6 +141,7 @@ typedef struct kcache_ent {
     char *out;          /* owned, or NULL for "no match" */
     size_t outlen;      /* of the clean cache: strlen(out) */
     int flag;           /* of the clean cache: out has control characters */
+    int same;           /* of the clean cache: out is in, already clean */
 } kcache_ent;
 
 struct cb_forms {
@@ -540,6 +541,17 @@ static int name_chars_ok(const char *s, size_t *nchars)
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t n = 0;
     while (*p) {
+        if (*p < 0x80) {   /* of ASCII, the letters are A-Z and a-z: no table needed */
+            n++;
+            if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') {
+                p++;
+                continue;
+            }
+            if (*p++ == ' ')
+                continue;
+            *nchars = n;
+            return 0;
+        }
         utf8proc_int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate(p, -1, &cp);
         if (k <= 0)
@@ -1010,6 +1022,7 @@ static int cleaned(cb_forms *f, const char *s, size_t len, const kcache_ent **ou
     }
     e->outlen = c != NULL ? strlen(c) : 0;
     e->flag = c != NULL && has_control(c);
+    e->same = c != NULL && e->outlen == len && memcmp(c, s, len) == 0;
     *out = e;
     return 0;
 }
@@ -1065,19 +1078,24 @@ static int clean_values(row *r, cb_err *err)
             continue;
         }
         const kcache_ent *e;
-        if (cleaned(f, s, len, &e) < 0 || (e->out != NULL && keep_clean(f, c, e->out, e->outlen) < 0))
+        if (cleaned(f, s, len, &e) < 0)
             return oom(err);
         if (e->out == NULL) {
             bad(&r->k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&r->k, c));
             f->vals[c] = "";
             continue;
         }
-        f->vals[c] = f->cleanbuf[c];
         if (e->flag)
             bad(&r->k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
                 cname(&r->k, c));
-        if (cb_record_set(r->out, i, f->vals[c], e->outlen) < 0)
-            return oom(err);
+        if (e->same) {   /* most names are written clean: the input's bytes, already in out */
+            f->vals[c] = (char *)s;
+        } else {
+            if (keep_clean(f, c, e->out, e->outlen) < 0 ||
+                cb_record_set(r->out, i, f->cleanbuf[c], e->outlen) < 0)
+                return oom(err);
+            f->vals[c] = f->cleanbuf[c];
+        }
         prefetch_key(r, c);
     }
     /* The deepest "Tổ chức cấp N" given is the agency. */
