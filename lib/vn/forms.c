@@ -19,6 +19,7 @@
 #include "dupset.h"
 #include "identifiers.h"
 #include "labels.h"
+#include "ledgerfile.h"
 #include "provinces.h"
 #include "serial.h"
 #include "vntext.h"
@@ -785,56 +786,45 @@ static int ledger_put(cb_forms *f, int kind, const char *key, long line, cb_err 
     return cb_dupset_add(f->ledger, keys, 0, line, err);
 }
 
+/* The ledger being read into the set. */
+typedef struct ledger_load {
+    cb_forms *f;
+    const char *path;
+} ledger_load;
+
+/* The serial s of column col, at line, as a key of kind. */
+static int ledger_serial(ledger_load *l, int kind, const char *col, const char *s, long line,
+                         cb_err *err)
+{
+    char key[256];
+    if (cb_serial_key(s, key, sizeof key) < 0)
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: %s '%s' is not hexadecimal", l->path, line,
+                          col, s);
+    return ledger_put(l->f, kind, key, line, err);
+}
+
+/* As sign-batch reads its ledger: only renewals count. */
+static int ledger_row(void *ctx, const char *const *fl, long line, cb_err *err)
+{
+    const char *type = fl[0], *old = fl[1], *serial = fl[2];
+    if (strcmp(type, "renew") != 0)
+        return 0;
+    if (*old != '\0' && ledger_serial(ctx, LEDGER_RENEWED, "old_serial", old, line, err) < 0)
+        return -1;
+    if (*serial != '\0' && ledger_serial(ctx, LEDGER_PRODUCT, "serial", serial, line, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* The columns sign-batch itself needs to read its ledger: a file without
+ * request_type is not one. An empty file is nothing issued yet; a missing
+ * one is a missing input, as to the other programs reading it. */
 int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
 {
-    cb_csv_reader *r;
-    if (open_csv(path, &r, err) < 0)
-        return -1;
-    const cb_header *h = cb_csv_reader_header(r);
-    int i_type = cb_header_find(h, "request_type"), i_old = cb_header_find(h, "old_serial"),
-        i_serial = cb_header_find(h, "serial");
-    if ((i_old < 0 || i_serial < 0) && !cb_csv_reader_empty(r)) {   /* empty: nothing issued yet */
-        cb_csv_reader_close(r);
-        return cb_err_set(err, EX_DATAERR,
-                          "%s: no 'old_serial' and 'serial' columns: not an issuance ledger", path);
-    }
-    cb_record *rec = cb_record_new();
-    int rc = 0, st;
-    while (rec != NULL && (st = cb_csv_reader_next(r, rec, err)) != CB_CSV_EOF) {
-        if (st != CB_CSV_RECORD) {
-            if (st == CB_CSV_MALFORMED)
-                cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, rec->line, err->msg);
-            rc = -1;
-            break;
-        }
-        const char *old = cb_record_get(rec, i_old), *serial = cb_record_get(rec, i_serial);
-        /* As sign-batch reads its ledger: only renewals count. */
-        int renewal = i_type >= 0 ? strcmp(cb_record_get(rec, i_type), "renew") == 0 : *old != '\0';
-        char key[256];
-        if (renewal && *old != '\0') {
-            if (cb_serial_key(old, key, sizeof key) < 0) {
-                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: old_serial '%s' is not hexadecimal",
-                                path, rec->line, old);
-                break;
-            }
-            if ((rc = ledger_put(f, LEDGER_RENEWED, key, rec->line, err)) < 0)
-                break;
-        }
-        if (renewal && *serial != '\0') {
-            if (cb_serial_key(serial, key, sizeof key) < 0) {
-                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
-                                rec->line, serial);
-                break;
-            }
-            if ((rc = ledger_put(f, LEDGER_PRODUCT, key, rec->line, err)) < 0)
-                break;
-        }
-    }
-    if (rec == NULL)
-        rc = cb_err_sys(err, EX_OSERR, "out of memory");
-    cb_record_free(rec);
-    cb_csv_reader_close(r);
-    return rc;
+    static const char *const cols[] = {"request_type", "old_serial", "serial"};
+    ledger_load l = {f, path};
+    return cb_ledger_file_read(path, "sign-batch ledger", cols, 3, 0, CB_LEDGER_EMPTY_OK, ledger_row,
+                               &l, err);
 }
 
 /* ---- the check ---- */
