@@ -100,7 +100,10 @@ def pem(b):
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(s[i:i + 64] for i in range(0, len(s), 64)) + "\n-----END CERTIFICATE-----\n"
 sig = bytearray(der); sig[-1] ^= 0x01                       # the signature's last byte
 cn = c.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value.encode()
-i = bytes(der).find(cn); sub = bytearray(der); sub[i] ^= 0x20  # the subject's first letter, case flipped
+# an ASCII letter of the subject's CN, case flipped: a first letter like "Đ"
+# is two bytes, and flipping one of them left no UTF-8 (a reject, not untrusted)
+j = next(k for k, b in enumerate(cn) if chr(b).isascii() and chr(b).isalpha())
+i = bytes(der).find(cn) + j; sub = bytearray(der); sub[i] ^= 0x20
 open(sys.argv[2] + "/c-signature.pem", "w").write(pem(sig))
 open(sys.argv[2] + "/d-subject.pem", "w").write(pem(sub))
 open(sys.argv[2] + "/e-good.pem", "w").write(pem(der))
