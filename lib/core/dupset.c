@@ -80,7 +80,8 @@ static uint64_t le64(const uint8_t *p)
         v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                      \
     } while (0)
 
-uint64_t cb_siphash24(const uint8_t k[16], const void *m, size_t n)
+/* c rounds a word and d at the end: SipHash-c-d. */
+static inline uint64_t siphash(const uint8_t k[16], const void *m, size_t n, int c, int d)
 {
     const uint8_t *p = m;
     uint64_t k0 = le64(k), k1 = le64(k + 8);
@@ -90,8 +91,8 @@ uint64_t cb_siphash24(const uint8_t k[16], const void *m, size_t n)
     for (size_t i = 0; i < whole; i += 8) {
         uint64_t w = le64(p + i);
         v3 ^= w;
-        SIPROUND(v0, v1, v2, v3);
-        SIPROUND(v0, v1, v2, v3);
+        for (int r = 0; r < c; r++)
+            SIPROUND(v0, v1, v2, v3);
         v0 ^= w;
     }
     uint64_t b = (uint64_t)n << 56;
@@ -99,13 +100,23 @@ uint64_t cb_siphash24(const uint8_t k[16], const void *m, size_t n)
     memcpy(last, p + whole, n - whole);
     b |= le64(last) & 0x00FFFFFFFFFFFFFFull;
     v3 ^= b;
-    SIPROUND(v0, v1, v2, v3);
-    SIPROUND(v0, v1, v2, v3);
+    for (int r = 0; r < c; r++)
+        SIPROUND(v0, v1, v2, v3);
     v0 ^= b;
     v2 ^= 0xff;
-    for (int i = 0; i < 4; i++)
+    for (int r = 0; r < d; r++)
         SIPROUND(v0, v1, v2, v3);
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t cb_siphash24(const uint8_t k[16], const void *m, size_t n)
+{
+    return siphash(k, m, n, 2, 4);
+}
+
+uint64_t cb_siphash13(const uint8_t k[16], const void *m, size_t n)
+{
+    return siphash(k, m, n, 1, 3);
 }
 
 /* ---- packing ----
@@ -290,7 +301,7 @@ static void slot_put(cb_dupset *d, uint64_t h, size_t row)
 
 static uint64_t key_hash(const cb_dupset *d, int kind, const unsigned char *p, size_t n)
 {
-    return cb_siphash24(d->key[kind], p, n);
+    return cb_siphash13(d->key[kind], p, n);
 }
 
 /* A table of cap slots holding every key of the arena. Each key's slot is

@@ -164,9 +164,19 @@ int cb_record_set_str(cb_record *r, int i, const char *s)
 int cb_record_copy(cb_record *dst, const cb_record *src)
 {
     cb_record_clear(dst);
-    for (size_t i = 0; i < src->n; i++)
-        if (cb_record_set(dst, (int)i, src->f[i].s ? src->f[i].s : "", src->f[i].len) < 0)
+    for (size_t i = 0; i < src->n; i++) {
+        const char *s = src->f[i].s ? src->f[i].s : "";
+        size_t len = src->f[i].s ? src->f[i].len : 0;
+        /* within the room an earlier record left: the bytes and their NUL
+         * in one copy (validate-form copies every field of every row) */
+        if (i < dst->cap && len < dst->f[i].cap) {
+            memcpy(dst->f[i].s, s, len + 1);
+            dst->f[i].len = len;
+            dst->n = i + 1;
+        } else if (cb_record_set(dst, (int)i, s, len) < 0) {
             return -1;
+        }
+    }
     dst->n = src->n;
     dst->line = src->line;
     return 0;

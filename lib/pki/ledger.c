@@ -144,7 +144,7 @@ static int load_row(void *ctx, const char *const *f, long line, cb_err *err)
 /* The subject column came later: a ledger without it is still read. */
 static int load(cb_ledger *l, cb_err *err)
 {
-    return cb_ledger_file_read(l->path, "ledger", columns, 8, 1ul << 1, load_row, l, err);
+    return cb_ledger_file_read(l->path, "ledger", columns, 8, 1ul << 1, 0, load_row, l, err);
 }
 
 static int pending_open(cb_ledger *l, cb_err *err)

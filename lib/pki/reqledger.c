@@ -136,7 +136,7 @@ static int load_row(void *ctx, const char *const *f, long line, cb_err *err)
 
 static int load(cb_reqledger *l, int drop_last, cb_err *err)
 {
-    int rc = cb_ledger_file_read(l->path, "request ledger", columns, NCOLS, 0, load_row, l, err);
+    int rc = cb_ledger_file_read(l->path, "request ledger", columns, NCOLS, 0, 0, load_row, l, err);
     if (rc == 0 && drop_last && l->n > 0) {
         /* Read only, the torn line cannot be cut: forget its event. */
         l->n--;

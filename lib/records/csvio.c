@@ -1215,9 +1215,17 @@ static uint64_t has_byte(uint64_t w, unsigned char c)
     return (x - ones) & ~x & high;
 }
 
+/* Whether a byte of w is below c (c <= 0x80): the four bytes that need
+ * quoting are all below '-', and most eight bytes of text have none. */
+static uint64_t has_below(uint64_t w, unsigned char c)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    return (w - ones * c) & ~w & high;
+}
+
 static int special(char c)
 {
-    return c == ',' || c == '"' || c == '\n' || c == '\r';
+    return (unsigned char)c < '-' && (c == ',' || c == '"' || c == '\n' || c == '\r');
 }
 
 /* s[0..len) as a field into out, which has room for 2 len + 2 bytes:
@@ -1229,7 +1237,8 @@ static size_t field_into(char *out, const char *s, size_t len)
     for (; i + 8 <= len; i += 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        if (has_byte(w, ',') | has_byte(w, '"') | has_byte(w, '\n') | has_byte(w, '\r'))
+        if (has_below(w, '-') &&
+            (has_byte(w, ',') | has_byte(w, '"') | has_byte(w, '\n') | has_byte(w, '\r')))
             goto quoted;
         memcpy(out + i, &w, 8);
     }

@@ -42,12 +42,17 @@ static int each_row(cb_csv_reader *r, const char *path, const int *col, size_t n
 }
 
 int cb_ledger_file_read(const char *path, const char *what, const char *const *cols, size_t ncols,
-                        unsigned long optional, cb_ledger_row_fn row, void *ctx, cb_err *err)
+                        unsigned long optional, int flags, cb_ledger_row_fn row, void *ctx,
+                        cb_err *err)
 {
     char *files[1] = {(char *)path};
     cb_csv_reader *r = cb_csv_reader_open(files, 1, 0, err);
     if (r == NULL)
         return -1;
+    if ((flags & CB_LEDGER_EMPTY_OK) && cb_csv_reader_empty(r)) {
+        cb_csv_reader_close(r);
+        return 0;
+    }
     int *col = calloc(ncols + 1, sizeof *col);
     int rc = col ? 0 : cb_err_set(err, EX_OSERR, "out of memory");
     if (rc == 0)

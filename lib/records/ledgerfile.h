@@ -16,10 +16,17 @@
  * absent). 0 to go on, or -1 with err set to stop the read. */
 typedef int (*cb_ledger_row_fn)(void *ctx, const char *const *fields, long line, cb_err *err);
 
+/* How to read (flags): CB_LEDGER_EMPTY_OK, a file with no bytes (or only
+ * a BOM) is zero rows, for a reader that only looks up what was done (a
+ * writer makes the header itself and must not append under a BOM alone:
+ * to it, such a file has none of the columns). */
+enum { CB_LEDGER_EMPTY_OK = 1 };
+
 /* Reads path row by row. Bit i of optional set: column cols[i] may be
  * absent. what names the kind of file in messages ("ledger", "request
  * ledger"). 0, or -1 with err set (the callback's error, or the read's). */
 int cb_ledger_file_read(const char *path, const char *what, const char *const *cols, size_t ncols,
-                        unsigned long optional, cb_ledger_row_fn row, void *ctx, cb_err *err);
+                        unsigned long optional, int flags, cb_ledger_row_fn row, void *ctx,
+                        cb_err *err);
 
 #endif

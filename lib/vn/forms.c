@@ -19,6 +19,7 @@
 #include "dupset.h"
 #include "identifiers.h"
 #include "labels.h"
+#include "ledgerfile.h"
 #include "provinces.h"
 #include "serial.h"
 #include "vntext.h"
@@ -136,8 +137,12 @@ enum { LEDGER_RENEWED, LEDGER_PRODUCT };
 #define KCACHE 64
 typedef struct kcache_ent {
     char *in;
+    size_t inlen;
+    uint64_t h;         /* khash of in, compared before its bytes */
     char *out;          /* owned, or NULL for "no match" */
+    size_t outlen;      /* of the clean cache: strlen(out) */
     int flag;           /* of the clean cache: out has control characters */
+    int same;           /* of the clean cache: out is in, already clean */
 } kcache_ent;
 
 struct cb_forms {
@@ -537,6 +542,17 @@ static int name_chars_ok(const char *s, size_t *nchars)
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t n = 0;
     while (*p) {
+        if (*p < 0x80) {   /* of ASCII, the letters are A-Z and a-z: no table needed */
+            n++;
+            if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') {
+                p++;
+                continue;
+            }
+            if (*p++ == ' ')
+                continue;
+            *nchars = n;
+            return 0;
+        }
         utf8proc_int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate(p, -1, &cp);
         if (k <= 0)
@@ -770,96 +786,95 @@ static int ledger_put(cb_forms *f, int kind, const char *key, long line, cb_err 
     return cb_dupset_add(f->ledger, keys, 0, line, err);
 }
 
+/* The ledger being read into the set. */
+typedef struct ledger_load {
+    cb_forms *f;
+    const char *path;
+} ledger_load;
+
+/* The serial s of column col, at line, as a key of kind. */
+static int ledger_serial(ledger_load *l, int kind, const char *col, const char *s, long line,
+                         cb_err *err)
+{
+    char key[256];
+    if (cb_serial_key(s, key, sizeof key) < 0)
+        return cb_err_set(err, EX_DATAERR, "%s:%ld: %s '%s' is not hexadecimal", l->path, line,
+                          col, s);
+    return ledger_put(l->f, kind, key, line, err);
+}
+
+/* As sign-batch reads its ledger: only renewals count. */
+static int ledger_row(void *ctx, const char *const *fl, long line, cb_err *err)
+{
+    const char *type = fl[0], *old = fl[1], *serial = fl[2];
+    if (strcmp(type, "renew") != 0)
+        return 0;
+    if (*old != '\0' && ledger_serial(ctx, LEDGER_RENEWED, "old_serial", old, line, err) < 0)
+        return -1;
+    if (*serial != '\0' && ledger_serial(ctx, LEDGER_PRODUCT, "serial", serial, line, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* The columns sign-batch itself needs to read its ledger: a file without
+ * request_type is not one. An empty file is nothing issued yet; a missing
+ * one is a missing input, as to the other programs reading it. */
 int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err)
 {
-    cb_csv_reader *r;
-    if (open_csv(path, &r, err) < 0)
-        return -1;
-    const cb_header *h = cb_csv_reader_header(r);
-    int i_type = cb_header_find(h, "request_type"), i_old = cb_header_find(h, "old_serial"),
-        i_serial = cb_header_find(h, "serial");
-    if ((i_old < 0 || i_serial < 0) && !cb_csv_reader_empty(r)) {   /* empty: nothing issued yet */
-        cb_csv_reader_close(r);
-        return cb_err_set(err, EX_DATAERR,
-                          "%s: no 'old_serial' and 'serial' columns: not an issuance ledger", path);
-    }
-    cb_record *rec = cb_record_new();
-    int rc = 0, st;
-    while (rec != NULL && (st = cb_csv_reader_next(r, rec, err)) != CB_CSV_EOF) {
-        if (st != CB_CSV_RECORD) {
-            if (st == CB_CSV_MALFORMED)
-                cb_err_set(err, EX_DATAERR, "%s:%ld: %s", path, rec->line, err->msg);
-            rc = -1;
-            break;
-        }
-        const char *old = cb_record_get(rec, i_old), *serial = cb_record_get(rec, i_serial);
-        /* As sign-batch reads its ledger: only renewals count. */
-        int renewal = i_type >= 0 ? strcmp(cb_record_get(rec, i_type), "renew") == 0 : *old != '\0';
-        char key[256];
-        if (renewal && *old != '\0') {
-            if (cb_serial_key(old, key, sizeof key) < 0) {
-                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: old_serial '%s' is not hexadecimal",
-                                path, rec->line, old);
-                break;
-            }
-            if ((rc = ledger_put(f, LEDGER_RENEWED, key, rec->line, err)) < 0)
-                break;
-        }
-        if (renewal && *serial != '\0') {
-            if (cb_serial_key(serial, key, sizeof key) < 0) {
-                rc = cb_err_set(err, EX_DATAERR, "%s:%ld: serial '%s' is not hexadecimal", path,
-                                rec->line, serial);
-                break;
-            }
-            if ((rc = ledger_put(f, LEDGER_PRODUCT, key, rec->line, err)) < 0)
-                break;
-        }
-    }
-    if (rec == NULL)
-        rc = cb_err_sys(err, EX_OSERR, "out of memory");
-    cb_record_free(rec);
-    cb_csv_reader_close(r);
-    return rc;
+    static const char *const cols[] = {"request_type", "old_serial", "serial"};
+    ledger_load l = {f, path};
+    return cb_ledger_file_read(path, "sign-batch ledger", cols, 3, 0, CB_LEDGER_EMPTY_OK, ledger_row,
+                               &l, err);
 }
 
 /* ---- the check ---- */
 
 /* Two ways a set, the newer first: with one, two of a sheet's few
  * provinces that met in a slot were computed again on every row. */
-static kcache_ent *kcache_set(kcache_ent *cache, const char *in)
+static kcache_ent *kcache_set(kcache_ent *cache, uint64_t h)
 {
-    return &cache[(size_t)khash(in, strlen(in)) % (KCACHE / 2) * 2];
+    return &cache[(size_t)h % (KCACHE / 2) * 2];
 }
 
-static kcache_ent *kcache_find(kcache_ent *cache, const char *in)
+/* in[0..len), whose khash is h. */
+static kcache_ent *kcache_find(kcache_ent *cache, const char *in, size_t len, uint64_t h)
 {
-    kcache_ent *e = kcache_set(cache, in);
+    kcache_ent *e = kcache_set(cache, h);
     for (int w = 0; w < 2; w++)
-        if (e[w].in != NULL && strcmp(e[w].in, in) == 0)
+        if (e[w].in != NULL && e[w].h == h && e[w].inlen == len && memcmp(e[w].in, in, len) == 0)
             return &e[w];
     return NULL;
 }
 
 static const char *kcache_get(kcache_ent *cache, const char *in, int *hit)
 {
-    kcache_ent *e = kcache_find(cache, in);
+    kcache_ent *e = kcache_find(cache, in, strlen(in), khash(in, strlen(in)));
     *hit = e != NULL;
     return e ? e->out : NULL;
 }
 
-static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
+/* The entry made first of its set for in[0..len) (khash h), or NULL when
+ * out of memory. */
+static kcache_ent *kcache_put_n(kcache_ent *cache, const char *in, size_t len, uint64_t h,
+                                char *out, int owned)
 {
-    kcache_ent *e = kcache_set(cache, in);
-    char *copy = strdup(in);
+    kcache_ent *e = kcache_set(cache, h);
+    char *copy = malloc(len + 1);
     if (copy == NULL)
-        return -1;
+        return NULL;
+    memcpy(copy, in, len + 1);
     free(e[1].in);
     if (owned)
         free(e[1].out);
     e[1] = e[0];
-    e[0].in = copy;
-    e[0].out = out;
-    return 0;
+    e[0] = (kcache_ent){.in = copy, .inlen = len, .h = h, .out = out};
+    return &e[0];
+}
+
+static int kcache_put(kcache_ent *cache, const char *in, char *out, int owned)
+{
+    size_t len = strlen(in);
+    return kcache_put_n(cache, in, len, khash(in, len), out, owned) ? 0 : -1;
 }
 
 static const char *province_of(cb_forms *f, const char *name)
@@ -975,35 +990,38 @@ static int oom(cb_err *err)
     return cb_err_sys(err, EX_OSERR, "out of memory");
 }
 
-/* cb_text_clean of s in *out (NULL when s is not UTF-8), from a cache:
+/* The cache's entry for s (len bytes), its out cb_text_clean of s (NULL when
+ * s is not UTF-8) and its flag whether that has control characters:
  * names, places and agencies repeat from row to row, and each costs a
  * Unicode normalisation. -1 when out of memory. */
-static int cleaned(cb_forms *f, const char *s, const char **out, int *control)
+static int cleaned(cb_forms *f, const char *s, size_t len, const kcache_ent **out)
 {
-    kcache_ent *e = kcache_find(f->clean_cache, s);
+    uint64_t h = khash(s, len);
+    kcache_ent *e = kcache_find(f->clean_cache, s, len, h);
     if (e != NULL) {
-        *out = e->out;
-        *control = e->flag;
+        *out = e;
         return 0;
     }
     errno = 0;
     char *c = cb_text_clean(s);
     if (c == NULL && errno == ENOMEM)
         return -1;
-    if (kcache_put(f->clean_cache, s, c, 1) < 0) {
+    if ((e = kcache_put_n(f->clean_cache, s, len, h, c, 1)) == NULL) {
         free(c);
         return -1;
     }
-    *out = c;
-    *control = kcache_set(f->clean_cache, s)[0].flag = c != NULL && has_control(c);   /* put it first */
+    e->outlen = c != NULL ? strlen(c) : 0;
+    e->flag = c != NULL && has_control(c);
+    e->same = c != NULL && e->outlen == len && memcmp(c, s, len) == 0;
+    *out = e;
     return 0;
 }
 
-/* A copy of the cleaned value of column c for the row: a later value may
- * take the cache's place before the row is done. */
-static int keep_clean(cb_forms *f, int c, const char *clean)
+/* A copy of the cleaned value of column c for the row (len bytes): a later
+ * value may take the cache's place before the row is done. */
+static int keep_clean(cb_forms *f, int c, const char *clean, size_t len)
 {
-    size_t n = strlen(clean) + 1;
+    size_t n = len + 1;
     if (n > f->cleancap[c]) {
         char *p = realloc(f->cleanbuf[c], n);
         if (p == NULL)
@@ -1013,6 +1031,24 @@ static int keep_clean(cb_forms *f, int c, const char *clean)
     }
     memcpy(f->cleanbuf[c], clean, n);
     return 0;
+}
+
+/* The slot of the duplicate check a column's key will be looked up in, asked
+ * of the cache as soon as the value is clean: the lookups come after the
+ * rest of the row is cleaned and checked, and the table (12 bytes a
+ * request) is far bigger than the cache, so each lookup would otherwise
+ * wait for memory, three times a row. */
+static void prefetch_key(row *r, int c)
+{
+    cb_forms *f = r->f;
+    const char *v = f->vals[c];
+    if (c == C_REQUEST_ID || c == C_ID_NUMBER) {
+        cb_dupset_prefetch(f->seen, c == C_REQUEST_ID ? SEEN_ID : SEEN_PERSON, v, strlen(v));
+    } else if (c == C_OLD_SERIAL && *v) {
+        char key[sizeof r->skey];
+        if (cb_serial_key(v, key, sizeof key) == 0)
+            cb_dupset_prefetch(f->seen, SEEN_SERIAL, key, strlen(key));
+    }
 }
 
 /* Every known column cleaned: trimmed, one space between words, NFC. */
@@ -1028,26 +1064,30 @@ static int clean_values(row *r, cb_err *err)
         size_t len = cb_record_len(r->in, i);
         if (ascii_clean(s, len)) {
             f->vals[c] = (char *)s;
+            prefetch_key(r, c);
             continue;
         }
-        const char *clean;
-        int control;
-        if (cleaned(f, s, &clean, &control) < 0 || (clean != NULL && keep_clean(f, c, clean) < 0))
+        const kcache_ent *e;
+        if (cleaned(f, s, len, &e) < 0)
             return oom(err);
-        if (clean == NULL) {
+        if (e->out == NULL) {
             bad(&r->k, c, "%s is not UTF-8 text", "%s không phải văn bản UTF-8", cname(&r->k, c));
             f->vals[c] = "";
             continue;
         }
-        f->vals[c] = f->cleanbuf[c];
-        if (control)
+        if (e->flag)
             bad(&r->k, c, "%s contains control characters", "%s chứa ký tự điều khiển",
                 cname(&r->k, c));
-        if (cb_record_set_str(r->out, i, f->vals[c]) < 0)
-            return oom(err);
+        if (e->same) {   /* most names are written clean: the input's bytes, already in out */
+            f->vals[c] = (char *)s;
+        } else {
+            if (keep_clean(f, c, e->out, e->outlen) < 0 ||
+                cb_record_set(r->out, i, f->cleanbuf[c], e->outlen) < 0)
+                return oom(err);
+            f->vals[c] = f->cleanbuf[c];
+        }
+        prefetch_key(r, c);
     }
-    cb_dupset_prefetch(f->seen, SEEN_ID, val(f, C_REQUEST_ID), strlen(val(f, C_REQUEST_ID)));
-    cb_dupset_prefetch(f->seen, SEEN_PERSON, val(f, C_ID_NUMBER), strlen(val(f, C_ID_NUMBER)));
     /* The deepest "Tổ chức cấp N" given is the agency. */
     if (f->in_idx[C_AGENCY] < 0 || *val(f, C_AGENCY) == '\0')
         for (int c = C_AGENCY_L4; c >= C_AGENCY_L1; c--)

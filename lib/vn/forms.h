@@ -53,7 +53,8 @@ int cb_forms_load_certs(cb_forms *f, const char *path, cb_err *err);
 
 /* sign-batch's issuance ledger (request_type, old_serial, serial): the
  * certificates already renewed, and those that are themselves renewals.
- * Read only; never created or locked. */
+ * Read only; never created or locked. An empty file is nothing issued yet;
+ * EX_NOINPUT when missing, EX_DATAERR `FILE:LINE: ...` when unusable. */
 int cb_forms_load_ledger(cb_forms *f, const char *path, cb_err *err);
 
 /* Binds the input header. The output header is the input's, each known

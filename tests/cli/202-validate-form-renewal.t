@@ -146,4 +146,30 @@ is "$(val "$T/l-rej.csv" l-renewed reject_field)" old_serial "a certificate the 
 is "$(val "$T/l-rej.csv" l-product reject_field)" old_serial "a certificate that is itself a renewal is rejected (renewed only once)"
 like "$(val "$T/l-rej.csv" l-product reject_reason)" "only once" "the reason says a certificate is renewed only once"
 
+# The ledger before anything was issued, and a ledger that cannot be read.
+head -1 "$T/ledger.csv" >"$T/ledger-new.csv"
+: >"$T/ledger-empty.csv"
+for L in ledger-new ledger-empty; do
+    validate-form -q --as-of 2026-03-10 --ledger "$T/$L.csv" --rejects "$T/$L-rej.csv" "$T/l.csv" >"$T/$L-out.csv"
+    is "$(csv_col "$T/$L-out.csv" request_id | tr '\n' ' ')" "l-renewed l-product l-ok l-issued " \
+       "a ledger with nothing issued yet ($L): every renewal passes"
+done
+{
+    head -2 "$T/ledger.csv"
+    printf '%s\n' 'LD-3,renew,"EEEE05,FFFF06,CN=X,2029-01-01T00:00:00+07:00,00,2026-01-06T10:00:00+07:00'
+} >"$T/ledger-torn.csv"
+exit_is 65 "a damaged ledger stops the run (65)" \
+    validate-form -q --as-of 2026-03-10 --ledger "$T/ledger-torn.csv" "$T/l.csv"
+like "$(cat "$T/.err")" "ledger-torn.csv:3: damaged ledger line" "and names the ledger and its line"
+printf 'request_id,request_type,old_serial,serial\nLD-1,renew,AAAA01,BBBB02\nLD-2,renew,XYZ,CCCC03\n' >"$T/ledger-bad.csv"
+exit_is 65 "a ledger serial that is not hexadecimal stops the run (65)" \
+    validate-form -q --as-of 2026-03-10 --ledger "$T/ledger-bad.csv" "$T/l.csv"
+like "$(cat "$T/.err")" "ledger-bad.csv:3: old_serial 'XYZ' is not hexadecimal" "and names the ledger, its line and the serial"
+printf 'request_id,serial\nLD-1,BBBB02\n' >"$T/ledger-cols.csv"
+exit_is 65 "a file without the ledger's columns stops the run (65)" \
+    validate-form -q --as-of 2026-03-10 --ledger "$T/ledger-cols.csv" "$T/l.csv"
+like "$(cat "$T/.err")" "ledger-cols.csv:1: not a sign-batch ledger: no column request_type" "and says which column is missing"
+exit_is 66 "a ledger that is not there is a missing input (66), as to track and publish" \
+    validate-form -q --as-of 2026-03-10 --ledger "$T/nope.csv" "$T/l.csv"
+
 done_testing

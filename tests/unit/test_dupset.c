@@ -1,5 +1,5 @@
 /* Unit tests for the duplicate-key set: SipHash-2-4 against the reference
- * vectors of its paper (key 00..0f), keys found with the line and input of
+ * vectors of its paper (key 00..0f), SipHash-1-3 against CPython's, keys found with the line and input of
  * the row that holds them, kinds kept apart, packings that must stay apart
  * ("0012" and "012", "HS-0001" and "HS-001"), long keys, and 300,000 rows
  * (the table rebuilt many times) all found again with their own lines. */
@@ -23,6 +23,12 @@ static void siphash_vectors(void)
         m[i] = (uint8_t)i;
     ok(cb_siphash24(k, m, 0) == 0x726fdb47dd0e0e31ull, "SipHash-2-4 of the empty message is 726fdb47dd0e0e31");
     ok(cb_siphash24(k, m, 15) == 0xa129ca6149be45e5ull, "SipHash-2-4 of 00..0e is a129ca6149be45e5 (the paper's example)");
+    /* SipHash-1-3 as CPython 3.11 hashes bytes with PYTHONHASHSEED=0 (a
+     * zero key): hash(bytes(range(8))) & (2**64 - 1), and so on. */
+    uint8_t z[16] = {0};
+    ok(cb_siphash13(z, m, 8) == 0xead411e67ebe2eeaull, "SipHash-1-3 of 00..07 under the zero key is Python's ead411e67ebe2eea");
+    ok(cb_siphash13(z, m, 15) == 0xf30eb725bb91c9eaull, "SipHash-1-3 of 00..0e under the zero key is Python's f30eb725bb91c9ea");
+    ok(cb_siphash13(z, "HS-0000001", 10) == 0xb80de5057a347746ull, "SipHash-1-3 of HS-0000001 under the zero key is Python's b80de5057a347746");
 }
 
 static void small_set(void)

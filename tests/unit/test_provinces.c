@@ -64,6 +64,17 @@ static void test_counts(void)
     }
     is_int(distinct, 34, "34 current provincial-level units");
     is_int(dup_codes, 0, "former codes are unique");
+    int in_order = 1;
+    for (size_t i = 1; i < n; i++)
+        in_order &= strcmp(cb_province_at(i - 1)->old_code, cb_province_at(i)->old_code) < 0;
+    ok(in_order, "the table is in the order of the former codes (looked up by halves)");
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = cb_province_at(i)->old_code;
+        const char *name = cb_cccd_province_name((c[0] - '0') * 10 + (c[1] - '0'));
+        found += name != NULL && strcmp(name, cb_province_at(i)->old_name) == 0;
+    }
+    is_int(found, (int)n, "every former code is found, with its own name");
 
     int valid = 0;
     for (int code = -1; code < 1000; code++)
