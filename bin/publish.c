@@ -20,7 +20,6 @@
 #include "publdap.h"
 #include "publish.h"
 #include "record.h"
-#include "runner.h"
 
 #define PROG "publish"
 #define MAX_LIST 64

@@ -17,6 +17,7 @@
 #include "cb_err.h"
 #include "date.h"
 #include "pipeline.h"
+#include "atomic.h"
 #include "runner.h"
 
 static volatile sig_atomic_t stop_signal;

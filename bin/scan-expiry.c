@@ -20,7 +20,8 @@ static void usage(FILE *fp)
 {
     fputs("usage: scan-expiry [--days N] [--as-of DATE] [--all | --status LIST]\n"
           "                   [--ca FILE]... [--chain FILE]... [--crl FILE]... [--partial-chain]\n"
-          "                   [--crl-optional] [--trust-full] [-j N] [--lang en|vi]\n"
+          "                   [--crl-optional] [--trust-full] [--trust-cache FILE] [-j N]\n"
+          "                   [--ledger FILE] [--lang en|vi]\n"
           "                   [--rejects FILE] [--strict] [-o FILE] [-q] [FILE|DIR]...\n"
           "       scan-expiry --help | --version\n"
           "\n"
@@ -46,6 +47,12 @@ static void usage(FILE *fp)
           "  --crl-optional  a missing or unusable CRL does not make a certificate untrusted\n"
           "  --trust-full    a diagnostic: every certificate through OpenSSL's full path\n"
           "                  check, not only the first of each issuer (same verdicts, slower)\n"
+          "  --trust-cache FILE\n"
+          "                  with --ca: the certificates found good on earlier runs (their\n"
+          "                  signature, encoding and extensions); the same bytes under the\n"
+          "                  same issuer key are not checked again (the path, the CRLs and\n"
+          "                  the dates are); FILE is rewritten with this run's; protect it\n"
+          "                  as the --ca files; a damaged FILE is ignored, with a warning\n"
           "  -j N            judge the certificates on N threads (default 1); the output\n"
           "                  is the same, in the same order\n"
           "  --lang en|vi    language of trust_problem and reasons (default en)\n"
@@ -61,7 +68,7 @@ static void usage(FILE *fp)
 
 /* The program's own options, beside the driver's. */
 typedef struct options {
-    const char *as_of, *ledger;
+    const char *as_of, *ledger, *trust_cache;
     const char **cas, **chains, **crls;
     int nca, nchain, ncrl, all, status_given;
     cb_trust_opts trust;
@@ -87,6 +94,7 @@ static int parse_options(cb_filter *f, options *o, cb_scan_opts *so, int argc, c
         {"ledger", required_argument, NULL, 'E'}, {"chain", required_argument, NULL, 'H'},
         {"partial-chain", no_argument, NULL, 'P'}, {"crl-optional", no_argument, NULL, 'O'},
         {"trust-full", no_argument, NULL, 'F'},   {"jobs", required_argument, NULL, 'j'},
+        {"trust-cache", required_argument, NULL, 'S'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"rejects", required_argument, NULL, CB_FILTER_OPT_REJECTS},
         {"strict", no_argument, NULL, CB_FILTER_OPT_STRICT},
@@ -125,6 +133,7 @@ static int parse_options(cb_filter *f, options *o, cb_scan_opts *so, int argc, c
         case 'O': o->trust.crl_optional = 1; break;
         case 'F': so->trust_full = 1; break;
         case 'E': o->ledger = optarg; break;
+        case 'S': o->trust_cache = optarg; break;
         case 'h': usage(stdout); return 1;
         case 'V': printf("%s certbatch %s\n", prog, CB_VERSION); return 1;
         default: usage(stderr); return -1;
@@ -134,6 +143,8 @@ static int parse_options(cb_filter *f, options *o, cb_scan_opts *so, int argc, c
         return cb_filter_note(f, "--all and --status cannot be used together"), -1;
     if (o->nca == 0 && (o->nchain > 0 || o->trust.partial_chain || o->trust.crl_optional))
         return cb_filter_note(f, "--chain, --partial-chain and --crl-optional need --ca"), -1;
+    if (o->nca == 0 && o->trust_cache != NULL)
+        return cb_filter_note(f, "--trust-cache needs --ca"), -1;
     for (int i = 0; o->all && i < CB_ST_COUNT; i++)
         so->want[i] = 1;
     so->vi = o->trust.lang_vi = f->lang == CB_LANG_VI;
@@ -172,7 +183,37 @@ static int load(cb_filter *f, const options *o, cb_scan_opts *so, cb_err *err)
     cb_pub_opts po = {.ledger = o->ledger, .read_only = 1};
     if (o->ledger != NULL && (so->effect = cb_publisher_open(&po, err)) == NULL)
         return -1;
-    return load_revocation(f, o, so, err);
+    if (load_revocation(f, o, so, err) < 0)
+        return -1;
+    /* --trust-full checks every signature: the cache is neither read nor
+     * rewritten (this run would otherwise empty it). */
+    if (o->trust_cache != NULL && !so->trust_full) {
+        int damaged;
+        if ((so->trustcache = cb_trustcache_open(o->trust_cache, &damaged, err)) == NULL)
+            return -1;
+        if (damaged)
+            cb_filter_note(f, f->lang == CB_LANG_VI
+                                  ? "cảnh báo: %s hỏng hoặc không phải tệp --trust-cache: mọi chứng thư số được kiểm tra lại"
+                                  : "warning: %s is damaged or not a --trust-cache file: every certificate is checked again",
+                           o->trust_cache);
+    }
+    return 0;
+}
+
+/* The signatures of this run kept for the next, and how many were known. */
+static void save_trustcache(cb_filter *f, cb_trustcache *c)
+{
+    cb_err err = {0};
+    if (cb_filter_failed(f))
+        return;
+    if (cb_trustcache_save(c, &err) < 0)
+        cb_filter_note(f, f->lang == CB_LANG_VI ? "cảnh báo: %s (lần chạy sau kiểm tra lại mọi chứng thư số)"
+                                                : "warning: %s (the next run checks every certificate again)",
+                       err.msg);
+    else if (!f->quiet)
+        cb_filter_note(f, f->lang == CB_LANG_VI ? "%lu chứng thư số đã biết từ --trust-cache, %lu được kiểm tra và ghi thêm"
+                                                : "%lu certificates known from --trust-cache, %lu checked and added",
+                       cb_trustcache_hits(c), cb_trustcache_added(c));
 }
 
 int main(int argc, char **argv)
@@ -200,8 +241,11 @@ int main(int argc, char **argv)
         for (int i = optind; i < argc; i++)
             cb_scan_path(scan, argv[i]);
         cb_scan_end(scan);
+        if (so.trustcache != NULL)
+            save_trustcache(&f, so.trustcache);
     }
     cb_scan_free(scan);
+    cb_trustcache_free(so.trustcache);
     cb_trust_free(so.trust);
     cb_crlset_free(so.crls);
     cb_publisher_free(so.effect);

@@ -47,6 +47,10 @@ int cb_fsync_parent(const char *path);
  * err may be NULL where the sync is best effort. */
 int cb_fsync_dir(const char *dir, cb_err *err);
 
+/* mkdir -p of the directory holding path (an output, a log, a lock): 0,
+ * or -1 with err (EX_CANTCREAT) naming the directory that cannot be made. */
+int cb_mkdir_parent(const char *path, cb_err *err);
+
 /* Writes a whole buffer to path atomically. */
 int cb_atomic_write_file(const char *path, const void *data, size_t len, mode_t mode,
                          int no_replace, cb_err *err);

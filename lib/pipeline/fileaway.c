@@ -11,7 +11,6 @@
 #include "array.h"
 #include "atomic.h"
 #include "csvio.h"
-#include "runner.h"
 
 static const char *base_name(const char *path)
 {

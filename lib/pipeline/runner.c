@@ -259,35 +259,6 @@ static size_t add_result(cb_runner *r, const cb_stage *sg, const char *step)
     return r->nresults++;
 }
 
-int cb_mkdir_parent(const char *path, cb_err *err)
-{
-    char *dir = strdup(path);
-    if (dir == NULL)
-        return cb_err_set(err, EX_OSERR, "out of memory");
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL || slash == dir) {
-        free(dir);
-        return 0;
-    }
-    *slash = '\0';
-    for (char *q = dir + 1; ; q++) {
-        if (*q == '/' || *q == '\0') {
-            char saved = *q;
-            *q = '\0';
-            if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-                cb_err_sys(err, EX_CANTCREAT, "cannot create directory %s", dir);
-                free(dir);
-                return -1;
-            }
-            *q = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    free(dir);
-    return 0;
-}
-
 static int has_glob(const char *s)
 {
     return strpbrk(s, "*?[") != NULL;

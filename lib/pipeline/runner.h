@@ -75,8 +75,6 @@ int cb_runner_dry_run(const cb_pipeline *p, FILE *out, cb_err *err);
  * file for the message the next one prints. Returns the descriptor. */
 int cb_lock_take(const char *path, cb_err *err);
 
-/* mkdir -p of the directory holding path (outputs, the log, the lock). */
-int cb_mkdir_parent(const char *path, cb_err *err);
 
 /* Parses a contract summary line `prog: N in, N out, N rejected[, N
  * filtered] (T s)`; counts gets in, out, rejected, filtered (0 when absent).

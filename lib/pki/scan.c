@@ -194,12 +194,12 @@ static char *record_fields(const cb_cert_info *ci, int st, long days_left, const
     return out;
 }
 
-static void judge_trust(const cb_scan *s, judge_ctx *jc, const unsigned char *der, size_t len, item *it,
-                        cb_trust_result *tr)
+static void judge_trust(const cb_scan *s, judge_ctx *jc, const unsigned char *der, size_t len,
+                        const unsigned char *sha256, item *it, cb_trust_result *tr)
 {
     cb_err err = {0};
     it->trusted = 1;
-    if (cb_trust_judge(jc->tw, der, len, s->o.check_time, tr, &it->ca, &err) < 0) {
+    if (cb_trust_judge(jc->tw, der, len, sha256, s->o.check_time, tr, &it->ca, &err) < 0) {
         it->outcome = OUT_REJECT;
         it->text = xprintf("%.600s", err.msg);
         it->code = err.code ? err.code : EX_SOFTWARE;
@@ -225,7 +225,7 @@ static void judge(const cb_scan *s, judge_ctx *jc, const batch *b, item *it)
                            source, ci.more_emails, ci.more_emails > 1 ? "es" : "", ci.email);
     cb_trust_result tr = {0};
     if (s->o.trust != NULL)
-        judge_trust(s, jc, der, it->len, it, &tr);
+        judge_trust(s, jc, der, it->len, ci.sha256, it, &tr);
     if (it->outcome == OUT_RECORD) {
         long days_left;
         int st = classify(s, &ci, &tr, der, it->len, &days_left);
@@ -678,6 +678,8 @@ static int judge_ctx_init(const cb_scan *s, judge_ctx *jc, cb_err *err)
         return -1;
     if (s->o.trust != NULL && (jc->tw = cb_trust_worker_new(s->o.trust, s->o.trust_full, err)) == NULL)
         return -1;
+    if (jc->tw != NULL && s->o.trustcache != NULL)
+        cb_trust_worker_use_trustcache(jc->tw, s->o.trustcache);
     return 0;
 }
 

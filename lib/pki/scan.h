@@ -18,6 +18,7 @@
 #include "date.h"
 #include "filter.h"
 #include "publish.h"
+#include "trustcache.h"
 #include "trust.h"
 
 enum {
@@ -33,6 +34,7 @@ typedef struct cb_scan_opts {
     int vi;                    /* sentences in Vietnamese */
     cb_trust *trust;           /* --ca: every path checked (NULL: none) */
     int trust_full;            /* every certificate through the full verifier (a diagnostic) */
+    cb_trustcache *trustcache;     /* --trust-cache: signatures verified on earlier runs (NULL: none) */
     cb_crlset *crls;           /* --crl without --ca: listed means revoked, unverified */
     cb_publisher *effect;      /* --ledger: issued, not yet published */
     int jobs;                  /* threads judging certificates (1: none) */

@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "certinfo.h"
+#include "trustcache.h"
 
 /* A run meets a handful of issuers; past this many, the others go through
  * the full verifier. */
@@ -29,6 +30,7 @@ typedef struct issuer {
     EVP_PKEY_CTX *verify;           /* its key, set up to verify such signatures */
     unsigned char *canon;           /* its subject, as X509_NAME_cmp compares it (see name_canon) */
     size_t canon_len;
+    unsigned char spki[32];         /* SHA-256 of its public key (DER), for the signature cache */
 } issuer;
 
 /* The curves of the subjects' EC keys met so far (one, usually). */
@@ -45,6 +47,7 @@ struct cb_trust_worker {
     int curve_nid[MAX_CURVES];
     EC_GROUP *curve[MAX_CURVES];
     size_t ncurves;
+    cb_trustcache *cache;             /* signatures verified before (NULL: none) */
 };
 
 /* What the fast path reads of a certificate. */
@@ -93,6 +96,11 @@ void cb_trust_worker_free(cb_trust_worker *w)
     for (size_t i = 0; i < w->ncurves; i++)
         EC_GROUP_free(w->curve[i]);
     free(w);
+}
+
+void cb_trust_worker_use_trustcache(cb_trust_worker *w, cb_trustcache *c)
+{
+    w->cache = c;
 }
 
 unsigned long cb_trust_worker_fast_count(const cb_trust_worker *w)
@@ -468,6 +476,11 @@ static int setup_verify(issuer *is)
     int md, pk, ok = alg != NULL && key != NULL && OBJ_find_sigid_algs(OBJ_obj2nid(alg->algorithm), &md, &pk) &&
                      md != NID_undef && EVP_PKEY_is_a(key, OBJ_nid2sn(pk));
     X509_ALGOR_free(alg);
+    unsigned char *spki = NULL;
+    int spki_len = ok ? i2d_PUBKEY(key, &spki) : -1;
+    unsigned int n = 0;
+    ok = ok && spki_len > 0 && EVP_Digest(spki, (size_t)spki_len, is->spki, &n, EVP_sha256(), NULL) == 1;
+    OPENSSL_free(spki);
     if (ok && ((is->md = EVP_MD_fetch(NULL, OBJ_nid2sn(md), NULL)) == NULL ||
                (is->verify = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL ||
                EVP_PKEY_verify_init(is->verify) != 1 || EVP_PKEY_CTX_set_signature_md(is->verify, is->md) != 1))
@@ -493,10 +506,10 @@ static int signature_ok(const issuer *is, const leaf *l)
     return ok;
 }
 
-/* 1 when the fast path vouches for the certificate. */
-static int fast_ok(cb_trust_worker *w, const leaf *l)
+/* 1 when the fast path vouches for the certificate, *by the issuer. */
+static int fast_ok(cb_trust_worker *w, const leaf *l, const issuer **by)
 {
-    const issuer *is = find_issuer(w, l);
+    const issuer *is = *by = find_issuer(w, l);
     if (is == NULL || is->sig_alg_len != l->sl.sig_alg_len || memcmp(is->sig_alg, l->sl.sig_alg, is->sig_alg_len) != 0)
         return 0;
     /* self-issued: pathLenConstraint and the path differ */
@@ -583,8 +596,53 @@ static int judge_full(cb_trust_worker *w, const unsigned char *der, size_t len, 
     return rc;
 }
 
-int cb_trust_judge(cb_trust_worker *w, const unsigned char *der, size_t len, int64_t at, cb_trust_result *res,
-                   X509 **ca, cb_err *err)
+/* The signature cache's key of a certificate vouched for by an issuer: the
+ * issuer's public key and the certificate's exact bytes. */
+static int cache_key(const issuer *is, const unsigned char *sha256, unsigned char key[CB_TRUSTCACHE_KEY])
+{
+    unsigned char both[64];
+    unsigned int n = 0;
+    memcpy(both, is->spki, 32);
+    memcpy(both + 32, sha256, 32);
+    return EVP_Digest(both, sizeof both, key, &n, EVP_sha256(), NULL) == 1 && n == CB_TRUSTCACHE_KEY;
+}
+
+/* 1 when the cache knows the certificate: the fast path vouched for these
+ * very bytes, under the key of an issuer kept now (found by the name the
+ * certificate names; the key tells two issuers of one name apart), on an
+ * earlier run. What it vouched for depends on those alone: the encoding,
+ * the extensions, the subject's key, the signature. What may change
+ * between runs is judged again: the issuer's path (kept issuers come from
+ * this run's full verifications) and the CRLs. */
+static int known_leaf(cb_trust_worker *w, const unsigned char *der, size_t len, const unsigned char *sha256)
+{
+    cb_cert_slices sl;
+    if (cb_cert_slice(der, len, &sl) < 0)
+        return 0;
+    const issuer *is = NULL;
+    unsigned char key[CB_TRUSTCACHE_KEY];
+    for (size_t i = 0; is == NULL && i < w->n; i++) {
+        const issuer *c = &w->issuers[i];
+        if (c->key_len > sl.issuer_len && memcmp(c->key, sl.issuer, sl.issuer_len) == 0 &&
+            c->sig_alg_len == sl.sig_alg_len && memcmp(c->sig_alg, sl.sig_alg, sl.sig_alg_len) == 0 &&
+            cache_key(c, sha256, key) && cb_trustcache_known(w->cache, key))
+            is = c;
+    }
+    if (is == NULL)
+        return 0;
+    if (!cb_trust_checks_crls(w->t))
+        return 1;
+    const unsigned char *p = sl.serial;
+    ASN1_INTEGER *sn = d2i_ASN1_INTEGER(NULL, &p, (long)sl.serial_len);
+    char *hex = sn ? cb_asn1_int_hex(sn) : NULL;
+    int listed = hex == NULL || cb_trust_crl_lists(w->t, hex);
+    ASN1_INTEGER_free(sn);
+    free(hex);
+    return !listed;
+}
+
+int cb_trust_judge(cb_trust_worker *w, const unsigned char *der, size_t len, const unsigned char *sha256,
+                   int64_t at, cb_trust_result *res, X509 **ca, cb_err *err)
 {
     *ca = NULL;
     const cb_trust_opts *o = cb_trust_options(w->t);
@@ -594,9 +652,21 @@ int cb_trust_judge(cb_trust_worker *w, const unsigned char *der, size_t len, int
         w->generation = generation;
     }
     leaf l = {0};
-    int eligible = !w->full && !o->partial_chain && o->leaf == CB_TRUST_LEAF_ANY_DATES &&
-                   !cb_trust_crls_scoped(w->t) && read_leaf(w, der, len, &l);
-    if (eligible && fast_ok(w, &l)) {
+    const issuer *by;
+    int may = !w->full && !o->partial_chain && o->leaf == CB_TRUST_LEAF_ANY_DATES && !cb_trust_crls_scoped(w->t);
+    int cached = may && w->cache != NULL && sha256 != NULL;
+    if (cached && known_leaf(w, der, len, sha256)) {
+        memset(res, 0, sizeof *res);
+        res->generation = generation;
+        res->verdict = CB_TRUST_OK;
+        w->fast++;
+        return CB_TRUST_OK;
+    }
+    int eligible = may && read_leaf(w, der, len, &l);
+    if (eligible && fast_ok(w, &l, &by)) {
+        unsigned char key[CB_TRUSTCACHE_KEY];
+        if (cached && cache_key(by, sha256, key))
+            cb_trustcache_add(w->cache, key);  /* out of memory: only not remembered */
         memset(res, 0, sizeof *res);
         res->generation = generation;
         res->verdict = CB_TRUST_OK;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trustcache.h"
 #include "trust.h"
 
 typedef struct cb_trust_worker cb_trust_worker;
@@ -34,11 +35,17 @@ cb_trust_worker *cb_trust_worker_new(cb_trust *t, int full, cb_err *err);
 void cb_trust_worker_free(cb_trust_worker *w);
 
 /* Judges the DER certificate at instant at: the verdict, also in res, or
- * -1 (err set) when OpenSSL could not run. When the certificate is a CA,
- * *ca is it decoded, for cb_trust_add_intermediate (the caller frees it);
- * NULL otherwise. */
-int cb_trust_judge(cb_trust_worker *w, const unsigned char *der, size_t len, int64_t at,
-                   cb_trust_result *res, X509 **ca, cb_err *err);
+ * -1 (err set) when OpenSSL could not run. sha256 is the certificate's
+ * (the key of the signature cache), or NULL. When the certificate is a
+ * CA, *ca is it decoded, for cb_trust_add_intermediate (the caller frees
+ * it); NULL otherwise. */
+int cb_trust_judge(cb_trust_worker *w, const unsigned char *der, size_t len, const unsigned char *sha256,
+                   int64_t at, cb_trust_result *res, X509 **ca, cb_err *err);
+
+/* The fast path looks up each certificate in c before judging it alone,
+ * and adds those it vouched for (trustcache.h); c is shared by the workers
+ * and outlives them. */
+void cb_trust_worker_use_trustcache(cb_trust_worker *w, cb_trustcache *c);
 
 /* How many certificates the fast path decided (for the tests). */
 unsigned long cb_trust_worker_fast_count(const cb_trust_worker *w);

@@ -9,9 +9,11 @@
 #
 # Then trust and threads (issue 16), on the same bundle with the samples'
 # --ca, --chain and --crl: scan-expiry with them against without them
-# (target >= 0.80), against --trust-full (OpenSSL's whole path check for
-# every certificate, as before the per-issuer check) and against `openssl
-# verify -crl_check_all` once per certificate (timed on 200 and scaled);
+# (target >= 0.80), on a first night and on the night after with the
+# trust cache of the first (--trust-cache), against --trust-full
+# (OpenSSL's whole path check for every certificate, as before the
+# per-issuer check) and against `openssl verify -crl_check_all` once per
+# certificate (timed on 200 and scaled);
 # and -j 2 against -j 1, with and without trust (target >= 1.8 on two
 # cores). Each time is the best of three runs; the load average is
 # printed, since the machine may be shared.
@@ -112,6 +114,13 @@ if [ -f "$TOP/samples/out/roots.pem" ]; then
     echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
     plain=$(best); trusted=$(best $TRUST); full=$(best $TRUST --trust-full)
     plain2=$(best -j 2); trusted2=$(best -j 2 $TRUST)
+    # A night after another with the same certificates: the trust cache of
+    # the first (made once, outside the timing), read by the three runs.
+    # shellcheck disable=SC2086
+    "$BIN/scan-expiry" --all -q $AS_OF $TRUST --trust-cache "$W/trust.cache" "$W/20k.pem" >/dev/null
+    cp "$W/trust.cache" "$W/trust.cache.0"
+    cached=$(best $TRUST --trust-cache "$W/trust.cache")
+    cmp -s "$W/trust.cache" "$W/trust.cache.0" || { echo "scan bench: the trust cache changed on a night without change" >&2; exit 1; }
     awk -v d="$W/v" 'BEGIN { system("mkdir -p " d) } /BEGIN CERTIFICATE/ { n++; if (n > 200) exit; f = sprintf("%s/%04d.pem", d, n) } f { print > f } /END CERTIFICATE/ { close(f); f = "" }' "$S/subscribers.pem"
     at=$(date -u -d "$(cat "$S/as-of.txt") 12:00 +0700" +%s)
     t0=$(now)
@@ -124,11 +133,12 @@ if [ -f "$TOP/samples/out/roots.pem" ]; then
     vcli=$(echo "$t0 $t1 $nv" | awk '{print ($2 - $1) / $3}')
     echo "load average after : $(cut -d' ' -f1-3 /proc/loadavg)"
     r_plain=$(rate "$N" "$plain"); r_tr=$(rate "$N" "$trusted"); r_full=$(rate "$N" "$full")
-    r_plain2=$(rate "$N" "$plain2"); r_tr2=$(rate "$N" "$trusted2")
+    r_plain2=$(rate "$N" "$plain2"); r_tr2=$(rate "$N" "$trusted2"); r_cached=$(rate "$N" "$cached")
     r_vcli=$(echo "$vcli" | awk '{ printf "%.0f", 1 / $1 }')
     ratio() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 }'; }
     echo "scan-expiry, no trust options      : $r_plain certificates/s"
     echo "scan-expiry --ca --chain --crl     : $r_tr certificates/s   (with/without trust: $(ratio "$r_tr" "$r_plain"), target >= 0.80)"
+    echo "scan-expiry ... --trust-cache, warm: $r_cached certificates/s   (with/without trust: $(ratio "$r_cached" "$r_plain"), target >= 0.80: the night after)"
     echo "scan-expiry ... --trust-full       : $r_full certificates/s   (the per-issuer check is $(ratio "$r_tr" "$r_full")x)"
     echo "openssl verify per certificate     : $r_vcli certificates/s   (scan-expiry with trust is $(ratio "$r_tr" "$r_vcli")x)"
     echo "scan-expiry -j 2                   : $r_plain2 certificates/s   (-j2/-j1: $(ratio "$r_plain2" "$r_plain"), target >= 1.8)"

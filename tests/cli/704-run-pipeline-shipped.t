@@ -14,7 +14,7 @@ for p in nightly-renewal return-updates central-issuance; do
 done
 like "$(cat "$T/nightly-renewal.sh")" "scan-expiry --as-of $D --days 60 --all .* > $T/st/runs/$D/all-certs.csv" "nightly: scan-expiry reads every certificate once"
 is "$(grep -c '^scan-expiry ' "$T/nightly-renewal.sh")" 1 "nightly: and only once a night"
-like "$(cat "$T/nightly-renewal.sh")" "mlr .*expiring.* $T/st/runs/$D/all-certs.csv < /dev/null \| tee $T/st/runs/$D/expiring.csv \| notify --template expiring" "nightly: the expiring certificates are selected from it for notify, the list kept"
+like "$(cat "$T/nightly-renewal.sh")" "select-records --where status=expiring $T/st/runs/$D/all-certs.csv < /dev/null \| tee $T/st/runs/$D/expiring.csv \| notify --template expiring" "nightly: the expiring certificates are selected from it for notify, the list kept"
 like "$(cat "$T/nightly-renewal.sh")" "requests intake .* \| validate-form --as-of $D .* \| tee $T/st/runs/$D/valid-requests.csv \| aggregate-by-agency --detail > $T/st/runs/$D/proposal.csv" "nightly: the forms go through the request ledger, validate-form and aggregate-by-agency into the proposal list"
 like "$(cat "$T/nightly-renewal.sh")" "sign-batch sign .* $T/st/runs/$D/proposal.csv < /dev/null > $T/st/runs/$D/proposal.csv.p7s" "nightly: the proposal list is signed"
 like "$(cat "$T/return-updates.sh")" "split-updates --out $T/st/delivered --ca " "return-updates: split-updates routes the update file"

@@ -29,6 +29,11 @@ is "$(wc -l <"$S/runs/$N2/proposal.csv")" 1 "night 2: the proposal list is empty
 is "$(hdr "$S/runs/$N2/proposal.csv")" request_id "night 2: and keeps its header"
 is "$(hdr "$S/runs/$N2/form-rejects.csv")" request_id "night 2: the rejects list is empty with its header"
 ok "night 2: the empty list is signed too" test -s "$S/runs/$N2/proposal.csv.p7s"
+ok "night 2: the certificates found good on night 1 were known (the trust cache)" \
+    grep -q '"line":"scan-expiry: [1-9][0-9]* certificates known from --trust-cache' "$S/log/nightly-renewal.jsonl"
+scan-expiry --as-of "$N2" --all --ca "$S/ca/roots.pem" --chain "$S/ca/chain.pem" --crl "$S/ca/crl.pem" \
+    "$S/certs" >"$T/n2-plain.csv" 2>/dev/null
+ok "night 2: and its inventory is that of a scan without the cache" cmp "$S/runs/$N2/all-certs.csv" "$T/n2-plain.csv"
 
 # Night 3: the other 25 forms in two files, one with a clerk's column;
 # three requests of night 1 sent again; a file that cannot be read.

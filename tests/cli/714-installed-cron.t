@@ -17,7 +17,7 @@ realmake() { env -u LD_PRELOAD -u FAKETIME -u FAKETIME_NO_CACHE make "$@"; }
 ok "make install PREFIX=P succeeds" realmake -s -C "$TOP" install PREFIX="$P"
 # The checkout's own programs are built again for the default prefix.
 realmake -s -C "$TOP" programs >/dev/null 2>&1
-for prog in scan-expiry validate-form aggregate-by-agency sign-batch split-updates notify run-pipeline requests; do
+for prog in scan-expiry validate-form aggregate-by-agency sign-batch split-updates notify run-pipeline requests select-records; do
     ok "$prog is installed, with its man page" test -x "$P/bin/$prog" -a -f "$P/share/man/man1/$prog.1"
 done
 for f in pipelines/nightly-renewal.yaml pipelines/return-updates.yaml pipelines/central-issuance.yaml \

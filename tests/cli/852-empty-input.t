@@ -35,6 +35,9 @@ empty_run "aggregate-by-agency --merge" aggregate-by-agency --merge
 empty_run "aggregate-by-agency --split-dir" aggregate-by-agency --split-dir "$T/split"
 is "$(cat "$T/stdout.1")" "agency_key,agency_code,agency,file,records" "aggregate-by-agency --split-dir: the index has its header"
 
+empty_run "select-records" select-records --where status=expiring
+is "$(wc -c <"$T/stdout.1")" 0 "select-records: nothing to select, nothing written (no header is known)"
+
 empty_run "notify" notify --template expiring --from "$FROM" --dry-run
 is "$(cat "$T/stdout.1")" "recipient,subject,message_id,records,status,detail" "notify: the log has its header"
 exit_is 0 "notify to an mbox with a ledger: no letter, no error" \

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pipeline.h"
+#include "atomic.h"
 #include "runner.h"
 #include "tap.h"
 #include "tmpfiles.h"

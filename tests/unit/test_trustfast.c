@@ -77,8 +77,8 @@ int main(void)
     while (r != NULL && cb_certs_next_der(r, &der, &len, &line, &index, &err) == CB_CERTS_CERT) {
         cb_trust_result a, b;
         X509 *ca_a = NULL, *ca_b = NULL;
-        int va = cb_trust_judge(fast, der, len, at, &a, &ca_a, &err);
-        int vb = cb_trust_judge(full, der, len, at, &b, &ca_b, &err);
+        int va = cb_trust_judge(fast, der, len, NULL, at, &a, &ca_a, &err);
+        int vb = cb_trust_judge(full, der, len, NULL, at, &b, &ca_b, &err);
         same += va == vb && a.verdict == b.verdict && strcmp(a.problem, b.problem) == 0;
         revoked += va == CB_TRUST_REVOKED;
         X509_free(ca_a);
