@@ -112,7 +112,11 @@ ok "a changed certificate among cached ones: the same records as without the cac
 is "$(csv_col "$T/mixed-warm.csv" status | tr '\n' ' ')" "$(csv_col "$T/mixed-plain.csv" status | tr '\n' ' ')" "the statuses, row by row"
 like "$(grep 'c-signature' "$T/mixed-warm.csv")" ",untrusted," "its signature changed: untrusted, though the original is in the cache"
 like "$(grep 'd-subject' "$T/mixed-warm.csv")" ",untrusted," "its subject changed: untrusted"
-like "$(grep 'e-good' "$T/mixed-warm.csv")" "^[^,]*(,[^,]*){12},(valid|expiring|expired)," "the unchanged certificate stays trusted"
+# (read with Python's csv: the agency or the unit may hold a quoted comma)
+like "$(/usr/bin/python3 -c '
+import csv, sys
+print(" ".join(r["status"] for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")) if "e-good" in r["source"]))' \
+    "$T/mixed-warm.csv")" "^(valid|expiring|expired)$" "the unchanged certificate stays trusted"
 like "$(cat "$T/scan.err")" "^scan-expiry: 2 certificates known from --trust-cache, 0 checked and added" \
     "the two unchanged ones after the first were known from the cache; the changed ones were not added"
 is "$(cache_keys "$T/m.bin" | wc -l)" 2 "the cache now keeps only the two certificates of that run"
