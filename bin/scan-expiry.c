@@ -188,19 +188,21 @@ static int load(cb_filter *f, const options *o, cb_scan_opts *so, cb_err *err)
     /* --trust-full checks every signature: the cache is neither read nor
      * rewritten (this run would otherwise empty it). */
     if (o->trust_cache != NULL && !so->trust_full) {
-        int damaged;
-        if ((so->trustcache = cb_trustcache_open(o->trust_cache, &damaged, err)) == NULL)
+        cb_err why = {0};
+        if ((so->trustcache = cb_trustcache_open(o->trust_cache, &why, err)) == NULL)
             return -1;
-        if (damaged)
-            cb_filter_note(f, f->lang == CB_LANG_VI
-                                  ? "cảnh báo: %s hỏng hoặc không phải tệp --trust-cache: mọi chứng thư số được kiểm tra lại"
-                                  : "warning: %s is damaged or not a --trust-cache file: every certificate is checked again",
-                           o->trust_cache);
+        int vi = f->lang == CB_LANG_VI;
+        if (why.code == EX_DATAERR && vi)
+            snprintf(why.msg, sizeof why.msg, "bị cắt, bị sửa, hoặc không phải tệp --trust-cache");
+        if (why.code != EX_OK)
+            cb_filter_note(f, vi ? "cảnh báo: --trust-cache %s: %s: mọi chứng thư số được kiểm tra lại"
+                                 : "warning: --trust-cache %s: %s: every certificate is checked again",
+                           o->trust_cache, why.msg);
     }
     return 0;
 }
 
-/* The signatures of this run kept for the next, and how many were known. */
+/* The certificates of this run kept for the next, and how many were known. */
 static void save_trustcache(cb_filter *f, cb_trustcache *c)
 {
     cb_err err = {0};

@@ -163,6 +163,7 @@ int main(int argc, char **argv)
     static cb_filter f;
     static selector s;
     cb_filter_init(&f, prog, stderr);
+    f.out_sheet = "Bản ghi đã chọn";
     int c, rc = EX_USAGE;
     while ((c = cb_filter_getopt(&f, argc, argv, "o:qh", opts)) != -1) {
         const char *why = NULL;

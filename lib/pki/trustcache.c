@@ -64,41 +64,41 @@ static int well_formed(const unsigned char *m, size_t len)
     return 1;
 }
 
-/* Maps the file at c->path when it is a whole cache. 0, or -1 with err set. */
-static int load(cb_trustcache *c, int *damaged, cb_err *err)
+/* Maps the file at c->path when it is a whole cache. Anything else leaves
+ * the cache empty with why set: a cache only saves work, and a night must
+ * not fail for want of one. */
+static void load(cb_trustcache *c, cb_err *why)
 {
     int fd = open(c->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : cb_err_sys(err, EX_NOINPUT, "cannot open %s", c->path);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            cb_err_sys(why, EX_NOINPUT, "cannot open it");
+        return;
+    }
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        cb_err_sys(err, EX_IOERR, "cannot read %s", c->path);
-        close(fd);
-        return -1;
-    }
-    if (st.st_size == 0) {  /* made empty on purpose: start again */
-        close(fd);
-        return 0;
-    }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *m = MAP_FAILED;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        cb_err_set(why, EX_NOINPUT, "not a regular file");
+    else if (st.st_size > 0 && (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+        cb_err_sys(why, EX_IOERR, "cannot read it");
     close(fd);
-    if (m == MAP_FAILED)
-        return cb_err_sys(err, EX_IOERR, "cannot read %s", c->path);
+    if (m == MAP_FAILED)  /* made empty on purpose: start again */
+        return;
     if (!well_formed(m, (size_t)st.st_size)) {
         munmap(m, (size_t)st.st_size);
-        *damaged = 1;
-        return 0;
+        cb_err_set(why, EX_DATAERR, "cut short, changed, or not a trust cache");
+        return;
     }
     c->map = m;
     c->map_len = (size_t)st.st_size;
     c->keys = (const unsigned char *)m + HEAD;
     c->n = (c->map_len - HEAD - TAIL) / CB_TRUSTCACHE_KEY;
-    return 0;
 }
 
-cb_trustcache *cb_trustcache_open(const char *path, int *damaged, cb_err *err)
+cb_trustcache *cb_trustcache_open(const char *path, cb_err *why, cb_err *err)
 {
-    *damaged = 0;
+    why->code = EX_OK;
+    why->msg[0] = '\0';
     cb_trustcache *c = calloc(1, sizeof *c);
     if (c == NULL || (c->path = strdup(path)) == NULL) {
         free(c);
@@ -106,10 +106,7 @@ cb_trustcache *cb_trustcache_open(const char *path, int *damaged, cb_err *err)
         return NULL;
     }
     pthread_mutex_init(&c->mu, NULL);
-    if (load(c, damaged, err) < 0) {
-        cb_trustcache_free(c);
-        return NULL;
-    }
+    load(c, why);
     if (c->n > 0 && (c->hit = calloc((c->n + 7) / 8, 1)) == NULL) {
         cb_trustcache_free(c);
         cb_err_set(err, EX_OSERR, "out of memory");

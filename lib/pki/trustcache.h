@@ -16,7 +16,8 @@
  * The file: the magic "CBTRUST1", the count (8 bytes, little-endian), the
  * keys (32 bytes each, strictly increasing) and a SHA-256 over all of that.
  * It is read with mmap and searched in place; a file that is not exactly
- * that (cut short, changed, another format) is ignored, with a note, and
+ * that (cut short, changed, another format, unreadable) is ignored, with a
+ * note, and
  * every certificate is checked again. It is written atomically at the end of
  * a run with the keys that run met: those of certificates no longer
  * scanned fall out. The file is as much to be protected as the trust
@@ -34,10 +35,11 @@
 
 typedef struct cb_trustcache cb_trustcache;
 
-/* Opens the cache at path: an absent file is an empty cache; a damaged one
- * too, and *damaged says so (the caller notes it). NULL with err set only
- * when out of memory or the file cannot be read (EX_NOINPUT, EX_IOERR). */
-cb_trustcache *cb_trustcache_open(const char *path, int *damaged, cb_err *err);
+/* Opens the cache at path. An absent or empty file is an empty cache; so
+ * is one that cannot be read or is not whole, and then why says why
+ * (why->code non-zero; the caller warns). NULL with err set only when out
+ * of memory. */
+cb_trustcache *cb_trustcache_open(const char *path, cb_err *why, cb_err *err);
 void cb_trustcache_free(cb_trustcache *c);
 
 /* 1 when key was vouched for before (and it is kept for the next run),

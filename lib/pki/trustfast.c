@@ -30,7 +30,7 @@ typedef struct issuer {
     EVP_PKEY_CTX *verify;           /* its key, set up to verify such signatures */
     unsigned char *canon;           /* its subject, as X509_NAME_cmp compares it (see name_canon) */
     size_t canon_len;
-    unsigned char spki[32];         /* SHA-256 of its public key (DER), for the signature cache */
+    unsigned char spki[32];         /* SHA-256 of its public key (DER), for the trust cache */
 } issuer;
 
 /* The curves of the subjects' EC keys met so far (one, usually). */
@@ -47,7 +47,7 @@ struct cb_trust_worker {
     int curve_nid[MAX_CURVES];
     EC_GROUP *curve[MAX_CURVES];
     size_t ncurves;
-    cb_trustcache *cache;             /* signatures verified before (NULL: none) */
+    cb_trustcache *cache;           /* certificates vouched for before (NULL: none) */
 };
 
 /* What the fast path reads of a certificate. */
@@ -596,7 +596,7 @@ static int judge_full(cb_trust_worker *w, const unsigned char *der, size_t len, 
     return rc;
 }
 
-/* The signature cache's key of a certificate vouched for by an issuer: the
+/* The trust cache's key of a certificate vouched for by an issuer: the
  * issuer's public key and the certificate's exact bytes. */
 static int cache_key(const issuer *is, const unsigned char *sha256, unsigned char key[CB_TRUSTCACHE_KEY])
 {

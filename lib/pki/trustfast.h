@@ -36,7 +36,7 @@ void cb_trust_worker_free(cb_trust_worker *w);
 
 /* Judges the DER certificate at instant at: the verdict, also in res, or
  * -1 (err set) when OpenSSL could not run. sha256 is the certificate's
- * (the key of the signature cache), or NULL. When the certificate is a
+ * (the key of the trust cache), or NULL. When the certificate is a
  * CA, *ca is it decoded, for cb_trust_add_intermediate (the caller frees
  * it); NULL otherwise. */
 int cb_trust_judge(cb_trust_worker *w, const unsigned char *der, size_t len, const unsigned char *sha256,

@@ -125,12 +125,12 @@ int cb_filter_open_outputs(cb_filter *f)
     /* The rejects channel keeps its header across the open. */
     cb_header *rh = f->rejects.header;
     f->rejects.header = NULL;
-    if (cb_sheet_open(&f->out, f->output, f->excel_csv, &err) < 0) {
+    if (cb_sheet_open(&f->out, f->output, f->excel_csv, f->lang, &err) < 0) {
         cb_header_free(rh);
         f->failed = 1;
         return cb_filter_fail(f, &err), -1;
     }
-    if (cb_rejects_open_as(&f->rejects, f->run.prog, f->rejects_path, f->excel_csv, f->diag, &err) < 0) {
+    if (cb_rejects_open_as(&f->rejects, f->run.prog, f->rejects_path, f->excel_csv, f->lang, f->diag, &err) < 0) {
         cb_header_free(rh);
         cb_sheet_abort(&f->out);
         f->failed = 1;

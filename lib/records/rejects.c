@@ -6,17 +6,17 @@
 
 int cb_rejects_open(cb_rejects *rj, const char *prog, const char *path, FILE *diag, cb_err *err)
 {
-    return cb_rejects_open_as(rj, prog, path, 0, diag, err);
+    return cb_rejects_open_as(rj, prog, path, 0, CB_LANG_EN, diag, err);
 }
 
-int cb_rejects_open_as(cb_rejects *rj, const char *prog, const char *path, int excel_csv, FILE *diag,
+int cb_rejects_open_as(cb_rejects *rj, const char *prog, const char *path, int excel_csv, cb_lang lang, FILE *diag,
                        cb_err *err)
 {
     memset(rj, 0, sizeof *rj);
     rj->prog = prog;
     rj->diag = diag;
     if (path != NULL) {
-        if (cb_sheet_open(&rj->sink, path, excel_csv, err) < 0)
+        if (cb_sheet_open(&rj->sink, path, excel_csv, lang, err) < 0)
             return -1;
         rj->to_file = 1;
     }

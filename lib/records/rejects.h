@@ -28,9 +28,10 @@ typedef struct cb_rejects {
 /* path NULL: diagnostics on diag. A path ending in .xlsx gets a workbook
  * (lib/sheetout). */
 int cb_rejects_open(cb_rejects *rj, const char *prog, const char *path, FILE *diag, cb_err *err);
-/* The same, as CSV for Excel when excel_csv (BOM, Vietnamese labels, CRLF). */
-int cb_rejects_open_as(cb_rejects *rj, const char *prog, const char *path, int excel_csv, FILE *diag,
-                       cb_err *err);
+/* The same, as CSV for Excel when excel_csv (BOM, Vietnamese labels, CRLF),
+ * a workbook's own messages in lang. */
+int cb_rejects_open_as(cb_rejects *rj, const char *prog, const char *path, int excel_csv, cb_lang lang,
+                       FILE *diag, cb_err *err);
 /* The columns of the records that will be rejected (copied). */
 int cb_rejects_set_header(cb_rejects *rj, const cb_header *h);
 /* rec may be NULL (nothing readable); field may be NULL or "". */

@@ -14,12 +14,12 @@ int cb_sheet_path_is_xlsx(const char *path)
     return n > 5 && strcasecmp(path + n - 5, ".xlsx") == 0;
 }
 
-int cb_sheet_open(cb_sheet_out *o, const char *path, int excel_csv, cb_err *err)
+int cb_sheet_open(cb_sheet_out *o, const char *path, int excel_csv, cb_lang lang, cb_err *err)
 {
     memset(o, 0, sizeof *o);
     if (cb_sheet_path_is_xlsx(path)) {
         o->fmt = CB_SHEET_XLSX;
-        o->x = cb_xlsx_writer_new(path, err);
+        o->x = cb_xlsx_writer_new(path, lang, err);
         return o->x ? 0 : -1;
     }
     o->fmt = excel_csv ? CB_SHEET_EXCEL_CSV : CB_SHEET_CSV;

@@ -28,7 +28,7 @@ typedef struct cb_sheet_out {
 /* Whether path names a workbook (ends in .xlsx, any case). */
 int cb_sheet_path_is_xlsx(const char *path);
 /* path NULL or "-": stdout (not for a workbook: EX_USAGE). */
-int cb_sheet_open(cb_sheet_out *o, const char *path, int excel_csv, cb_err *err);
+int cb_sheet_open(cb_sheet_out *o, const char *path, int excel_csv, cb_lang lang, cb_err *err);
 /* Begins a table with these columns (canonical names): a new sheet named
  * sheet in a workbook; in CSV the header line (only the first table has
  * one: later tables' rows follow the first's). */

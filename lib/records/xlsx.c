@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <xlsxwriter.h>
 #include <zip.h>
@@ -906,20 +907,44 @@ struct cb_xlsx_writer {
     lxw_row_t row;
     char **names;          /* sheet names used, to keep them unique */
     size_t nnames;
+    cb_lang lang;          /* of the messages */
 };
 
-static int lxw_fail(cb_err *err, lxw_error e, const char *what)
+/* The system's reason (errno e), where libxlsxwriter gives only its own:
+ * most often a full disk. In Vietnamese the usual ones are said in
+ * Vietnamese. Empty when e is 0. */
+static const char *sys_reason(const cb_xlsx_writer *w, int e, char *buf, size_t n)
 {
-    return cb_err_set(err, EX_IOERR, "%s: %s", what, lxw_strerror(e));
+    const char *vi = NULL;
+    switch (w->lang == CB_LANG_VI ? e : 0) {
+    case ENOSPC: vi = "đĩa đã đầy"; break;
+    case EDQUOT: vi = "hết hạn mức đĩa"; break;
+    case EACCES: case EPERM: vi = "không có quyền ghi"; break;
+    case EROFS: vi = "ổ đĩa chỉ đọc"; break;
+    case ENOMEM: vi = "hết bộ nhớ"; break;
+    default: break;
+    }
+    if (e == 0)
+        buf[0] = '\0';
+    else
+        snprintf(buf, n, " (%s)", vi ? vi : strerror(e));
+    return buf;
 }
 
-cb_xlsx_writer *cb_xlsx_writer_new(const char *path, cb_err *err)
+static int lxw_fail(const cb_xlsx_writer *w, cb_err *err, lxw_error e, const char *what)
+{
+    char why[160];
+    return cb_err_set(err, EX_IOERR, "%s: %s%s", what, lxw_strerror(e), sys_reason(w, errno, why, sizeof why));
+}
+
+cb_xlsx_writer *cb_xlsx_writer_new(const char *path, cb_lang lang, cb_err *err)
 {
     cb_xlsx_writer *w = calloc(1, sizeof *w);
     if (w == NULL) {
         cb_err_set(err, EX_OSERR, "out of memory");
         return NULL;
     }
+    w->lang = lang;
     if (cb_atomic_open(&w->at, path, 0644, err) < 0) {
         free(w);
         return NULL;
@@ -927,9 +952,11 @@ cb_xlsx_writer *cb_xlsx_writer_new(const char *path, cb_err *err)
     lxw_workbook_options o = {.constant_memory = LXW_TRUE};
     w->wb = workbook_new_opt(w->at.tmp ? w->at.tmp : w->at.path, &o);
     if (w->wb == NULL) {
+        char why[160];
+        cb_err_set(err, EX_CANTCREAT, TR(w, "%s: cannot start a workbook%s", "%s: không tạo được sổ tính%s"), path,
+                   sys_reason(w, errno, why, sizeof why));
         cb_atomic_abort(&w->at);
         free(w);
-        cb_err_set(err, EX_CANTCREAT, "%s: cannot start a workbook", path);
         return NULL;
     }
     w->bold = workbook_add_format(w->wb);
@@ -1008,7 +1035,8 @@ int cb_xlsx_writer_sheet(cb_xlsx_writer *w, const char *name, const char *const 
     char sname[200];
     finish_sheet(w);
     if (n > XLSX_MAX_COLS)
-        return cb_err_set(err, EX_DATAERR, "%zu columns: a sheet holds %d at most", n, XLSX_MAX_COLS);
+        return cb_err_set(err, EX_DATAERR, TR(w, "%zu columns: a sheet holds %d at most", "%zu cột: một trang tính chứa tối đa %d cột"),
+                          n, XLSX_MAX_COLS);
     enum cb_xlsx_kind *k = realloc(w->kinds, (n ? n : 1) * sizeof *k);
     double *wd = k ? realloc(w->widths, (n ? n : 1) * sizeof *wd) : NULL;
     w->kinds = k ? k : w->kinds;
@@ -1017,7 +1045,7 @@ int cb_xlsx_writer_sheet(cb_xlsx_writer *w, const char *name, const char *const 
         return cb_err_set(err, EX_OSERR, "out of memory");
     w->ws = workbook_add_worksheet(w->wb, sname);
     if (w->ws == NULL)
-        return cb_err_set(err, EX_SOFTWARE, "cannot add sheet '%s'", sname);
+        return cb_err_set(err, EX_SOFTWARE, TR(w, "cannot add sheet '%s'", "không thêm được trang tính '%s'"), sname);
     w->ncols = n;
     w->row = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1026,7 +1054,7 @@ int cb_xlsx_writer_sheet(cb_xlsx_writer *w, const char *name, const char *const 
         widen(w, i, labels[i]);
         lxw_error e = worksheet_write_string(w->ws, 0, (lxw_col_t)i, labels[i], w->bold);
         if (e != LXW_NO_ERROR)
-            return lxw_fail(err, e, "header");
+            return lxw_fail(w, err, e, TR(w, "header", "dòng tiêu đề"));
     }
     worksheet_freeze_panes(w->ws, 1, 0);
     w->row = 1;
@@ -1050,7 +1078,9 @@ int cb_xlsx_writer_row(cb_xlsx_writer *w, const char *const *fields, size_t n, c
     if (w->ws == NULL)
         return cb_err_set(err, EX_SOFTWARE, "a row before any sheet");
     if (w->row >= LXW_ROW_MAX)
-        return cb_err_set(err, EX_DATAERR, "more rows than a sheet holds (%u)", (unsigned)LXW_ROW_MAX);
+        return cb_err_set(err, EX_DATAERR,
+                          TR(w, "more rows than a sheet holds (%u)", "nhiều dòng hơn một trang tính chứa được (%u)"),
+                          (unsigned)LXW_ROW_MAX);
     for (size_t i = 0; i < n && i < w->ncols; i++) {
         const char *s = fields[i];
         cb_date d;
@@ -1072,7 +1102,7 @@ int cb_xlsx_writer_row(cb_xlsx_writer *w, const char *const *fields, size_t n, c
             widen(w, i, s);
         }
         if (e != LXW_NO_ERROR)
-            return lxw_fail(err, e, "cell");
+            return lxw_fail(w, err, e, TR(w, "cell", "ô"));
     }
     w->row++;
     return 0;
@@ -1093,13 +1123,17 @@ int cb_xlsx_writer_close(cb_xlsx_writer *w, cb_err *err)
     finish_sheet(w);
     if (w->ws == NULL && workbook_add_worksheet(w->wb, NULL) == NULL) {   /* a workbook has a sheet */
         cb_xlsx_writer_abort(w);
-        return cb_err_set(err, EX_SOFTWARE, "cannot add a sheet");
+        return cb_err_set(err, EX_SOFTWARE, TR(w, "cannot add a sheet", "không thêm được trang tính"));
     }
+    errno = 0;
     lxw_error e = workbook_close(w->wb);
+    char why[160];
+    sys_reason(w, errno, why, sizeof why);
     w->wb = NULL;
     int rc = 0;
     if (e != LXW_NO_ERROR) {
-        rc = cb_err_set(err, EX_IOERR, "%s: %s", w->at.path, lxw_strerror(e));
+        rc = cb_err_set(err, EX_IOERR, TR(w, "%s: cannot write the workbook: %s%s", "%s: không ghi được sổ tính: %s%s"),
+                        w->at.path, lxw_strerror(e), why);
         cb_atomic_abort(&w->at);
     } else {
         rc = cb_atomic_commit(&w->at, 0, err);

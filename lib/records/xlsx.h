@@ -77,8 +77,9 @@ typedef struct cb_xlsx_writer cb_xlsx_writer;
 
 enum cb_xlsx_kind { CB_XLSX_TEXT, CB_XLSX_DATE, CB_XLSX_NUMBER };
 
-/* A workbook to be written to path (atomically, at cb_xlsx_writer_close). */
-cb_xlsx_writer *cb_xlsx_writer_new(const char *path, cb_err *err);
+/* A workbook to be written to path (atomically, at cb_xlsx_writer_close),
+ * its messages in lang. */
+cb_xlsx_writer *cb_xlsx_writer_new(const char *path, cb_lang lang, cb_err *err);
 /* Starts a sheet (name cut to Excel's 31 characters, made unique) whose
  * header row is labels[0..n); kinds[i] says how column i's values are
  * written (NULL: all text). Dates are YYYY-MM-DD values (others are written

@@ -100,7 +100,10 @@ def pem(b):
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(s[i:i + 64] for i in range(0, len(s), 64)) + "\n-----END CERTIFICATE-----\n"
 sig = bytearray(der); sig[-1] ^= 0x01                       # the signature's last byte
 cn = c.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value.encode()
-i = bytes(der).find(cn); sub = bytearray(der); sub[i] ^= 0x20  # the subject's first letter, case flipped
+# an ASCII letter of the subject's CN, case flipped: a first letter like "Đ"
+# is two bytes, and flipping one of them left no UTF-8 (a reject, not untrusted)
+j = next(k for k, b in enumerate(cn) if chr(b).isascii() and chr(b).isalpha())
+i = bytes(der).find(cn) + j; sub = bytearray(der); sub[i] ^= 0x20
 open(sys.argv[2] + "/c-signature.pem", "w").write(pem(sig))
 open(sys.argv[2] + "/d-subject.pem", "w").write(pem(sub))
 open(sys.argv[2] + "/e-good.pem", "w").write(pem(der))
@@ -167,7 +170,7 @@ for how in byte cut; do
     esac
     scan "$T/d.csv" --crl "$S/crls.pem" --trust-cache "$T/d.bin" "$S/certs"
     is "$?" 0 "a cache with a $how changed: no error"
-    like "$(cat "$T/scan.err")" "warning: $T/d.bin is damaged or not a --trust-cache file: every certificate is checked again" "it is said"
+    like "$(cat "$T/scan.err")" "warning: --trust-cache $T/d.bin: cut short, changed, or not a trust cache: every certificate is checked again" "it is said"
     ok "the records are those without a cache" cmp "$T/d.csv" "$T/plain.csv"
     ok "and the cache is written anew, whole" cmp "$T/d.bin" "$T/c1.bin"
 done
@@ -175,6 +178,17 @@ done
 scan "$T/e.csv" --crl "$S/crls.pem" --trust-cache "$T/e.bin" "$S/certs"
 like "$(cat "$T/scan.err")" "^scan-expiry: 0 certificates known" "an empty cache file is no cache, and no warning"
 ok "and is filled" cmp "$T/e.bin" "$T/c1.bin"
+
+mkdir "$T/dir.bin"
+scan "$T/dir.csv" --crl "$S/crls.pem" --trust-cache "$T/dir.bin" "$S/certs"
+is "$?" 0 "a directory where the cache should be: no error"
+like "$(cat "$T/scan.err")" "warning: --trust-cache $T/dir.bin: not a regular file: every certificate is checked again" "it is said"
+like "$(cat "$T/scan.err")" "warning: .*dir.bin.*next run checks every certificate again" "and that it cannot be written"
+ok "the records are those without a cache" cmp "$T/dir.csv" "$T/plain.csv"
+cp "$T/c1.bin" "$T/vid.bin"
+printf 'x' >>"$T/vid.bin"
+scan "$T/vid.csv" --crl "$S/crls.pem" --lang vi --trust-cache "$T/vid.bin" "$S/certs"
+like "$(cat "$T/scan.err")" "cảnh báo: --trust-cache $T/vid.bin: bị cắt, bị sửa, hoặc không phải tệp --trust-cache" "--lang vi: the warning in Vietnamese"
 
 # --trust-full checks everything and leaves the cache as it was.
 cp "$T/c1.bin" "$T/f.bin"

@@ -137,6 +137,12 @@ wb.save(sys.argv[2])
 PY
 exit_is 0 "a workbook input" select-records --where status=expiring "$T/certs.xlsx"
 is "$(csv_col "$T/.out" serial | tr '\n' ' ')" "01 04 06 " "gives the same selection"
+select-records -q --where status=expiring -o "$T/sel.xlsx" "$T/certs.xlsx"
+is "$(/usr/bin/python3 -c '
+import openpyxl, sys
+ws = openpyxl.load_workbook(sys.argv[1]).active
+print(ws.title, " ".join(str(r[0]) for r in ws.iter_rows(min_row=2, values_only=True)))' "$T/sel.xlsx")" \
+    "Bản ghi đã chọn 01 04 06" "-o FILE.xlsx: a workbook whose sheet is named in Vietnamese, the same rows (openpyxl)"
 
 # The samples' real scan: the same selection as Python's, record for record.
 scan-expiry --all --as-of "$(cat "$SAMPLES/as-of.txt")" --ca "$SAMPLES/roots.pem" --chain "$SAMPLES/chain.pem" \

@@ -132,6 +132,24 @@ open(p, 'a').write(row % ('x' * pad))" "$F/nl/notices.csv"
     grep -v '^filler@' "$F/nl/notices.csv" >"$T/notices.csv"
     ok "with room again, every letter is delivered, at most the one in flight twice" \
         $CHECK maildir "$T/md" "$T/notices.csv" an@lamdong.gov.vn,binh@lamdong.gov.vn,cuong@lamdong.gov.vn 1
+
+    # A clerk's workbook of rejects on the full disk: said in Vietnamese,
+    # nothing half-written left; with room again, the whole workbook.
+    python3 -c "
+print('request_id,form,full_name')
+for i in range(3000): print(f'X-{i},99,Nguyễn Văn An {i}')" >"$T/bad-forms.csv"
+    fill
+    validate-form --lang vi --as-of 2026-12-01 -q --rejects "$F/rejects.xlsx" "$T/bad-forms.csv" >/dev/null 2>"$T/x.err"
+    is "$?" 74 "validate-form whose rejects workbook does not fit on the disk exits 74"
+    like "$(cat "$T/x.err")" "validate-form: $F/rejects.xlsx: không ghi được sổ tính: .*\\(đĩa đã đầy\\)" \
+        "--lang vi: the workbook that cannot be written, and why, in Vietnamese"
+    unfill
+    ok "no workbook, and no hidden temporary file, is left on the full disk" \
+        sh -c "test ! -e '$F/rejects.xlsx' && $CHECK hidden '$F'"
+    validate-form --lang vi --as-of 2026-12-01 -q --rejects "$F/rejects.xlsx" "$T/bad-forms.csv" >/dev/null 2>"$T/x.err"
+    is "$?" 0 "with room again, the same command succeeds"
+    is "$(/usr/bin/python3 -c 'import openpyxl, sys; print(openpyxl.load_workbook(sys.argv[1]).active.max_row - 1)' "$F/rejects.xlsx")" 3000 \
+        "and the workbook holds every rejected row (openpyxl)"
 else
     skip "sign-batch renew with -o on a full disk" "cannot mount a tmpfs here (not permitted)"
 fi

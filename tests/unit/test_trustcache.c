@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -44,10 +45,11 @@ static void spit(const char *path, const unsigned char *buf, size_t n)
 
 static cb_trustcache *open_cache(const char *path, int *damaged)
 {
-    cb_err err = {0};
-    cb_trustcache *c = cb_trustcache_open(path, damaged, &err);
+    cb_err err = {0}, why = {0};
+    cb_trustcache *c = cb_trustcache_open(path, &why, &err);
     if (c == NULL)
         printf("# %s\n", err.msg);
+    *damaged = why.code != EX_OK;
     return c;
 }
 
@@ -181,6 +183,16 @@ int main(void)
     fseek(fp, 0, SEEK_END);
     is_int(ftell(fp), 16 + 7500 * 32 + 32, "each kept once");
     fclose(fp);
+    cb_trustcache_free(c);
+
+    /* A directory, or a file that cannot be read, is no cache: an empty
+     * one, said. */
+    ok(chmod(path, 0) == 0, "the cache made unreadable");
+    c = open_cache(path, &damaged);
+    ok(c != NULL && (damaged == 1 || geteuid() == 0), "a cache that cannot be read: empty, said (root reads it anyway)");
+    cb_trustcache_free(c);
+    c = open_cache(dir, &damaged);
+    ok(c != NULL && damaged == 1 && !cb_trustcache_known(c, k1), "a directory: empty, said");
     cb_trustcache_free(c);
 
     /* An unwritable place: an error, not a crash. */

@@ -42,7 +42,7 @@ int main(void)
     int fd = mkstemps(path, 5);
     ok(fd >= 0, "a temporary name");
     close(fd);
-    cb_xlsx_writer *w = cb_xlsx_writer_new(path, &err);
+    cb_xlsx_writer *w = cb_xlsx_writer_new(path, CB_LANG_EN, &err);
     const char *labels[] = {"Mã hồ sơ", "Ngày tiếp nhận", "Tổng số", "Số định danh cá nhân"};
     enum cb_xlsx_kind kinds[] = {CB_XLSX_TEXT, CB_XLSX_DATE, CB_XLSX_NUMBER, CB_XLSX_TEXT};
     const char *r1[] = {"HS-1", "2026-02-12", "12", "068090001201"};
