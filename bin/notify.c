@@ -7,6 +7,7 @@
  * sent is the output (-o), unless the output is the mbox itself. */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,17 @@ static int setup(cb_letters_opts *lo, args *a, cb_err *err)
         return -1;
     if (a->thresholds && (lo->nth = cb_notify_parse_thresholds(a->thresholds, a->th, MAX_THRESHOLDS)) < 0)
         return cb_err_set(err, EX_USAGE, "--thresholds wants days like 60,30,7");
+    if (lo->mailer.kind == CB_MAIL_MAILDIR) {
+        /* A Maildir's batch holds its letters' files open (1024, where the
+         * soft limit is often 1024 in all). */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 && rl.rlim_max > rl.rlim_cur) {
+            rl.rlim_cur = rl.rlim_max < 2048 ? rl.rlim_max : 2048;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        const char *named = getenv("CB_MAILDIR_NAMED_TMP");
+        lo->mailer.maildir_named_tmp = named != NULL && *named != '\0';
+    }
     if (cb_mail_global_init(err) < 0)
         return -1;
     a->mail_init = 1;

@@ -2,7 +2,14 @@
  * is the delivery guarantee: built, handed over, delivered (the mailer's
  * flush), and only then recorded in the ledger, so after a crash a letter
  * is either undelivered and unrecorded (the re-run sends it) or delivered
- * and, keyed by its notices, found again by the re-run. */
+ * and, keyed by its notices, found again by the re-run.
+ *
+ * Into a Maildir or an mbox (and on a dry run), where a letter costs more
+ * to build (GMime) than to write, letters wait ready in a batch: the batch
+ * is built on two threads (cb_parallel_for), then sent one by one in input
+ * order on the caller's, so the files, the ledger, the log and the rejects
+ * keep the order of the records. A record rejected while letters wait
+ * sends them first. */
 #include "letters.h"
 
 #include <errno.h>
@@ -20,6 +27,7 @@
 
 #include "atomic.h"
 #include "csvio.h"
+#include "parallel.h"
 #include "strmap.h"
 
 /* A recipient's digest: the records, and the notice each carries. */
@@ -54,9 +62,14 @@ struct cb_letters {
     size_t ngroups, gcap;
     char run_id[17];               /* random, with a count: the letters' Message-IDs */
     size_t nletters;
+    struct letter *ready;          /* BUILD_BATCH letters waiting to be built, or NULL */
+    size_t nready;
+    int threads;
 };
 
-/* What a letter is made of while it is being sent. */
+/* What a letter is made of while it is being sent. A letter waiting in
+ * the batch owns copies of its record, recipient and notice (the driver
+ * reuses them); a digest's belong to its group. */
 typedef struct letter {
     const char *rcpt;
     const cb_record *const *recs;
@@ -65,7 +78,22 @@ typedef struct letter {
     char *subject, *to_name, *body, *msg, *mid, *hsubject;
     cb_mail_attachment *att;
     size_t natt, len;
+    int64_t date;
+    char mid_wanted[300];
+    int made;                      /* what prepare, then build, said */
+    cb_err why;
+    cb_record *own_rec;
+    const cb_record *own_recs[1];
+    char *own_rcpt, *own_events[1];
 } letter;
+
+#define BUILD_BATCH 128
+
+/* made: */
+enum { MADE_OK, MADE_REJECT, MADE_BAD_ADDRESS, MADE_STOP = -1 };
+
+static void letter_free(cb_letters *l, letter *t);
+static int send_ready(cb_letters *l);
 
 static int stop(cb_letters *l, const cb_err *e)
 {
@@ -125,6 +153,9 @@ void cb_letters_free(cb_letters *l)
     if (l->held_log != NULL)
         fclose(l->held_log);
     free(l->held_buf);
+    for (size_t i = 0; i < l->nready; i++)
+        letter_free(l, &l->ready[i]);
+    free(l->ready);
     free(l);
 }
 
@@ -212,6 +243,12 @@ int cb_letters_open(cb_letters *l, const cb_header *in, cb_err *err)
     }
     if (!o->dry_run && (l->mailer = cb_mailer_open(&mo, err)) == NULL)
         return -1;
+    if (o->dry_run || mo.kind == CB_MAIL_MAILDIR || mo.kind == CB_MAIL_MBOX) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        l->threads = cpus >= 2 ? 2 : 1;
+        if ((l->ready = calloc(BUILD_BATCH, sizeof *l->ready)) == NULL)
+            return cb_err_set(err, EX_OSERR, "out of memory");
+    }
     return 0;
 }
 
@@ -297,7 +334,7 @@ void cb_letters_close(cb_letters *l)
     cb_err err = {0};
     /* A delivery that failed half-way is not tried again: the ledger may
      * hold part of its rows. */
-    if (l->started && !l->delivering)
+    if (l->started && !l->delivering && send_ready(l) == 0)
         deliver_held(l);
     if (l->mailer && cb_mailer_close(l->mailer, &err) < 0)
         cb_filter_fail(f, &err);
@@ -422,39 +459,58 @@ static void letter_free(cb_letters *l, letter *t)
     free(t->msg);
     free(t->mid);
     free(t->hsubject);
+    cb_record_free(t->own_rec);
+    free(t->own_rcpt);
+    free(t->own_events[0]);
 }
 
-/* Renders and builds the message. 0 built, 1 when its records were
- * rejected, -1 when the run stops. */
-static int compose(cb_letters *l, letter *t)
+/* Renders the letter (the template over its records, the attachments)
+ * and names it, on the caller's thread: MADE_OK, MADE_REJECT or MADE_STOP
+ * with t->why. */
+static int prepare(cb_letters *l, letter *t)
 {
     const cb_letters_opts *o = l->o;
-    cb_err e = {0};
-    t->subject = cb_template_render_str(o->tpl, CB_TPL_SUBJECT, t->recs, t->n, o->var_values, o->today, &e);
-    t->to_name = t->subject ? cb_template_render_str(o->tpl, CB_TPL_TO_NAME, t->recs, t->n, o->var_values, o->today, &e) : NULL;
-    t->body = t->to_name ? cb_template_render_str(o->tpl, CB_TPL_BODY, t->recs, t->n, o->var_values, o->today, &e) : NULL;
+    t->subject = cb_template_render_str(o->tpl, CB_TPL_SUBJECT, t->recs, t->n, o->var_values, o->today, &t->why);
+    t->to_name = t->subject ? cb_template_render_str(o->tpl, CB_TPL_TO_NAME, t->recs, t->n, o->var_values, o->today, &t->why) : NULL;
+    t->body = t->to_name ? cb_template_render_str(o->tpl, CB_TPL_BODY, t->recs, t->n, o->var_values, o->today, &t->why) : NULL;
     if (t->body == NULL)
-        return stop(l, &e);
-    if (attachments(l, t, &e) < 0) {
-        if (e.code == EX_OSERR)
-            return stop(l, &e);
-        reject_all(l, t, NULL, e.msg);
-        return 1;
-    }
+        return MADE_STOP;
+    if (attachments(l, t, &t->why) < 0)
+        return t->why.code == EX_OSERR ? MADE_STOP : MADE_REJECT;
     /* One random number a run, and a count: GMime's Message-ID costs a read
      * of /dev/urandom a letter. */
-    char mid[300];
-    snprintf(mid, sizeof mid, "certbatch.%s.%zu@%.250s", l->run_id, ++l->nletters, strrchr(o->from_addr, '@') + 1);
+    snprintf(t->mid_wanted, sizeof t->mid_wanted, "certbatch.%s.%zu@%.250s", l->run_id, ++l->nletters,
+             strrchr(o->from_addr, '@') + 1);
+    t->date = (int64_t)time(NULL);
+    return MADE_OK;
+}
+
+/* Builds the prepared letter's message: on any thread, touching nothing
+ * but t. MADE_OK, MADE_BAD_ADDRESS or MADE_STOP with t->why. */
+static int build(const cb_letters *l, letter *t)
+{
+    const cb_letters_opts *o = l->o;
     cb_mail_msg m = {o->from_name, o->from_addr, t->to_name, t->rcpt, t->subject, t->body, t->att, t->natt,
-                     (int64_t)time(NULL), mid};
-    if (cb_mail_build(&m, l->mailer ? cb_mailer_crlf(l->mailer) : 0, &t->msg, &t->len, &t->mid, &e) < 0) {
-        if (e.code != EX_DATAERR)
-            return stop(l, &e);
-        reject_all(l, t, l->hdr->names[l->col_to], e.msg);
+                     t->date, t->mid_wanted};
+    if (cb_mail_build(&m, l->mailer ? cb_mailer_crlf(l->mailer) : 0, &t->msg, &t->len, &t->mid, &t->why) < 0)
+        return t->why.code == EX_DATAERR ? MADE_BAD_ADDRESS : MADE_STOP;
+    if ((t->hsubject = cb_mail_header_text(t->subject)) == NULL) {
+        t->why = (cb_err){EX_OSERR, "out of memory"};
+        return MADE_STOP;
+    }
+    return MADE_OK;
+}
+
+/* What prepare and build said, told in input order: 0 the letter goes, 1
+ * its records were rejected, -1 the run stops. */
+static int made(cb_letters *l, letter *t)
+{
+    if (t->made == MADE_STOP)
+        return stop(l, &t->why);
+    if (t->made != MADE_OK) {
+        reject_all(l, t, t->made == MADE_BAD_ADDRESS ? l->hdr->names[l->col_to] : NULL, t->why.msg);
         return 1;
     }
-    if ((t->hsubject = cb_mail_header_text(t->subject)) == NULL)
-        return oom(l);
     return 0;
 }
 
@@ -528,13 +584,15 @@ static int not_sent(cb_letters *l, const letter *t, const cb_err *e)
     return log_row(l, t, e->code == EX_NOUSER ? "refused" : "failed", e->msg);
 }
 
+/* A letter made (prepared and built, or not): sent, or its records
+ * rejected. */
 static int send_letter(cb_letters *l, letter *t)
 {
     if (l->tempfail) {
         reject_all(l, t, NULL, l->down_reason);
         return log_row(l, t, "failed", l->down_reason);
     }
-    int rc = compose(l, t);
+    int rc = made(l, t);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (l->mailer == NULL) {   /* a dry run */
@@ -548,12 +606,78 @@ static int send_letter(cb_letters *l, letter *t)
     return rc >= 0 ? handed_over(l, t, rc) : not_sent(l, t, &e);
 }
 
-static int send_one(cb_letters *l, const char *rcpt, const cb_record *const *recs, char *const *events, size_t n)
+static void build_ready(void *arg, size_t i)
 {
-    letter t = {.rcpt = rcpt, .recs = recs, .events = events, .n = n};
-    int rc = send_letter(l, &t);
-    letter_free(l, &t);
+    cb_letters *l = arg;
+    letter *t = &l->ready[i];
+    if (t->made == MADE_OK)
+        t->made = build(l, t);
+}
+
+/* The letters waiting in the batch: built on the threads, then sent in
+ * order; those after a failure that stops the run are counted rejected
+ * (read, never sent: the next run sends them). */
+static int send_ready(cb_letters *l)
+{
+    size_t n = l->nready;
+    int rc = 0;
+    l->nready = 0;
+    cb_parallel_for(n, l->threads, build_ready, l, NULL);
+    for (size_t i = 0; i < n; i++) {
+        letter *t = &l->ready[i];
+        if (rc == 0)
+            rc = send_letter(l, t);
+        else
+            l->f->run.rejected += t->n;
+        letter_free(l, t);
+    }
     return rc;
+}
+
+/* A single record's letter keeps copies of what the driver reuses. */
+static int own_copies(letter *t, const char *rcpt, const cb_record *rec, const char *event)
+{
+    if ((t->own_rcpt = strdup(rcpt)) == NULL || (t->own_rec = cb_record_new()) == NULL ||
+        cb_record_copy(t->own_rec, rec) < 0 || (event != NULL && (t->own_events[0] = strdup(event)) == NULL))
+        return -1;
+    t->own_rec->line = rec->line;
+    t->own_recs[0] = t->own_rec;
+    t->rcpt = t->own_rcpt;
+    t->recs = t->own_recs;
+    t->events = t->own_events;
+    return 0;
+}
+
+/* A letter of n records (one, copied when own, or a digest's): sent now,
+ * or, batching, made ready and sent with its batch. */
+static int send_one(cb_letters *l, const char *rcpt, const cb_record *const *recs, char *const *events, size_t n,
+                    int own)
+{
+    if (l->ready == NULL) {
+        letter t = {.rcpt = rcpt, .recs = recs, .events = events, .n = n};
+        if (!l->tempfail && (t.made = prepare(l, &t)) == MADE_OK)
+            t.made = build(l, &t);
+        int rc = send_letter(l, &t);
+        letter_free(l, &t);
+        return rc;
+    }
+    letter *t = &l->ready[l->nready];
+    *t = (letter){.rcpt = rcpt, .recs = recs, .events = events, .n = n};
+    if (own && own_copies(t, rcpt, recs[0], events[0]) < 0) {
+        letter_free(l, t);
+        return oom(l);
+    }
+    t->made = prepare(l, t);
+    l->nready++;
+    return l->nready == BUILD_BATCH ? send_ready(l) : 0;
+}
+
+/* A record rejected goes after the letters waiting before it. */
+static void reject_rec(cb_letters *l, const cb_record *rec, const char *field, const char *why)
+{
+    if (l->nready > 0)
+        send_ready(l);
+    cb_filter_reject(l->f, rec, field, why);
 }
 
 /* The digest of (digest value, address), made at its first record;
@@ -632,19 +756,19 @@ static int check_record(cb_letters *l, const cb_record *rec, char rcpt[320])
     const char *tocol = l->hdr->names[l->col_to], *why, *bad;
     char msg[PATH_MAX + 64];
     if (rcpt[0] == '\0')
-        return cb_filter_reject(l->f, rec, tocol, "no e-mail address to send the notice to"), 1;
+        return reject_rec(l, rec, tocol, "no e-mail address to send the notice to"), 1;
     if (!cb_mail_address_ok(rcpt)) {
         snprintf(msg, sizeof msg, "'%.320s' is not a valid e-mail address", cb_record_get(rec, l->col_to));
-        return cb_filter_reject(l->f, rec, tocol, msg), 1;
+        return reject_rec(l, rec, tocol, msg), 1;
     }
     if ((bad = cb_template_check_record(l->o->tpl, rec, &why)) != NULL) {
         snprintf(msg, sizeof msg, "column %s %s", bad, why);
-        return cb_filter_reject(l->f, rec, bad, msg), 1;
+        return reject_rec(l, rec, bad, msg), 1;
     }
     const char *p = l->col_attach >= 0 ? cb_record_get(rec, l->col_attach) : "";
     if (*p && access(p, R_OK) != 0) {
         snprintf(msg, sizeof msg, "cannot read the certificate file %.*s: %s", PATH_MAX, p, strerror(errno));
-        return cb_filter_reject(l->f, rec, l->hdr->names[l->col_attach], msg), 1;
+        return reject_rec(l, rec, l->hdr->names[l->col_attach], msg), 1;
     }
     return 0;
 }
@@ -660,7 +784,7 @@ static int event_of(cb_letters *l, const cb_record *rec, char event[512])
         errno = 0;
         long days = strtol(d, &end, 10);
         if (*d == '\0' || *end != '\0' || errno)
-            return cb_filter_reject(l->f, rec, "days_left", "days_left is not a whole number of days"), 1;
+            return reject_rec(l, rec, "days_left", "days_left is not a whole number of days"), 1;
         int th = cb_notify_threshold(l->o->th, l->o->nth, days);
         if (th < 0)
             return 2;
@@ -687,7 +811,7 @@ int cb_letters_take(cb_letters *l, const cb_record *rec)
     }
     char *ev = l->ledger ? event : NULL;
     if (l->col_digest < 0)
-        return send_one(l, rcpt, &rec, &ev, 1);
+        return send_one(l, rcpt, &rec, &ev, 1, 1);
     struct group *g = group_for(l, cb_record_get(rec, l->col_digest), rcpt);
     if (g == NULL || group_add(g, rec, ev) < 0)
         return oom(l);
@@ -700,8 +824,10 @@ int cb_letters_finish(cb_letters *l)
         return -1;
     for (size_t i = 0; i < l->ngroups; i++) {
         struct group *g = &l->groups[i];
-        if (send_one(l, g->recipient, (const cb_record *const *)g->recs, g->events, g->n) < 0)
+        if (send_one(l, g->recipient, (const cb_record *const *)g->recs, g->events, g->n, 0) < 0)
             return -1;
     }
+    if (send_ready(l) < 0)
+        return -1;
     return deliver_held(l);
 }

@@ -4,7 +4,9 @@
  * the ledger; then it becomes a letter of its own, or waits in its
  * recipient's digest (a hash map from digest value and address to the
  * group, in order of first appearance) until the end. A letter is rendered
- * from the template, built (lib/mail), handed to the mailer with retries
+ * from the template, built (lib/mail; into a Maildir or an mbox, a batch of
+ * letters at a time on two threads, then sent in input order), handed to
+ * the mailer with retries
  * and a growing wait after a temporary failure, and, once the mailer has
  * delivered it (a Maildir a batch at a time), recorded: the ledger's rows,
  * the log's row, its records counted out. A record that cannot go is

@@ -2,7 +2,7 @@
  * (encodings, RFC 2047, folding); libcurl does SMTP; this file checks what
  * data may enter a header and writes mbox and Maildir the way their readers
  * expect. */
-#define _GNU_SOURCE   /* syncfs */
+#define _GNU_SOURCE   /* syncfs, O_TMPFILE */
 #include "mail.h"
 #include "identifiers.h"
 #include "vntext.h"
@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -237,15 +238,20 @@ int cb_mail_build(const cb_mail_msg *m, int crlf, char **out, size_t *len, char 
 
 /* Delivery. */
 
-/* A letter written under tmp/, not yet in new/: its names there. */
+/* A letter written, not yet in new/: its file open (O_TMPFILE) or its name
+ * in tmp/, and its name in new/. */
 struct maildir_held {
+    int fd;
     char tmp[160], dst[176];
 };
 
 struct cb_mailer {
     cb_mailer_opts o;
-    struct maildir_held *held;   /* CB_MAILER_BATCH of them */
-    size_t nheld;
+    struct maildir_held *held;   /* batch of them */
+    size_t nheld, batch;
+    int tmpfile;                 /* 1: the letters are O_TMPFILE files */
+    int via_proc;                /* 1: they are linked through /proc */
+    long pid;
     int tmpfd, newfd;            /* the Maildir's tmp/ and new/ */
     cb_strmap read;              /* our letters in cur/ */
     int read_loaded;
@@ -293,6 +299,29 @@ static void maildir_sweep(const cb_mailer *m)
             unlinkat(dirfd(d), de->d_name, 0);
     }
     closedir(d);
+}
+
+/* A letter as an O_TMPFILE file costs one inode operation where a name in
+ * tmp/ costs three (create, link, unlink), and a killed run leaves nothing
+ * behind; but each letter's file stays open until its batch is linked into
+ * new/ (by its descriptor, or where that needs a privilege the process has
+ * not, through /proc/self/fd). The batch that fits beside 64 other descriptors, at most
+ * CB_MAILER_BATCH; 0 when the file system, /proc or the limit says no. */
+static size_t maildir_tmpfile_batch(const cb_mailer *m)
+{
+    struct rlimit rl;
+    if (m->o.maildir_named_tmp || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 128)
+        return 0;
+    int fd = openat(m->tmpfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0;
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    int seen = access(proc, F_OK) == 0;
+    close(fd);
+    if (!seen)
+        return 0;
+    return rl.rlim_cur - 64 < CB_MAILER_BATCH ? (size_t)(rl.rlim_cur - 64) : CB_MAILER_BATCH;
 }
 
 static int mkdir_p(const char *path, cb_err *err)
@@ -416,6 +445,11 @@ cb_mailer *cb_mailer_open(const cb_mailer_opts *o, cb_err *err)
         }
         if ((m->tmpfd = open_subdir(m, "tmp", err)) < 0 || (m->newfd = open_subdir(m, "new", err)) < 0)
             goto fail;
+        m->pid = (long)getpid();
+        m->batch = maildir_tmpfile_batch(m);
+        m->tmpfile = m->batch > 0;
+        if (!m->tmpfile)
+            m->batch = CB_MAILER_BATCH;
         maildir_sweep(m);
         break;
     }
@@ -566,11 +600,37 @@ static int maildir_has(cb_mailer *m, const char *name, cb_err *err)
     return cb_strmap_get(&m->read, name) != NULL;
 }
 
-static void maildir_unlink_tmp(cb_mailer *m, const struct maildir_held *h)
+/* A letter's file held for the batch goes: closed, or its name in tmp/
+ * removed. */
+static void maildir_drop(cb_mailer *m, struct maildir_held *h)
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/tmp/%s", m->maildir, h->tmp);
-    unlink(tmp);
+    if (h->fd >= 0)
+        close(h->fd);
+    else
+        unlinkat(m->tmpfd, h->tmp, 0);
+    h->fd = -1;
+}
+
+/* The letter's file, open for writing: unnamed (O_TMPFILE), or under a
+ * name in tmp/ no other process of any host takes (time, pid, count,
+ * host). Either way h->tmp is such a name: the letter's in new/ when it
+ * has no key. */
+static int maildir_create(cb_mailer *m, struct maildir_held *h, cb_err *err)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    h->fd = -1;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(h->tmp, sizeof h->tmp, "%lld.M%ldP%ldQ%u.%s", (long long)tv.tv_sec, (long)tv.tv_usec, m->pid,
+                 ++m->seq, m->host);
+        int fd = m->tmpfile ? openat(m->tmpfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)
+                            : openat(m->tmpfd, h->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST)
+            return cb_err_sys(err, EX_CANTCREAT, "cannot create a letter in %s/tmp", m->maildir);
+    }
+    return cb_err_set(err, EX_CANTCREAT, "cannot find a unique file name in %s/tmp", m->maildir);
 }
 
 static int send_maildir(cb_mailer *m, const char *key, const char *msg, size_t len, cb_err *err)
@@ -582,26 +642,19 @@ static int send_maildir(cb_mailer *m, const char *key, const char *msg, size_t l
         if (has != 0)
             return has;
     }
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    int fd = -1;
-    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
-        snprintf(h->tmp, sizeof h->tmp, "%lld.M%ldP%ldQ%u.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
-                 (long)getpid(), ++m->seq, m->host);
-        fd = openat(m->tmpfd, h->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST)
-            return cb_err_sys(err, EX_CANTCREAT, "cannot create %s/tmp/%s", m->maildir, h->tmp);
-    }
+    int fd = maildir_create(m, h, err);
     if (fd < 0)
-        return cb_err_set(err, EX_CANTCREAT, "cannot find a unique file name in %s/tmp", m->maildir);
+        return -1;
     if (key == NULL)
         snprintf(h->dst, sizeof h->dst, "%s", h->tmp);
     int bad = write_all(fd, msg, len) < 0;
-    if (close(fd) != 0)
+    if (m->tmpfile)
+        h->fd = fd;
+    else if (close(fd) != 0)
         bad = 1;
     if (bad) {
-        cb_err_sys(err, EX_IOERR, "cannot write %s/tmp/%s", m->maildir, h->tmp);
-        maildir_unlink_tmp(m, h);
+        cb_err_sys(err, EX_IOERR, "cannot write a letter in %s/tmp", m->maildir);
+        maildir_drop(m, h);
         return -1;
     }
     m->nheld++;
@@ -610,17 +663,25 @@ static int send_maildir(cb_mailer *m, const char *key, const char *msg, size_t l
 
 /* Links one letter into new/; a keyed name already there is the same
  * letter. */
-static int maildir_link(cb_mailer *m, struct maildir_held *h, cb_err *err)
+static int maildir_link(cb_mailer *m, const struct maildir_held *h, cb_err *err)
 {
-    char tmp[PATH_MAX], dst[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/tmp/%s", m->maildir, h->tmp);
+    char proc[32], dst[200];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", h->fd);
     for (int i = 0;; i++) {
         if (i == 0)
-            snprintf(dst, sizeof dst, "%s/new/%s", m->maildir, h->dst);
+            snprintf(dst, sizeof dst, "%s", h->dst);
         else
-            snprintf(dst, sizeof dst, "%s/new/%s.%d", m->maildir, h->dst, i);
-        if (link(tmp, dst) == 0)
+            snprintf(dst, sizeof dst, "%s.%d", h->dst, i);
+        if (h->fd < 0 ? linkat(m->tmpfd, h->tmp, m->newfd, dst, 0) == 0
+            : m->via_proc ? linkat(AT_FDCWD, proc, m->newfd, dst, AT_SYMLINK_FOLLOW) == 0
+                          : linkat(h->fd, "", m->newfd, dst, AT_EMPTY_PATH) == 0)
             return 0;
+        /* Without CAP_DAC_READ_SEARCH the empty path is not looked up. */
+        if (h->fd >= 0 && !m->via_proc && errno == ENOENT) {
+            m->via_proc = 1;
+            i--;
+            continue;
+        }
         if (errno != EEXIST || i > 9)
             return cb_err_sys(err, EX_CANTCREAT, "cannot deliver into %s/new", m->maildir);
         if (strncmp(h->dst, "certbatch.", 10) == 0)
@@ -628,11 +689,12 @@ static int maildir_link(cb_mailer *m, struct maildir_held *h, cb_err *err)
     }
 }
 
-
 /* Delivers the letters held (deliver) or drops them, and clears tmp/.
  * Their data is made durable by one syncfs of the Maildir's file system:
  * an fsync per file costs a disk cache flush each (4 ms here, 250 letters
- * a second at best), one syncfs costs one for the whole batch. */
+ * a second at best), one syncfs costs one for the whole batch. The fsync
+ * of new/ then makes their names durable; on a journalling file system
+ * (ext4, XFS) the same commit carries the link counts, O_TMPFILE's too. */
 static int maildir_flush(cb_mailer *m, int deliver, cb_err *err)
 {
     int rc = 0;
@@ -642,14 +704,12 @@ static int maildir_flush(cb_mailer *m, int deliver, cb_err *err)
         rc = cb_err_sys(err, EX_IOERR, "cannot write the letters in %s/tmp", m->maildir);
     for (size_t i = 0; deliver && rc == 0 && i < m->nheld; i++)
         rc = maildir_link(m, &m->held[i], err);
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/new", m->maildir);
-    if (deliver && rc == 0)
-        rc = cb_fsync_dir(dir, err);
+    if (deliver && rc == 0 && fsync(m->newfd) != 0)
+        rc = cb_err_sys(err, EX_IOERR, "cannot sync %s/new", m->maildir);
     for (size_t i = 0; i < m->nheld; i++)
-        maildir_unlink_tmp(m, &m->held[i]);
-    snprintf(dir, sizeof dir, "%s/tmp", m->maildir);
-    cb_fsync_dir(dir, NULL);   /* tidiness: a name left in tmp/ is swept on the next run */
+        maildir_drop(m, &m->held[i]);
+    if (!m->tmpfile)
+        fsync(m->tmpfd);   /* tidiness: a name left in tmp/ is swept on the next run */
     m->nheld = 0;
     return rc;
 }
@@ -799,7 +859,7 @@ int cb_mailer_send(cb_mailer *m, const char *env_from, const char *rcpt, const c
 
 int cb_mailer_due(const cb_mailer *m)
 {
-    return m->o.kind != CB_MAIL_MAILDIR || m->nheld == CB_MAILER_BATCH;
+    return m->o.kind != CB_MAIL_MAILDIR || m->nheld == m->batch;
 }
 
 int cb_mailer_flush(cb_mailer *m, cb_err *err)

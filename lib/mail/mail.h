@@ -82,6 +82,8 @@ typedef struct cb_mailer_opts {
     const char *login_file;    /* SMTP: user on line 1, password on line 2 */
     int require_tls;           /* SMTP: STARTTLS must succeed (else: if offered) */
     long timeout;              /* SMTP: seconds per message, 0 for 60 */
+    int maildir_named_tmp;     /* Maildir: letters written under a name in
+                                  tmp/ even where O_TMPFILE works */
 } cb_mailer_opts;
 
 typedef struct cb_mailer cb_mailer;
@@ -108,9 +110,13 @@ int cb_mailer_crlf(const cb_mailer *m);
  * opens a new one when the server dropped it or after a refusal). */
 int cb_mailer_send(cb_mailer *m, const char *env_from, const char *rcpt, const char *key, const char *msg,
                    size_t len, cb_err *err);
-/* A Maildir holds the letters handed to it (written under tmp/) until
- * cb_mailer_flush delivers them: the files synced (one syncfs), linked
- * into new/, new/ synced once for the batch. The caller records letters as sent only after
+/* A Maildir holds the letters handed to it until cb_mailer_flush delivers
+ * them: written as unnamed files in tmp/ (O_TMPFILE, held open), or where
+ * the file system has none under a name in tmp/; the files synced (one
+ * syncfs), linked into new/, new/ synced once for the batch. A batch is
+ * CB_MAILER_BATCH letters, fewer when the descriptor limit (RLIMIT_NOFILE)
+ * leaves no room for that many open files: the program raises its soft
+ * limit first. The caller records letters as sent only after
  * the flush; a crash before leaves them undelivered (or, keyed, found on the
  * re-run). cb_mailer_due is 1 when the caller should flush now: a Maildir's
  * batch is full, or the transport holds nothing (mbox, sendmail, SMTP). */

@@ -3,8 +3,11 @@
 # "expiring" template into an mbox, a Maildir and an SMTP server (aiosmtpd
 # on 127.0.0.1, counting its connections), against a baseline that builds
 # the same messages with Python's email package (EmailMessage, UTF-8, RFC
-# 2047) into an mbox. Prints the times, letters a second and the ratios;
-# no timed assertion.
+# 2047) into an mbox. The Maildir runs are read against the disk's own
+# rate, measured in the same run on the same file system: a bare C loop
+# creating as many files of the letters' average size in one directory
+# (tests/bench/files-baseline.c). Prints the times, letters a second and
+# the ratios; no timed assertion.
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${CB_BIN:-$TOP/bin}
@@ -38,6 +41,7 @@ for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
 out.flush()
 PY
 sed '1,/^$/d' "$TOP/templates/expiring.txt" >"$T/body.txt"
+cc -std=c11 -Wall -Wextra -Werror -O2 -o "$T/files-baseline" "$TOP/tests/bench/files-baseline.c"
 # measure OUT CMD...: runs CMD with stdout to OUT, prints "wall cpu" in
 # seconds (cpu: user + system of CMD, which a loaded machine changes less).
 measure() {
@@ -52,14 +56,23 @@ sys.exit(rc)' "$@"
 export CB_TEMPLATES="$TOP/templates"
 FROM='Sở KH&CN Lâm Đồng <ca@lamdong.gov.vn>'
 mbox=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" -o "$T/ours.mbox" "$T/certs.csv")
+size=$(($(wc -c <"$T/ours.mbox") / N))
+# The disk's bare rate just before ours and just after, each in a
+# directory of its own: ext4 without a journal scans, for each new file,
+# the inodes of its block group freed in the last minutes (it does not
+# reuse them at once), so the rate depends on what the machine deleted
+# lately and where the directory landed: ours is read against both.
+bare=$("$T/files-baseline" "$T/bare" "$N" "$size")
 md=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" --maildir "$T/md" \
     --ledger "$T/md-ledger.csv" "$T/certs.csv")
+bare2=$("$T/files-baseline" "$T/bare2" "$N" "$size")
 base=$(measure /dev/null /usr/bin/python3 "$T/base.py" "$T/certs.csv" "$T/body.txt" "$T/base.mbox")
 # The same on a tmpfs, when there is one: the program's own cost, without
 # the disk's (a cache flush per sync, ext4's inode allocation).
 shm=""
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     S=$(mktemp -d /dev/shm/notify-bench.XXXXXX)
+    shm_bare=$("$T/files-baseline" "$S/bare" "$N" "$size")
     shm=$(measure /dev/null "$BIN/notify" -q --template expiring --from "$FROM" --maildir "$S/md" \
         --ledger "$S/ledger.csv" "$T/certs.csv")
     rm -rf "$S"
@@ -87,5 +100,9 @@ echo "$mbox $md $smtp $base" | awk -v n="$N" -v conns="$conns" -v msgs="$msgs" '
     printf "notify: ratio to the baseline (wall): mbox %.1fx, Maildir %.1fx, SMTP %.1fx; Maildir/mbox %.2f\n",
         $7 / $1, $7 / $3, $7 / $5, $1 / $3
     printf "notify: SMTP: %d messages over %d connection(s)\n", msgs, conns }'
-[ -z "$shm" ] || echo "$shm" | awk -v n="$N" '{
-    printf "notify: Maildir with --ledger on /dev/shm (tmpfs): %.0f letters/s (wall), %.0f a cpu second\n", n / $1, n / $2 }'
+echo "$md $bare $bare2" | awk -v n="$N" -v size="$size" '{
+    printf "notify: this disk bare: %.0f files of %d bytes a second (wall) before the Maildir run, %.0f after; Maildir/bare %.2f and %.2f (wall)\n",
+        n / $3, size, n / $5, $3 / $1, $5 / $1 }'
+[ -z "$shm" ] || echo "$shm $shm_bare" | awk -v n="$N" '{
+    printf "notify: Maildir with --ledger on /dev/shm (tmpfs): %.0f letters/s (wall), %.0f a cpu second\n", n / $1, n / $2
+    printf "notify: /dev/shm bare: %.0f files a second (wall); Maildir/bare %.2f (wall)\n", n / $3, $3 / $1 }'

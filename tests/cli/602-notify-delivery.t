@@ -64,4 +64,34 @@ printf 'request_id,serial,subject_cn,email,agency,path,not_after,status\nGH-01,5
 notify --template renewal-ready --attach path --rejects "$T/att.rej" "$T/man.csv" 2>/dev/null | readmail mbox /dev/stdin >"$T/att.out"
 is "$(grep '^attachment:' "$T/att.out")" "attachment: 5C3D.cer application/pkix-cert $want" "--attach: the certificate as DER (same hash as openssl x509 -outform DER)"
 is "$(csv_col "$T/att.rej" request_id)" "GH-02" "--attach: a certificate file that is not there is a reject"
+# Letters into an mbox or a Maildir are built a batch at a time on two
+# threads and sent in input order: 400 records, every 9th with a bad
+# address (rejected when read) and every 13th naming a file that is no
+# certificate (rejected when its letter is made); the letters, the log and
+# the rejects keep the records' order.
+echo 'not a certificate' >"$T/junk.pem"
+/usr/bin/python3 - "$T/5C3D.pem" "$T/junk.pem" >"$T/order.csv" <<'PY'
+import sys
+print("serial,subject_cn,email,expiry_date,days_left,path")
+for i in range(1, 401):
+    mail = "bad address %d" % i if i % 9 == 0 else "u%03d@lamdong.gov.vn" % i
+    path = sys.argv[2] if i % 13 == 0 else sys.argv[1]
+    print("S%03d,Người %d,%s,2026-03-15,30,%s" % (i, i, mail, path))
+PY
+want_sent=$(/usr/bin/python3 -c 'print(" ".join("u%03d@lamdong.gov.vn" % i for i in range(1, 401) if i % 9 and i % 13))')
+want_rej=$(/usr/bin/python3 -c 'print(" ".join("S%03d" % i for i in range(1, 401) if i % 9 == 0 or i % 13 == 0))')
+notify --template expiring --attach path --rejects "$T/order-mbox.rej" "$T/order.csv" >"$T/order.mbox" 2>/dev/null
+is "$(/usr/bin/python3 -c '
+import mailbox, sys
+print(" ".join(str(m["To"]).split("<")[-1].rstrip(">") for m in mailbox.mbox(sys.argv[1])))' "$T/order.mbox")" \
+    "$want_sent" "mbox: the letters in the records' order"
+is "$(csv_col "$T/order-mbox.rej" serial | paste -sd' ' -)" "$want_rej" "mbox: the rejects in the records' order"
+notify --template expiring --attach path --ledger "$T/order-ledger.csv" --maildir "$T/order-md" \
+    --rejects "$T/order-md.rej" -o "$T/order.log" "$T/order.csv" 2>/dev/null
+is "$(csv_col "$T/order.log" recipient | paste -sd' ' -)" "$want_sent" "Maildir: the log in the records' order"
+is "$(csv_col "$T/order-ledger.csv" recipient | paste -sd' ' -)" "$want_sent" "Maildir: the ledger in the records' order"
+is "$(csv_col "$T/order-md.rej" serial | paste -sd' ' -)" "$want_rej" "Maildir: the rejects in the records' order"
+is "$(/usr/bin/python3 -c '
+import mailbox, sys
+print(len(mailbox.Maildir(sys.argv[1], factory=None, create=False)))' "$T/order-md")" 329 "Maildir: each letter once (Python mailbox)"
 done_testing
