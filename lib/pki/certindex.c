@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "array.h"
 #include "certinfo.h"
 #include "certread.h"
 #include "serial.h"
@@ -43,14 +44,8 @@ static int ix_add_der(cb_certindex *ix, const unsigned char *der, size_t len, cb
     char norm[128];
     cb_serial_key(serial, norm, sizeof norm);
     free(serial);
-    if (ix->n == ix->cap) {
-        size_t nc = ix->cap ? ix->cap * 2 : 256;
-        ix_entry *ne = realloc(ix->e, nc * sizeof *ne);
-        if (ne == NULL)
-            return cb_err_set(err, EX_OSERR, "out of memory");
-        ix->e = ne;
-        ix->cap = nc;
-    }
+    if (cb_array_grow(&ix->e, ix->n, &ix->cap, sizeof *ix->e, 256) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
     ix_entry *e = &ix->e[ix->n];
     e->serial = strdup(norm);
     e->der = malloc(len);

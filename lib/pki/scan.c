@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "array.h"
 #include "certread.h"
 #include "trustfast.h"
 
@@ -486,15 +487,8 @@ static item *add_item(cb_scan *s, int kind, const char *input, long line, long i
     if (b == NULL)
         return NULL;
     if (b->nnames == 0 || strcmp(b->names[b->nnames - 1], input) != 0) {
-        if (b->nnames == b->capnames) {
-            size_t cap = b->capnames ? b->capnames * 2 : 8;
-            char **p = realloc(b->names, cap * sizeof *p);
-            if (p == NULL)
-                return NULL;
-            b->names = p;
-            b->capnames = cap;
-        }
-        if ((b->names[b->nnames] = strdup(input)) == NULL)
+        if (cb_array_grow(&b->names, b->nnames, &b->capnames, sizeof *b->names, 8) < 0 ||
+            (b->names[b->nnames] = strdup(input)) == NULL)
             return NULL;
         b->nnames++;
     }

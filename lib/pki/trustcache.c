@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "array.h"
 #include "atomic.h"
 
 #define MAGIC "CBTRUST1"
@@ -149,18 +150,8 @@ int cb_trustcache_known(cb_trustcache *c, const unsigned char key[CB_TRUSTCACHE_
 
 int cb_trustcache_add(cb_trustcache *c, const unsigned char key[CB_TRUSTCACHE_KEY])
 {
-    int rc = 0;
     pthread_mutex_lock(&c->mu);
-    if (c->nadded == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 1024;
-        unsigned char *a = realloc(c->added, cap * CB_TRUSTCACHE_KEY);
-        if (a == NULL)
-            rc = -1;
-        else {
-            c->added = a;
-            c->cap = cap;
-        }
-    }
+    int rc = cb_array_grow(&c->added, c->nadded, &c->cap, CB_TRUSTCACHE_KEY, 1024);
     if (rc == 0)
         memcpy(c->added + c->nadded++ * CB_TRUSTCACHE_KEY, key, CB_TRUSTCACHE_KEY);
     pthread_mutex_unlock(&c->mu);

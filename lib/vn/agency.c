@@ -74,14 +74,8 @@ cb_agency *cb_agency_get(cb_agency_table *t, const char *key, const char *code)
     size_t i;
     if (cb_keymap_get(&t->index, key, &i))
         return t->all[i];
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        cb_agency **all = realloc(t->all, cap * sizeof *all);
-        if (all == NULL)
-            return NULL;
-        t->all = all;
-        t->cap = cap;
-    }
+    if (cb_array_grow(&t->all, t->n, &t->cap, sizeof *t->all, 64) < 0)
+        return NULL;
     cb_agency *a = calloc(1, sizeof *a);
     if (a == NULL || (a->key = strdup(key)) == NULL || (code && *code && (a->code = strdup(code)) == NULL) ||
         cb_keymap_add(&t->index, key, t->n, NULL) < 0) {
@@ -376,14 +370,8 @@ static char *field_dup(const cb_record *rec, int col)
 static int registry_add(cb_agency_registry *reg, const cb_record *rec, const int *col, const char *file,
                         cb_err *err)
 {
-    if (reg->n == reg->cap) {
-        size_t cap = reg->cap ? reg->cap * 2 : 64;
-        cb_agency_entry *p = realloc(reg->v, cap * sizeof *p);
-        if (p == NULL)
-            return cb_err_set(err, EX_OSERR, "out of memory");
-        reg->v = p;
-        reg->cap = cap;
-    }
+    if (cb_array_grow(&reg->v, reg->n, &reg->cap, sizeof *reg->v, 64) < 0)
+        return cb_err_set(err, EX_OSERR, "out of memory");
     cb_agency_entry *e = &reg->v[reg->n];
     memset(e, 0, sizeof *e);
     e->line = rec->line;
